@@ -1,0 +1,207 @@
+/**
+ * Flash sale: 20,000 distinct users race for (a) a 1,000-place general-admission event (quantity 1
+ * each) and (b) a 1,000-seat reserved event (each user asks for one random seat), through the real
+ * app over HTTP with bounded concurrency. Checks exactly 1,000 held, nothing oversold, the counts
+ * add up and no seat is handed out twice. A raw ioredis DECR loop on one key with the same
+ * concurrency gives the baseline (full profile only: it needs Redis).
+ *   npx ts-node --transpile-only bench/ticketing/flash-sale.bench.ts [embedded|full]   (default full)
+ * Load runs in this process through Node's built-in fetch (undici, keep-alive pool).
+ */
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { createApp } from '../../src/app';
+import { loadConfig } from '../../src/config/app-config';
+
+const profile = (process.argv[2] ?? 'full') as 'embedded' | 'full';
+if (profile !== 'embedded' && profile !== 'full') throw new Error(`profile must be embedded or full, not ${profile}`);
+const USERS = 20_000;
+const CAPACITY = 1_000;
+const CONCURRENCY = 200;
+const ADMIN = 'bench-admin-key';
+const CLIENT = 'bench-client-key';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+function pct(sorted: number[], p: number) {
+  if (sorted.length === 0) return 0;
+  return +sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)].toFixed(2);
+}
+
+/** Runs n tasks with at most `concurrency` in flight; returns the wall time in ms. */
+async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>) {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await task(next++);
+    }),
+  );
+  return performance.now() - t0;
+}
+
+async function call(base: string, method: string, path: string, key: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { 'x-api-key': key, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* keep text */
+  }
+  return { status: res.status, body: parsed };
+}
+
+async function race(base: string, kind: 'ga' | 'seated') {
+  const startsAt = new Date(Date.now() + 86_400_000).toISOString();
+  const layout =
+    kind === 'ga'
+      ? { generalAdmission: { capacity: CAPACITY, price: 10 } }
+      : { sections: [{ name: 'A', rows: 40, seatsPerRow: 25, price: 50 }] }; // 40 x 25 = 1,000 seats, ids A-<row>-<seat>
+  const created = await call(base, 'POST', '/api/v1/events', ADMIN, { name: `flash-${kind}`, startsAt, maxPerUser: 1, ...layout });
+  if (created.status !== 201) throw new Error(`create ${kind}: ${created.status} ${JSON.stringify(created.body)}`);
+  const eventId: string = created.body.id;
+  const run = randomBytes(3).toString('hex');
+
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const wonSeats: string[] = [];
+  const otherSamples: unknown[] = [];
+  const wallMs = await pool(USERS, CONCURRENCY, async (i) => {
+    const body =
+      kind === 'ga'
+        ? { userId: `fan-${i}`, quantity: 1 }
+        : { userId: `fan-${i}`, seatIds: [`A-${1 + Math.floor(Math.random() * 40)}-${1 + Math.floor(Math.random() * 25)}`] };
+    const t0 = performance.now();
+    let status: number;
+    let resBody: any;
+    try {
+      ({ status, body: resBody } = await call(base, 'POST', `/api/v1/events/${eventId}/holds`, CLIENT, body, { 'idempotency-key': `fs-${run}-${i}` }));
+    } catch (e) {
+      status = 0;
+      resBody = String(e);
+    }
+    latencies.push(performance.now() - t0);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (status === 201) wonSeats.push(...((resBody?.seatIds as string[] | undefined) ?? []));
+    else if (status !== 409 && otherSamples.length < 3) otherSamples.push({ status, body: resBody });
+  });
+  latencies.sort((a, b) => a - b);
+
+  const a = (await call(base, 'GET', `/api/v1/events/${eventId}/availability`, CLIENT)).body;
+  const created201 = statuses['201'] ?? 0;
+  const conflict409 = statuses['409'] ?? 0;
+  const other = USERS - created201 - conflict409;
+  const uniqueSeats = new Set(wonSeats).size;
+  const checks = {
+    exactly1000Held: a.held === CAPACITY && created201 === CAPACITY,
+    oversold: Math.max(0, a.held + a.sold - a.capacity),
+    countsAddUp: a.available + a.held + a.sold === a.capacity,
+    duplicateSeats: wonSeats.length - uniqueSeats,
+  };
+  const ok = checks.exactly1000Held && checks.oversold === 0 && checks.countsAddUp && checks.duplicateSeats === 0 && other === 0;
+  return {
+    kind,
+    requests: USERS,
+    wallMs: Math.round(wallMs),
+    holdsPerSec: Math.round(USERS / (wallMs / 1000)),
+    latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99), max: pct(latencies, 100) },
+    statuses: { '201': created201, '409': conflict409, other },
+    ...(otherSamples.length ? { otherSamples } : {}),
+    availability: { capacity: a.capacity, available: a.available, held: a.held, sold: a.sold },
+    ...(kind === 'seated' ? { seatsWon: wonSeats.length, distinctSeatsWon: uniqueSeats } : {}),
+    checks,
+    ok,
+  };
+}
+
+/** redis-benchmark-like: DECR on one key, CONCURRENCY callers in flight, 20,000 ops, one connection. */
+async function redisBaseline() {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  const key = `bench:flash:${randomBytes(4).toString('hex')}`;
+  await redis.set(key, String(USERS));
+  await pool(2000, CONCURRENCY, async () => void (await redis.decr(key))); // warm-up
+  await redis.set(key, String(USERS));
+  const latencies: number[] = [];
+  const wallMs = await pool(USERS, CONCURRENCY, async () => {
+    const t0 = performance.now();
+    await redis.decr(key);
+    latencies.push(performance.now() - t0);
+  });
+  const left = Number(await redis.get(key));
+  await redis.del(key);
+  await redis.quit();
+  latencies.sort((a, b) => a - b);
+  return {
+    ops: USERS,
+    wallMs: Math.round(wallMs),
+    opsPerSec: Math.round(USERS / (wallMs / 1000)),
+    latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) },
+    finalValueOk: left === 0,
+  };
+}
+
+async function main() {
+  const config = loadConfig({
+    APP_PROFILE: profile,
+    APP_MODULES: 'ticketing',
+    NAMESPACE: `bench-${randomBytes(4).toString('hex')}`,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: 'memory',
+    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    REDIS_URL,
+    KAFKA_BROKERS: process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092',
+    API_KEYS: `admin:${ADMIN},client:${CLIENT}`,
+    RATE_LIMIT_PER_SECOND: '0',
+  });
+  if (profile === 'full' && !config.DATABASE_URL.includes('test')) throw new Error('DATABASE_URL must point at a test database');
+  const app = await createApp(config);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+
+  // Warm-up: a small event so JIT, pools and Lua script caches are hot before timing.
+  const warm = await call(base, 'POST', '/api/v1/events', ADMIN, {
+    name: 'warm',
+    startsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    generalAdmission: { capacity: 100, price: 1 },
+  });
+  await pool(500, CONCURRENCY, async (i) => {
+    await call(base, 'POST', `/api/v1/events/${warm.body.id}/holds`, CLIENT, { userId: `w-${i}`, quantity: 1 }, { 'idempotency-key': `w-${randomBytes(6).toString('hex')}` });
+  });
+
+  const ga = await race(base, 'ga');
+  const seated = await race(base, 'seated');
+  await app.close();
+
+  let baseline: Awaited<ReturnType<typeof redisBaseline>> | { skipped: string };
+  try {
+    baseline = await redisBaseline();
+  } catch (e) {
+    baseline = { skipped: `redis not reachable at ${REDIS_URL}: ${(e as Error).message}` };
+  }
+  const ratio = (r: { holdsPerSec: number }) => ('opsPerSec' in baseline ? +(r.holdsPerSec / baseline.opsPerSec).toFixed(4) : null);
+  const summary = {
+    profile,
+    node: process.version,
+    users: USERS,
+    capacity: CAPACITY,
+    concurrency: CONCURRENCY,
+    ga,
+    seated,
+    redisDecrBaseline: baseline,
+    ratioVsRawDecr: { ga: ratio(ga), seated: ratio(seated) },
+    ok: ga.ok && seated.ok,
+  };
+  console.log(JSON.stringify(summary, null, 2));
+  if (!summary.ok) process.exitCode = 1;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite: type check, module-boundary rules, then unit, contract and e2e tests
+# against real PostgreSQL, Redis and Kafka (started here when not already running).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+bash scripts/services.sh
+
+started_kafka=0
+if ! bash scripts/kafka.sh status >/dev/null 2>&1; then
+  bash scripts/kafka.sh start
+  started_kafka=1
+fi
+cleanup() { [ "$started_kafka" = 1 ] && bash scripts/kafka.sh stop || true; }
+trap cleanup EXIT
+
+echo "== type check"
+npx tsc -p tsconfig.json --noEmit
+echo "== module boundaries"
+npx depcruise src --config .dependency-cruiser.js
+echo "== jest"
+npx jest --ci --maxWorkers=2 "$@"

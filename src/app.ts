@@ -1,0 +1,109 @@
+import { Logger, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { LogController } from 'fastify';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { FieldProblem, ValidationFailed } from './platform/errors/problem-details.filter';
+import { Infrastructure } from './platform/infrastructure';
+import { MetricsRegistry } from './platform/metrics/metrics';
+
+/**
+ * Builds the whole application for a config: opens the infrastructure of its profile, composes
+ * the modules, and wires the HTTP cross-cutting concerns. Used by main.ts and by the e2e tests.
+ */
+/** `extra` lets tests mount probe modules beside the real ones. */
+export async function createApp(config: AppConfig, extra: Type[] = []): Promise<NestFastifyApplication> {
+  // Until pino takes over (below), Nest's console logger would print start-up lines regardless.
+  if (config.LOG_LEVEL === 'silent') Logger.overrideLogger(false);
+  const infra = await Infrastructure.open(config);
+  try {
+    const adapter = new FastifyAdapter({
+      bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
+      logger: { level: config.LOG_LEVEL, redact: ['req.headers["x-api-key"]', 'req.headers.authorization'] },
+      // One access-log line per request, written in the onResponse hook below.
+      logController: new LogController({ disableRequestLogging: true }),
+      genReqId: requestId,
+      // Keep-alive sockets must not hold up a graceful shutdown.
+      forceCloseConnections: 'idle',
+      return503OnClosing: true,
+      trustProxy: true,
+    });
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule.compose(infra, extra), adapter, {
+      bufferLogs: true,
+      abortOnError: false,
+    });
+    app.useLogger(app.get(PinoLogger));
+    app.useGlobalPipes(
+      new ValidationPipe({
+        whitelist: true,
+        forbidNonWhitelisted: true,
+        transform: true,
+        stopAtFirstError: false,
+        exceptionFactory: (errors) => new ValidationFailed(flatten(errors)),
+      }),
+    );
+    // Connections close after every module's shutdown hooks (consumers commit, crons stop), so
+    // no hook finds its pool already gone.
+    const closeApp = app.close.bind(app);
+    app.close = async () => {
+      await closeApp();
+      await infra.close();
+    };
+    installHttpHooks(app, app.get(MetricsRegistry));
+    installSwagger(app);
+    return app;
+  } catch (e) {
+    await infra.close();
+    throw e;
+  }
+}
+
+function requestId(raw: IncomingMessage): string {
+  const given = raw.headers['x-request-id'];
+  const id = typeof given === 'string' && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
+  // pino-http reads req.id, so the access log and the problem documents carry the same id.
+  (raw as IncomingMessage & { id?: string }).id = id;
+  return id;
+}
+
+function installHttpHooks(app: NestFastifyApplication, metrics: MetricsRegistry): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+  });
+  fastify.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions?.url ?? 'unmatched';
+    if (!route.startsWith('/health') && route !== '/metrics') {
+      req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: +reply.elapsedTime.toFixed(2) }, 'request');
+    }
+    metrics.httpDuration.observe(
+      { method: req.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+}
+
+function installSwagger(app: NestFastifyApplication): void {
+  const doc = new DocumentBuilder()
+    .setTitle('Tetrad')
+    .setDescription('Leaderboard, ticketing, ad analytics and GPU scheduling in one service. Errors are application/problem+json.')
+    .setVersion('0.1.0')
+    .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'api-key')
+    .addSecurityRequirements('api-key')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
+}
+
+function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+

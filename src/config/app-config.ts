@@ -1,0 +1,229 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  ArrayNotEmpty,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+  validateSync,
+} from 'class-validator';
+
+export const PROFILES = ['embedded', 'full'] as const;
+export type Profile = (typeof PROFILES)[number];
+export const MODULES = ['leaderboard', 'ticketing', 'ad-analytics', 'gpu-scheduler'] as const;
+export type ModuleName = (typeof MODULES)[number];
+export const ROLES = ['api', 'worker', 'scheduler', 'agent'] as const;
+export type Role = (typeof ROLES)[number];
+export const API_ROLES = ['admin', 'service', 'client'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+
+const list = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0)
+    : value;
+const num = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+const int = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() !== '' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+
+/**
+ * Every knob the process reads, validated once at boot. `.env.example` lists exactly these fields.
+ * Module-specific knobs live here too, prefixed with the module name, so one validation pass
+ * reports every problem at once.
+ */
+export class AppConfig {
+  @IsIn(PROFILES as unknown as string[])
+  APP_PROFILE: Profile = 'embedded';
+
+  @Transform(list)
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsIn(MODULES as unknown as string[], { each: true })
+  APP_MODULES: ModuleName[] = [...MODULES];
+
+  @Transform(list)
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsIn(ROLES as unknown as string[], { each: true })
+  APP_ROLES: Role[] = ['api', 'worker', 'scheduler'];
+
+  @Transform(int)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  /** Prefix for Kafka topics and groups, Redis keys and BullMQ queues: isolates tenants and test runs. */
+  @Matches(/^[a-z0-9][a-z0-9-]{0,30}$/, { message: 'NAMESPACE must be 1-31 of [a-z0-9-]' })
+  NAMESPACE = 'tetrad';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Embedded profile: where PGlite keeps its files; `memory` keeps nothing on disk. */
+  @IsString()
+  DATA_DIR = '.data';
+
+  @IsString()
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tetrad';
+
+  @Transform(int)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  DATABASE_POOL_SIZE = 20;
+
+  @IsString()
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Transform(list)
+  @IsArray()
+  @ArrayNotEmpty()
+  @Matches(/^[^:,\s]+:\d{1,5}$/, { each: true, message: 'KAFKA_BROKERS must be host:port,host:port' })
+  KAFKA_BROKERS: string[] = ['127.0.0.1:9092'];
+
+  @Transform(int)
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  KAFKA_PARTITIONS = 6;
+
+  @Transform(int)
+  @IsInt()
+  @Min(1)
+  @Max(5)
+  KAFKA_REPLICATION_FACTOR = 1;
+
+  /** `role:key,role:key` with role one of admin, service, client. */
+  @ValidateIf((c: AppConfig) => c.APP_PROFILE === 'full' || c.API_KEYS !== undefined)
+  @Matches(/^(admin|service|client):[A-Za-z0-9._~-]{8,}(,(admin|service|client):[A-Za-z0-9._~-]{8,})*$/, {
+    message:
+      'API_KEYS is required in the full profile, as role:key[,role:key] with role admin|service|client and keys of 8+ chars [A-Za-z0-9._~-]',
+  })
+  API_KEYS?: string;
+
+  /** Requests per second allowed per API key (or per IP without a key); 0 turns the global limit off. */
+  @Transform(int)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_PER_SECOND = 2000;
+
+  @Transform(int)
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
+  HTTP_BODY_LIMIT_BYTES = 1024 * 1024;
+
+  @Transform(int)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  SHUTDOWN_TIMEOUT_MS = 10000;
+
+  /** Leaderboard: refresh interval of the per-process top-K cache behind GET top; 0 turns it off. */
+  @Transform(int)
+  @IsInt()
+  @Min(0)
+  @Max(60000)
+  LEADERBOARD_TOP_CACHE_MS = 1000;
+
+  /** Ticketing: the built-in simulated payment provider's latency and share of declined payments. */
+  @Transform(int)
+  @IsInt()
+  @Min(0)
+  @Max(60000)
+  TICKETING_PAYMENT_LATENCY_MS = 0;
+
+  @Transform(num)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  TICKETING_PAYMENT_DECLINE_RATE = 0;
+
+  /** Payment webhook HMAC secrets, comma-separated (several during rotation). Embedded falls back to a dev secret. */
+  @IsOptional()
+  @Matches(/^[^,\s]{8,}(,[^,\s]{8,})*$/, { message: 'TICKETING_WEBHOOK_SECRETS must be secrets of 8+ chars, comma-separated' })
+  TICKETING_WEBHOOK_SECRETS?: string;
+
+  @IsOptional()
+  @IsString()
+  NODE_ENV?: string;
+
+  /** Parsed API_KEYS (or the embedded dev key). Filled by loadConfig. */
+  apiKeys: Map<string, ApiRole> = new Map();
+  usingDevKey = false;
+
+  hasRole(role: Role): boolean {
+    return this.APP_ROLES.includes(role);
+  }
+  hasModule(name: ModuleName): boolean {
+    return this.APP_MODULES.includes(name);
+  }
+  get isFull(): boolean {
+    return this.APP_PROFILE === 'full';
+  }
+}
+
+export const DEV_ADMIN_KEY = 'dev-admin-key';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+  }
+}
+
+/** Fields that hold secrets are never echoed back in error messages. */
+const SECRET = /KEY|PASSWORD|SECRET|TOKEN/;
+
+/**
+ * Builds the config from an environment map. Throws ConfigError with one line per problem
+ * (name, value, what is allowed).
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const known = Object.keys(new AppConfig()).filter((k) => /^[A-Z]/.test(k));
+  const raw: Record<string, string> = {};
+  for (const k of [...known, 'API_KEYS', 'TICKETING_WEBHOOK_SECRETS', 'NODE_ENV']) {
+    const v = env[k];
+    if (v !== undefined && v !== '') raw[k] = v;
+  }
+  const config = plainToInstance(AppConfig, raw, { exposeDefaultValues: true });
+  const problems: string[] = [];
+  for (const e of validateSync(config, { forbidUnknownValues: false })) {
+    const shown = SECRET.test(e.property) ? '<hidden>' : JSON.stringify(raw[e.property] ?? e.value);
+    const why = Object.values(e.constraints ?? {}).join('; ');
+    problems.push(`${e.property}=${shown}: ${why}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  if (config.API_KEYS) {
+    for (const pair of config.API_KEYS.split(',')) {
+      const [role, key] = pair.split(':') as [ApiRole, string];
+      config.apiKeys.set(key, role);
+    }
+  } else {
+    config.apiKeys.set(DEV_ADMIN_KEY, 'admin');
+    config.usingDevKey = true;
+  }
+  return config;
+}
+
+/** Reads `.env` (if present) beneath real environment variables, which win. */
+export function readEnvFile(path = '.env'): void {
+  try {
+    process.loadEnvFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}

@@ -1,0 +1,287 @@
+// Plain-TypeScript stream-processing core for ad analytics (one instance per Kafka partition).
+// No framework, I/O or clock imports: event time comes from the events, processing time is passed in.
+// State is serialisable (snapshot/restore) so it can be checkpointed together with the partition's offsets.
+
+export type AdEventType = 'impression' | 'click';
+
+export interface AdEvent {
+  type: AdEventType;
+  impressionId: string;
+  adId: string;
+  campaignId: string;
+  /** event time, epoch ms */
+  ts: number;
+}
+
+export interface WindowAggregate {
+  windowStart: number;
+  windowEnd: number;
+  adId: string;
+  campaignId: string;
+  impressions: number;
+  clicks: number;
+}
+
+export interface ProcessResult {
+  closedWindows: WindowAggregate[];
+  /** unique events that fell into an already-closed window (or beyond the TTL) and changed nothing */
+  late: number;
+  /** unique clicks whose impression did not arrive within the TTL, reported when they are evicted */
+  unmatched: number;
+}
+
+export interface StreamConfig {
+  windowMs: number;
+  /** bounded out-of-orderness: watermark = max event time seen - this */
+  outOfOrdernessMs: number;
+  allowedLatenessMs: number;
+  /** how long impressions wait for clicks (and clicks for impressions); also bounds dedup state */
+  ttlMs: number;
+  /** processing time without events after which idleFlush advances the watermark */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_STREAM_CONFIG: StreamConfig = {
+  windowMs: 60_000,
+  outOfOrdernessMs: 5_000,
+  allowedLatenessMs: 120_000,
+  ttlMs: 3_600_000,
+  idleTimeoutMs: 30_000,
+};
+
+interface StoredImpression { ts: number; adId: string; campaignId: string }
+interface StoredClick { ts: number; adId: string; campaignId: string; matched: boolean }
+interface Counts { adId: string; campaignId: string; impressions: number; clicks: number }
+
+interface SnapshotV1 {
+  v: 1;
+  config: StreamConfig;
+  maxTs: number | null;
+  watermark: number | null;
+  lastActivityMs: number | null;
+  impressions: [string, StoredImpression][];
+  clicks: [string, StoredClick][];
+  windows: [number, Counts[]][];
+  orphanUnmatched: [number, number][];
+}
+
+const SEP = '\u0000';
+
+export class PartitionProcessor {
+  private readonly cfg: StreamConfig;
+  private maxTs = -Infinity;
+  private watermark = -Infinity;
+  private lastActivityMs: number | null = null;
+  /** impressionId -> impression (join + impression dedup state) */
+  private readonly impressions = new Map<string, StoredImpression>();
+  /** impressionId -> click (click dedup state; matched=false means pending) */
+  private readonly clicks = new Map<string, StoredClick>();
+  /** coarse time buckets of keys, so eviction does not scan every entry */
+  private readonly impBuckets = new Map<number, string[]>();
+  private readonly clickBuckets = new Map<number, string[]>();
+  /** bucket -> unmatched clicks replaced (re-sent with a newer ts) before their bucket was evicted */
+  private readonly orphanUnmatched = new Map<number, number>();
+  /** windowStart -> (adId SEP campaignId) -> counts, open windows only */
+  private readonly windows = new Map<number, Map<string, Counts>>();
+
+  constructor(config: Partial<StreamConfig> = {}) {
+    this.cfg = { ...DEFAULT_STREAM_CONFIG, ...config };
+    const c = this.cfg;
+    if (!(c.windowMs > 0) || c.outOfOrdernessMs < 0 || c.allowedLatenessMs < 0) throw new Error('invalid window config');
+    // Anything older than watermark - ttl must already be in a closed window, so dropping it is safe.
+    if (c.ttlMs < c.windowMs + c.allowedLatenessMs) throw new Error('ttlMs must be >= windowMs + allowedLatenessMs');
+  }
+
+  get config(): Readonly<StreamConfig> { return this.cfg; }
+  get currentWatermark(): number { return this.watermark; }
+
+  /** Sizes of the keyed state (for metrics and tests). */
+  stateSize(): { impressions: number; clicks: number; pendingClicks: number; openWindows: number } {
+    let pending = 0;
+    for (const c of this.clicks.values()) if (!c.matched) pending++;
+    return { impressions: this.impressions.size, clicks: this.clicks.size, pendingClicks: pending, openWindows: this.windows.size };
+  }
+
+  process(events: readonly AdEvent[], nowMs?: number): ProcessResult {
+    let late = 0;
+    for (const e of events) {
+      if (!Number.isFinite(e.ts)) continue; // malformed: the adapter should dead-letter these
+      if (e.type === 'impression') late += this.onImpression(e);
+      else if (e.type === 'click') late += this.onClick(e);
+      else continue;
+      if (e.ts > this.maxTs) {
+        this.maxTs = e.ts;
+        const wm = e.ts - this.cfg.outOfOrdernessMs;
+        if (wm > this.watermark) this.watermark = wm;
+      }
+    }
+    if (nowMs !== undefined && events.length > 0) this.lastActivityMs = nowMs;
+    return this.finishBatch(late);
+  }
+
+  /**
+   * Idle flush: if no events arrived for idleTimeoutMs of processing time, assume event time kept pace with
+   * processing time and advance the watermark by the idle duration, closing windows and evicting state.
+   */
+  onIdle(nowMs: number): ProcessResult {
+    if (this.lastActivityMs === null) { this.lastActivityMs = nowMs; return this.finishBatch(0); }
+    const idle = nowMs - this.lastActivityMs;
+    if (idle >= this.cfg.idleTimeoutMs && this.maxTs !== -Infinity) {
+      const wm = this.maxTs - this.cfg.outOfOrdernessMs + idle;
+      if (wm > this.watermark) this.watermark = wm;
+    }
+    return this.finishBatch(0);
+  }
+
+  snapshot(): string {
+    const windows: [number, Counts[]][] = [];
+    for (const [ws, m] of this.windows) windows.push([ws, [...m.values()].map((c) => ({ ...c }))]);
+    const s: SnapshotV1 = {
+      v: 1,
+      config: this.cfg,
+      maxTs: fin(this.maxTs),
+      watermark: fin(this.watermark),
+      lastActivityMs: this.lastActivityMs,
+      impressions: [...this.impressions],
+      clicks: [...this.clicks],
+      windows,
+      orphanUnmatched: [...this.orphanUnmatched],
+    };
+    return JSON.stringify(s);
+  }
+
+  static restore(json: string): PartitionProcessor {
+    const s = JSON.parse(json) as SnapshotV1;
+    if (s.v !== 1) throw new Error(`unsupported snapshot version ${String(s.v)}`);
+    const p = new PartitionProcessor(s.config);
+    p.maxTs = s.maxTs ?? -Infinity;
+    p.watermark = s.watermark ?? -Infinity;
+    p.lastActivityMs = s.lastActivityMs;
+    for (const [id, imp] of s.impressions) { p.impressions.set(id, { ...imp }); p.bucketAdd(p.impBuckets, imp.ts, id); }
+    for (const [id, c] of s.clicks) { p.clicks.set(id, { ...c }); p.bucketAdd(p.clickBuckets, c.ts, id); }
+    for (const [ws, list] of s.windows) {
+      const m = new Map<string, Counts>();
+      for (const c of list) m.set(c.adId + SEP + c.campaignId, { ...c });
+      p.windows.set(ws, m);
+    }
+    for (const [b, n] of s.orphanUnmatched) p.orphanUnmatched.set(b, n);
+    return p;
+  }
+
+  // ---- internals ----
+
+  private expired(ts: number): boolean { return ts + this.cfg.ttlMs < this.watermark; }
+  private windowStart(ts: number): number { return ts - mod(ts, this.cfg.windowMs); }
+  private windowClosed(ws: number): boolean { return ws + this.cfg.windowMs + this.cfg.allowedLatenessMs <= this.watermark; }
+
+  /** returns 1 if the event was late */
+  private onImpression(e: AdEvent): number {
+    const prev = this.impressions.get(e.impressionId);
+    if (prev && !this.expired(prev.ts)) return 0; // duplicate
+    if (this.expired(e.ts)) return 1; // beyond TTL: window long closed, cannot dedup/join
+    const imp: StoredImpression = { ts: e.ts, adId: e.adId, campaignId: e.campaignId };
+    this.impressions.set(e.impressionId, imp);
+    this.bucketAdd(this.impBuckets, e.ts, e.impressionId);
+    let late = this.contribute(e.ts, imp, 'impressions');
+    const c = this.clicks.get(e.impressionId);
+    if (c && !c.matched && !this.expired(c.ts) && joinable(c.ts, e.ts, this.cfg.ttlMs)) {
+      c.matched = true;
+      c.adId = imp.adId;
+      c.campaignId = imp.campaignId;
+      late += this.contribute(c.ts, imp, 'clicks');
+    }
+    return late;
+  }
+
+  private onClick(e: AdEvent): number {
+    const prev = this.clicks.get(e.impressionId);
+    if (prev && !this.expired(prev.ts)) return 0; // duplicate
+    if (this.expired(e.ts)) return 1;
+    if (prev && !prev.matched) {
+      // the old click expired unmatched but its bucket is not evicted yet: keep its report for that bucket
+      const b = this.windowStart(prev.ts);
+      this.orphanUnmatched.set(b, (this.orphanUnmatched.get(b) ?? 0) + 1);
+    }
+    const c: StoredClick = { ts: e.ts, adId: e.adId, campaignId: e.campaignId, matched: false };
+    this.clicks.set(e.impressionId, c);
+    this.bucketAdd(this.clickBuckets, e.ts, e.impressionId);
+    const imp = this.impressions.get(e.impressionId);
+    if (imp && !this.expired(imp.ts) && joinable(e.ts, imp.ts, this.cfg.ttlMs)) {
+      c.matched = true;
+      c.adId = imp.adId;
+      c.campaignId = imp.campaignId;
+      return this.contribute(e.ts, imp, 'clicks');
+    }
+    return 0; // pending: waits for its impression up to the TTL
+  }
+
+  /** adds one to the window of `ts` (attributed to the impression's ad); returns 1 if that window is closed */
+  private contribute(ts: number, ad: { adId: string; campaignId: string }, field: 'impressions' | 'clicks'): number {
+    const ws = this.windowStart(ts);
+    if (this.windowClosed(ws)) return 1;
+    let m = this.windows.get(ws);
+    if (!m) { m = new Map(); this.windows.set(ws, m); }
+    const key = ad.adId + SEP + ad.campaignId;
+    let c = m.get(key);
+    if (!c) { c = { adId: ad.adId, campaignId: ad.campaignId, impressions: 0, clicks: 0 }; m.set(key, c); }
+    c[field]++;
+    return 0;
+  }
+
+  private finishBatch(late: number): ProcessResult {
+    const closedWindows: WindowAggregate[] = [];
+    const starts = [...this.windows.keys()].filter((ws) => this.windowClosed(ws)).sort((a, b) => a - b);
+    for (const ws of starts) {
+      const rows = [...this.windows.get(ws)!.values()].sort(byAd);
+      for (const r of rows) closedWindows.push({ windowStart: ws, windowEnd: ws + this.cfg.windowMs, ...r });
+      this.windows.delete(ws);
+    }
+    let unmatched = 0;
+    for (const [b, n] of this.orphanUnmatched) {
+      if (this.expired(b + this.cfg.windowMs - 1)) { unmatched += n; this.orphanUnmatched.delete(b); }
+    }
+    this.evict(this.impBuckets, (id) => {
+      const imp = this.impressions.get(id);
+      if (imp && this.expired(imp.ts)) this.impressions.delete(id);
+    });
+    this.evict(this.clickBuckets, (id) => {
+      const c = this.clicks.get(id);
+      if (c && this.expired(c.ts)) {
+        if (!c.matched) unmatched++;
+        this.clicks.delete(id);
+      }
+    });
+    return { closedWindows, late, unmatched };
+  }
+
+  /** buckets are windowMs wide; a bucket is dropped once every ts in it is expired */
+  private evict(buckets: Map<number, string[]>, onKey: (id: string) => void): void {
+    const due: number[] = [];
+    for (const b of buckets.keys()) if (this.expired(b + this.cfg.windowMs - 1)) due.push(b);
+    due.sort((a, b) => a - b);
+    for (const b of due) {
+      for (const id of buckets.get(b)!) onKey(id);
+      buckets.delete(b);
+    }
+  }
+
+  private bucketAdd(buckets: Map<number, string[]>, ts: number, id: string): void {
+    const b = this.windowStart(ts);
+    const list = buckets.get(b);
+    if (list) list.push(id); else buckets.set(b, [id]);
+  }
+}
+
+/** Convenience for the adapter's timer: advance an idle partition's watermark by processing time. */
+export function idleFlush(p: PartitionProcessor, nowMs: number): ProcessResult {
+  return p.onIdle(nowMs);
+}
+
+function joinable(clickTs: number, impTs: number, ttl: number): boolean {
+  return Math.abs(clickTs - impTs) <= ttl;
+}
+function mod(a: number, n: number): number { return ((a % n) + n) % n; }
+function fin(x: number): number | null { return Number.isFinite(x) ? x : null; }
+function byAd(a: Counts, b: Counts): number {
+  return a.adId < b.adId ? -1 : a.adId > b.adId ? 1 : a.campaignId < b.campaignId ? -1 : a.campaignId > b.campaignId ? 1 : 0;
+}

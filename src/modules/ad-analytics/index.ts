@@ -1,0 +1,1 @@
+export { AdAnalyticsModule } from './ad-analytics.module';

@@ -1,0 +1,5 @@
+export * from './model';
+export * from './runtime-predictor';
+export * from './placement';
+export * from './selection';
+export * from './schedule-cycle';

@@ -1,0 +1,32 @@
+import { median, RuntimePredictor } from './runtime-predictor';
+import { task } from './test-helpers';
+
+describe('RuntimePredictor', () => {
+  it('uses median of similar finished tasks, then the estimate, then the default', () => {
+    const p = new RuntimePredictor({ defaultRuntimeSec: 999 });
+    const t = task('a', { model: 'llama', gpuCount: 2, estimatedRuntimeSec: 50 });
+    expect(p.predict(task('x'))).toEqual({ seconds: 999, source: 'default' });
+    expect(p.predict(t)).toEqual({ seconds: 50, source: 'estimate' });
+    p.observe(t, 100);
+    p.observe(t, 300);
+    p.observe(t, 200);
+    p.observe(task('b', { model: 'llama', gpuCount: 4 }), 10_000); // different gpuCount: not similar
+    expect(p.predict(t)).toEqual({ seconds: 200, source: 'history' });
+  });
+
+  it('tracks prediction error', () => {
+    const p = new RuntimePredictor();
+    p.observe(task('a'), 100, 150);
+    p.observe(task('b'), 100, 50);
+    const e = p.errorStats();
+    expect(e.samples).toBe(2);
+    expect(e.meanAbsErrorSec).toBe(50);
+    expect(e.meanAbsPctError).toBeCloseTo(0.5);
+    expect(e.underPredictedFraction).toBe(0.5);
+  });
+
+  it('median handles even and odd sizes', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+  });
+});

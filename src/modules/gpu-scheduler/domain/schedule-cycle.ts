@@ -1,0 +1,154 @@
+import { Allocation, Decision, GpuNode, RunningTask, Task, UsageRecord } from './model';
+import { ClusterView, NodeScorer, placeGang, worstFit } from './placement';
+import {
+  AgingOptions,
+  DEFAULT_AGING,
+  DEFAULT_QUOTA,
+  fifoOrder,
+  fullOrder,
+  QuotaOptions,
+  strictPriorityOrder,
+  windowUsage,
+} from './selection';
+
+export type PolicyName = 'fifo' | 'strict-priority' | 'full';
+
+export interface SchedulerState {
+  nodes: readonly GpuNode[];
+  queue: readonly Task[];
+  running: readonly RunningTask[];
+  /** Finished usage, at least the last quota window of it (older records are ignored). */
+  history?: readonly UsageRecord[];
+}
+
+export interface CycleOptions {
+  policy: PolicyName;
+  /** Predicted runtime in seconds (e.g. RuntimePredictor.predict(t).seconds). */
+  predictRuntime: (t: Task) => number;
+  scorer?: NodeScorer;
+  quota?: QuotaOptions;
+  aging?: AgingOptions;
+  /** EASY backfill (full policy only). Default true. */
+  backfill?: boolean;
+}
+
+export interface Reservation {
+  taskId: string;
+  /** Earliest time the head can start given predicted ends of running tasks; Infinity if never. */
+  at: number;
+  allocations: Allocation[];
+}
+
+export interface CycleResult {
+  decisions: Decision[];
+  /** Reservation held for the blocked head, if any. */
+  reservation?: Reservation;
+}
+
+/**
+ * One scheduling cycle: a pure function of (state, now). Returns start decisions; never mutates state.
+ * - fifo: submit order, stops at the first task that cannot start (no skipping).
+ * - strict-priority: VIP before normal, FIFO inside a tier, stops at the first blocked task.
+ * - full: starved-first + quota interleave (see fullOrder), scorer placement, gangs, EASY backfill.
+ */
+export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOptions): CycleResult {
+  const scorer = opts.scorer ?? worstFit;
+  const view = new ClusterView(state.nodes);
+  const decisions: Decision[] = [];
+  const memo = new Map<string, number>();
+  const predict = (t: Task) => {
+    let p = memo.get(t.id);
+    if (p === undefined) memo.set(t.id, (p = Math.max(1, opts.predictRuntime(t))));
+    return p;
+  };
+
+  let order: Task[];
+  if (opts.policy === 'fifo') order = fifoOrder(state.queue);
+  else if (opts.policy === 'strict-priority') order = strictPriorityOrder(state.queue);
+  else {
+    const quota = opts.quota ?? DEFAULT_QUOTA;
+    const usage = windowUsage(state.history ?? [], state.running, now, quota.windowSec);
+    order = fullOrder(state.queue, now, usage, quota, opts.aging ?? DEFAULT_AGING, predict);
+  }
+  const backfill = opts.policy === 'full' && opts.backfill !== false;
+
+  let k = 0;
+  for (; k < order.length; k++) {
+    const t = order[k];
+    const allocs = placeGang(t, view, scorer);
+    if (!allocs) break;
+    view.take(allocs);
+    decisions.push({ taskId: t.id, allocations: allocs, backfilled: false, predictedEndAt: now + predict(t) });
+  }
+  if (k >= order.length) return { decisions };
+  const head = order[k];
+  if (!backfill) return { decisions };
+
+  // EASY backfill: one reservation, for the head.
+  const started: RunningTask[] = decisions.map((d, i) => ({
+    task: order[i],
+    startedAt: now,
+    allocations: d.allocations,
+    predictedEndAt: d.predictedEndAt,
+  }));
+  const reservation = computeReservation(head, view, [...state.running, ...started], now, scorer);
+  if (reservation.at === Infinity) {
+    // The head can never fit on the current ACTIVE nodes: it cannot be delayed; schedule the rest greedily.
+    for (const t of order.slice(k + 1)) {
+      const allocs = placeGang(t, view, scorer);
+      if (!allocs) continue;
+      view.take(allocs);
+      decisions.push({ taskId: t.id, allocations: allocs, backfilled: true, predictedEndAt: now + predict(t) });
+    }
+    return { decisions, reservation };
+  }
+  // GPUs outside the reservation: usable by any backfilled task, however long.
+  const spare = view.clone();
+  for (const a of reservation.allocations) {
+    const vn = spare.byId.get(a.nodeId);
+    if (!vn) continue;
+    const reserved = a.gpuIndices.filter((g) => vn.free.includes(g));
+    if (reserved.length) spare.take([{ nodeId: a.nodeId, gpuIndices: reserved }]);
+  }
+  for (const t of order.slice(k + 1)) {
+    const end = now + predict(t);
+    // Ends before the reservation: may use any free GPU; prefer spare ones so later long tasks still fit.
+    let allocs: Allocation[] | undefined;
+    if (end <= reservation.at) allocs = placeGang(t, view, scorer);
+    else allocs = placeGang(t, spare, scorer);
+    if (!allocs) continue;
+    view.take(allocs);
+    // keep `spare` a subset of `view`
+    for (const a of allocs) {
+      const vn = spare.byId.get(a.nodeId)!;
+      const inSpare = a.gpuIndices.filter((g) => vn.free.includes(g));
+      if (inSpare.length) spare.take([{ nodeId: a.nodeId, gpuIndices: inSpare }]);
+    }
+    decisions.push({ taskId: t.id, allocations: allocs, backfilled: true, predictedEndAt: end });
+  }
+  return { decisions, reservation };
+}
+
+/**
+ * Earliest predicted start of `head`: release running tasks' GPUs in predicted-end order on a copy of
+ * `view` until the head fits. Released GPUs are put first so the reservation prefers GPUs that are busy
+ * now and leaves currently free GPUs to backfill.
+ */
+export function computeReservation(
+  head: Task,
+  view: ClusterView,
+  running: readonly RunningTask[],
+  now: number,
+  scorer: NodeScorer = worstFit,
+): Reservation {
+  const sim = view.clone();
+  const byEnd = [...running].sort((a, b) => a.predictedEndAt - b.predictedEndAt);
+  for (let i = 0; i < byEnd.length; ) {
+    const at = Math.max(now, byEnd[i].predictedEndAt);
+    // release every task ending at the same instant together
+    while (i < byEnd.length && Math.max(now, byEnd[i].predictedEndAt) === at) sim.release(byEnd[i++].allocations, true);
+    const allocs = placeGang(head, sim, scorer);
+    if (allocs) return { taskId: head.id, at, allocations: allocs };
+  }
+  return { taskId: head.id, at: Infinity, allocations: [] };
+}

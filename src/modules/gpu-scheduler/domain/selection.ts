@@ -1,0 +1,101 @@
+import { RunningTask, Task, Tier, UsageRecord } from './model';
+
+export interface QuotaOptions {
+  /** Sliding window over which GPU-time shares are measured (seconds). Default 3600. */
+  windowSec: number;
+  /** Target VIP share of GPU time in the window, 0..1. Default 0.8 (80:20). */
+  vipShare: number;
+}
+
+export interface AgingOptions {
+  /** Wait after which a task's priority stops growing (Slurm PriorityMaxAge-like). Default 7200 s. */
+  maxAgeSec: number;
+  /** Priority added at the cap. Default 1 (= the VIP tier weight, so a capped normal task ties a fresh VIP). */
+  ageWeight: number;
+  tierWeight: Record<Tier, number>;
+}
+
+export const DEFAULT_QUOTA: QuotaOptions = { windowSec: 3600, vipShare: 0.8 };
+export const DEFAULT_AGING: AgingOptions = { maxAgeSec: 7200, ageWeight: 1, tierWeight: { vip: 1, normal: 0 } };
+
+/** Effective priority: tier weight + age bonus growing linearly with wait, capped at maxAgeSec. */
+export function effectivePriority(task: Task, now: number, aging: AgingOptions = DEFAULT_AGING): number {
+  const wait = Math.max(0, now - task.submittedAt);
+  return aging.tierWeight[task.tier] + (aging.ageWeight * Math.min(wait, aging.maxAgeSec)) / aging.maxAgeSec;
+}
+
+/** GPU-seconds used per tier inside [now - windowSec, now], from finished records and running tasks. */
+export function windowUsage(
+  history: readonly UsageRecord[],
+  running: readonly RunningTask[],
+  now: number,
+  windowSec: number,
+): Record<Tier, number> {
+  const from = now - windowSec;
+  const u: Record<Tier, number> = { vip: 0, normal: 0 };
+  for (const r of history) {
+    const o = Math.min(r.end, now) - Math.max(r.start, from);
+    if (o > 0) u[r.tier] += o * r.gpuCount;
+  }
+  for (const r of running) {
+    const o = now - Math.max(r.startedAt, from);
+    if (o > 0) u[r.task.tier] += o * r.task.gpuCount;
+  }
+  return u;
+}
+
+const byAgeThenId = (a: Task, b: Task) => a.submittedAt - b.submittedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+export function fifoOrder(queue: readonly Task[]): Task[] {
+  return [...queue].sort(byAgeThenId);
+}
+
+export function strictPriorityOrder(queue: readonly Task[]): Task[] {
+  return [...queue].sort((a, b) => (a.tier === b.tier ? byAgeThenId(a, b) : a.tier === 'vip' ? -1 : 1));
+}
+
+/**
+ * Full policy order.
+ * 1. Tasks whose wait reached the aging cap ("starved": effective priority at its maximum) come first,
+ *    oldest first, whatever their tier. This is what bounds a normal task's wait (see docs).
+ * 2. The rest interleave by quota: the next task is VIP while VIP's GPU-time share in the window
+ *    (counting the usage this ordering has already handed out, at `chargeSec` per task) is below
+ *    `vipShare`, else normal; when one tier is empty, the other. Within a tier: effective priority,
+ *    i.e. oldest first.
+ * The returned order is the priority order used by the cycle (head = first task that cannot start).
+ */
+export function fullOrder(
+  queue: readonly Task[],
+  now: number,
+  usage: Record<Tier, number>,
+  quota: QuotaOptions,
+  aging: AgingOptions,
+  chargeSec: (t: Task) => number,
+): Task[] {
+  const starved: Task[] = [];
+  const vip: Task[] = [];
+  const normal: Task[] = [];
+  for (const t of queue) {
+    if (now - t.submittedAt >= aging.maxAgeSec) starved.push(t);
+    else (t.tier === 'vip' ? vip : normal).push(t);
+  }
+  starved.sort(byAgeThenId);
+  vip.sort(byAgeThenId);
+  normal.sort(byAgeThenId);
+  const out = starved;
+  let v = usage.vip;
+  let n = usage.normal;
+  let i = 0;
+  let j = 0;
+  while (i < vip.length || j < normal.length) {
+    const total = v + n;
+    const vipUnder = quota.vipShare >= 1 || (total === 0 ? quota.vipShare > 0 : v < quota.vipShare * total);
+    const pickVip = j >= normal.length || (i < vip.length && vipUnder);
+    const t = pickVip ? vip[i++] : normal[j++];
+    const c = t.gpuCount * Math.min(chargeSec(t), quota.windowSec);
+    if (pickVip) v += c;
+    else n += c;
+    out.push(t);
+  }
+  return out;
+}

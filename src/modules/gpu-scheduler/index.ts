@@ -1,0 +1,1 @@
+export { GpuSchedulerModule } from './gpu-scheduler.module';

@@ -1,0 +1,266 @@
+import {
+  AgingOptions,
+  GpuNode,
+  NodeScorer,
+  PolicyName,
+  QuotaOptions,
+  RunningTask,
+  RuntimePredictor,
+  scheduleCycle,
+  Task,
+  Tier,
+  UsageRecord,
+} from '../domain';
+import { SimTask } from './trace';
+
+export interface SimOptions {
+  policy: PolicyName;
+  scorer?: NodeScorer;
+  quota?: QuotaOptions;
+  aging?: AgingOptions;
+  backfill?: boolean;
+  defaultRuntimeSec?: number;
+  /** Verify after every cycle that no GPU is allocated twice (O(GPUs) per cycle; for tests). */
+  checkInvariants?: boolean;
+  /** Called about every 1% of events. */
+  onProgress?: (done: number, total: number) => void;
+  /** Wall-clock timer for decisions/s (the simulator's own clock; injected so specs stay deterministic). */
+  hrtimeMs?: () => number;
+}
+
+export interface TierStats {
+  count: number;
+  meanWait: number;
+  p50Wait: number;
+  p95Wait: number;
+  maxWait: number;
+}
+
+export interface SimResult {
+  policy: PolicyName;
+  tasks: number;
+  finished: number;
+  unscheduled: number;
+  totalGpus: number;
+  gpuUtilization: number;
+  wait: Record<Tier, TierStats>;
+  meanJct: number;
+  vipGpuHourShare: number;
+  makespanSec: number;
+  cycles: number;
+  decisions: number;
+  backfilled: number;
+  cycleTimeMs: number;
+  decisionsPerSec: number;
+  predictor: ReturnType<RuntimePredictor['errorStats']>;
+  /** Per-task start times (for specs). */
+  startedAt: Map<string, number>;
+}
+
+/** Binary min-heap of completions by time. */
+class Heap<T> {
+  private a: T[] = [];
+  constructor(private readonly key: (x: T) => number) {}
+  get size(): number {
+    return this.a.length;
+  }
+  peek(): T | undefined {
+    return this.a[0];
+  }
+  push(x: T): void {
+    const a = this.a;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.key(a[p]) <= this.key(a[i])) break;
+      [a[p], a[i]] = [a[i], a[p]];
+      i = p;
+    }
+  }
+  pop(): T | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.key(a[l]) < this.key(a[m])) m = l;
+        if (r < a.length && this.key(a[r]) < this.key(a[m])) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i], a[m]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function pct(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function tierStats(waits: number[]): TierStats {
+  const s = [...waits].sort((a, b) => a - b);
+  return {
+    count: s.length,
+    meanWait: s.length ? s.reduce((x, y) => x + y, 0) / s.length : 0,
+    p50Wait: pct(s, 50),
+    p95Wait: pct(s, 95),
+    maxWait: s.length ? s[s.length - 1] : 0,
+  };
+}
+
+/**
+ * Discrete-event replay in virtual time: events are task arrivals and completions (true runtimes);
+ * after each batch of same-time events one scheduleCycle(state, t) runs through the same core as
+ * production. The scheduler only sees predicted runtimes (RuntimePredictor).
+ */
+export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[], opts: SimOptions): SimResult {
+  const nodes: GpuNode[] = nodesIn.map((n) => ({ ...n, freeGpuIndices: [...n.freeGpuIndices] }));
+  const nodeById = new Map(nodes.map((n) => [n.id, n]));
+  const totalGpus = nodes.reduce((s, n) => s + n.gpuCount, 0);
+  const arrivals = [...tasksIn].sort((a, b) => a.submittedAt - b.submittedAt);
+  const byId = new Map(arrivals.map((t) => [t.id, t]));
+  const predictor = new RuntimePredictor({ defaultRuntimeSec: opts.defaultRuntimeSec ?? 3600 });
+  const predicted = new Map<string, number>();
+  const predict = (t: Task) => {
+    const p = predictor.predict(t).seconds;
+    predicted.set(t.id, p);
+    return p;
+  };
+  const windowSec = opts.quota?.windowSec ?? 3600;
+  const hrtime = opts.hrtimeMs ?? (() => 0);
+
+  let queue: Task[] = [];
+  const running = new Map<string, RunningTask>();
+  let history: UsageRecord[] = [];
+  const completions = new Heap<{ at: number; id: string }>((x) => x.at);
+  const startedAt = new Map<string, number>();
+  const waits: Record<Tier, number[]> = { vip: [], normal: [] };
+  const gpuSec: Record<Tier, number> = { vip: 0, normal: 0 };
+  let jctSum = 0;
+  let finished = 0;
+  let lastEnd = arrivals.length ? arrivals[0].submittedAt : 0;
+  let cycles = 0;
+  let decisions = 0;
+  let backfilled = 0;
+  let cycleMs = 0;
+  let ai = 0;
+  const totalEvents = arrivals.length * 2;
+  let nextProgress = 0;
+
+  while (ai < arrivals.length || completions.size > 0) {
+    const tArr = ai < arrivals.length ? arrivals[ai].submittedAt : Infinity;
+    const tDone = completions.peek()?.at ?? Infinity;
+    const t = Math.min(tArr, tDone);
+    while (completions.size && completions.peek()!.at === t) {
+      const { id } = completions.pop()!;
+      const r = running.get(id)!;
+      running.delete(id);
+      for (const a of r.allocations) {
+        const n = nodeById.get(a.nodeId)!;
+        for (const g of a.gpuIndices) {
+          if (n.freeGpuIndices.includes(g)) throw new Error(`invariant: GPU ${n.id}#${g} freed twice`);
+          n.freeGpuIndices.push(g);
+        }
+      }
+      const st = byId.get(id)!;
+      history.push({ tier: st.tier, gpuCount: st.gpuCount, start: r.startedAt, end: t });
+      predictor.observe(st, t - r.startedAt, predicted.get(id));
+      jctSum += t - st.submittedAt;
+      finished++;
+      lastEnd = Math.max(lastEnd, t);
+    }
+    while (ai < arrivals.length && arrivals[ai].submittedAt === t) {
+      const { runtimeSec: _hidden, ...task } = arrivals[ai++];
+      queue.push(task);
+    }
+    if (history.length > 1024) history = history.filter((h) => h.end > t - windowSec);
+
+    if (queue.length) {
+      const t0 = hrtime();
+      const res = scheduleCycle({ nodes, queue, running: [...running.values()], history }, t, {
+        policy: opts.policy,
+        predictRuntime: predict,
+        scorer: opts.scorer,
+        quota: opts.quota,
+        aging: opts.aging,
+        backfill: opts.backfill,
+      });
+      cycleMs += hrtime() - t0;
+      cycles++;
+      if (res.decisions.length) {
+        const startedIds = new Set<string>();
+        for (const d of res.decisions) {
+          const st = byId.get(d.taskId)!;
+          for (const a of d.allocations) {
+            const n = nodeById.get(a.nodeId)!;
+            for (const g of a.gpuIndices) {
+              const i = n.freeGpuIndices.indexOf(g);
+              if (i < 0) throw new Error(`invariant: GPU ${n.id}#${g} over-allocated`);
+              n.freeGpuIndices.splice(i, 1);
+            }
+          }
+          running.set(st.id, { task: st, startedAt: t, allocations: d.allocations, predictedEndAt: d.predictedEndAt });
+          completions.push({ at: t + st.runtimeSec, id: st.id });
+          startedAt.set(st.id, t);
+          waits[st.tier].push(t - st.submittedAt);
+          gpuSec[st.tier] += st.gpuCount * st.runtimeSec;
+          startedIds.add(st.id);
+          decisions++;
+          if (d.backfilled) backfilled++;
+        }
+        queue = queue.filter((q) => !startedIds.has(q.id));
+        if (opts.checkInvariants) checkInvariants(nodes, running);
+      }
+    }
+    const done = ai + finished;
+    if (opts.onProgress && done >= nextProgress) {
+      opts.onProgress(done, totalEvents);
+      nextProgress = done + Math.max(1, Math.floor(totalEvents / 100));
+    }
+  }
+  opts.onProgress?.(totalEvents, totalEvents);
+
+  const first = arrivals.length ? arrivals[0].submittedAt : 0;
+  const makespan = Math.max(0, lastEnd - first);
+  const busy = gpuSec.vip + gpuSec.normal;
+  return {
+    policy: opts.policy,
+    tasks: arrivals.length,
+    finished,
+    unscheduled: queue.length,
+    totalGpus,
+    gpuUtilization: makespan > 0 && totalGpus > 0 ? busy / (totalGpus * makespan) : 0,
+    wait: { vip: tierStats(waits.vip), normal: tierStats(waits.normal) },
+    meanJct: finished ? jctSum / finished : 0,
+    vipGpuHourShare: busy ? gpuSec.vip / busy : 0,
+    makespanSec: makespan,
+    cycles,
+    decisions,
+    backfilled,
+    cycleTimeMs: cycleMs,
+    decisionsPerSec: cycleMs > 0 ? decisions / (cycleMs / 1000) : 0,
+    predictor: predictor.errorStats(),
+    startedAt,
+  };
+}
+
+/** Every GPU is either free exactly once or held by exactly one running task. */
+export function checkInvariants(nodes: readonly GpuNode[], running: ReadonlyMap<string, RunningTask>): void {
+  const held = new Map<string, number>();
+  for (const n of nodes) for (const g of n.freeGpuIndices) held.set(`${n.id}#${g}`, (held.get(`${n.id}#${g}`) ?? 0) + 1);
+  for (const r of running.values())
+    for (const a of r.allocations) for (const g of a.gpuIndices) held.set(`${a.nodeId}#${g}`, (held.get(`${a.nodeId}#${g}`) ?? 0) + 1);
+  for (const n of nodes)
+    for (let g = 0; g < n.gpuCount; g++) {
+      const c = held.get(`${n.id}#${g}`) ?? 0;
+      if (c !== 1) throw new Error(`invariant: GPU ${n.id}#${g} held ${c} times`);
+    }
+}

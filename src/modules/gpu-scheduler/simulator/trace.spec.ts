@@ -1,0 +1,46 @@
+import { mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { loadNodesCsv, loadTraceCsv, parseNodeSpec, syntheticTrace } from './trace';
+
+describe('trace loading', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gpu-trace-'));
+  const pods = join(dir, 'pods.csv');
+  writeFileSync(
+    pods,
+    [
+      'name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time',
+      'p0,1,1,1,460,,LS,Running,10,500,20',
+      'p1,1,1,0,0,,BE,Running,10,500,20',
+      'p2,1,1,8,1000,V100M16|V100M32,BE,Failed,5,100,50',
+      'p3,1,1,1,1000,,Burstable,Pending,7,90,',
+      'p4,1,1,2,1000,,Guaranteed,Succeeded,1,2,1',
+    ].join('\n'),
+  );
+
+  it('maps tiers, runtimes, skips CPU-only and never-scheduled pods, rounds fractional GPUs up', () => {
+    const { tasks, stats } = loadTraceCsv(pods);
+    expect(stats).toEqual({ rows: 5, skippedCpuOnly: 1, roundedFractional: 1, skippedNeverScheduled: 1 });
+    expect(tasks.map((t) => [t.id, t.tier, t.gpuCount, t.runtimeSec, t.submittedAt, t.gpuType])).toEqual([
+      ['p4', 'vip', 2, 1, 1, undefined],
+      ['p2', 'normal', 8, 50, 5, 'V100M16|V100M32'],
+      ['p0', 'vip', 1, 480, 10, undefined],
+    ]);
+  });
+
+  it('parses node CSV and node specs', () => {
+    const nodesCsv = join(dir, 'nodes.csv');
+    writeFileSync(nodesCsv, 'sn,cpu_milli,memory_mib,gpu,model\nn0,1,1,2,P100\nn1,1,1,8,G2\n');
+    expect(loadNodesCsv(nodesCsv).map((n) => [n.id, n.gpuType, n.gpuCount, n.gpuMemoryGb, n.freeGpuIndices.length])).toEqual([
+      ['n0', 'P100', 2, 16, 2],
+      ['n1', 'G2', 8, 80, 8],
+    ]);
+    expect(parseNodeSpec('2x8:A100,1x4:T4').map((n) => `${n.gpuType}/${n.gpuCount}`)).toEqual(['A100/8', 'A100/8', 'T4/4']);
+    expect(() => parseNodeSpec('lots')).toThrow(/bad node spec/);
+  });
+
+  it('synthetic traces are deterministic per seed', () => {
+    expect(syntheticTrace({ count: 50, seed: 3 })).toEqual(syntheticTrace({ count: 50, seed: 3 }));
+    expect(syntheticTrace({ count: 50, seed: 3 })).not.toEqual(syntheticTrace({ count: 50, seed: 4 }));
+  });
+});

@@ -1,0 +1,137 @@
+import { readFileSync } from 'fs';
+import { GpuNode, Task } from '../domain';
+
+/** A task with its true runtime (known to the simulator only, never to the scheduler). */
+export interface SimTask extends Task {
+  runtimeSec: number;
+}
+
+/** GPU memory per model; G1-G3 are undisclosed in the Alibaba trace (assumed 80 GB). */
+const GPU_MEMORY_GB: Record<string, number> = { V100M16: 16, V100M32: 32, T4: 16, P100: 16, A10: 24, A100: 80, H100: 80 };
+
+function readCsv(path: string): Record<string, string>[] {
+  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const header = lines[0].split(',');
+  return lines.slice(1).map((l) => {
+    const cells = l.split(',');
+    const row: Record<string, string> = {};
+    header.forEach((h, i) => (row[h] = cells[i] ?? ''));
+    return row;
+  });
+}
+
+/** Alibaba openb_node_list_gpu_node.csv: sn,cpu_milli,memory_mib,gpu,model. */
+export function loadNodesCsv(path: string): GpuNode[] {
+  return readCsv(path)
+    .filter((r) => Number(r.gpu) > 0)
+    .map((r) => ({
+      id: r.sn,
+      gpuType: r.model,
+      gpuCount: Number(r.gpu),
+      gpuMemoryGb: GPU_MEMORY_GB[r.model] ?? 80,
+      freeGpuIndices: [...Array(Number(r.gpu)).keys()],
+      status: 'ACTIVE' as const,
+    }));
+}
+
+/** "100x8:A100" or "10x8:A100,4x4:T4" → nodes. */
+export function parseNodeSpec(spec: string): GpuNode[] {
+  const out: GpuNode[] = [];
+  for (const part of spec.split(',')) {
+    const m = /^(\d+)x(\d+):([\w-]+)$/.exec(part.trim());
+    if (!m) throw new Error(`bad node spec "${part}" (expected e.g. 100x8:A100)`);
+    const [n, g, type] = [Number(m[1]), Number(m[2]), m[3]];
+    for (let i = 0; i < n; i++) {
+      out.push({ id: `${type}-${out.length}`, gpuType: type, gpuCount: g, gpuMemoryGb: GPU_MEMORY_GB[type] ?? 80, freeGpuIndices: [...Array(g).keys()], status: 'ACTIVE' });
+    }
+  }
+  return out;
+}
+
+export interface TraceStats {
+  rows: number;
+  skippedCpuOnly: number;
+  roundedFractional: number;
+  /** Pods with no scheduled_time (Pending at trace end): their runtime is unknown, so they are skipped. */
+  skippedNeverScheduled: number;
+}
+
+/**
+ * Alibaba openb_pod_list_*.csv → tasks. tier: LS/Guaranteed → vip, BE/Burstable → normal;
+ * submittedAt = creation_time; runtime = deletion_time - scheduled_time (min 1 s); num_gpu = 0 skipped;
+ * pods never scheduled in production (empty scheduled_time, i.e. Pending) skipped: runtime unknown;
+ * fractional gpu_milli rounded up to a whole GPU; gpu_spec → gpuType (empty = any).
+ * `model` (the predictor's similarity key) = the pod's resource signature cpu/mem/gpu_milli, since the
+ * trace has no model names.
+ */
+export function loadTraceCsv(path: string, limit?: number): { tasks: SimTask[]; stats: TraceStats } {
+  const rows = readCsv(path);
+  const stats: TraceStats = { rows: rows.length, skippedCpuOnly: 0, roundedFractional: 0, skippedNeverScheduled: 0 };
+  const tasks: SimTask[] = [];
+  for (const r of rows) {
+    const gpus = Number(r.num_gpu);
+    if (!(gpus > 0)) {
+      stats.skippedCpuOnly++;
+      continue;
+    }
+    if (r.scheduled_time === '' || r.deletion_time === '') {
+      stats.skippedNeverScheduled++;
+      continue;
+    }
+    if (Number(r.gpu_milli) < 1000) stats.roundedFractional++;
+    const runtime = Math.max(1, Number(r.deletion_time) - Number(r.scheduled_time));
+    tasks.push({
+      id: r.name,
+      userId: r.name,
+      tier: r.qos === 'LS' || r.qos === 'Guaranteed' ? 'vip' : 'normal',
+      gpuType: r.gpu_spec ? r.gpu_spec : undefined,
+      gpuCount: gpus,
+      gpuMemoryGb: 0,
+      submittedAt: Number(r.creation_time),
+      model: `${r.cpu_milli}/${r.memory_mib}/${r.gpu_milli}`,
+      runtimeSec: Number.isFinite(runtime) ? runtime : 1,
+    });
+    if (limit !== undefined && tasks.length >= limit) break;
+  }
+  tasks.sort((a, b) => a.submittedAt - b.submittedAt);
+  return { tasks, stats };
+}
+
+export interface SyntheticOptions {
+  count: number;
+  seed?: number;
+  /** Mean seconds between arrivals. */
+  meanInterArrivalSec?: number;
+  meanRuntimeSec?: number;
+  vipFraction?: number;
+  gpuType?: string;
+  maxGpus?: number;
+}
+
+/** Deterministic synthetic trace (LCG): 1/2/4/8-GPU tasks, exponential gaps and runtimes, 5 models. */
+export function syntheticTrace(o: SyntheticOptions): SimTask[] {
+  let s = (o.seed ?? 1) >>> 0;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  const exp = (mean: number) => -Math.log(rnd()) * mean;
+  const sizes = [1, 1, 1, 1, 1, 1, 1, 2, 4, 8].filter((g) => g <= (o.maxGpus ?? 8));
+  const out: SimTask[] = [];
+  let t = 0;
+  for (let i = 0; i < o.count; i++) {
+    t += exp(o.meanInterArrivalSec ?? 60);
+    const model = `m${Math.floor(rnd() * 5)}`;
+    const gpuCount = sizes[Math.floor(rnd() * sizes.length)];
+    const runtimeSec = Math.max(1, Math.round(exp(o.meanRuntimeSec ?? 1800) * (1 + Number(model[1]) / 4)));
+    out.push({
+      id: `t${i}`,
+      userId: `u${i % 17}`,
+      tier: rnd() < (o.vipFraction ?? 0.5) ? 'vip' : 'normal',
+      gpuType: o.gpuType,
+      gpuCount,
+      gpuMemoryGb: 0,
+      submittedAt: Math.round(t),
+      model,
+      runtimeSec,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,289 @@
+import { AtomicScript, KeyValueStore, SyncKeyValueOps } from '../../../platform/kv/key-value-store.port';
+import {
+  applyUpdate,
+  compareEntries,
+  countStrictlyBetter,
+  decodeMember,
+  encodeMember,
+  globalRank,
+  mergeTopK,
+  RankedEntry,
+  ScoreOutOfRangeError,
+  shardOf,
+  SortOrder,
+  UpdatePolicy,
+} from '../domain';
+
+/** What the rank store needs to know about a board. */
+export interface BoardRef {
+  id: string;
+  order: SortOrder;
+  updatePolicy: UpdatePolicy;
+  shards: number;
+}
+
+export interface ScoreWrite {
+  playerId: string;
+  score: number;
+  metadata?: Record<string, unknown>;
+  /** Message id: a redelivered message with the same id is applied once. */
+  messageId: string;
+  /** When the write was accepted (monotonic, see SeqClock): equal scores rank earlier seq first. */
+  seq: number;
+}
+
+export interface StoredRankedEntry extends RankedEntry {
+  rank: number;
+  metadata?: Record<string, unknown>;
+}
+
+/** Result codes of the apply script: applied, duplicate (dedupe), rejected (increment overflow). */
+export type ApplyOutcome = 'applied' | 'duplicate' | 'rejected';
+
+const DEDUPE_TTL_MS = 24 * 3600 * 1000;
+
+/**
+ * One player's update, atomic per shard: dedupe by message id (SET NX PX), read the stored member
+ * and score, apply the board's policy, and keep the member (and so the tie-break time part) when
+ * the score is unchanged; otherwise ZREM the old member and ZADD the new one.
+ * KEYS: zset, member hash, metadata hash, dedupe key. ARGV: policy, order, playerId, score,
+ * newMember, metadata JSON ('' for none), dedupe ttl ms.
+ */
+export const APPLY_SCORE: AtomicScript<ApplyOutcome> = {
+  name: 'leaderboard-apply-score',
+  lua: `
+local z, m, d, dd = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local policy, order, player = ARGV[1], ARGV[2], ARGV[3]
+local incoming = tonumber(ARGV[4])
+local newMember, meta, ttl = ARGV[5], ARGV[6], tonumber(ARGV[7])
+if not redis.call('SET', dd, '1', 'NX', 'PX', ttl) then return 'duplicate' end
+local oldMember = redis.call('HGET', m, player)
+local old = nil
+if oldMember then old = tonumber(redis.call('ZSCORE', z, oldMember)) end
+local score = incoming
+if policy == 'best' then
+  if old ~= nil then
+    if (order == 'desc' and old >= incoming) or (order == 'asc' and old <= incoming) then score = old end
+  end
+elseif policy == 'increment' then
+  score = (old or 0) + incoming
+  if score > 9007199254740991 or score < -9007199254740991 then return 'rejected' end
+end
+local member = newMember
+if old ~= nil and old == score then member = oldMember end
+if oldMember and oldMember ~= member then redis.call('ZREM', z, oldMember) end
+if old == nil or old ~= score then
+  redis.call('ZADD', z, string.format('%.17g', score), member)
+  redis.call('HSET', m, player, member)
+end
+if meta ~= '' and (old == nil or old ~= score or policy == 'overwrite') then redis.call('HSET', d, player, meta) end
+return 'applied'
+`,
+  local(ops: SyncKeyValueOps, keys: string[], args: string[]): ApplyOutcome {
+    const [z, m, d, dd] = keys;
+    const [policy, order, player, scoreArg, newMember, meta, ttl] = args;
+    if (!ops.set(dd, '1', { onlyIfAbsent: true, ttlMs: Number(ttl) })) return 'duplicate';
+    const oldMember = ops.hGet(m, player);
+    const old = oldMember === null ? undefined : (ops.zScore(z, oldMember) ?? undefined);
+    let result;
+    try {
+      result = applyUpdate(policy as UpdatePolicy, order as SortOrder, old, Number(scoreArg));
+    } catch (e) {
+      if (e instanceof ScoreOutOfRangeError) return 'rejected';
+      throw e;
+    }
+    const member = old !== undefined && old === result.score && oldMember !== null ? oldMember : newMember;
+    if (oldMember !== null && oldMember !== member) ops.zRem(z, [oldMember]);
+    if (old === undefined || old !== result.score) {
+      ops.zAdd(z, [{ member, score: result.score }]);
+      ops.hSet(m, { [player]: member });
+    }
+    if (meta !== '' && (old === undefined || old !== result.score || policy === 'overwrite')) ops.hSet(d, { [player]: meta });
+    return 'applied';
+  },
+  fromRedis(reply: unknown): ApplyOutcome {
+    return String(reply) as ApplyOutcome;
+  },
+};
+
+/** Removes a player from its shard atomically. KEYS: zset, member hash, metadata hash. ARGV: playerId. */
+export const REMOVE_PLAYER: AtomicScript<boolean> = {
+  name: 'leaderboard-remove-player',
+  lua: `
+local member = redis.call('HGET', KEYS[2], ARGV[1])
+if not member then return 0 end
+redis.call('ZREM', KEYS[1], member)
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+`,
+  local(ops, keys, args) {
+    const member = ops.hGet(keys[1], args[0]);
+    if (member === null) return false;
+    ops.zRem(keys[0], [member]);
+    ops.hDel(keys[1], args[0]);
+    ops.hDel(keys[2], args[0]);
+    return true;
+  },
+  fromRedis(reply: unknown): boolean {
+    return Number(reply) === 1;
+  },
+};
+
+/**
+ * Live rankings over the KeyValueStore port. A board season is split into `shards` sorted sets
+ * (player → shard by FNV-1a); each shard has its own hash tag so shards spread over a Redis Cluster.
+ * Shard keys: zset of encoded members (score = game score), hash playerId → member, hash
+ * playerId → metadata JSON. Ranks are exact: the sum over shards of entries strictly better.
+ */
+export class KvRankStore {
+  constructor(
+    private readonly kv: KeyValueStore,
+    private readonly namespace: string,
+  ) {}
+
+  private base(boardId: string): string {
+    return `${this.namespace}:lb:${boardId}`;
+  }
+  private shardKeys(boardId: string, season: number, shard: number) {
+    const tag = `${this.base(boardId)}:{${boardId}#${season}#${shard}}`;
+    return { z: `${tag}:z`, m: `${tag}:m`, d: `${tag}:d`, dd: `${tag}:dd:` };
+  }
+  seasonPrefix(boardId: string, season: number): string {
+    return `${this.base(boardId)}:{${boardId}#${season}#`;
+  }
+  private dir(order: SortOrder): 'asc' | 'desc' {
+    return order;
+  }
+
+  /** Applies writes in order; returns the outcome of each. */
+  async apply(board: BoardRef, season: number, writes: ScoreWrite[]): Promise<ApplyOutcome[]> {
+    if (writes.length === 0) return [];
+    return Promise.all(
+      writes.map((w) => {
+        const k = this.shardKeys(board.id, season, shardOf(w.playerId, board.shards));
+        return this.kv.runScript(APPLY_SCORE, [k.z, k.m, k.d, `${k.dd}${w.playerId}:${w.messageId}`], [
+          board.updatePolicy,
+          board.order,
+          w.playerId,
+          w.score,
+          encodeMember(board.order, w.seq, w.playerId),
+          w.metadata === undefined ? '' : JSON.stringify(w.metadata),
+          DEDUPE_TTL_MS,
+        ]);
+      }),
+    );
+  }
+
+  async remove(board: BoardRef, season: number, playerId: string): Promise<boolean> {
+    const k = this.shardKeys(board.id, season, shardOf(playerId, board.shards));
+    return this.kv.runScript(REMOVE_PLAYER, [k.z, k.m, k.d], [playerId]);
+  }
+
+  async total(board: BoardRef, season: number): Promise<number> {
+    const counts = await Promise.all(this.shardList(board).map((s) => this.kv.zCard(this.shardKeys(board.id, season, s).z)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private shardList(board: BoardRef): number[] {
+    return Array.from({ length: board.shards }, (_, i) => i);
+  }
+
+  private async range(board: BoardRef, season: number, shard: number, start: number, stop: number): Promise<RankedEntry[]> {
+    if (stop >= 0 && stop < start) return [];
+    const rows = await this.kv.zRange(this.shardKeys(board.id, season, shard).z, start, stop, this.dir(board.order));
+    return rows.map((r) => ({ score: r.score, ...decodeMember(board.order, r.member) }));
+  }
+
+  /** Global entries at 0-based offsets [offset, offset+limit): k-way merge of each shard's head. */
+  async top(board: BoardRef, season: number, offset: number, limit: number): Promise<StoredRankedEntry[]> {
+    const k = offset + limit;
+    const lists = await Promise.all(this.shardList(board).map((s) => this.range(board, season, s, 0, k - 1)));
+    const merged = mergeTopK(board.order, lists, k).slice(offset);
+    return this.withMetadata(board, season, merged.map((e, i) => ({ ...e, rank: offset + i + 1 })));
+  }
+
+  /** Every entry in global order (season archive). */
+  async all(board: BoardRef, season: number): Promise<StoredRankedEntry[]> {
+    const lists = await Promise.all(this.shardList(board).map((s) => this.range(board, season, s, 0, -1)));
+    const n = lists.reduce((a, l) => a + l.length, 0);
+    const merged = mergeTopK(board.order, lists, n);
+    return this.withMetadata(board, season, merged.map((e, i) => ({ ...e, rank: i + 1 })));
+  }
+
+  async withMetadata(board: BoardRef, season: number, entries: StoredRankedEntry[]): Promise<StoredRankedEntry[]> {
+    await Promise.all(
+      entries.map(async (e) => {
+        const raw = await this.kv.hGet(this.shardKeys(board.id, season, shardOf(e.playerId, board.shards)).d, e.playerId);
+        if (raw !== null) e.metadata = JSON.parse(raw) as Record<string, unknown>;
+      }),
+    );
+    return entries;
+  }
+
+  /** The player's stored entry, or null. */
+  async entry(board: BoardRef, season: number, playerId: string): Promise<RankedEntry | null> {
+    const k = this.shardKeys(board.id, season, shardOf(playerId, board.shards));
+    const member = await this.kv.hGet(k.m, playerId);
+    if (member === null) return null;
+    const score = await this.kv.zScore(k.z, member);
+    if (score === null) return null;
+    return { score, ...decodeMember(board.order, member) };
+  }
+
+  /**
+   * Per shard: the number of entries strictly better than `probe` (better score, or equal score
+   * and earlier), i.e. its insertion position in that shard's board order.
+   */
+  private async strictlyBetter(board: BoardRef, season: number, shard: number, probe: RankedEntry): Promise<number> {
+    const z = this.shardKeys(board.id, season, shard).z;
+    const better =
+      board.order === 'desc'
+        ? await this.kv.zCount(z, `(${probe.score}`, '+inf')
+        : await this.kv.zCount(z, '-inf', `(${probe.score}`);
+    const ties = await this.kv.zRangeByScore(z, probe.score, probe.score);
+    const tied = ties.map((t) => ({ score: t.score, ...decodeMember(board.order, t.member) })).filter((t) => t.playerId !== probe.playerId);
+    tied.sort((a, b) => compareEntries(board.order, a, b));
+    return better + countStrictlyBetter(board.order, tied, probe);
+  }
+
+  /** Exact 1-based global rank plus per-shard positions (for neighbour windows). */
+  async rank(board: BoardRef, season: number, probe: RankedEntry): Promise<{ rank: number; positions: number[] }> {
+    const positions = await Promise.all(this.shardList(board).map((s) => this.strictlyBetter(board, season, s, probe)));
+    return { rank: globalRank(positions), positions };
+  }
+
+  /**
+   * Up to `around` entries above and below the player, in board order, with global ranks. Per shard
+   * the `around` entries just above the player's position and `around` just below are fetched and
+   * merged: the global neighbours are among them.
+   */
+  async neighbours(
+    board: BoardRef,
+    season: number,
+    probe: RankedEntry,
+    rank: number,
+    positions: number[],
+    around: number,
+  ): Promise<StoredRankedEntry[]> {
+    if (around === 0) return [];
+    const own = shardOf(probe.playerId, board.shards);
+    const lists = await Promise.all(
+      positions.map((p, s) => this.range(board, season, s, Math.max(0, p - around), p + around - (s === own ? 0 : 1))),
+    );
+    const all = lists.flat().filter((e) => e.playerId !== probe.playerId);
+    all.push(probe);
+    all.sort((a, b) => compareEntries(board.order, a, b));
+    const at = all.findIndex((e) => e.playerId === probe.playerId);
+    const out: StoredRankedEntry[] = [];
+    for (let i = Math.max(0, at - around); i <= Math.min(all.length - 1, at + around); i++) {
+      if (i === at) continue;
+      out.push({ ...all[i], rank: rank + (i - at) });
+    }
+    return this.withMetadata(board, season, out);
+  }
+
+  async dropSeason(boardId: string, season: number): Promise<void> {
+    await this.kv.deleteByPrefix(this.seasonPrefix(boardId, season));
+  }
+}

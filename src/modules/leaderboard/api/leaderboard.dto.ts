@@ -1,0 +1,126 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+export class CreateLeaderboardDto {
+  @ApiProperty({ example: 'global:weekly', pattern: '^[A-Za-z0-9:_-]{1,64}$' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9:_-]{1,64}$/)
+  id!: string;
+
+  @ApiPropertyOptional({ enum: ['desc', 'asc'], default: 'desc' })
+  @IsOptional()
+  @IsIn(['desc', 'asc'])
+  order?: 'desc' | 'asc';
+
+  @ApiPropertyOptional({ enum: ['overwrite', 'best', 'increment'], default: 'best' })
+  @IsOptional()
+  @IsIn(['overwrite', 'best', 'increment'])
+  updatePolicy?: 'overwrite' | 'best' | 'increment';
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1024, default: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  shards?: number;
+
+  @ApiPropertyOptional({ description: 'cron expression, stored only (no scheduler yet)', example: '0 0 * * 1' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  resetSchedule?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+}
+
+export class SubmitScoreDto {
+  @ApiProperty({ description: 'safe integer', example: 1200 })
+  @IsInt()
+  @Min(-SAFE)
+  @Max(SAFE)
+  score!: number;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'JSON object ≤ 1 KiB' })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+}
+
+export class BatchScoreEntryDto extends SubmitScoreDto {
+  @ApiProperty({ example: 'player-1' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9:_.@-]{1,128}$/)
+  playerId!: string;
+
+  @ApiPropertyOptional({ description: 'idempotency id: a retried entry with the same id applies once' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\x21-\x7e]{1,128}$/)
+  messageId?: string;
+}
+
+export class BatchScoresDto {
+  @ApiProperty({ type: [BatchScoreEntryDto], maxItems: 1000 })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => BatchScoreEntryDto)
+  scores!: BatchScoreEntryDto[];
+}
+
+export class RanksDto {
+  @ApiProperty({ type: [String], maxItems: 100 })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  playerIds!: string[];
+}
+
+export class PageQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 10 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+}
+
+export class AroundQuery {
+  @ApiPropertyOptional({ minimum: 0, maximum: 50, default: 5 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(50)
+  around?: number;
+}

@@ -1,0 +1,154 @@
+import {
+  compareEntries,
+  countStrictlyBetter,
+  globalRank,
+  mergeTopK,
+  neighboursWindow,
+  percentile,
+  RankedEntry,
+  shardOf,
+  topPercent,
+} from './ranking';
+import { decodeMember, encodeMember } from './member-encoding';
+import { SortOrder } from './board-config';
+
+/** Deterministic PRNG (mulberry32) so failures reproduce. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe(compareEntries.name, () => {
+  const sut = compareEntries;
+  const e = (playerId: string, score: number, seq: number): RankedEntry => ({ playerId, score, seq });
+
+  it('better score first, then earlier seq', () => {
+    expect(sut('desc', e('a', 10, 5), e('b', 9, 1))).toBeLessThan(0);
+    expect(sut('asc', e('a', 9, 5), e('b', 10, 1))).toBeLessThan(0);
+    expect(sut('desc', e('a', 10, 1), e('b', 10, 2))).toBeLessThan(0);
+    expect(sut('asc', e('a', 10, 1), e('b', 10, 2))).toBeLessThan(0);
+    expect(sut('asc', e('a', 1, 1), e('a', 1, 1))).toBe(0);
+  });
+
+  it.each(['asc', 'desc'] as const)('matches Redis order of the member encoding (%s)', (order) => {
+    const r = rng(7);
+    const entries = Array.from({ length: 2000 }, (_, i) => e(`p${i}`, Math.floor(r() * 20), Math.floor(r() * 50)));
+    const ours = [...entries].sort((a, b) => sut(order, a, b)).map((x) => x.playerId);
+    // Redis: by score ascending, then member bytes ascending; ZREVRANGE reverses both.
+    const redis = entries
+      .map((x) => ({ score: x.score, member: encodeMember(order, x.seq, x.playerId) }))
+      .sort((a, b) => a.score - b.score || Buffer.compare(Buffer.from(a.member), Buffer.from(b.member)));
+    if (order === 'desc') redis.reverse();
+    expect(redis.map((x) => decodeMember(order, x.member).playerId)).toEqual(ours);
+  });
+});
+
+describe(shardOf.name, () => {
+  const sut = shardOf;
+  it('is stable and in range', () => {
+    expect(sut('player-1', 16)).toBe(sut('player-1', 16));
+    expect(sut('anything', 1)).toBe(0);
+    // FNV-1a 32 of "a" is 0xe40c292c
+    expect(sut('a', 2 ** 31)).toBe(0xe40c292c % 2 ** 31);
+    for (let i = 0; i < 1000; i++) {
+      const s = sut(`p${i}`, 7);
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThan(7);
+    }
+  });
+  it('spreads players roughly evenly', () => {
+    const counts = new Array(16).fill(0);
+    for (let i = 0; i < 16000; i++) counts[sut(`player-${i}`, 16)]++;
+    for (const c of counts) expect(c).toBeGreaterThan(700);
+  });
+  it('rejects bad shard counts', () => {
+    expect(() => sut('p', 0)).toThrow(RangeError);
+  });
+});
+
+describe(globalRank.name, () => {
+  it('is 1 + the sum of per-shard strictly-better counts', () => {
+    expect(globalRank([])).toBe(1);
+    expect(globalRank([0, 3, 2])).toBe(6);
+    expect(() => globalRank([-1])).toThrow(RangeError);
+  });
+});
+
+describe('sharded board equals single board (10,000 random players)', () => {
+  it.each([
+    ['desc', 16],
+    ['asc', 7],
+    ['desc', 1],
+  ] as [SortOrder, number][])('%s board, %i shards', (order, shards) => {
+    const r = rng(shards * 31 + order.length);
+    const players: RankedEntry[] = Array.from({ length: 10_000 }, (_, i) => ({
+      playerId: `player-${i}`,
+      score: Math.floor(r() * 500) - 100, // many ties
+      seq: Math.floor(r() * 3000), // some equal seqs as well
+    }));
+    const cmp = (a: RankedEntry, b: RankedEntry): number => compareEntries(order, a, b);
+    const single = [...players].sort(cmp);
+    const shardLists: RankedEntry[][] = Array.from({ length: shards }, () => []);
+    for (const p of players) shardLists[shardOf(p.playerId, shards)].push(p);
+    for (const s of shardLists) s.sort(cmp);
+
+    // exact ranks
+    single.forEach((p, i) => {
+      const counts = shardLists.map((s) => countStrictlyBetter(order, s, p));
+      expect(globalRank(counts)).toBe(i + 1);
+    });
+
+    // top-K merge of per-shard top-K
+    for (const k of [0, 1, 10, 100, 1000, 20_000]) {
+      const merged = mergeTopK(order, shardLists.map((s) => s.slice(0, k)), k);
+      expect(merged).toEqual(single.slice(0, k));
+    }
+  });
+});
+
+describe(mergeTopK.name, () => {
+  it('handles empty lists and rejects bad k', () => {
+    expect(mergeTopK('desc', [[], []], 5)).toEqual([]);
+    expect(() => mergeTopK('desc', [], -1)).toThrow(RangeError);
+  });
+});
+
+describe(percentile.name, () => {
+  const sut = percentile;
+  it('maps rank to 0..100', () => {
+    expect(sut(1, 1)).toBe(100);
+    expect(sut(1, 101)).toBe(100);
+    expect(sut(101, 101)).toBe(0);
+    expect(sut(51, 101)).toBe(50);
+    expect(topPercent(1, 100)).toBe(1);
+    expect(topPercent(100, 100)).toBe(100);
+  });
+  it('rejects out-of-range ranks', () => {
+    expect(() => sut(0, 10)).toThrow(RangeError);
+    expect(() => sut(11, 10)).toThrow(RangeError);
+    expect(() => sut(1, 0)).toThrow(RangeError);
+  });
+});
+
+describe(neighboursWindow.name, () => {
+  const sut = neighboursWindow;
+  it('centres on the rank', () => {
+    expect(sut(50, 100, 3)).toEqual({ start: 46, stop: 52, firstRank: 47, lastRank: 53 });
+  });
+  it('clips at the top and bottom', () => {
+    expect(sut(2, 100, 5)).toEqual({ start: 0, stop: 6, firstRank: 1, lastRank: 7 });
+    expect(sut(99, 100, 5)).toEqual({ start: 93, stop: 99, firstRank: 94, lastRank: 100 });
+    expect(sut(1, 1, 5)).toEqual({ start: 0, stop: 0, firstRank: 1, lastRank: 1 });
+  });
+  it('handles empty boards and bad input', () => {
+    expect(sut(1, 0, 3)).toBeNull();
+    expect(() => sut(1, 10, -1)).toThrow(RangeError);
+    expect(() => sut(11, 10, 1)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,45 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { EventBus, Subscription } from '../../platform/messaging/event-bus.port';
+import { groupName } from '../../platform/messaging/topics';
+import { LeaderboardService, ScoreMessage } from './leaderboard.service';
+
+/**
+ * Worker role: applies `leaderboard.scores` to the rank store. At-least-once delivery; the apply
+ * script dedupes by message id, so a redelivered batch changes nothing twice.
+ */
+@Injectable()
+export class LeaderboardScoreConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('leaderboard.consumer');
+  private sub?: Subscription;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly config: AppConfig,
+    private readonly service: LeaderboardService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.hasRole('worker')) return;
+    this.sub = await this.bus.subscribe({
+      groupId: groupName(this.config, 'leaderboard.scores-applier'),
+      topics: [this.service.topic],
+      handleBatch: async (batch) => {
+        const messages: ScoreMessage[] = [];
+        for (const m of batch.messages) {
+          try {
+            messages.push(JSON.parse(m.value) as ScoreMessage);
+          } catch {
+            this.log.warn(`skipping malformed message at ${m.partition}/${m.offset}`);
+          }
+        }
+        await this.service.applyMessages(messages);
+      },
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.sub?.close();
+    this.sub = undefined;
+  }
+}

@@ -1,0 +1,111 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { AppConfig } from '../../config/app-config';
+import { KeyValueStore } from '../../platform/kv/key-value-store.port';
+import { Board } from './adapters/sql-board-repository';
+import { LeaderboardService } from './leaderboard.service';
+
+/** A reset lock outlives any plausible archive run; a season is reset at most once while it holds. */
+const RESET_LOCK_TTL_MS = 60 * 60 * 1000;
+/** Boards created through another instance are picked up by this periodic re-scan. */
+const RESYNC_MS = 30_000;
+const PAGE = 500;
+
+/**
+ * Runs each board's `resetSchedule` (cron, seconds field optional) as a dynamic CronJob in
+ * @nestjs/schedule's SchedulerRegistry, only in processes with the `scheduler` role. Jobs are
+ * registered at start-up for existing boards, on create in this process, and by a re-scan every
+ * 30 s for boards created elsewhere. Several scheduler instances may tick together: a
+ * KeyValueStore set-if-absent lock keyed by board + season lets exactly one of them reset.
+ */
+@Injectable()
+export class LeaderboardResetScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger('leaderboard-scheduler');
+  private readonly jobs = new Map<string, { schedule: string; job: CronJob }>();
+  private resync?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly service: LeaderboardService,
+    private readonly registry: SchedulerRegistry,
+    private readonly kv: KeyValueStore,
+    private readonly config: AppConfig,
+  ) {}
+
+  get enabled(): boolean {
+    return this.config.hasRole('scheduler');
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.enabled) return;
+    this.service.onBoardCreated((b) => this.schedule(b));
+    await this.sync();
+    this.resync = setInterval(() => void this.sync().catch((e) => this.log.warn(`re-scan failed: ${String(e)}`)), RESYNC_MS);
+    this.resync.unref();
+  }
+
+  onModuleDestroy(): void {
+    this.stopped = true;
+    if (this.resync) clearInterval(this.resync);
+    for (const id of [...this.jobs.keys()]) this.unschedule(id);
+  }
+
+  /** Registers a job for every board with a schedule. */
+  async sync(): Promise<void> {
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await this.service.list(PAGE, offset);
+      page.forEach((b) => this.schedule(b));
+      if (page.length < PAGE) return;
+    }
+  }
+
+  private jobName(boardId: string): string {
+    return `leaderboard-reset:${boardId}`;
+  }
+
+  schedule(board: Board): void {
+    if (this.stopped || !this.enabled) return;
+    const current = this.jobs.get(board.id);
+    if (current?.schedule === board.resetSchedule) return;
+    if (current) this.unschedule(board.id);
+    if (!board.resetSchedule) return;
+    let job: CronJob;
+    try {
+      job = CronJob.from({ cronTime: board.resetSchedule, onTick: () => void this.tick(board.id), start: false });
+    } catch (e) {
+      this.log.warn(`board ${board.id}: invalid resetSchedule ${board.resetSchedule}: ${String(e)}`);
+      return;
+    }
+    this.registry.addCronJob(this.jobName(board.id), job as never);
+    this.jobs.set(board.id, { schedule: board.resetSchedule, job });
+    job.start();
+  }
+
+  private unschedule(boardId: string): void {
+    const cur = this.jobs.get(boardId);
+    if (!cur) return;
+    void cur.job.stop();
+    this.jobs.delete(boardId);
+    try {
+      this.registry.deleteCronJob(this.jobName(boardId));
+    } catch {
+      // already gone (e.g. the registry was cleared at shutdown)
+    }
+  }
+
+  /** One tick: resets the board's current season unless another instance holds its lock. */
+  async tick(boardId: string): Promise<boolean> {
+    try {
+      const board = await this.service.board(boardId, true);
+      const lock = `${this.config.NAMESPACE}:lb:reset-lock:${board.id}:${board.season}`;
+      if (!(await this.kv.set(lock, '1', { onlyIfAbsent: true, ttlMs: RESET_LOCK_TTL_MS }))) return false;
+      const r = await this.service.reset(board.id, board.season);
+      if (r) this.log.log(`board ${board.id}: scheduled reset archived season ${r.archivedSeason} (${r.archivedEntries} entries)`);
+      return r !== null;
+    } catch (e) {
+      this.log.warn(`board ${boardId}: scheduled reset failed: ${String(e)}`);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,307 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { validateCronExpression } from 'cron';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import { Clock } from '../../platform/clock/clock';
+import { IdGenerator } from '../../platform/ids/id-generator';
+import { KeyValueStore } from '../../platform/kv/key-value-store.port';
+import { EventBus, OutgoingMessage } from '../../platform/messaging/event-bus.port';
+import { topicName } from '../../platform/messaging/topics';
+import { isValidBoardId, isValidPlayerId, percentile, validateBoardConfig, validateMetadata } from './domain';
+import { KvRankStore, ScoreWrite, StoredRankedEntry } from './adapters/kv-rank-store';
+import { Board, SqlBoardRepository } from './adapters/sql-board-repository';
+import { BoardExists, BoardNotFound, InvalidLeaderboardInput, PlayerNotFound, SeasonNotFound } from './leaderboard.errors';
+
+export const SCORES_TOPIC = 'leaderboard.scores';
+const BOARD_CACHE_MS = 1000;
+/** Sharded top-K reads merge offset+limit entries per shard; deeper pages are refused. */
+export const MAX_TOP_DEPTH = 10_000;
+/** Pages within the first TOP_CACHE_DEPTH entries are served from a per-process top-K cache. */
+export const TOP_CACHE_DEPTH = 1000;
+interface TopSnapshot {
+  season: number;
+  at: number;
+  total: number;
+  entries: StoredRankedEntry[];
+}
+
+export interface ScoreMessage {
+  boardId: string;
+  playerId: string;
+  score: number;
+  metadata?: Record<string, unknown>;
+  messageId: string;
+  seq: number;
+}
+
+/**
+ * Tie-break time: epoch ms × 1000 plus a counter, strictly increasing in this process, taken when
+ * the API accepts a write. Equal scores rank by it (who reached the score first), independent of
+ * the order partitions are consumed in. Fits MAX_SEQ (2^53) until the year 2255.
+ */
+export class SeqClock {
+  private last = 0;
+  constructor(private readonly clock: Clock) {}
+  next(): number {
+    this.last = Math.max(this.last + 1, this.clock.now() * 1000);
+    return this.last;
+  }
+}
+
+export interface CreateBoardInput {
+  id: string;
+  order?: string;
+  updatePolicy?: string;
+  shards?: number;
+  resetSchedule?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface ResetResult {
+  boardId: string;
+  archivedSeason: number;
+  archivedEntries: number;
+  season: number;
+}
+
+export interface ScoreInput {
+  playerId: string;
+  score: number;
+  metadata?: Record<string, unknown>;
+  messageId?: string;
+}
+
+function entryView(e: StoredRankedEntry) {
+  return { rank: e.rank, playerId: e.playerId, score: e.score, ...(e.metadata ? { metadata: e.metadata } : {}) };
+}
+
+@Injectable()
+export class LeaderboardService {
+  readonly ranks: KvRankStore;
+  readonly boards: SqlBoardRepository;
+  private readonly cache = new Map<string, { board: Board; at: number }>();
+  private readonly seqs: SeqClock;
+  private readonly log = new Logger('leaderboard');
+  private readonly createdListeners: ((board: Board) => void)[] = [];
+  /** Top-K cache: per board, the first TOP_CACHE_DEPTH entries, refreshed at most every topCacheMs. */
+  private readonly topCache = new Map<string, TopSnapshot>();
+  private readonly topLoading = new Map<string, Promise<TopSnapshot>>();
+  readonly topCacheMs: number;
+
+  constructor(
+    kv: KeyValueStore,
+    db: DataSource,
+    private readonly bus: EventBus,
+    private readonly config: AppConfig,
+    private readonly ids: IdGenerator,
+    private readonly clock: Clock,
+  ) {
+    this.topCacheMs = config.LEADERBOARD_TOP_CACHE_MS;
+    this.ranks = new KvRankStore(kv, config.NAMESPACE);
+    this.boards = new SqlBoardRepository(db);
+    this.seqs = new SeqClock(clock);
+  }
+
+  /** Called (synchronously) after each board is created; the reset scheduler uses it. */
+  onBoardCreated(fn: (board: Board) => void): void {
+    this.createdListeners.push(fn);
+  }
+
+  get topic(): string {
+    return topicName(this.config, SCORES_TOPIC);
+  }
+
+  async create(input: CreateBoardInput): Promise<Board> {
+    const v = validateBoardConfig({
+      id: input.id,
+      order: input.order,
+      updatePolicy: input.updatePolicy,
+      shards: input.shards,
+      metadata: input.metadata,
+    });
+    if (!v.ok) throw new InvalidLeaderboardInput('invalid_board', v.errors.join('; '));
+    if (input.resetSchedule !== undefined && input.resetSchedule !== null) {
+      const cron = validateCronExpression(input.resetSchedule);
+      if (!cron.valid) throw new InvalidLeaderboardInput('invalid_reset_schedule', `resetSchedule is not a valid cron expression: ${cron.error?.message ?? ''}`.trim());
+    }
+    const board = await this.boards.create({ ...v.value, resetSchedule: input.resetSchedule ?? null });
+    if (!board) throw new BoardExists(v.value.id);
+    for (const fn of this.createdListeners) fn(board);
+    return board;
+  }
+
+  list(limit: number, offset: number): Promise<Board[]> {
+    return this.boards.list(limit, offset);
+  }
+
+  /** The board (cached for a second: only `season` ever changes, on reset). */
+  async board(boardId: string, fresh = false): Promise<Board> {
+    if (!isValidBoardId(boardId)) throw new InvalidLeaderboardInput('invalid_board_id', 'board id must match [A-Za-z0-9:_-]{1,64}');
+    const hit = this.cache.get(boardId);
+    if (!fresh && hit && this.clock.now() - hit.at < BOARD_CACHE_MS) return hit.board;
+    const board = await this.boards.get(boardId);
+    if (!board) throw new BoardNotFound(boardId);
+    this.cache.set(boardId, { board, at: this.clock.now() });
+    return board;
+  }
+
+  private checkPlayer(playerId: string): void {
+    if (!isValidPlayerId(playerId)) throw new InvalidLeaderboardInput('invalid_player_id', 'player id must match [A-Za-z0-9:_.@-]{1,128}');
+  }
+
+  /** Publishes score writes to the log; resolves once the log has them (then the API answers 202). */
+  async submit(boardId: string, writes: ScoreInput[]): Promise<string[]> {
+    const board = await this.board(boardId);
+    const messages: OutgoingMessage[] = [];
+    const ids: string[] = [];
+    for (const w of writes) {
+      this.checkPlayer(w.playerId);
+      if (!Number.isSafeInteger(w.score)) throw new InvalidLeaderboardInput('invalid_score', 'score must be a safe integer');
+      if (w.metadata !== undefined) {
+        const errs = validateMetadata(w.metadata);
+        if (errs.length) throw new InvalidLeaderboardInput('invalid_metadata', errs.join('; '));
+      }
+      const messageId = w.messageId ?? this.ids.next();
+      ids.push(messageId);
+      const msg: ScoreMessage = { boardId: board.id, playerId: w.playerId, score: w.score, metadata: w.metadata, messageId, seq: this.seqs.next() };
+      messages.push({ key: `${board.id}:${w.playerId}`, value: JSON.stringify(msg), headers: { 'message-id': messageId } });
+    }
+    await this.bus.publish(this.topic, messages);
+    return ids;
+  }
+
+  /** Consumer side: applies messages in log order, grouped per board. Idempotent by message id. */
+  async applyMessages(messages: ScoreMessage[]): Promise<void> {
+    const byBoard = new Map<string, ScoreWrite[]>();
+    for (const m of messages) {
+      const list = byBoard.get(m.boardId) ?? [];
+      list.push({ playerId: m.playerId, score: m.score, metadata: m.metadata, messageId: m.messageId, seq: m.seq });
+      byBoard.set(m.boardId, list);
+    }
+    for (const [boardId, writes] of byBoard) {
+      let board: Board;
+      try {
+        board = await this.board(boardId);
+      } catch (e) {
+        if (e instanceof BoardNotFound) continue; // board gone: nothing to apply to
+        throw e;
+      }
+      const outcomes = await this.ranks.apply(board, board.season, writes);
+      outcomes.forEach((o, i) => {
+        if (o === 'rejected') this.log.warn(`${boardId}/${writes[i].playerId}: increment would leave the safe-integer range; dropped`);
+      });
+    }
+  }
+
+  async top(boardId: string, limit: number, offset: number) {
+    const board = await this.board(boardId);
+    if (offset + limit > MAX_TOP_DEPTH) {
+      throw new InvalidLeaderboardInput('page_too_deep', `offset + limit must be at most ${MAX_TOP_DEPTH}`);
+    }
+    if (this.topCacheMs > 0 && offset + limit <= TOP_CACHE_DEPTH) {
+      const snap = await this.topSnapshot(board);
+      return { boardId: board.id, season: snap.season, total: snap.total, entries: snap.entries.slice(offset, offset + limit).map(entryView) };
+    }
+    const [total, entries] = await Promise.all([
+      this.ranks.total(board, board.season),
+      this.ranks.top(board, board.season, offset, limit),
+    ]);
+    return { boardId: board.id, season: board.season, total, entries: entries.map(entryView) };
+  }
+
+  /** The cached first page(s) of a board; one load at a time per board (concurrent readers share it). */
+  private topSnapshot(board: Board): Promise<TopSnapshot> {
+    const hit = this.topCache.get(board.id);
+    if (hit && hit.season === board.season && this.clock.now() - hit.at < this.topCacheMs) return Promise.resolve(hit);
+    const loading = this.topLoading.get(board.id);
+    if (loading) return loading;
+    const at = this.clock.now();
+    const p = Promise.all([this.ranks.total(board, board.season), this.ranks.top(board, board.season, 0, TOP_CACHE_DEPTH)])
+      .then(([total, entries]) => {
+        const snap: TopSnapshot = { season: board.season, at, total, entries };
+        this.topCache.set(board.id, snap);
+        return snap;
+      })
+      .finally(() => this.topLoading.delete(board.id));
+    this.topLoading.set(board.id, p);
+    return p;
+  }
+
+  async player(boardId: string, playerId: string, around: number) {
+    const board = await this.board(boardId);
+    this.checkPlayer(playerId);
+    const entry = await this.ranks.entry(board, board.season, playerId);
+    if (!entry) throw new PlayerNotFound(boardId, playerId);
+    const [{ rank, positions }, total] = await Promise.all([
+      this.ranks.rank(board, board.season, entry),
+      this.ranks.total(board, board.season),
+    ]);
+    const safeTotal = Math.max(total, rank);
+    const neighbours = await this.ranks.neighbours(board, board.season, entry, rank, positions, around);
+    const [self] = await this.ranks.withMetadata(board, board.season, [{ ...entry, rank }]);
+    return {
+      boardId: board.id,
+      season: board.season,
+      playerId,
+      score: entry.score,
+      rank,
+      total: safeTotal,
+      percentile: percentile(rank, safeTotal),
+      ...(self.metadata ? { metadata: self.metadata } : {}),
+      neighbours: neighbours.map(entryView),
+    };
+  }
+
+  async ranksOf(boardId: string, playerIds: string[]) {
+    const board = await this.board(boardId);
+    playerIds.forEach((p) => this.checkPlayer(p));
+    const total = await this.ranks.total(board, board.season);
+    const entries = await Promise.all(
+      playerIds.map(async (playerId) => {
+        const e = await this.ranks.entry(board, board.season, playerId);
+        if (!e) return { playerId, rank: null, score: null };
+        const { rank } = await this.ranks.rank(board, board.season, e);
+        return { playerId, rank, score: e.score };
+      }),
+    );
+    return { boardId: board.id, season: board.season, total, entries };
+  }
+
+  async remove(boardId: string, playerId: string): Promise<void> {
+    const board = await this.board(boardId);
+    this.checkPlayer(playerId);
+    if (!(await this.ranks.remove(board, board.season, playerId))) throw new PlayerNotFound(boardId, playerId);
+    this.topCache.delete(board.id); // this process reads its own delete; others within topCacheMs
+  }
+
+  /**
+   * Ends the season: the board moves to season+1 (new writes land there), then the finished
+   * season's entries are archived to SQL with their final ranks and its keys are dropped.
+   */
+  async reset(boardId: string): Promise<ResetResult>;
+  /** Scheduled form: only when the board is still at `expectedSeason`, else null. */
+  async reset(boardId: string, expectedSeason: number): Promise<ResetResult | null>;
+  async reset(boardId: string, expectedSeason?: number): Promise<ResetResult | null> {
+    const board = await this.board(boardId, true);
+    const ended = await this.boards.nextSeason(board.id, expectedSeason);
+    if (ended === null) {
+      if (expectedSeason !== undefined) return null;
+      throw new BoardNotFound(boardId);
+    }
+    this.cache.delete(board.id);
+    this.topCache.delete(board.id);
+    const old: Board = { ...board, season: ended };
+    const entries = await this.ranks.all(old, ended);
+    await this.boards.archive(board.id, ended, entries);
+    await this.ranks.dropSeason(board.id, ended);
+    return { boardId: board.id, archivedSeason: ended, archivedEntries: entries.length, season: ended + 1 };
+  }
+
+  async seasonTop(boardId: string, season: number, limit: number, offset: number) {
+    const board = await this.board(boardId);
+    const s = await this.boards.season(board.id, season);
+    if (!s) throw new SeasonNotFound(boardId, season);
+    const entries = await this.boards.seasonTop(board.id, season, limit, offset);
+    return { boardId: board.id, season, total: s.total, entries };
+  }
+}

@@ -1,0 +1,155 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsInt,
+  IsISO8601,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+const ID = /^[A-Za-z0-9_.:@-]+$/;
+
+export class SectionDto {
+  @ApiProperty({ example: 'A' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_]{1,32}$/, { message: 'name must be 1-32 of [A-Za-z0-9_]' })
+  name!: string;
+
+  @ApiProperty({ example: 10 })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  rows!: number;
+
+  @ApiProperty({ example: 20 })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  seatsPerRow!: number;
+
+  @ApiProperty({ example: 49.5 })
+  @IsNumber({ maxDecimalPlaces: 2 })
+  @Min(0)
+  @Max(1_000_000)
+  price!: number;
+}
+
+export class GeneralAdmissionDto {
+  @ApiProperty({ example: 1000 })
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  capacity!: number;
+
+  @ApiProperty({ example: 25 })
+  @IsNumber({ maxDecimalPlaces: 2 })
+  @Min(0)
+  @Max(1_000_000)
+  price!: number;
+}
+
+export class CreateEventDto {
+  @ApiProperty()
+  @IsString()
+  @Length(1, 200)
+  name!: string;
+
+  @ApiProperty({ example: '2030-01-01T20:00:00Z' })
+  @IsISO8601({ strict: true })
+  startsAt!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  salesOpenAt?: string;
+
+  @ApiPropertyOptional({ default: 300 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  holdTtlSeconds?: number;
+
+  @ApiPropertyOptional({ default: 4 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  maxPerUser?: number;
+
+  @ApiPropertyOptional({ type: [SectionDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => SectionDto)
+  sections?: SectionDto[];
+
+  @ApiPropertyOptional({ type: GeneralAdmissionDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => GeneralAdmissionDto)
+  generalAdmission?: GeneralAdmissionDto;
+}
+
+export class CreateHoldDto {
+  @ApiProperty({ example: 'user-1' })
+  @IsString()
+  @Length(1, 64)
+  @Matches(ID, { message: 'userId must be of [A-Za-z0-9_.:@-]' })
+  userId!: string;
+
+  @ApiPropertyOptional({ example: ['A-1-1'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @Length(1, 80, { each: true })
+  seatIds?: string[];
+
+  @ApiPropertyOptional({ example: 2 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  quantity?: number;
+}
+
+export class CheckoutDto {
+  @ApiProperty({ example: 'card', description: 'simulated provider: `decline`, `flaky`, `error` are scripted' })
+  @IsString()
+  @Length(1, 40)
+  paymentMethod!: string;
+
+  @ApiPropertyOptional({ description: 'when given, must own the hold' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  @Matches(ID)
+  userId?: string;
+}
+
+export class ReleaseQueryDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  userId?: string;
+}
+
+export class AvailabilityQueryDto {
+  @IsOptional()
+  @IsString()
+  @Matches(/^(true|false)$/)
+  seats?: string;
+}

@@ -1,0 +1,29 @@
+import { AppError, ErrorKind } from '../../platform/errors/app-error';
+
+/** Stable codes of the ticketing module; the platform filter maps the kind to an HTTP status. */
+export enum TicketingCode {
+  EventNotFound = 'event_not_found',
+  HoldNotFound = 'hold_not_found',
+  OrderNotFound = 'order_not_found',
+  InvalidEvent = 'invalid_event',
+  InvalidHold = 'invalid_hold',
+  UnknownSeats = 'unknown_seats',
+  IdempotencyKeyRequired = 'idempotency_key_required',
+  IdempotencyKeyReused = 'idempotency_key_reused',
+  RequestInProgress = 'request_in_progress',
+  SoldOut = 'sold_out',
+  SeatUnavailable = 'seat_unavailable',
+  PerUserLimit = 'per_user_limit',
+  SalesNotOpen = 'sales_not_open',
+  HoldNotOwned = 'hold_not_owned',
+  HoldExpired = 'hold_expired',
+  HoldNotActive = 'hold_not_active',
+  InventoryBusy = 'inventory_busy',
+  BadSignature = 'bad_signature',
+}
+
+export class TicketingError extends AppError {
+  constructor(kind: ErrorKind, code: TicketingCode, message: string, extra: Record<string, unknown> = {}) {
+    super(kind, code, message, extra);
+  }
+}

@@ -1,0 +1,39 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { JobQueue, QueueWorker } from '../../platform/queue/job-queue.port';
+import { HOLD_QUEUE, PAYMENT_QUEUE, TicketingService } from './ticketing.service';
+
+/** Worker role: hold expiry (delayed jobs) and payments (retried jobs). */
+@Injectable()
+export class TicketingProcessor implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly log = new Logger('ticketing-jobs');
+  private workers: QueueWorker[] = [];
+
+  constructor(
+    private readonly sut: TicketingService,
+    private readonly queue: JobQueue,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.config.hasRole('worker')) return;
+    this.workers.push(
+      this.queue.process<{ holdId: string }>(HOLD_QUEUE, async (job) => {
+        await this.sut.expireHold(job.data.holdId);
+      }, { concurrency: 8 }),
+      this.queue.process<{ orderId: string }>(PAYMENT_QUEUE, async (job) => this.sut.processPayment(job.data.orderId), {
+        concurrency: 8,
+        onFailed: async (job, err) => {
+          this.log.warn(`payment for order ${job.data.orderId} failed after ${job.attempt} tries: ${err.message}`);
+          await this.sut.failOrder(job.data.orderId, 'payment_unavailable');
+        },
+      }),
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const workers = this.workers;
+    this.workers = [];
+    await Promise.all(workers.map((w) => w.close()));
+  }
+}

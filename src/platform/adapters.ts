@@ -1,0 +1,64 @@
+import Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { SqlDatabase } from './database/sql-database';
+import { PgliteSqlDatabase } from './database/pglite-sql-database';
+import { PostgresSqlDatabase } from './database/postgres-sql-database';
+import { KeyValueStore } from './kv/key-value-store.port';
+import { MemoryKeyValueStore } from './kv/memory-key-value-store';
+import { RedisKeyValueStore } from './kv/redis-key-value-store';
+import { EventBus } from './messaging/event-bus.port';
+import { KafkaEventBus } from './messaging/kafka-event-bus';
+import { MemoryEventBus } from './messaging/memory-event-bus';
+import { BullMqJobQueue } from './queue/bullmq-job-queue';
+import { JobQueue } from './queue/job-queue.port';
+import { MemoryJobQueue } from './queue/memory-job-queue';
+
+export interface Adapters {
+  sql: SqlDatabase;
+  kv: KeyValueStore;
+  queue: JobQueue;
+  bus: EventBus;
+  redis: Redis | undefined;
+  closers: (() => Promise<void>)[];
+}
+
+/** The only place that knows which adapter serves which port in each profile. */
+export async function createAdapters(config: AppConfig): Promise<Adapters> {
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    if (!config.isFull) {
+      const sql = new PgliteSqlDatabase({ dataDir: config.DATA_DIR });
+      await sql.open();
+      closers.push(() => sql.close());
+      const kv = new MemoryKeyValueStore();
+      closers.push(async () => kv.close());
+      const queue = new MemoryJobQueue();
+      closers.push(() => queue.close());
+      const bus = new MemoryEventBus(config.KAFKA_PARTITIONS);
+      closers.push(() => bus.close());
+      return { sql, kv, queue, bus, redis: undefined, closers };
+    }
+    const sql = new PostgresSqlDatabase({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+    await sql.open();
+    closers.push(() => sql.close());
+    // Fail fast on boot, then reconnect forever: a Redis restart must not need an app restart.
+    const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+    await redis.connect();
+    closers.push(async () => void redis.disconnect());
+    const kv = new RedisKeyValueStore(redis);
+    const queue = new BullMqJobQueue({ url: config.REDIS_URL, prefix: config.NAMESPACE });
+    closers.push(() => queue.close());
+    const bus = new KafkaEventBus({
+      brokers: config.KAFKA_BROKERS,
+      clientId: config.NAMESPACE,
+      defaultPartitions: config.KAFKA_PARTITIONS,
+      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    });
+    closers.push(() => bus.close());
+    await bus.ping();
+    return { sql, kv, queue, bus, redis, closers };
+  } catch (e) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw e;
+  }
+}

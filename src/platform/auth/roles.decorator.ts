@@ -1,0 +1,18 @@
+import { SetMetadata } from '@nestjs/common';
+import type { ApiRole } from '../../config/app-config';
+
+export const ROLE_KEY = 'tetrad:role';
+export const PUBLIC_KEY = 'tetrad:public';
+
+/**
+ * The least role a route needs. Roles nest: admin ⊇ service ⊇ client, so a route for `client`
+ * also accepts service and admin keys.
+ */
+export const RequireRole = (role: ApiRole) => SetMetadata(ROLE_KEY, role);
+/** Health, docs and metrics: no key. */
+export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+const RANK: Record<ApiRole, number> = { client: 1, service: 2, admin: 3 };
+export function roleSatisfies(held: ApiRole, needed: ApiRole): boolean {
+  return RANK[held] >= RANK[needed];
+}

@@ -1,0 +1,55 @@
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Public } from '../auth/roles.decorator';
+import { Infrastructure } from '../infrastructure';
+import { withTimeout } from '../with-timeout';
+
+const PING_TIMEOUT_MS = 1500;
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicator: HealthIndicatorService,
+    private readonly infra: Infrastructure,
+  ) {}
+
+  /** The process is up and serving HTTP; says nothing about dependencies. */
+  @Public()
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  /** Every backing service of the active profile answers; 503 names the ones that do not. */
+  @Public()
+  @Get('ready')
+  @HealthCheck()
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    // Terminus reports failure by throwing; answer its own body (which names the failed
+    // dependency) with 503 rather than letting it become a generic problem document.
+    return this.check().catch((e: unknown) => {
+      if (!(e instanceof ServiceUnavailableException)) throw e;
+      void reply.status(503);
+      return e.getResponse();
+    });
+  }
+
+  private check() {
+    return this.health.check(
+      this.infra.dependencies().map(([name, ping]) => async () => {
+        const check = this.indicator.check(name);
+        try {
+          await withTimeout(ping(), PING_TIMEOUT_MS, `no answer within ${PING_TIMEOUT_MS} ms`);
+          return check.up();
+        } catch (e) {
+          return check.down({ message: (e as Error).message });
+        }
+      }),
+    );
+  }
+}

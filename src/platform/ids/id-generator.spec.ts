@@ -1,0 +1,18 @@
+import { UuidV7IdGenerator, uuidV7Time } from './id-generator';
+
+describe(UuidV7IdGenerator.name, () => {
+  const sut = new UuidV7IdGenerator();
+
+  it('mints unique ids that sort in creation order', () => {
+    const ids = Array.from({ length: 20000 }, () => sut.next());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it('encodes the creation time', () => {
+    const before = Date.now();
+    const t = uuidV7Time(sut.next());
+    expect(t).toBeGreaterThanOrEqual(before);
+    expect(t).toBeLessThanOrEqual(Date.now());
+  });
+});

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { Admin, Consumer, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import {
+  EventBus,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+  TopicPartition,
+  TopicSpec,
+} from './event-bus.port';
+import { withTimeout } from '../with-timeout';
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  clientId: string;
+  defaultPartitions: number;
+  replicationFactor: number;
+  /** kafkajs log level; WARN by default (its INFO logs every join and connect). */
+  logLevel?: logLevel;
+}
+
+const keyOf = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;
+const toKafka = (m: OutgoingMessage) => ({ key: m.key, value: m.value, headers: m.headers });
+
+/** The full profile's event log: Kafka 3.9 through kafkajs 2.2.4. */
+export class KafkaEventBus extends EventBus {
+  private readonly kafka: Kafka;
+  private admin?: Admin;
+  private producer?: Producer;
+  private readonly connecting = new Map<Admin | Producer, Promise<Admin | Producer>>();
+  private readonly subs = new Set<Subscription>();
+
+  constructor(private readonly opts: KafkaEventBusOptions) {
+    super();
+    this.kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      logLevel: opts.logLevel ?? logLevel.WARN,
+      retry: { retries: 8, initialRetryTime: 100 },
+    });
+  }
+
+  /** Connects once, lazily, so constructing the bus never needs a broker; retried after a failure. */
+  private connected<T extends Admin | Producer>(client: T): Promise<T> {
+    let p = this.connecting.get(client) as Promise<T> | undefined;
+    if (!p) {
+      p = client.connect().then(() => client);
+      p.catch(() => this.connecting.delete(client));
+      this.connecting.set(client, p);
+    }
+    return p;
+  }
+
+  private getAdmin(): Promise<Admin> {
+    return this.connected((this.admin ??= this.kafka.admin()));
+  }
+
+  private getProducer(): Promise<Producer> {
+    // Idempotent with one request in flight: retries can neither duplicate nor reorder.
+    this.producer ??= this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    return this.connected(this.producer);
+  }
+
+  async ensureTopics(topics: TopicSpec[]): Promise<void> {
+    const admin = await this.getAdmin();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions ?? this.opts.defaultPartitions,
+          replicationFactor: this.opts.replicationFactor,
+        })),
+      });
+    } catch (e) {
+      // Another process may create the same topics at the same time.
+      if (!/already exists/i.test(String((e as Error).message))) throw e;
+    }
+  }
+
+  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const p = await this.getProducer();
+    await p.send({ topic, acks: -1, messages: messages.map(toKafka) });
+  }
+
+  async subscribe(opts: SubscribeOptions): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId: opts.groupId,
+      allowAutoTopicCreation: false,
+      readUncommitted: false, // never see aborted transactional output
+      // An idle fetch parks this long on the broker; close() waits for it, so keep it short.
+      maxWaitTimeInMs: 1000,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
+    });
+    let txProducer: Producer | undefined;
+    if (opts.transactional) {
+      // One transactional id per subscription. kafkajs sends TxnOffsetCommit without the group
+      // generation (no KIP-447), so a member that lost a partition mid-batch is not fenced by the
+      // broker; the ownership check before commit below narrows that window to the commit itself.
+      txProducer = this.kafka.producer({
+        transactionalId: `${opts.groupId}-${randomUUID()}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await txProducer.connect();
+    }
+
+    let assigned = new Set<string>();
+    const fresh = new Set<string>(); // assigned partitions whose resume point is not checked yet
+    let ready: Promise<void> = Promise.resolve();
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const now = new Set<string>();
+      for (const [topic, parts] of Object.entries(payload.memberAssignment))
+        for (const partition of parts) now.add(keyOf({ topic, partition }));
+      const revoked = [...assigned].filter((k) => !now.has(k)).map(parseKey);
+      const added = [...now].filter((k) => !assigned.has(k)).map(parseKey);
+      assigned = now;
+      fresh.clear();
+      for (const k of now) fresh.add(k); // kafkajs re-reads committed offsets on every join
+      // Listeners are not awaited by kafkajs, so batches wait on `ready` instead.
+      const prev = ready;
+      ready = prev.then(async () => {
+        if (revoked.length > 0) await opts.onRevoked?.(revoked);
+        if (added.length > 0) await opts.onAssigned?.(added);
+      });
+    });
+
+    await consumer.connect();
+    await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        await ready;
+        const tp = { topic: batch.topic, partition: batch.partition };
+        const k = keyOf(tp);
+        if (fresh.has(k)) {
+          fresh.delete(k);
+          const resume = await opts.resumeFrom?.(tp);
+          if (resume !== undefined && resume !== batch.firstOffset()) {
+            // Skip this batch; the next fetch starts where the consumer's own state says.
+            consumer.seek({ ...tp, offset: resume });
+            return;
+          }
+        }
+        if (batch.isEmpty() || !isRunning() || isStale()) return;
+        const messages = batch.messages.map((m) => ({
+          ...tp,
+          offset: m.offset,
+          key: m.key?.toString() ?? '',
+          value: m.value?.toString() ?? '',
+          headers: Object.fromEntries(
+            Object.entries(m.headers ?? {}).map(([h, v]) => [h, Array.isArray(v) ? String(v[0]) : String(v ?? '')]),
+          ),
+          timestamp: Number(m.timestamp),
+        }));
+        const last = batch.lastOffset();
+        const next = (BigInt(last) + 1n).toString();
+        const output: { topic: string; messages: OutgoingMessage[] }[] = [];
+        await opts.handleBatch(
+          { ...tp, messages },
+          {
+            produce: (topic, msgs) => {
+              if (!txProducer) throw new Error('produce() needs a transactional subscription');
+              output.push({ topic, messages: msgs });
+            },
+            isOwned: () => isRunning() && !isStale() && assigned.has(k),
+          },
+        );
+        if (txProducer) {
+          const tx = await txProducer.transaction();
+          try {
+            for (const o of output) await tx.send({ topic: o.topic, acks: -1, messages: o.messages.map(toKafka) });
+            if (!isRunning() || isStale() || !assigned.has(k)) throw new Error(`lost ${k} during the batch`);
+            await tx.sendOffsets({
+              consumerGroupId: opts.groupId,
+              topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, offset: next }] }],
+            });
+            await tx.commit();
+          } catch (e) {
+            await tx.abort().catch(() => undefined);
+            throw e; // not resolved: kafkajs fetches the batch again
+          }
+        } else {
+          await consumer.commitOffsets([{ ...tp, offset: next }]);
+        }
+        resolveOffset(last);
+        await heartbeat();
+      },
+    });
+
+    let closed: Promise<void> | undefined;
+    const sub: Subscription = {
+      close: () =>
+        (closed ??= (async () => {
+          this.subs.delete(sub);
+          await consumer.disconnect(); // waits for the batch in hand, then leaves the group
+          await ready.catch(() => undefined);
+          if (assigned.size > 0) await opts.onRevoked?.([...assigned].map(parseKey));
+          assigned = new Set();
+          await txProducer?.disconnect();
+        })()),
+    };
+    this.subs.add(sub);
+    return sub;
+  }
+
+  async ping(): Promise<void> {
+    const admin = await withTimeout(this.getAdmin(), 3000, 'kafka: no answer in 3000ms');
+    await withTimeout(admin.describeCluster(), 3000, 'kafka: no answer in 3000ms');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subs].map((s) => s.close()));
+    // Disconnect without waiting for a connect still retrying against a dead broker.
+    await Promise.all([this.producer?.disconnect(), this.admin?.disconnect()]);
+    this.producer = this.admin = undefined;
+    this.connecting.clear();
+  }
+}
+
+function parseKey(k: string): TopicPartition {
+  const i = k.lastIndexOf('/');
+  return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
+}

@@ -1,0 +1,21 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { EventBus } from './event-bus.port';
+import { topicName } from './topics';
+
+/** Creates a module's topics at start-up (idempotent), with KAFKA_PARTITIONS partitions. */
+@Injectable()
+export class ModuleTopics {
+  private readonly log = new Logger('topics');
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly config: AppConfig,
+  ) {}
+
+  async ensure(topics: string[]): Promise<void> {
+    const names = topics.map((t) => topicName(this.config, t));
+    await this.bus.ensureTopics(names.map((name) => ({ name, partitions: this.config.KAFKA_PARTITIONS })));
+    this.log.log(`topics ready: ${names.join(', ')}`);
+  }
+}

@@ -1,0 +1,24 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AppConfig } from '../../config/app-config';
+import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { PUBLIC_KEY } from '../auth/roles.decorator';
+import { RateLimiter } from './rate-limiter';
+
+/** The global per-key limit (per IP without a key); runs after authentication. */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly limiter: RateLimiter,
+    private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (this.config.RATE_LIMIT_PER_SECOND === 0) return true;
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, [ctx.getHandler(), ctx.getClass()])) return true;
+    const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
+    await this.limiter.consume('global', req.apiKey ?? req.ip, this.config.RATE_LIMIT_PER_SECOND, 1);
+    return true;
+  }
+}
