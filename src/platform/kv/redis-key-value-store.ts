@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import Redis from 'ioredis';
+import {
+  AtomicScript,
+  KeyValueStore,
+  RangeByScoreOptions,
+  ScoreBound,
+  SetOptions,
+  SortOrder,
+  ZMember,
+} from './key-value-store.port';
+import { boundArg, parseScore } from './score-bound';
+import { withTimeout } from '../with-timeout';
+
+/** A client for this store: auto-pipelining batches the many small commands a request issues. */
+export function createRedisClient(url: string): Redis {
+  return new Redis(url, { enableAutoPipelining: true });
+}
+
+/** ioredis replies [member, score, member, score, ...] for WITHSCORES. */
+function pairs(flat: string[]): ZMember[] {
+  const out: ZMember[] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push({ member: flat[i], score: parseScore(flat[i + 1]) });
+  return out;
+}
+
+/** Redis glob metacharacters in a prefix must match literally in SCAN MATCH. */
+const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
+
+export class RedisKeyValueStore extends KeyValueStore {
+  /** Script name -> sha1, and sha1 -> lua: two different scripts may not share a name. */
+  private readonly shas = new Map<string, string>();
+  private readonly luaBySha = new Map<string, string>();
+
+  constructor(private readonly client: Redis) {
+    super();
+  }
+
+  async close(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  get(key: string) { return this.client.get(key); }
+  async mGet(keys: string[]) { return keys.length ? this.client.mget(keys) : []; }
+  async set(key: string, value: string, opts: SetOptions = {}) {
+    const args: (string | number)[] = [];
+    if (opts.ttlMs !== undefined) args.push('PX', opts.ttlMs);
+    if (opts.onlyIfAbsent) args.push('NX');
+    const reply = await (this.client.set as (...a: unknown[]) => Promise<string | null>)(key, value, ...args);
+    return reply === 'OK';
+  }
+  async del(keys: string[]) { return keys.length ? this.client.del(keys) : 0; }
+  incrBy(key: string, by: number) { return this.client.incrby(key, by); }
+  async pExpire(key: string, ttlMs: number) { return (await this.client.pexpire(key, ttlMs)) === 1; }
+  pTtl(key: string) { return this.client.pttl(key); }
+
+  async hSet(key: string, fields: Record<string, string | number>) {
+    if (Object.keys(fields).length) await this.client.hset(key, fields);
+  }
+  hGet(key: string, field: string) { return this.client.hget(key, field); }
+  hGetAll(key: string) { return this.client.hgetall(key); }
+  hIncrBy(key: string, field: string, by: number) { return this.client.hincrby(key, field, by); }
+  async hDel(key: string, fields: string[]) { return fields.length ? this.client.hdel(key, ...fields) : 0; }
+
+  async sAdd(key: string, members: string[]) { return members.length ? this.client.sadd(key, members) : 0; }
+  async sRem(key: string, members: string[]) { return members.length ? this.client.srem(key, members) : 0; }
+  sMembers(key: string) { return this.client.smembers(key); }
+  sCard(key: string) { return this.client.scard(key); }
+
+  async zAdd(key: string, entries: ZMember[]) {
+    if (!entries.length) return 0;
+    return this.client.zadd(key, ...entries.flatMap((e) => [boundArg(e.score), e.member]));
+  }
+  async zRem(key: string, members: string[]) { return members.length ? this.client.zrem(key, members) : 0; }
+  async zScore(key: string, member: string) {
+    const s = await this.client.zscore(key, member);
+    return s === null ? null : parseScore(s);
+  }
+  zCard(key: string) { return this.client.zcard(key); }
+  zRank(key: string, member: string, order: SortOrder) {
+    return order === 'asc' ? this.client.zrank(key, member) : this.client.zrevrank(key, member);
+  }
+  async zRange(key: string, start: number, stop: number, order: SortOrder) {
+    const flat =
+      order === 'asc'
+        ? await this.client.zrange(key, start, stop, 'WITHSCORES')
+        : await this.client.zrevrange(key, start, stop, 'WITHSCORES');
+    return pairs(flat);
+  }
+  async zRangeByScore(key: string, min: ScoreBound, max: ScoreBound, opts: RangeByScoreOptions = {}) {
+    const limit = opts.offset !== undefined || opts.count !== undefined ? ['LIMIT', opts.offset ?? 0, opts.count ?? -1] : [];
+    const call = (this.client as unknown as Record<string, (...a: unknown[]) => Promise<string[]>>);
+    const flat =
+      opts.order === 'desc'
+        ? await call.zrevrangebyscore.call(this.client, key, boundArg(max), boundArg(min), 'WITHSCORES', ...limit)
+        : await call.zrangebyscore.call(this.client, key, boundArg(min), boundArg(max), 'WITHSCORES', ...limit);
+    return pairs(flat);
+  }
+  zCount(key: string, min: ScoreBound, max: ScoreBound) { return this.client.zcount(key, boundArg(min), boundArg(max)); }
+
+  /**
+   * EVALSHA with a fallback to EVAL on NOSCRIPT (first use, or after a Redis restart), so each
+   * script travels in full once per server. Not ioredis defineCommand: a command defined while an
+   * auto-pipeline is already filling is missing from that pipeline, and ioredis then hangs the
+   * whole batch ("results[i] is not iterable"); EVALSHA is a builtin, so it batches safely.
+   */
+  async runScript<T>(script: AtomicScript<T>, keys: string[], args: (string | number)[]): Promise<T> {
+    let sha = this.shas.get(script.name);
+    if (sha === undefined) {
+      sha = createHash('sha1').update(script.lua).digest('hex');
+      this.shas.set(script.name, sha);
+      this.luaBySha.set(sha, script.lua);
+    } else if (this.luaBySha.get(sha) !== script.lua) {
+      throw new Error(`Two different AtomicScripts are named "${script.name}"`);
+    }
+    const argv = [...keys, ...args.map(String)];
+    const reply = await this.client.evalsha(sha, keys.length, ...argv).catch((err: Error) => {
+      if (!String(err.message).includes('NOSCRIPT')) throw err;
+      return this.client.eval(script.lua, keys.length, ...argv);
+    });
+    return script.fromRedis(reply);
+  }
+
+  async deleteByPrefix(prefix: string) {
+    let cursor = '0';
+    let n = 0;
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', `${globEscape(prefix)}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) n += await this.client.unlink(keys);
+    } while (cursor !== '0');
+    return n;
+  }
+
+  /** Races a timer: with Redis down ioredis may queue the command offline and never settle. */
+  async ping() {
+    await withTimeout(this.client.ping(), 1000, 'Redis did not answer PING within 1s');
+  }
+}
