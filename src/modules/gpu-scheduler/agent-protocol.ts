@@ -1,0 +1,59 @@
+/**
+ * The wire contract between the scheduler (api/worker/scheduler roles) and node agents (agent role,
+ * or the in-process simulated agent). Agents may run in other processes or machines, so they speak
+ * only through this: a job queue per node for dispatches and cancels, and HTTP for everything the
+ * agent tells the scheduler. Simulated agents use the very same paths.
+ */
+
+/** BullMQ (or in-process) queue that carries work for one node. */
+export const nodeQueueName = (nodeId: string) => `gpu-node.${nodeId}`;
+
+/** Job names on a node queue. */
+export const DISPATCH_JOB = 'dispatch';
+export const CANCEL_JOB = 'cancel';
+
+export interface DispatchMessage {
+  taskId: string;
+  /** Binding attempt; an ack or report for an older attempt is stale and ignored. */
+  attempt: number;
+  nodeId: string;
+  gpuIndices: number[];
+  command?: string;
+  model?: string;
+  /** Simulated agents run this long (divided by the configured time scale). */
+  predictedRuntimeSec: number;
+  /** Epoch ms after which an unacknowledged dispatch is rolled back by the scheduler. */
+  ackDeadline: number;
+}
+
+export interface CancelMessage {
+  taskId: string;
+  attempt: number;
+}
+
+/**
+ * Agent -> scheduler: `POST /api/v1/gpu/tasks/:taskId/report` (service role) with this body.
+ * ACCEPTED acknowledges a dispatch (must arrive before ackDeadline), then STARTED, then exactly one
+ * of SUCCEEDED | FAILED | CANCELLED. Reports are idempotent per (taskId, attempt, event).
+ */
+export type AgentReportEvent = 'ACCEPTED' | 'STARTED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+export interface AgentReport {
+  nodeId: string;
+  attempt: number;
+  event: AgentReportEvent;
+  exitCode?: number;
+  reason?: string;
+}
+
+/**
+ * Agent -> scheduler, on start-up and periodically: `POST /api/v1/gpu/nodes` registers (idempotent by
+ * id; the same id re-registering after a restart is how an agent comes back) and
+ * `POST /api/v1/gpu/nodes/:id/heartbeat` with this body keeps it healthy.
+ */
+export interface HeartbeatBody {
+  /** Tasks the agent is running right now, so the scheduler can fail orphans it no longer runs. */
+  runningTaskIds?: string[];
+  /** Per-GPU utilization 0..100 as reported by nvidia-smi (or simulated). */
+  gpuUtilization?: number[];
+}
