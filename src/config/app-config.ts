@@ -139,6 +139,51 @@ export class AppConfig {
   @Max(60000)
   LEADERBOARD_TOP_CACHE_MS = 1000;
 
+  /** GPU agent (agent role): this node's id (its queue is `gpu-node.<id>`); empty = the host name. */
+  @Matches(/^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+    message: 'GPU_AGENT_NODE_ID must be 1-63 of [A-Za-z0-9._-], starting with a letter or digit',
+  })
+  GPU_AGENT_NODE_ID = '';
+
+  /** GPU agent: base URL of the scheduler's HTTP API, e.g. http://scheduler:3000; empty = this process's own server. */
+  @Matches(/^$|^https?:\/\/[^\s/]+(\/\S*)?$/, { message: 'GPU_AGENT_SCHEDULER_URL must be an http(s) URL' })
+  GPU_AGENT_SCHEDULER_URL = '';
+
+  /** GPU agent: API key (service role or above) it calls the scheduler with; empty = a service/admin key of API_KEYS. */
+  @IsString()
+  GPU_AGENT_API_KEY = '';
+
+  /** GPU agents (and the built-in simulated ones): heartbeat period; keep it well under the scheduler's timeout. */
+  @Transform(int)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  GPU_AGENT_HEARTBEAT_MS = 5_000;
+
+  /** GPU agent with no nvidia-smi on PATH: the GPUs it pretends to have, `<type>x<count>:<memoryGb>`, e.g. A100x8:80. */
+  @Matches(/^$|^[A-Za-z0-9._-]+x\d{1,4}:\d+(\.\d+)?$/, {
+    message: 'GPU_AGENT_SIMULATED_GPUS must look like A100x8:80 (<type>x<count>:<memoryGb>)',
+  })
+  GPU_AGENT_SIMULATED_GPUS = '';
+
+  /** GPU agent: gpuType to register instead of the one derived from nvidia-smi's GPU name. */
+  @Matches(/^$|^[A-Za-z0-9._-]{1,64}$/, { message: 'GPU_AGENT_GPU_TYPE must be 1-64 of [A-Za-z0-9._-]' })
+  GPU_AGENT_GPU_TYPE = '';
+
+  /** Simulated runs (tasks without a command, built-in simulated nodes) last predictedRuntimeSec divided by this. */
+  @Transform(num)
+  @IsNumber()
+  @Min(0.001)
+  @Max(1_000_000)
+  GPU_AGENT_TIME_SCALE = 1;
+
+  /** GPU agent: a cancelled task's process group gets SIGTERM, then SIGKILL after this grace. */
+  @Transform(int)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  GPU_AGENT_KILL_GRACE_MS = 10_000;
+
   /** Ticketing: the built-in simulated payment provider's latency and share of declined payments. */
   @Transform(int)
   @IsInt()
