@@ -1,0 +1,4 @@
+export * from './archive-layout';
+export * from './daily-report';
+export * from './reconciliation';
+export * from './report-views';
