@@ -1,0 +1,154 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { splitCommand } from './command-line';
+import { RunningTask, RunSpec, TaskExecutor, TaskOutcome } from './task-executor';
+
+export interface AgentLog {
+  log(message: string): void;
+  warn(message: string): void;
+  debug?(message: string): void;
+}
+
+/** Keeps the last `max` bytes of a stream: enough to explain a failure, bounded however chatty the task. */
+export class OutputTail {
+  private buf = Buffer.alloc(0);
+  total = 0;
+
+  constructor(private readonly max: number) {}
+
+  push(chunk: Buffer): void {
+    this.total += chunk.length;
+    this.buf = Buffer.concat([this.buf, chunk]);
+    if (this.buf.length > this.max) this.buf = this.buf.subarray(this.buf.length - this.max);
+  }
+
+  text(): string {
+    const s = this.buf.toString('utf8');
+    return this.total > this.buf.length ? `…${s}` : s;
+  }
+}
+
+/** Agent secrets the task must not inherit (the rest of the agent's environment is the task's). */
+const HIDDEN_ENV = ['API_KEYS', 'GPU_AGENT_API_KEY', 'TICKETING_WEBHOOK_SECRETS', 'DATABASE_URL', 'REDIS_URL'];
+
+export interface ProcessRunnerOptions {
+  /** SIGTERM → SIGKILL grace on cancel. */
+  killGraceMs: number;
+  /** Bytes of stdout and of stderr kept for logs and failure reasons. */
+  tailBytes?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  log?: AgentLog;
+}
+
+/**
+ * Runs a task's command as a child process in its own process group (detached), so cancel can
+ * signal everything the task started (SIGTERM, then SIGKILL after the grace) and leftovers are
+ * killed when the main process exits: the GPUs are free only when nothing of the task is left.
+ * Without shell syntax the command is spawned directly (see splitCommand), else via /bin/sh -c.
+ */
+export class ProcessRunner implements TaskExecutor {
+  constructor(private readonly opts: ProcessRunnerOptions) {}
+
+  start(spec: RunSpec): RunningTask {
+    const command = (spec.command ?? '').trim();
+    if (command === '') throw new Error('ProcessRunner needs a command');
+    const argv = splitCommand(command) ?? ['/bin/sh', '-c', command];
+    const env: NodeJS.ProcessEnv = { ...(this.opts.env ?? process.env) };
+    for (const k of HIDDEN_ENV) delete env[k];
+    Object.assign(env, {
+      CUDA_VISIBLE_DEVICES: spec.deviceIndices.join(','),
+      // CUDA's default order (fastest first) differs from nvidia-smi's indices; PCI order matches them.
+      CUDA_DEVICE_ORDER: 'PCI_BUS_ID',
+      TETRAD_TASK_ID: spec.taskId,
+      TETRAD_TASK_ATTEMPT: String(spec.attempt),
+    });
+    const out = new OutputTail(this.opts.tailBytes ?? 4096);
+    const err = new OutputTail(this.opts.tailBytes ?? 4096);
+    const label = `task ${spec.taskId}#${spec.attempt}`;
+
+    let cancelled: string | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    let settle!: (o: TaskOutcome) => void;
+    let settled = false;
+    const done = new Promise<TaskOutcome>((resolve) => (settle = resolve));
+    const finish = (o: TaskOutcome) => {
+      if (settled) return;
+      settled = true;
+      if (killTimer) clearTimeout(killTimer);
+      const tail = err.text() || out.text();
+      if (o.kind === 'FAILED') this.opts.log?.warn(`${label}: ${o.reason}${tail ? `; output tail: ${tail}` : ''}`);
+      else this.opts.log?.debug?.(`${label}: ${o.kind}; ${out.total} bytes stdout, ${err.total} bytes stderr`);
+      settle(o);
+    };
+
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd: this.opts.cwd });
+    } catch (e) {
+      finish({ kind: 'FAILED', reason: `cannot start: ${(e as Error).message}` });
+      return { done, cancel: () => undefined };
+    }
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
+
+    const signalGroup = (signal: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        /* ESRCH: the group is already gone */
+      }
+    };
+
+    child.once('error', (e) => finish({ kind: 'FAILED', reason: `cannot start: ${e.message}` }));
+    child.once('exit', (code, signal) => {
+      // The main process is gone; whatever it left in its group must not keep using the GPUs.
+      signalGroup('SIGKILL');
+      const outcome = toOutcome(code, signal, cancelled, err.text());
+      // Wait for the pipes to drain so the tail is complete, but not for a grandchild that escaped
+      // the group (setsid) while holding them.
+      const fallback = setTimeout(() => finish(outcome), 2000);
+      fallback.unref();
+      child.once('close', () => {
+        clearTimeout(fallback);
+        finish(outcome);
+      });
+    });
+
+    return {
+      done,
+      cancel: (reason = 'cancelled', graceMs = this.opts.killGraceMs) => {
+        if (settled || cancelled !== undefined) return;
+        cancelled = reason;
+        signalGroup('SIGTERM');
+        killTimer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+        killTimer.unref();
+      },
+    };
+  }
+}
+
+function toOutcome(code: number | null, signal: NodeJS.Signals | null, cancelled: string | undefined, stderr: string): TaskOutcome {
+  if (cancelled !== undefined) return { kind: 'CANCELLED', reason: cancelled };
+  if (code === 0) return { kind: 'SUCCEEDED', exitCode: 0 };
+  const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+  const why = code !== null ? `exit code ${code}` : `killed by ${signal}`;
+  const tail = stderr.trim().slice(-300);
+  return { kind: 'FAILED', exitCode, reason: tail ? `${why}: ${tail}` : why };
+}
+
+/**
+ * A real agent's executor: the command when there is one, a simulated run of the predicted length
+ * when there is none.
+ */
+export class CommandOrSimulatedExecutor implements TaskExecutor {
+  constructor(
+    private readonly process: TaskExecutor,
+    private readonly simulated: TaskExecutor,
+  ) {}
+
+  start(spec: RunSpec): RunningTask {
+    return (spec.command ?? '').trim() !== '' ? this.process.start(spec) : this.simulated.start(spec);
+  }
+}
