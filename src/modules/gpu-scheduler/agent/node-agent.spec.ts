@@ -26,6 +26,8 @@ interface Seen {
 class FakeScheduler {
   readonly seen: Seen[] = [];
   respond: (s: Seen) => number = () => 200;
+  /** Body of a 2xx answer (the real scheduler answers reports with `{ taskId, status, attempt, ignored? }`). */
+  answer: (s: Seen) => unknown = () => ({ ok: true });
   private server!: Server;
   url = '';
 
@@ -38,7 +40,7 @@ class FakeScheduler {
         this.seen.push(s);
         const status = this.respond(s);
         res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(status < 300 ? { ok: true } : { code: `status_${status}`, detail: 'scripted' }));
+        res.end(JSON.stringify(status < 300 ? this.answer(s) : { code: `status_${status}`, detail: 'scripted' }));
       });
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
@@ -207,6 +209,30 @@ describe('NodeAgent against a fake scheduler (agent-protocol.ts)', () => {
     await until(() => ex.started.length === 1, 't-4 started');
   });
 
+  it.each([
+    [{ status: 'QUEUED', attempt: 1, ignored: 'stale_attempt' }],
+    [{ status: 'SCHEDULED', attempt: 1, ignored: 'not_placed' }],
+    [{ status: 'QUEUED', attempt: 1, ignored: 'not_applicable' }],
+    [{ status: 'QUEUED', attempt: 1, ignored: 'duplicate' }],
+  ])('drops a dispatch whose ACCEPTED the scheduler answers with %j', async (answer) => {
+    fake.answer = (s) => (s.body?.event === 'ACCEPTED' ? { taskId: 't-3b', ...answer } : { ok: true });
+    const ex = new ManualExecutor();
+    const agent = makeAgent(ex);
+    await agent.start();
+    await dispatch('t-3b');
+    await until(() => fake.events('t-3b').length === 1, 'ACCEPTED');
+    await until(() => agent.runningTaskIds().length === 0, 'dropped');
+    expect(ex.started).toHaveLength(0);
+  });
+
+  it('runs when ACCEPTED is a duplicate of a live binding', async () => {
+    fake.answer = (s) => (s.body?.event === 'ACCEPTED' ? { taskId: 't-3c', status: 'SCHEDULED', attempt: 1, ignored: 'duplicate' } : { ok: true });
+    const ex = new ManualExecutor();
+    await makeAgent(ex).start();
+    await dispatch('t-3c');
+    await until(() => ex.started.length === 1, 'started');
+  });
+
   it('gives up ACCEPTED at the ack deadline when the scheduler is unreachable', async () => {
     fake.respond = (s) => (s.body?.event === 'ACCEPTED' ? 503 : 200);
     const ex = new ManualExecutor();
@@ -268,6 +294,15 @@ describe('NodeAgent against a fake scheduler (agent-protocol.ts)', () => {
     expect(fake.reports('t-10')[0]).toMatchObject({ event: 'FAILED', reason: 'GPU(s) 1 still busy on node node-a with task(s) t-9' });
     expect(fake.reports('t-11')[0]).toMatchObject({ event: 'FAILED', reason: 'invalid GPU indices [4] for a node with 4 GPUs' });
     expect(ex.started.map((s) => s.taskId)).toEqual(['t-9']);
+  });
+
+  it('kills a task whose STARTED the scheduler ignores as stale', async () => {
+    fake.answer = (s) => (s.body?.event === 'STARTED' ? { taskId: 't-12b', status: 'RUNNING', attempt: 2, ignored: 'stale_attempt' } : { ok: true });
+    const ex = new ManualExecutor();
+    await makeAgent(ex).start();
+    await dispatch('t-12b');
+    await until(() => ex.runs.get('t-12b')?.cancelled !== undefined, 'cancelled locally');
+    expect(ex.runs.get('t-12b')!.cancelled).toBe('scheduler refused STARTED (ignored: stale_attempt)');
   });
 
   it('kills a task the scheduler refuses to see STARTED', async () => {

@@ -208,9 +208,10 @@ export class NodeAgent {
     for (const s of slots) this.busy.set(s, msg.taskId);
 
     const ack = await this.enqueueReport(task, 'ACCEPTED', {}, { budgetMs: Math.max(2_000, msg.ackDeadline - Date.now()) });
-    if (ack.kind !== 'ok') {
+    const notLive = ack.kind === 'ok' ? refusalOf(ack) : describe(ack);
+    if (notLive !== undefined) {
       // Too late or refused: the scheduler rolls the binding back and requeues; nothing ran here.
-      this.o.log.warn(`node ${this.o.nodeId}: ${label} not acknowledged (${describe(ack)}); dropped`);
+      this.o.log.warn(`node ${this.o.nodeId}: ${label} not acknowledged (${notLive}); dropped`);
       this.release(task);
       this.tasks.delete(msg.taskId);
       return;
@@ -233,10 +234,9 @@ export class NodeAgent {
     }
     const run = task.run;
     void this.enqueueReport(task, 'STARTED', {}).then((r) => {
-      if (r.kind === 'rejected') {
-        // The scheduler no longer has this attempt running here (cancelled, node failed over): stop it.
-        run.cancel(`scheduler refused STARTED (${describe(r)})`);
-      }
+      const why = refusalOf(r);
+      // The scheduler no longer has this attempt here (rolled back, failed over, finished): stop it.
+      if (why !== undefined) run.cancel(`scheduler refused STARTED (${why})`);
     });
     this.track(run.done.then((outcome) => this.runEnded(task, outcome)));
   }
@@ -318,6 +318,22 @@ export class NodeAgent {
     await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, opts.waitMs ?? 5_000)))]);
     clearTimeout(timer);
   }
+}
+
+const LIVE = ['SCHEDULED', 'RUNNING'];
+
+/**
+ * Why the scheduler does not (or no longer) hold this attempt live on this node, or undefined when
+ * it does. It answers a report with 200 and `{ status, ignored? }` (ignored: stale_attempt,
+ * not_placed, not_applicable, or duplicate — a repeat, which is fine), or a 4xx for an unknown task.
+ */
+export function refusalOf(r: CallResult): string | undefined {
+  if (r.kind === 'rejected') return describe(r);
+  if (r.kind !== 'ok') return undefined;
+  const b = (r.body ?? {}) as { ignored?: unknown; status?: unknown };
+  if (typeof b.ignored === 'string' && b.ignored !== 'duplicate') return `ignored: ${b.ignored}`;
+  if (typeof b.status === 'string' && !LIVE.includes(b.status)) return `task is ${b.status}`;
+  return undefined;
 }
 
 function describe(r: CallResult): string {
