@@ -1,0 +1,74 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { hostname } from 'node:os';
+import { AppConfig } from '../../../config/app-config';
+import { JobQueue } from '../../../platform/queue/job-queue.port';
+import { discoverGpus, sampleUtilization } from './gpu-discovery';
+import { NodeAgent } from './node-agent';
+import { CommandOrSimulatedExecutor, ProcessRunner } from './process-runner';
+import { HttpSchedulerClient } from './scheduler-client';
+import { agentApiKey, agentNodeId, ownBaseUrl } from './self-link';
+import { SimulatedRunner } from './simulated-runner';
+
+/**
+ * The `agent` role: this process is one GPU node. It discovers its GPUs (nvidia-smi, or the
+ * simulated spec), registers with the scheduler over HTTP, heartbeats, and runs what arrives on its
+ * node queue (commands as child processes; tasks without one as simulated runs).
+ */
+@Injectable()
+export class AgentService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('gpu-agent');
+  private agent?: NodeAgent;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly queue: JobQueue,
+    private readonly http: HttpAdapterHost,
+  ) {}
+
+  /** The running agent (agent role only). */
+  get node(): NodeAgent | undefined {
+    return this.agent;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.hasRole('agent')) return;
+    const c = this.config;
+    // A machine that cannot say what it offers must not start (a misconfigured GPU box, no spec).
+    const inventory = await discoverGpus({ simulatedSpec: c.GPU_AGENT_SIMULATED_GPUS, gpuTypeOverride: c.GPU_AGENT_GPU_TYPE });
+    const client = new HttpSchedulerClient({
+      baseUrl: () => c.GPU_AGENT_SCHEDULER_URL || ownBaseUrl(this.http, c),
+      apiKey: agentApiKey(c),
+      stopped: () => this.agent?.isStopped ?? false,
+    });
+    const executor = new CommandOrSimulatedExecutor(
+      new ProcessRunner({ killGraceMs: c.GPU_AGENT_KILL_GRACE_MS, log: this.log }),
+      new SimulatedRunner(c.GPU_AGENT_TIME_SCALE),
+    );
+    this.agent = new NodeAgent({
+      nodeId: agentNodeId(c),
+      inventory,
+      client,
+      queue: this.queue,
+      executor,
+      heartbeatMs: c.GPU_AGENT_HEARTBEAT_MS,
+      register: true,
+      labels: { host: hostname().slice(0, 256), gpus: inventory.simulated ? 'simulated' : 'nvidia-smi' },
+      utilization: inventory.simulated ? undefined : () => sampleUtilization(inventory),
+      log: this.log,
+    });
+    // Not awaited: the scheduler may be this very process, which listens only after bootstrap.
+    void this.agent.start().catch((e: unknown) => this.log.error(`agent start failed: ${(e as Error).message}`));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    // Within the process's shutdown budget: stop the tasks and say so, rather than leave the
+    // scheduler to find out from missed heartbeats.
+    const budget = this.config.SHUTDOWN_TIMEOUT_MS;
+    await this.agent?.stop({
+      terminateRunning: true,
+      graceMs: Math.min(this.config.GPU_AGENT_KILL_GRACE_MS, Math.floor(budget / 3)),
+      waitMs: Math.floor(budget / 2),
+    });
+  }
+}
