@@ -197,6 +197,10 @@ export class AppConfig {
   @Max(1)
   TICKETING_PAYMENT_DECLINE_RATE = 0;
 
+  /** Ticketing: how holds are decided — `redis` (hot inventory, Lua) or `postgres` (row locks alone). */
+  @IsIn(['redis', 'postgres'])
+  TICKETING_HOLD_STRATEGY: 'redis' | 'postgres' = 'redis';
+
   /** Payment webhook HMAC secrets, comma-separated (several during rotation). Embedded falls back to a dev secret. */
   @IsOptional()
   @Matches(/^[^,\s]{8,}(,[^,\s]{8,})*$/, { message: 'TICKETING_WEBHOOK_SECRETS must be secrets of 8+ chars, comma-separated' })

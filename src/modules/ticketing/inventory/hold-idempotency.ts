@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../../platform/clock/clock';
+import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
+import { canonicalJson } from '../domain';
+import { TicketingCode as C, TicketingError } from '../ticketing.errors';
+import { HoldView } from '../ticketing.types';
+import { CLAIM_KEY, LOAD_KEYS, SWAP_KEY } from './hold-idempotency-scripts';
+
+const TTL_MS = 24 * 3_600_000;
+/** A pending claim older than this belongs to a request that died (crash) or hung; SQL decides. */
+const STALE_MS = 30_000;
+
+/** Thrown by the hold path when SQL already has a hold under this Idempotency-Key. */
+export class DuplicateHoldKey extends Error {}
+
+interface Claim {
+  s: 'P' | 'C';
+  h: string;
+  t: number;
+  id: string;
+  r?: HoldView;
+}
+
+interface KeyedHoldRow {
+  id: string;
+  event_id: string;
+  user_id: string;
+  seat_ids: string[] | null;
+  expires_at_ms: string;
+  amount_cents: string;
+  request_hash: string;
+  idempotency_key: string;
+  created_at_ms: string;
+}
+
+/**
+ * Idempotency-Key handling of the Redis hold path without SQL round trips for losers:
+ * - a claim per key in the key/value store (`P` pending with the hold id it will use, then `C`
+ *   completed with the answer) decides replays: same body → the first answer, other body → 422,
+ *   still running → 409; a failed attempt deletes its claim so the client may retry;
+ * - the durable record is the hold row itself (idempotency_key, request_hash, seat_ids), written in
+ *   the same statement that takes the places, under a unique index: even with every claim lost a
+ *   key can never get a second hold;
+ * - crash after the SQL commit but before the claim completes: the claim stays `P`; after 30 s a
+ *   replay looks the hold id up in SQL and answers from it;
+ * - Redis flush: the `loaded` sentinel is gone, so the next hold reloads the claims of the last
+ *   24 h of keyed holds from SQL before answering anything (a loser's replay must not turn a
+ *   won hold into a 409).
+ * Unlike the idempotency_keys table (24 h), a key that won a hold stays bound to it in SQL.
+ */
+export class HoldIdempotency {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly kv: KeyValueStore,
+    private readonly clock: Clock,
+    private readonly namespace: string,
+  ) {}
+
+  async run(key: string, request: unknown, holdId: string, place: (idem: { key: string; hash: string }) => Promise<HoldView>): Promise<HoldView> {
+    const hash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    const claimKey = `${this.namespace}:ticketing:holdkey:${key}`;
+    const mine = JSON.stringify({ s: 'P', h: hash, t: this.clock.now(), id: holdId } satisfies Claim);
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 5) throw new TicketingError('unavailable', C.InventoryBusy, 'idempotency claims are being reloaded; retry', { retryAfterSeconds: 1 });
+      const reply = await this.kv.runScript(CLAIM_KEY, [claimKey, this.loadedKey()], [mine, TTL_MS]);
+      if (reply[0] === 'new') break;
+      if (reply[0] === 'unloaded') {
+        await this.load();
+        continue;
+      }
+      const prior = JSON.parse(reply[1]) as Claim;
+      if (prior.h !== hash) throw reused();
+      if (prior.s === 'C' && prior.r) return prior.r;
+      if (this.clock.now() - prior.t < STALE_MS) throw inProgress();
+      const committed = await this.viewById(prior.id);
+      if (committed) {
+        await this.complete(claimKey, reply[1], committed);
+        return committed;
+      }
+      if ((await this.kv.runScript(SWAP_KEY, [claimKey], [reply[1], mine, TTL_MS])) === 1) break;
+    }
+    let view: HoldView;
+    try {
+      view = await place({ key, hash });
+    } catch (err) {
+      if (err instanceof DuplicateHoldKey) {
+        const existing = await this.viewByKey(key);
+        if (!existing) throw inProgress();
+        if (existing.hash !== hash) throw reused();
+        await this.complete(claimKey, mine, existing.view);
+        return existing.view;
+      }
+      await this.kv.runScript(SWAP_KEY, [claimKey], [mine, '', 0]).catch(() => 0);
+      throw err;
+    }
+    await this.complete(claimKey, mine, view);
+    return view;
+  }
+
+  private async complete(claimKey: string, expected: string, view: HoldView): Promise<void> {
+    const prior = JSON.parse(expected) as Claim;
+    const done = JSON.stringify({ s: 'C', h: prior.h, t: prior.t, id: view.holdId, r: view } satisfies Claim);
+    await this.kv.runScript(SWAP_KEY, [claimKey], [expected, done, TTL_MS]);
+  }
+
+  private loadedKey(): string {
+    return `${this.namespace}:ticketing:holdkey-loaded`;
+  }
+
+  /** Reloads the claims of recent keyed holds from SQL (one loader at a time; others wait). */
+  private async load(): Promise<void> {
+    const lock = `${this.loadedKey()}:lock`;
+    if (!(await this.kv.set(lock, '1', { onlyIfAbsent: true, ttlMs: 60_000 }))) {
+      for (let i = 0; i < 250 && (await this.kv.get(this.loadedKey())) === null; i++) await new Promise((r) => setTimeout(r, 20));
+      return;
+    }
+    try {
+      const since = this.clock.now() - TTL_MS;
+      for (let after = '';;) {
+        const rows: KeyedHoldRow[] = await this.ds.query(
+          `SELECT * FROM ticketing_holds WHERE idempotency_key IS NOT NULL AND created_at_ms > $1 AND id > $2 ORDER BY id LIMIT 1000`,
+          [since, after],
+        );
+        if (rows.length === 0) break;
+        const keys = rows.map((r) => `${this.namespace}:ticketing:holdkey:${r.idempotency_key}`);
+        const values = rows.map((r) =>
+          JSON.stringify({ s: 'C', h: r.request_hash, t: Number(r.created_at_ms), id: r.id, r: toView(r) } satisfies Claim),
+        );
+        await this.kv.runScript(LOAD_KEYS, keys, [TTL_MS, ...values]);
+        after = rows[rows.length - 1].id;
+      }
+      await this.kv.set(this.loadedKey(), String(this.clock.now()));
+    } finally {
+      await this.kv.del([lock]);
+    }
+  }
+
+  private async viewById(holdId: string): Promise<HoldView | undefined> {
+    const rows: KeyedHoldRow[] = await this.ds.query(`SELECT * FROM ticketing_holds WHERE id = $1`, [holdId]);
+    return rows[0]?.seat_ids ? toView(rows[0]) : undefined;
+  }
+
+  private async viewByKey(key: string): Promise<{ hash: string; view: HoldView } | undefined> {
+    const rows: KeyedHoldRow[] = await this.ds.query(`SELECT * FROM ticketing_holds WHERE idempotency_key = $1`, [key]);
+    return rows[0]?.seat_ids ? { hash: rows[0].request_hash, view: toView(rows[0]) } : undefined;
+  }
+}
+
+/** The answer the client got when the hold was placed, rebuilt from its row. */
+function toView(r: KeyedHoldRow): HoldView {
+  return {
+    holdId: r.id,
+    eventId: r.event_id,
+    userId: r.user_id,
+    seatIds: [...(r.seat_ids ?? [])],
+    expiresAt: new Date(Number(r.expires_at_ms)).toISOString(),
+    amount: Number(r.amount_cents) / 100,
+  };
+}
+
+const reused = () => new TicketingError('unprocessable', C.IdempotencyKeyReused, 'this Idempotency-Key was used with a different request');
+const inProgress = () =>
+  new TicketingError('conflict', C.RequestInProgress, 'a request with this Idempotency-Key is still in progress', { retryAfterSeconds: 1 });

@@ -1,0 +1,54 @@
+/**
+ * How a hold is decided and written. Two implementations behind one contract
+ * (test/contract/ticketing-inventory.test.ts), chosen by TICKETING_HOLD_STRATEGY:
+ * - `redis` (default): the hot inventory in the key/value store decides in one atomic script, so
+ *   losers of a flash sale never reach SQL; winners are written to SQL in one guarded statement.
+ * - `postgres`: PostgreSQL row locks alone, one transaction per hold (the comparison baseline, and a
+ *   deployment without Redis in the hold path).
+ * Both keep the same invariants: available + held + sold = capacity, no seat held twice, at most
+ * maxPerUser places per user; SQL's guarded transitions and keys are the final word in both.
+ */
+export interface InventoryEvent {
+  id: string;
+  kind: 'GA' | 'SEATED';
+  maxPerUser: number;
+}
+
+export interface HoldRequest {
+  holdId: string;
+  userId: string;
+  quantity: number;
+  /** Seated events: the asked seats (distinct); GA: empty. */
+  seatIds: string[];
+  nowMs: number;
+  expiresAtMs: number;
+  /** Recorded on the hold row (Redis strategy idempotency); a second hold under one key is refused. */
+  idempotency?: { key: string; hash: string };
+}
+
+export type HoldDecision =
+  | { outcome: 'held'; seats: { seatId: string; priceCents: number }[] }
+  | { outcome: 'limit'; alreadyHeld: number }
+  | { outcome: 'sold_out'; available: number }
+  /** Asked seats that are not free; the caller tells unknown seats from taken ones. */
+  | { outcome: 'seat_unavailable'; seatIds: string[] }
+  /** Seated: asked seats that do not exist in the event. */
+  | { outcome: 'unknown_seats'; seatIds: string[] }
+  /** The hot inventory is being rebuilt; retry shortly. */
+  | { outcome: 'busy' }
+  /** The idempotency key already has a hold in SQL (its places were given back). */
+  | { outcome: 'duplicate_key' };
+
+export abstract class InventoryStrategy {
+  abstract readonly name: 'redis' | 'postgres';
+  /** Decides and writes one hold. Never leaves places taken when the answer is not `held`. */
+  abstract hold(event: InventoryEvent, req: HoldRequest): Promise<HoldDecision>;
+  /** Called after SQL has freed `seatIds` of `userId` (release, expiry, failed payment). */
+  abstract giveBack(event: InventoryEvent, userId: string, seatIds: string[]): Promise<void>;
+  /** Makes the event ready for holds (after creation, or when hot state was lost). */
+  abstract prepare(eventId: string): Promise<void>;
+  /** False when the event's hot state is gone and prepare() should run (reconciliation). */
+  abstract isPrepared(eventId: string): Promise<boolean>;
+}
+
+export type HoldStrategyName = InventoryStrategy['name'];

@@ -1,0 +1,118 @@
+import { DataSource } from 'typeorm';
+import { Clock } from '../../../platform/clock/clock';
+import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
+import { RELEASE, TRY_HOLD } from '../adapters/inventory-scripts';
+import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy } from './inventory-strategy';
+import { writeHold } from './sql-hold-writer';
+
+/**
+ * Hot inventory in the key/value store (Redis in production): one atomic script checks the
+ * per-user limit and takes the places, so a burst is decided without SQL for the losers; each
+ * winner is then written to SQL in one statement. If SQL refuses (it is the source of truth), the
+ * places go back to the store. A crash between the script and the SQL write leaves the store one
+ * place short (never oversold); the reconciliation rebuild from SQL repairs it.
+ */
+export class RedisInventoryStrategy extends InventoryStrategy {
+  readonly name = 'redis' as const;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly kv: KeyValueStore,
+    private readonly clock: Clock,
+    private readonly namespace: string,
+  ) {
+    super();
+  }
+
+  async hold(e: InventoryEvent, req: HoldRequest): Promise<HoldDecision> {
+    const mode = e.kind === 'GA' ? 'ga' : 'seated';
+    const keys = this.keys(e.id);
+    const args = [mode, req.userId, e.maxPerUser, req.quantity, ...req.seatIds];
+    let reply = await this.kv.runScript(TRY_HOLD, keys, args);
+    if (reply[0] === 'missing') {
+      await this.prepare(e.id);
+      reply = await this.kv.runScript(TRY_HOLD, keys, args);
+    }
+    switch (reply[0]) {
+      case 'ok':
+        break;
+      case 'missing':
+        return { outcome: 'busy' };
+      case 'limit':
+        return { outcome: 'limit', alreadyHeld: Number(reply[1]) };
+      case 'sold_out':
+        return { outcome: 'sold_out', available: Number(reply[1]) };
+      case 'seat_unavailable':
+        return { outcome: 'seat_unavailable', seatIds: reply.slice(1) };
+      default:
+        throw new Error(`unexpected inventory reply ${reply.join(',')}`);
+    }
+    let written;
+    try {
+      written = await writeHold(this.ds, e.id, mode, req);
+    } catch (err) {
+      await this.kv.runScript(RELEASE, keys, [mode, req.userId, req.quantity, ...req.seatIds]);
+      throw err;
+    }
+    if (written.ok) return { outcome: 'held', seats: written.seats };
+    await this.kv.runScript(RELEASE, keys, [mode, req.userId, req.quantity, ...req.seatIds]);
+    if (written.reason === 'duplicate_key') return { outcome: 'duplicate_key' };
+    // The hot inventory said yes but SQL says no: SQL is the source of truth.
+    return mode === 'ga' ? { outcome: 'sold_out', available: 0 } : { outcome: 'seat_unavailable', seatIds: req.seatIds };
+  }
+
+  async giveBack(e: InventoryEvent, userId: string, seatIds: string[]): Promise<void> {
+    if (seatIds.length === 0) return;
+    const mode = e.kind === 'GA' ? 'ga' : 'seated';
+    await this.kv.runScript(RELEASE, this.keys(e.id), [mode, userId, seatIds.length, ...(mode === 'ga' ? [] : seatIds)]);
+  }
+
+  async isPrepared(eventId: string): Promise<boolean> {
+    return (await this.kv.get(this.keys(eventId)[2])) !== null;
+  }
+
+  /**
+   * Writes the event's hot inventory from SQL. The ready marker goes last, so holds racing a
+   * rebuild see `missing` and wait rather than deciding against half-written keys. A lock keeps
+   * concurrent rebuilds of one event to one.
+   */
+  async prepare(eventId: string): Promise<void> {
+    const [stock, users, ready] = this.keys(eventId);
+    const lock = `${ready}:lock`;
+    if (!(await this.kv.set(lock, '1', { onlyIfAbsent: true, ttlMs: 10_000 }))) {
+      for (let i = 0; i < 100 && (await this.kv.get(ready)) === null; i++) await new Promise((r) => setTimeout(r, 20));
+      return;
+    }
+    try {
+      const ev: { kind: string }[] = await this.ds.query(`SELECT kind FROM ticketing_events WHERE id = $1`, [eventId]);
+      if (ev.length === 0) return;
+      await this.kv.del([ready, stock, users]);
+      const free: { seat_id: string }[] = await this.ds.query(
+        `SELECT seat_id FROM ticketing_seats WHERE event_id = $1 AND status = 'AVAILABLE'`,
+        [eventId],
+      );
+      if (ev[0].kind === 'GA') await this.kv.set(stock, String(free.length));
+      else for (let i = 0; i < free.length; i += 1000) await this.kv.sAdd(stock, free.slice(i, i + 1000).map((r) => r.seat_id));
+      const perUser: { user_id: string; n: string }[] = await this.ds.query(
+        `SELECT h.user_id, count(*) AS n FROM ticketing_seats s JOIN ticketing_holds h ON h.id = s.hold_id
+         WHERE s.event_id = $1 GROUP BY h.user_id`,
+        [eventId],
+      );
+      if (perUser.length > 0) await this.kv.hSet(users, Object.fromEntries(perUser.map((r) => [r.user_id, Number(r.n)])));
+      await this.kv.set(ready, String(this.clock.now()));
+    } finally {
+      await this.kv.del([lock]);
+    }
+  }
+
+  /** Drops the ready marker, so the next hold under this strategy rebuilds from SQL. */
+  async forget(eventId: string): Promise<void> {
+    await this.kv.del([this.keys(eventId)[2]]);
+  }
+
+  /** Same key layout as TicketingService.keys (its drift check reads them). */
+  private keys(eventId: string): [string, string, string] {
+    const p = `${this.namespace}:ticketing:${eventId}`;
+    return [`${p}:stock`, `${p}:users`, `${p}:ready`];
+  }
+}

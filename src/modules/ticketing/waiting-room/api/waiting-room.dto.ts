@@ -1,0 +1,23 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsBoolean, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
+
+/** `waitingRoom` of POST /events (optional; additive). */
+export class WaitingRoomDto {
+  @ApiProperty({ example: true })
+  @IsBoolean()
+  enabled!: boolean;
+
+  @ApiProperty({ example: 50, description: 'queue numbers admitted per second, counted from salesOpenAt' })
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  admitPerSecond!: number;
+}
+
+export class JoinQueueDto {
+  @ApiProperty({ example: 'user-1' })
+  @IsString()
+  @Length(1, 64)
+  @Matches(/^[A-Za-z0-9_.:@-]+$/, { message: 'userId must be of [A-Za-z0-9_.:@-]' })
+  userId!: string;
+}
