@@ -106,6 +106,16 @@ export class AppConfig {
   @Max(5)
   KAFKA_REPLICATION_FACTOR = 1;
 
+  /**
+   * Consumer group session timeout: how long a member that died without leaving (kill -9) keeps its
+   * partitions before the group rebalances. The broker accepts 6000..1800000 by default.
+   */
+  @Transform(int)
+  @IsInt()
+  @Min(6000)
+  @Max(1_800_000)
+  KAFKA_SESSION_TIMEOUT_MS = 30_000;
+
   /** `role:key,role:key` with role one of admin, service, client. */
   @ValidateIf((c: AppConfig) => c.APP_PROFILE === 'full' || c.API_KEYS !== undefined)
   @Matches(/^(admin|service|client):[A-Za-z0-9._~-]{8,}(,(admin|service|client):[A-Za-z0-9._~-]{8,})*$/, {

@@ -53,6 +53,7 @@ export async function createAdapters(config: AppConfig): Promise<Adapters> {
       clientId: config.NAMESPACE,
       defaultPartitions: config.KAFKA_PARTITIONS,
       replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     });
     closers.push(() => bus.close());
     await bus.ping();

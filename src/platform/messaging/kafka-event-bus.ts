@@ -15,6 +15,8 @@ export interface KafkaEventBusOptions {
   clientId: string;
   defaultPartitions: number;
   replicationFactor: number;
+  /** Consumer group session timeout (kafkajs default 30 s): how soon a killed member's partitions move. */
+  sessionTimeoutMs?: number;
   /** kafkajs log level; WARN by default (its INFO logs every join and connect). */
   logLevel?: logLevel;
 }
@@ -99,6 +101,8 @@ export class KafkaEventBus extends EventBus {
       readUncommitted: false, // never see aborted transactional output
       // An idle fetch parks this long on the broker; close() waits for it, so keep it short.
       maxWaitTimeInMs: 1000,
+      sessionTimeout: this.opts.sessionTimeoutMs ?? 30000,
+      heartbeatInterval: Math.min(3000, Math.floor((this.opts.sessionTimeoutMs ?? 30000) / 3)),
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
     });
     let txProducer: Producer | undefined;
