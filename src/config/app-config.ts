@@ -207,6 +207,13 @@ export class AppConfig {
   @Max(1)
   TICKETING_PAYMENT_DECLINE_RATE = 0;
 
+  /** Ticketing: seconds a checkout has for its payment; the order's deadline is the later of this and the hold's expiry. */
+  @Transform(int)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  TICKETING_PAYMENT_WINDOW_SECONDS = 300;
+
   /** Ticketing: how holds are decided — `redis` (hot inventory, Lua) or `postgres` (row locks alone). */
   @IsIn(['redis', 'postgres'])
   TICKETING_HOLD_STRATEGY: 'redis' | 'postgres' = 'redis';
@@ -215,6 +222,152 @@ export class AppConfig {
   @IsOptional()
   @Matches(/^[^,\s]{8,}(,[^,\s]{8,})*$/, { message: 'TICKETING_WEBHOOK_SECRETS must be secrets of 8+ chars, comma-separated' })
   TICKETING_WEBHOOK_SECRETS?: string;
+
+  /** Ad analytics: event-time window width of the real-time aggregates (1 minute; tests shrink it). */
+  @Transform(int)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  ADS_WINDOW_MS = 60_000;
+
+  /** Ad analytics: bounded out-of-orderness; watermark = max event time seen minus this. */
+  @Transform(int)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  ADS_OUT_OF_ORDERNESS_MS = 5_000;
+
+  /** Ad analytics: how long after its end (by watermark) a window still accepts events. */
+  @Transform(int)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  ADS_ALLOWED_LATENESS_MS = 120_000;
+
+  /** Ad analytics: how long an impression waits for its clicks (and a click for its impression); must be >= window + lateness. */
+  @Transform(int)
+  @IsInt()
+  @Min(1000)
+  @Max(7 * 86_400_000)
+  ADS_JOIN_TTL_MS = 3_600_000;
+
+  /** Ad analytics: processing time without events after which a partition's watermark advances by itself. */
+  @Transform(int)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  ADS_IDLE_TIMEOUT_MS = 30_000;
+
+  /** Ad analytics: the worker checkpoints (stats + snapshot + offset, one transaction) at most this often; 0 = every batch. */
+  @Transform(int)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  ADS_CHECKPOINT_INTERVAL_MS = 1_000;
+
+  /** Ad analytics: POST /track/events answers 503 if the event log has not acknowledged a batch within this. */
+  @Transform(int)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  ADS_TRACK_TIMEOUT_MS = 2_000;
+
+  /** Ad analytics: track batches awaiting the log's ack per process; beyond this, 503 at once (no unbounded buffering). */
+  @Transform(int)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  ADS_TRACK_MAX_IN_FLIGHT = 256;
+
+  /** Ad analytics: raw-event archive folder (offline store); empty = <DATA_DIR>/ads/raw (system temp dir when DATA_DIR=memory). */
+  @IsString()
+  ADS_ARCHIVE_DIR = '';
+
+  /** Ad analytics: the archiver writes a partition's buffer as files once it holds this many records... */
+  @Transform(int)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  ADS_ARCHIVE_ROLL_EVENTS = 100_000;
+
+  /** Ad analytics: ...or once its oldest record waited this long (ms). Unflushed records are re-read after a crash. */
+  @Transform(int)
+  @IsInt()
+  @Min(50)
+  @Max(3_600_000)
+  ADS_ARCHIVE_ROLL_MS = 10_000;
+
+  /** Ad analytics: cron (UTC, seconds field optional) of the T+1 daily report over yesterday's archive; "off" disables it. */
+  @Matches(/^(off|(\S+\s+){4,5}\S+)$/, { message: 'ADS_REPORT_CRON must be a 5- or 6-field cron expression or "off"' })
+  ADS_REPORT_CRON = '30 1 * * *';
+
+  /** GPU scheduler: sliding window over which the VIP:normal GPU-time ratio is enforced (seconds). */
+  @Transform(int)
+  @IsInt()
+  @Min(60)
+  @Max(7 * 86_400)
+  GPU_QUOTA_WINDOW_SEC = 3600;
+
+  /** GPU scheduler: target VIP share of GPU time in the quota window (0.8 = 80:20). */
+  @Transform(num)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  GPU_VIP_SHARE = 0.8;
+
+  /** GPU scheduler: wait after which a task's priority stops growing (aging cap; bounds starvation). */
+  @Transform(int)
+  @IsInt()
+  @Min(1)
+  @Max(30 * 86_400)
+  GPU_AGING_MAX_AGE_SEC = 7200;
+
+  /** GPU scheduler: node scoring, worst-fit (keeps big blocks for gangs) or best-fit (packs). */
+  @IsIn(['worst-fit', 'best-fit'])
+  GPU_SCORE_POLICY: 'worst-fit' | 'best-fit' = 'worst-fit';
+
+  /** GPU scheduler: queue policy; fifo and strict-priority exist for comparison. */
+  @IsIn(['full', 'fifo', 'strict-priority'])
+  GPU_POLICY: 'full' | 'fifo' | 'strict-priority' = 'full';
+
+  /** GPU scheduler: a node without a heartbeat for this long becomes UNHEALTHY. */
+  @Transform(int)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  GPU_HEARTBEAT_TIMEOUT_MS = 15_000;
+
+  /** GPU scheduler: a dispatch not ACCEPTED by the agent within this is rolled back and the task requeued. */
+  @Transform(int)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  GPU_ACK_TIMEOUT_MS = 10_000;
+
+  /** GPU scheduler: periodic cycle (also runs on submit, finish and node change). */
+  @Transform(int)
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  GPU_CYCLE_INTERVAL_MS = 1000;
+
+  /** GPU scheduler: leader lease TTL; the active scheduler renews it every cycle interval. */
+  @Transform(int)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  GPU_LEASE_TTL_MS = 5000;
+
+  /** GPU scheduler: `off` lets every scheduler-role process run cycles at once (binding stays safe). */
+  @IsIn(['on', 'off'])
+  GPU_LEADER_LEASE: 'on' | 'off' = 'on';
+
+  /** GPU scheduler: runtime assumed when there is neither history nor a user estimate (seconds). */
+  @Transform(int)
+  @IsInt()
+  @Min(1)
+  @Max(30 * 86_400)
+  GPU_DEFAULT_RUNTIME_SEC = 3600;
 
   @IsOptional()
   @IsString()

@@ -1,0 +1,19 @@
+import { AppError, ErrorKind } from '../../platform/errors/app-error';
+
+export class AdAnalyticsError extends AppError {
+  constructor(kind: ErrorKind, code: string, message: string, extra: Record<string, unknown> = {}) {
+    super(kind, code, message, extra);
+  }
+}
+
+export const campaignNotFound = (id: string) => new AdAnalyticsError('not_found', 'campaign_not_found', `campaign ${id} does not exist`);
+export const campaignExists = (id: string) => new AdAnalyticsError('conflict', 'campaign_exists', `campaign ${id} already exists`);
+export const adExists = (id: string) => new AdAnalyticsError('conflict', 'ad_exists', `ad ${id} already belongs to a campaign`);
+export const noEligibleAd = (placement: string) =>
+  new AdAnalyticsError('not_found', 'no_eligible_ad', `no active ad can be served for placement ${placement}`);
+export const invalidInput = (code: string, message: string, extra: Record<string, unknown> = {}) =>
+  new AdAnalyticsError('invalid', code, message, extra);
+export const logUnavailable = (why: string) =>
+  new AdAnalyticsError('unavailable', 'event_log_unavailable', `the event log did not take the batch: ${why}; nothing was accepted, retry`, {
+    retryAfterSeconds: 1,
+  });

@@ -1,0 +1,133 @@
+import { DataSource } from 'typeorm';
+
+export interface AdSpec {
+  id: string;
+  creativeUrl: string;
+  weight: number;
+}
+
+export interface Campaign {
+  id: string;
+  name: string;
+  advertiserId: string;
+  active: boolean;
+  ads: AdSpec[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ServableRow {
+  adId: string;
+  campaignId: string;
+  creativeUrl: string;
+  weight: number;
+}
+
+interface CampaignRow {
+  id: string;
+  name: string;
+  advertiser_id: string;
+  active: boolean;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+export type CreateOutcome = { ok: true; campaign: Campaign } | { ok: false; conflict: 'campaign' | 'ad'; id: string };
+
+class AdTaken extends Error {
+  constructor(readonly adId: string) {
+    super(`ad ${adId} exists`);
+  }
+}
+
+/** Campaigns and their ads, per namespace (PostgreSQL or PGlite, same queries). */
+export class SqlCampaignRepository {
+  constructor(
+    private readonly db: DataSource,
+    private readonly namespace: string,
+  ) {}
+
+  async create(c: { id: string; name: string; advertiserId: string; active: boolean; ads: AdSpec[] }): Promise<CreateOutcome> {
+    try {
+      return await this.db.transaction(async (m) => {
+        const inserted: unknown[] = await m.query(
+          `INSERT INTO ad_campaigns (namespace, id, name, advertiser_id, active) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (namespace, id) DO NOTHING RETURNING id`,
+          [this.namespace, c.id, c.name, c.advertiserId, c.active],
+        );
+        if (inserted.length === 0) return { ok: false, conflict: 'campaign', id: c.id } as const;
+        const ads: { id: string }[] = await m.query(
+          `INSERT INTO ad_ads (namespace, id, campaign_id, creative_url, weight, position)
+           SELECT $1, x.id, $2, x."creativeUrl", x.weight, x.position
+           FROM jsonb_to_recordset($3::jsonb) AS x(id text, "creativeUrl" text, weight double precision, position integer)
+           ON CONFLICT (namespace, id) DO NOTHING RETURNING id`,
+          [this.namespace, c.id, JSON.stringify(c.ads.map((a, position) => ({ ...a, position })))],
+        );
+        if (ads.length < c.ads.length) {
+          const mine = new Set(ads.map((a) => a.id));
+          throw new AdTaken(c.ads.find((a) => !mine.has(a.id))!.id); // rolls the campaign back too
+        }
+        return { ok: true, campaign: (await this.getWith(m, c.id))! } as const;
+      });
+    } catch (e) {
+      if (e instanceof AdTaken) return { ok: false, conflict: 'ad', id: e.adId };
+      throw e;
+    }
+  }
+
+  get(id: string): Promise<Campaign | null> {
+    return this.getWith(this.db.manager, id);
+  }
+
+  /** Returns the updated campaign, or null when it does not exist. */
+  async setActive(id: string, active: boolean): Promise<Campaign | null> {
+    const rows: unknown[] = await this.db.query(
+      'UPDATE ad_campaigns SET active = $3, updated_at = now() WHERE namespace = $1 AND id = $2 RETURNING id',
+      [this.namespace, id, active],
+    );
+    const list = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
+    return list.length === 0 ? null : this.get(id);
+  }
+
+  /** Active ads of active campaigns: the serving snapshot. */
+  async servable(): Promise<ServableRow[]> {
+    const rows: { id: string; campaign_id: string; creative_url: string; weight: number }[] = await this.db.query(
+      `SELECT a.id, a.campaign_id, a.creative_url, a.weight FROM ad_ads a
+       JOIN ad_campaigns c ON c.namespace = a.namespace AND c.id = a.campaign_id
+       WHERE a.namespace = $1 AND c.active AND a.weight > 0 ORDER BY a.campaign_id, a.position`,
+      [this.namespace],
+    );
+    return rows.map((r) => ({ adId: r.id, campaignId: r.campaign_id, creativeUrl: r.creative_url, weight: Number(r.weight) }));
+  }
+
+  /** Changes whenever a campaign is created, paused or resumed: the serving snapshot's version. */
+  async version(): Promise<string> {
+    const rows: { v: string | null; n: string }[] = await this.db.query(
+      `SELECT max(updated_at)::text AS v, count(*)::text AS n FROM ad_campaigns WHERE namespace = $1`,
+      [this.namespace],
+    );
+    return `${rows[0].v ?? ''}/${rows[0].n}`;
+  }
+
+  private async getWith(m: { query: DataSource['query'] }, id: string): Promise<Campaign | null> {
+    const rows: CampaignRow[] = await m.query(
+      'SELECT id, name, advertiser_id, active, created_at, updated_at FROM ad_campaigns WHERE namespace = $1 AND id = $2',
+      [this.namespace, id],
+    );
+    if (rows.length === 0) return null;
+    const ads: { id: string; creative_url: string; weight: number }[] = await m.query(
+      'SELECT id, creative_url, weight FROM ad_ads WHERE namespace = $1 AND campaign_id = $2 ORDER BY position',
+      [this.namespace, id],
+    );
+    const r = rows[0];
+    return {
+      id: r.id,
+      name: r.name,
+      advertiserId: r.advertiser_id,
+      active: r.active,
+      ads: ads.map((a) => ({ id: a.id, creativeUrl: a.creative_url, weight: Number(a.weight) })),
+      createdAt: new Date(r.created_at).toISOString(),
+      updatedAt: new Date(r.updated_at).toISOString(),
+    };
+  }
+}

@@ -1,0 +1,69 @@
+import { DataSource } from 'typeorm';
+import type { WindowCounts } from '../domain';
+
+export interface FlushedRow {
+  seq: number;
+  windowStart: number;
+  windowEnd: number;
+  adId: string;
+  campaignId: string;
+  impressions: number;
+  clicks: number;
+}
+
+/** Reads of ad_minute_stats: partitions summed per window. */
+export class SqlStatsRepository {
+  constructor(
+    private readonly db: DataSource,
+    private readonly topic: string,
+  ) {}
+
+  byAd(adId: string, from: number, to: number): Promise<WindowCounts[]> {
+    return this.windows('ad_id', adId, from, to);
+  }
+
+  byCampaign(campaignId: string, from: number, to: number): Promise<WindowCounts[]> {
+    return this.windows('campaign_id', campaignId, from, to);
+  }
+
+  private async windows(column: 'ad_id' | 'campaign_id', id: string, from: number, to: number): Promise<WindowCounts[]> {
+    const rows: { window_start: string; impressions: string; clicks: string }[] = await this.db.query(
+      `SELECT window_start, sum(impressions) AS impressions, sum(clicks) AS clicks FROM ad_minute_stats
+       WHERE topic = $1 AND ${column} = $2 AND window_start >= $3 AND window_start < $4
+       GROUP BY window_start ORDER BY window_start`,
+      [this.topic, id, from, to],
+    );
+    return rows.map((r) => ({ windowStart: Number(r.window_start), impressions: Number(r.impressions), clicks: Number(r.clicks) }));
+  }
+
+  /** The newest flush sequence number (where a new SSE client starts). */
+  async lastSeq(): Promise<number> {
+    const rows: { s: string | null }[] = await this.db.query('SELECT max(flush_seq) AS s FROM ad_minute_stats WHERE topic = $1', [this.topic]);
+    return Number(rows[0].s ?? 0);
+  }
+
+  /** Rows written after `seq`, with each (window, ad) summed over all partitions so far. */
+  async flushedAfter(seq: number, limit: number): Promise<FlushedRow[]> {
+    const rows: { seq: string; window_start: string; window_end: string; ad_id: string; campaign_id: string; impressions: string; clicks: string }[] =
+      await this.db.query(
+        `WITH changed AS (
+           SELECT window_start, ad_id, campaign_id, max(flush_seq) AS seq FROM ad_minute_stats
+           WHERE topic = $1 AND flush_seq > $2 GROUP BY window_start, ad_id, campaign_id ORDER BY seq LIMIT $3)
+         SELECT c.seq, s.window_start, max(s.window_end) AS window_end, s.ad_id, s.campaign_id,
+                sum(s.impressions) AS impressions, sum(s.clicks) AS clicks
+         FROM changed c JOIN ad_minute_stats s
+           ON s.topic = $1 AND s.window_start = c.window_start AND s.ad_id = c.ad_id AND s.campaign_id = c.campaign_id
+         GROUP BY c.seq, s.window_start, s.ad_id, s.campaign_id ORDER BY c.seq`,
+        [this.topic, seq, limit],
+      );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      windowStart: Number(r.window_start),
+      windowEnd: Number(r.window_end),
+      adId: r.ad_id,
+      campaignId: r.campaign_id,
+      impressions: Number(r.impressions),
+      clicks: Number(r.clicks),
+    }));
+  }
+}

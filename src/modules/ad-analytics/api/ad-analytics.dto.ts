@@ -1,0 +1,122 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+
+const ID = /^[A-Za-z0-9:_.-]{1,128}$/;
+
+export class AdDto {
+  @ApiProperty({ example: 'ad-1', pattern: ID.source })
+  @IsString()
+  @Matches(ID)
+  id!: string;
+
+  @ApiProperty({ example: 'https://cdn.example.com/creative/1.png' })
+  @IsString()
+  @MaxLength(2048)
+  @IsUrl({ require_protocol: true, protocols: ['http', 'https'], require_tld: false })
+  creativeUrl!: string;
+
+  @ApiProperty({ description: 'relative serving weight; 0 = never served', example: 1 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1_000_000)
+  weight!: number;
+}
+
+export class CreateCampaignDto {
+  @ApiPropertyOptional({ description: 'generated (UUIDv7) when absent', pattern: ID.source })
+  @IsOptional()
+  @IsString()
+  @Matches(ID)
+  id?: string;
+
+  @ApiProperty({ example: 'Winter sale' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name!: string;
+
+  @ApiProperty({ example: 'adv-42', pattern: ID.source })
+  @IsString()
+  @Matches(ID)
+  advertiserId!: string;
+
+  @ApiProperty({ type: [AdDto], minItems: 1, maxItems: 1000 })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => AdDto)
+  ads!: AdDto[];
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+}
+
+export class PatchCampaignDto {
+  @ApiProperty({ description: 'false pauses the campaign (its ads stop being served), true resumes it' })
+  @IsBoolean()
+  active!: boolean;
+}
+
+export class ServeQuery {
+  @ApiProperty({ example: 'home-top', pattern: ID.source })
+  @IsString()
+  @Matches(ID)
+  placement!: string;
+
+  @ApiProperty({ example: 'u-123', pattern: ID.source })
+  @IsString()
+  @Matches(ID)
+  userId!: string;
+}
+
+export class StatsQuery {
+  @ApiPropertyOptional({ description: 'window starts >= from; epoch ms or ISO 8601; default to - 1 h' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'window starts < to; epoch ms or ISO 8601; default now' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  to?: string;
+}
+
+export class TrackEventDto {
+  @ApiProperty({ enum: ['impression', 'click'] })
+  type!: string;
+  @ApiProperty({ example: '0193a1b2-...' })
+  impressionId!: string;
+  @ApiProperty()
+  adId!: string;
+  @ApiProperty()
+  campaignId!: string;
+  @ApiProperty({ description: 'event time, epoch ms' })
+  ts!: number;
+}
+
+/** Documentation only: the body is validated by parseTrackBatch (fast path, error names the index). */
+export class TrackBatchDoc {
+  @ApiProperty({ type: [TrackEventDto], minItems: 1, maxItems: 1000 })
+  events!: TrackEventDto[];
+}

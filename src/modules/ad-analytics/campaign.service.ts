@@ -1,0 +1,109 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import { IdGenerator } from '../../platform/ids/id-generator';
+import { AdSpec, Campaign, ServableRow, SqlCampaignRepository } from './adapters/sql-campaign-repository';
+import { adExists, campaignExists, campaignNotFound, invalidInput, noEligibleAd } from './ad-analytics.errors';
+import { chooseAd } from './domain';
+
+/** How often other instances' campaign changes are looked for (a cheap version query). */
+const CATALOG_POLL_MS = 1000;
+
+export interface CreateCampaignInput {
+  id?: string;
+  name: string;
+  advertiserId: string;
+  ads: AdSpec[];
+  active?: boolean;
+}
+
+export interface ServeDecision {
+  impressionId: string;
+  adId: string;
+  campaignId: string;
+  creativeUrl: string;
+}
+
+interface Servable extends ServableRow {
+  active: true;
+}
+
+/**
+ * Campaign registry plus the serving snapshot: the active ads held in memory, rebuilt when this
+ * instance changes a campaign and when the version query shows another instance did. A serve is a
+ * weighted random choice over the snapshot and a UUIDv7 impression id: no I/O on the request path.
+ */
+@Injectable()
+export class CampaignService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger('ad-analytics.campaigns');
+  readonly repo: SqlCampaignRepository;
+  private snapshot: Servable[] = [];
+  private version = '';
+  private timer?: NodeJS.Timeout;
+  private refreshing?: Promise<void>;
+
+  constructor(
+    db: DataSource,
+    config: AppConfig,
+    private readonly ids: IdGenerator,
+  ) {
+    this.repo = new SqlCampaignRepository(db, config.NAMESPACE);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh().catch((e: unknown) => this.log.warn(`catalog refresh failed: ${(e as Error).message}`)), CATALOG_POLL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async create(input: CreateCampaignInput): Promise<Campaign> {
+    const seen = new Set<string>();
+    for (const a of input.ads) {
+      if (seen.has(a.id)) throw invalidInput('duplicate_ad_id', `ad id ${a.id} appears twice in the campaign`);
+      seen.add(a.id);
+    }
+    const id = input.id ?? this.ids.next();
+    const r = await this.repo.create({ id, name: input.name, advertiserId: input.advertiserId, active: input.active ?? true, ads: input.ads });
+    if (!r.ok) throw r.conflict === 'campaign' ? campaignExists(r.id) : adExists(r.id);
+    await this.refresh(true);
+    return r.campaign;
+  }
+
+  async get(id: string): Promise<Campaign> {
+    const c = await this.repo.get(id);
+    if (!c) throw campaignNotFound(id);
+    return c;
+  }
+
+  async setActive(id: string, active: boolean): Promise<Campaign> {
+    const c = await this.repo.setActive(id, active);
+    if (!c) throw campaignNotFound(id);
+    await this.refresh(true);
+    return c;
+  }
+
+  serve(placement: string, random: () => number = Math.random): ServeDecision {
+    const ad = chooseAd(this.snapshot, random);
+    if (!ad) throw noEligibleAd(placement);
+    return { impressionId: this.ids.next(), adId: ad.adId, campaignId: ad.campaignId, creativeUrl: ad.creativeUrl };
+  }
+
+  /** Rebuilds the snapshot if the catalogue's version moved (always, when forced). */
+  refresh(force = false): Promise<void> {
+    const run = async () => {
+      const v = await this.repo.version();
+      if (!force && v === this.version) return;
+      const rows = await this.repo.servable();
+      this.snapshot = rows.map((r) => ({ ...r, active: true as const }));
+      this.version = v;
+    };
+    // Serialised, so a slow poll cannot overwrite a newer forced refresh.
+    const p = (this.refreshing ?? Promise.resolve()).then(run, run);
+    this.refreshing = p.catch(() => undefined);
+    return p;
+  }
+}

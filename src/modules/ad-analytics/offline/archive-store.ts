@@ -1,0 +1,180 @@
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import { AdEvent } from '../domain';
+import { ArchivedRecord, CHECKPOINT_DIR, checkpointFileName, hourDirsForDay, parsePartFileName, partFileName, topicDir } from './domain';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/** Per partition: the next offset not yet archived, the owner's epoch, and a flush in progress. */
+export interface ArchiveCheckpoint {
+  next: string;
+  epoch: number;
+  /** set between renaming a flush's files into place and recording its end: those files are undone on recovery */
+  inflight?: { firstOffset: string; dirs: string[] };
+}
+
+/**
+ * The raw-event archive on a file system (the layout in domain/archive-layout.ts). Every file and
+ * checkpoint is written to a temporary name, fsynced, renamed into place and its folder fsynced, so
+ * after a crash a name holds either nothing or complete, durable content.
+ */
+export class ArchiveStore {
+  readonly root: string;
+
+  constructor(baseDir: string, topic: string) {
+    this.root = join(baseDir, topicDir(topic));
+  }
+
+  private checkpointPath(partition: number): string {
+    return join(this.root, CHECKPOINT_DIR, checkpointFileName(partition));
+  }
+
+  async readCheckpoint(partition: number): Promise<ArchiveCheckpoint | null> {
+    try {
+      return JSON.parse(await readFile(this.checkpointPath(partition), 'utf8')) as ArchiveCheckpoint;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async writeCheckpoint(partition: number, cp: ArchiveCheckpoint): Promise<void> {
+    await writeDurably(this.checkpointPath(partition), Buffer.from(JSON.stringify(cp)));
+  }
+
+  /**
+   * Takes a partition over: undoes a flush that was renamed into place but never recorded (its
+   * offsets will be archived again, under the same names) and bumps the epoch, so a previous owner
+   * that still flushes notices it lost the partition. Returns the offset to resume from.
+   */
+  async recover(partition: number): Promise<ArchiveCheckpoint> {
+    const cp = (await this.readCheckpoint(partition)) ?? { next: '0', epoch: 0 };
+    if (cp.inflight) {
+      const name = partFileName(partition, cp.inflight.firstOffset);
+      for (const dir of cp.inflight.dirs) {
+        await rm(join(this.root, dir, name), { force: true });
+        await rm(join(this.root, dir, name + '.tmp'), { force: true });
+      }
+    }
+    const next: ArchiveCheckpoint = { next: cp.next, epoch: cp.epoch + 1 };
+    await this.writeCheckpoint(partition, next);
+    return next;
+  }
+
+  /**
+   * Writes one flush of a partition: `lines` grouped by folder, covering offsets [firstOffset, next).
+   * Order: data to temporary files (fsync) → checkpoint naming the flush as in flight → renames
+   * (fsync folders) → checkpoint with the new next offset. Fails without effect if `epoch` is no
+   * longer the partition's owner.
+   */
+  async flush(partition: number, epoch: number, firstOffset: string, next: string, lines: Map<string, string[]>): Promise<number> {
+    const name = partFileName(partition, firstOffset);
+    const dirs = [...lines.keys()].sort();
+    let bytes = 0;
+    await Promise.all(
+      dirs.map(async (dir) => {
+        const gz = await gzipAsync(Buffer.from(lines.get(dir)!.join('\n') + '\n'), { level: 6 });
+        bytes += gz.length;
+        await mkdir(join(this.root, dir), { recursive: true });
+        await writeFileSynced(join(this.root, dir, name + '.tmp'), gz);
+      }),
+    );
+    const cp = await this.readCheckpoint(partition);
+    if (!cp || cp.epoch !== epoch) throw new LostPartition(partition);
+    if (cp.next !== firstOffset) throw new Error(`archive partition ${partition}: checkpoint at ${cp.next}, flush starts at ${firstOffset}`);
+    await this.writeCheckpoint(partition, { next: cp.next, epoch, inflight: { firstOffset, dirs } });
+    for (const dir of dirs) await rename(join(this.root, dir, name + '.tmp'), join(this.root, dir, name));
+    await Promise.all(dirs.map((dir) => fsyncDir(join(this.root, dir))));
+    await this.writeCheckpoint(partition, { next, epoch });
+    return bytes;
+  }
+
+  /** Files of the given hour folders, grouped by partition. */
+  async filesForDay(dayStart: number, marginMs: number): Promise<Map<number, string[]>> {
+    const out = new Map<number, string[]>();
+    for (const dir of hourDirsForDay(dayStart, marginMs)) {
+      let names: string[];
+      try {
+        names = await readdir(join(this.root, dir));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      for (const n of names.sort()) {
+        const f = parsePartFileName(n);
+        if (!f) continue; // .tmp leftovers of a crashed flush are not data
+        let list = out.get(f.partition);
+        if (!list) out.set(f.partition, (list = []));
+        list.push(join(this.root, dir, n));
+      }
+    }
+    return out;
+  }
+
+  /** Reads archived records of one file; lines without a valid event are skipped (counted). */
+  async readFile(path: string): Promise<{ records: ArchivedRecord[]; skipped: number }> {
+    const text = (await gunzipAsync(await readFile(path))).toString('utf8');
+    const records: ArchivedRecord[] = [];
+    let skipped = 0;
+    for (const line of text.split('\n')) {
+      if (line.length === 0) continue;
+      try {
+        const r = JSON.parse(line) as { p: number; o: string; e: AdEvent };
+        if (!isAdEvent(r.e)) throw new Error('not an event');
+        records.push({ partition: r.p, offset: BigInt(r.o), event: r.e });
+      } catch {
+        skipped++;
+      }
+    }
+    return { records, skipped };
+  }
+}
+
+export class LostPartition extends Error {
+  constructor(readonly partition: number) {
+    super(`archive partition ${partition} is owned by another archiver now`);
+  }
+}
+
+export function isAdEvent(e: unknown): e is AdEvent {
+  if (typeof e !== 'object' || e === null) return false;
+  const x = e as Record<string, unknown>;
+  return (
+    (x.type === 'impression' || x.type === 'click') &&
+    typeof x.impressionId === 'string' &&
+    typeof x.adId === 'string' &&
+    typeof x.campaignId === 'string' &&
+    typeof x.ts === 'number' &&
+    Number.isFinite(x.ts)
+  );
+}
+
+async function writeFileSynced(path: string, data: Buffer): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** tmp → fsync → rename → fsync folder: the name holds the old or the new content, never a torn one. */
+export async function writeDurably(path: string, data: Buffer): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileSynced(path + '.tmp', data);
+  await rename(path + '.tmp', path);
+  await fsyncDir(dirname(path));
+}

@@ -1,0 +1,93 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../../config/app-config';
+import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
+import { eventsTopic, streamConfigOf } from '../ad-analytics.settings';
+import { StreamConfig } from '../domain';
+import { archiveBaseDir } from './archive-dir';
+import { ArchiveStore } from './archive-store';
+import { DailyReportBuilder, DAY_MS, parseDay, reconcile, Reconciliation, reportView, ReportView } from './domain';
+import { InvalidReportDate, ReportBuildRunning, ReportNotFound } from './report.errors';
+import { ReportRun, SqlReportRepository } from './report-repository';
+
+/** A build holds its lock at most this long (a crashed builder's lock expires). */
+const BUILD_LOCK_TTL_MS = 15 * 60 * 1000;
+
+export interface DailyReportDocument extends ReportView {
+  date: string;
+  campaignId: string | null;
+  run: ReportRun;
+  reconciliation: Reconciliation;
+}
+
+/**
+ * Builds the T+1 report of a UTC day from the raw archive into SQL, and serves it with its
+ * reconciliation against the real-time store. Reading is per Kafka partition (see DailyReportBuilder).
+ */
+@Injectable()
+export class DailyReportService {
+  private readonly log = new Logger('ads.report');
+  private readonly repo: SqlReportRepository;
+  private readonly store: ArchiveStore;
+  private readonly stream: StreamConfig;
+
+  constructor(
+    db: DataSource,
+    private readonly kv: KeyValueStore,
+    private readonly config: AppConfig,
+  ) {
+    const topic = eventsTopic(config);
+    this.repo = new SqlReportRepository(db, topic);
+    this.store = new ArchiveStore(archiveBaseDir(config), topic);
+    this.stream = streamConfigOf(config);
+  }
+
+  private day(date: string): number {
+    const t = parseDay(date);
+    if (t === null) throw new InvalidReportDate(date);
+    return t;
+  }
+
+  /** Builds (or rebuilds) the day's report; one build per day at a time across instances. */
+  async build(date: string): Promise<ReportRun> {
+    const dayStart = this.day(date);
+    const lock = `${this.config.NAMESPACE}:ads:report-build:${date}`;
+    if (!(await this.kv.set(lock, '1', { onlyIfAbsent: true, ttlMs: BUILD_LOCK_TTL_MS }))) throw new ReportBuildRunning(date);
+    try {
+      const started = performance.now();
+      const builder = new DailyReportBuilder(dayStart, this.stream);
+      // A click joins an impression up to the TTL before or after it: read that margin around the day.
+      const files = await this.store.filesForDay(dayStart, this.stream.ttlMs);
+      let filesRead = 0;
+      let skipped = 0;
+      for (const [, paths] of [...files.entries()].sort((a, b) => a[0] - b[0])) {
+        const records = [];
+        for (const path of paths) {
+          const f = await this.store.readFile(path);
+          filesRead++;
+          skipped += f.skipped;
+          for (const r of f.records) records.push(r);
+        }
+        builder.addPartition(records);
+      }
+      const report = builder.result();
+      const buildMs = performance.now() - started;
+      await this.repo.save(date, report, { buildMs, filesRead, recordsSkipped: skipped });
+      this.log.log(`report ${date}: ${report.cells.length} cells from ${report.recordsRead} records in ${filesRead} files (${buildMs.toFixed(0)} ms)`);
+      return (await this.repo.run(date))!;
+    } finally {
+      await this.kv.del([lock]).catch(() => undefined);
+    }
+  }
+
+  async get(date: string, campaignId?: string): Promise<DailyReportDocument> {
+    const dayStart = this.day(date);
+    const run = await this.repo.run(date);
+    if (!run) throw new ReportNotFound(date);
+    const [cells, realtime] = await Promise.all([
+      this.repo.cells(date, campaignId),
+      this.repo.realtime(dayStart, dayStart + DAY_MS, campaignId),
+    ]);
+    return { date, campaignId: campaignId ?? null, run, ...reportView(cells), reconciliation: reconcile(cells, realtime) };
+  }
+}

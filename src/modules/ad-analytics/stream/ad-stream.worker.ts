@@ -1,0 +1,300 @@
+/**
+ * The `worker` role of ad-analytics: consumes `ads.events` in the consumer group `ads.stream`, one
+ * PartitionProcessor per assigned partition, and writes closed 1-minute windows to PostgreSQL
+ * (ad_minute_stats, read by /stats) and Redis (the dashboard).
+ *
+ * Why a kill -9 at any moment gives exact counts (0 lost, 0 double):
+ * - PostgreSQL, not Kafka, holds the consumed offsets. A checkpoint is ONE transaction writing the
+ *   windows closed since the last one, the processor snapshot, the next offset to read and the
+ *   late/unmatched counters. Dying before COMMIT loses only in-memory progress; the partition's next
+ *   owner restores the snapshot and resumes from the stored offset (EventBus `resumeFrom`), so the
+ *   same events are processed again against the same state and the same windows come out.
+ * - Checkpoints are compare-and-set on a per-partition `seq` (a fencing token): a member that lost
+ *   the partition in a rebalance, or raced a new owner, fails its commit instead of counting twice.
+ * - Redis gets final per-partition values (HSET, idempotent) after the commit; the rows not yet
+ *   confirmed there are kept in the checkpoint (outbox) and re-sent when the partition is loaded.
+ * - A batch that does not continue exactly from the task's next offset (after a failed or fenced
+ *   checkpoint) restarts the subscription, which re-reads every resume point from PostgreSQL.
+ * Checkpoints happen every ADS_CHECKPOINT_INTERVAL_MS (0: every batch), on idle ticks that closed
+ * windows, on revocation and on shutdown. Run the role alone with
+ * `APP_ROLES=worker APP_MODULES=ad-analytics node dist/src/main.js` (or ts-node src/main.ts).
+ */
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../../config/app-config';
+import { Clock } from '../../../platform/clock/clock';
+import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
+import { ConsumerBatch, EventBus, Subscription, TopicPartition } from '../../../platform/messaging/event-bus.port';
+import { groupName } from '../../../platform/messaging/topics';
+import { MetricsRegistry } from '../../../platform/metrics/metrics';
+import { KvDashboardSink } from '../adapters/kv-dashboard-sink';
+import { CheckpointFenced, PartitionKey, SqlCheckpointStore } from '../adapters/sql-checkpoint-store';
+import { eventsTopic, STREAM_GROUP, streamConfigOf } from '../ad-analytics.settings';
+import { AdEvent, decodeEvent, PartitionProcessor, StreamConfig } from '../domain';
+import { PartitionTask } from './partition-task';
+
+/** Rows kept for Redis while it is unreachable; beyond this the oldest are dropped (PostgreSQL still has them). */
+const MAX_REDIS_BACKLOG = 200_000;
+
+@Injectable()
+export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('ad-analytics.worker');
+  readonly store: SqlCheckpointStore;
+  readonly sink: KvDashboardSink;
+  readonly topic: string;
+  readonly groupId: string;
+  private readonly streamConfig: StreamConfig;
+  private readonly tasks = new Map<number, PartitionTask>();
+  private readonly loading = new Map<number, Promise<PartitionTask>>();
+  private sub?: Subscription;
+  private restarting?: Promise<void>;
+  private closing = false;
+  private ticker?: NodeJS.Timeout;
+  private ticking = false;
+  private readonly m: {
+    events: Counter; late: Counter; unmatched: Counter; malformed: Counter; windows: Counter;
+    restarts: Counter; checkpoint: Histogram; watermarkLag: Gauge<'partition'>; pending: Gauge<'partition'>;
+  };
+
+  constructor(
+    db: DataSource,
+    kv: KeyValueStore,
+    private readonly bus: EventBus,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+    metrics: MetricsRegistry,
+  ) {
+    this.store = new SqlCheckpointStore(db);
+    this.sink = new KvDashboardSink(kv, config.NAMESPACE);
+    this.topic = eventsTopic(config);
+    this.groupId = groupName(config, STREAM_GROUP);
+    this.streamConfig = streamConfigOf(config);
+    const registers = [metrics.registry];
+    this.m = {
+      events: new Counter({ name: 'ads_stream_events_total', help: 'events checkpointed by the stream worker', registers }),
+      late: new Counter({ name: 'ads_stream_late_total', help: 'unique events that fell into closed windows (still in the offline report)', registers }),
+      unmatched: new Counter({ name: 'ads_stream_unmatched_clicks_total', help: 'clicks whose impression did not arrive within the join TTL', registers }),
+      malformed: new Counter({ name: 'ads_stream_malformed_total', help: 'log messages that were not events (skipped)', registers }),
+      windows: new Counter({ name: 'ads_stream_window_rows_total', help: 'closed (window, ad) rows written', registers }),
+      restarts: new Counter({ name: 'ads_stream_restarts_total', help: 'subscription restarts after a failed or fenced checkpoint', registers }),
+      checkpoint: new Histogram({
+        name: 'ads_stream_checkpoint_seconds', help: 'checkpoint transaction time', registers,
+        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      }),
+      watermarkLag: new Gauge({ name: 'ads_stream_watermark_lag_seconds', help: 'now - watermark per partition', labelNames: ['partition'], registers }),
+      pending: new Gauge({ name: 'ads_stream_pending_impressions', help: 'impressions held in join state per partition', labelNames: ['partition'], registers }),
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.hasRole('worker')) return;
+    this.sub = await this.subscribe();
+    const tickMs = Math.max(50, Math.min(1000, Math.floor(Math.min(this.streamConfig.idleTimeoutMs, this.config.ADS_CHECKPOINT_INTERVAL_MS || 1000) / 2)));
+    this.ticker = setInterval(() => void this.tick(), tickMs);
+    this.ticker.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    if (this.ticker) clearInterval(this.ticker);
+    await this.restarting?.catch(() => undefined);
+    await this.sub?.close(); // revokes every partition: each checkpoints once more
+    this.sub = undefined;
+  }
+
+  /** Partitions this member currently holds (for tests and health). */
+  ownedPartitions(): number[] {
+    return [...this.tasks.keys()].sort((a, b) => a - b);
+  }
+
+  private key(partition: number): PartitionKey {
+    return { groupId: this.groupId, topic: this.topic, partition };
+  }
+
+  private subscribe(): Promise<Subscription> {
+    return this.bus.subscribe({
+      groupId: this.groupId,
+      topics: [this.topic],
+      fromBeginning: true,
+      resumeFrom: (tp) => this.resumeFrom(tp),
+      onRevoked: (tps) => this.onRevoked(tps),
+      handleBatch: (batch) => this.handleBatch(batch),
+    });
+  }
+
+  private async resumeFrom(tp: TopicPartition): Promise<string> {
+    const task = this.tasks.get(tp.partition);
+    if (task && !task.dropped) return task.nextOffset.toString();
+    // No checkpoint yet: start at 0, never at the group's Kafka offset (committed after each batch,
+    // possibly ahead of a checkpoint that was never written). Kafka resets 0 to the log start.
+    return (await this.taskFor(tp.partition)).nextOffset.toString();
+  }
+
+  private async onRevoked(tps: TopicPartition[]): Promise<void> {
+    await Promise.all(
+      tps.map(async (tp) => {
+        const task = this.tasks.get(tp.partition);
+        if (!task) return;
+        await task.run(async () => {
+          if (task.dropped) return;
+          await this.checkpoint(task).catch((e: unknown) => this.log.warn(`checkpoint on revoke of ${tp.partition} failed: ${(e as Error).message}`));
+          this.drop(task);
+        });
+      }),
+    );
+  }
+
+  /** Loads (once) the partition's checkpoint: snapshot, next offset, seq, and re-sends its dashboard outbox. */
+  private taskFor(partition: number): Promise<PartitionTask> {
+    const have = this.tasks.get(partition);
+    if (have && !have.dropped) return Promise.resolve(have);
+    let p = this.loading.get(partition);
+    if (!p) {
+      p = (async () => {
+        const cp = await this.store.load(this.key(partition));
+        const proc = cp ? PartitionProcessor.restore(cp.snapshot) : new PartitionProcessor(this.streamConfig);
+        const task = new PartitionTask(partition, proc, cp?.nextOffset ?? 0n, cp?.seq ?? 0, this.clock.now());
+        task.redisBacklog = cp?.lastWindows ?? [];
+        this.tasks.set(partition, task);
+        await this.pushDashboard(task);
+        return task;
+      })().finally(() => this.loading.delete(partition));
+      this.loading.set(partition, p);
+    }
+    return p;
+  }
+
+  private drop(task: PartitionTask): void {
+    task.dropped = true;
+    if (this.tasks.get(task.partition) === task) this.tasks.delete(task.partition);
+    this.m.pending.remove({ partition: String(task.partition) });
+    this.m.watermarkLag.remove({ partition: String(task.partition) });
+  }
+
+  private async handleBatch(batch: ConsumerBatch): Promise<void> {
+    if (this.closing) return;
+    const task = await this.taskFor(batch.partition);
+    await task.run(async () => {
+      if (task.dropped || this.closing) return;
+      const msgs = batch.messages;
+      let i = 0;
+      while (i < msgs.length && BigInt(msgs[i].offset) < task.nextOffset) i++; // already in the state
+      if (i === msgs.length) return;
+      const first = BigInt(msgs[i].offset);
+      if (first > task.nextOffset && (task.seq > 0 || task.nextOffset > 0n)) {
+        // Offsets in between were read into a state that was then discarded: re-read from the checkpoint.
+        this.log.warn(`partition ${batch.partition}: batch starts at ${first}, state at ${task.nextOffset}; restarting from checkpoints`);
+        this.drop(task);
+        this.restart();
+        return;
+      }
+      const events: AdEvent[] = [];
+      for (let j = i; j < msgs.length; j++) {
+        const e = decodeEvent(msgs[j].value);
+        if (e) events.push(e);
+        else task.deltas.malformed++;
+      }
+      const now = this.clock.now();
+      task.absorb(task.processor.process(events, now));
+      task.deltas.events += events.length;
+      task.nextOffset = BigInt(msgs[msgs.length - 1].offset) + 1n;
+      task.dirty = true;
+      if (now - task.lastCheckpointAt >= this.config.ADS_CHECKPOINT_INTERVAL_MS) await this.safeCheckpoint(task);
+    });
+  }
+
+  /** Idle flush: advances the watermark of partitions without traffic, and checkpoints what is due. */
+  private async tick(): Promise<void> {
+    if (this.ticking || this.closing) return;
+    this.ticking = true;
+    try {
+      for (const task of [...this.tasks.values()]) {
+        await task.run(async () => {
+          if (task.dropped || this.closing) return;
+          const now = this.clock.now();
+          task.absorb(task.processor.onIdle(now));
+          if (task.dirty && now - task.lastCheckpointAt >= this.config.ADS_CHECKPOINT_INTERVAL_MS) await this.safeCheckpoint(task);
+        });
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async safeCheckpoint(task: PartitionTask): Promise<void> {
+    try {
+      await this.checkpoint(task);
+    } catch (e) {
+      // The in-memory state is now ahead of (or beside) what is durable: forget it. The next batch
+      // reloads the checkpoint, and a gap in offsets restarts the subscription from it.
+      if (e instanceof CheckpointFenced) this.log.warn(e.message);
+      else this.log.error(`checkpoint of partition ${task.partition} failed: ${(e as Error).message}`);
+      this.drop(task);
+    }
+  }
+
+  /** Call inside task.run. One transaction: closed windows + snapshot + next offset + counters. */
+  private async checkpoint(task: PartitionTask): Promise<void> {
+    if (!task.dirty) return;
+    const end = this.m.checkpoint.startTimer();
+    const windows = task.pending;
+    const outbox = task.redisBacklog.concat(windows);
+    const seq = await this.store.commit(this.key(task.partition), {
+      expectedSeq: task.seq,
+      nextOffset: task.nextOffset,
+      snapshot: task.processor.snapshot(),
+      windows,
+      outbox: outbox.length > MAX_REDIS_BACKLOG ? outbox.slice(-MAX_REDIS_BACKLOG) : outbox,
+      deltas: task.deltas,
+    });
+    end();
+    const d = task.deltas;
+    this.m.events.inc(d.events);
+    this.m.late.inc(d.late);
+    this.m.unmatched.inc(d.unmatched);
+    this.m.malformed.inc(d.malformed);
+    this.m.windows.inc(windows.length);
+    const now = this.clock.now();
+    task.committed(seq, now);
+    const wm = task.processor.currentWatermark;
+    const label = { partition: String(task.partition) };
+    if (Number.isFinite(wm)) this.m.watermarkLag.set(label, (now - wm) / 1000);
+    this.m.pending.set(label, task.processor.stateSize().impressions);
+    await this.pushDashboard(task);
+  }
+
+  private async pushDashboard(task: PartitionTask): Promise<void> {
+    if (task.redisBacklog.length === 0) return;
+    if (task.redisBacklog.length > MAX_REDIS_BACKLOG) task.redisBacklog = task.redisBacklog.slice(-MAX_REDIS_BACKLOG);
+    const rows = task.redisBacklog;
+    try {
+      await this.sink.write(task.partition, rows);
+      if (task.redisBacklog === rows) task.redisBacklog = [];
+    } catch (e) {
+      this.log.warn(`dashboard write for partition ${task.partition} failed (kept for the next checkpoint): ${(e as Error).message}`);
+    }
+  }
+
+  /** Closes the subscription and subscribes again: every partition resumes from its checkpoint. */
+  private restart(): void {
+    if (this.restarting || this.closing) return;
+    this.m.restarts.inc();
+    this.restarting = (async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      const old = this.sub;
+      this.sub = undefined;
+      await old?.close().catch((e: unknown) => this.log.warn(`closing the subscription failed: ${(e as Error).message}`));
+      for (const t of [...this.tasks.values()]) this.drop(t);
+      for (let delay = 200; !this.closing; delay = Math.min(delay * 2, 5000)) {
+        try {
+          this.sub = await this.subscribe();
+          return;
+        } catch (e) {
+          this.log.error(`re-subscribing failed: ${(e as Error).message}`);
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    })().finally(() => (this.restarting = undefined));
+  }
+}

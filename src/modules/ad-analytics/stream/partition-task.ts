@@ -1,0 +1,55 @@
+import { PartitionProcessor, ProcessResult, WindowAggregate } from '../domain';
+
+/**
+ * One assigned partition's in-memory progress since its last checkpoint: the processor, the next
+ * offset to read, and everything the next checkpoint must write. Work on a task is serialised
+ * (batches and idle ticks never interleave) through `run`.
+ */
+export class PartitionTask {
+  /** closed windows not yet in PostgreSQL */
+  pending: WindowAggregate[] = [];
+  /** committed to PostgreSQL but not confirmed in Redis (the outbox) */
+  redisBacklog: WindowAggregate[] = [];
+  deltas = { events: 0, late: 0, unmatched: 0, malformed: 0 };
+  /** offsets or idle time moved since the last checkpoint */
+  dirty = false;
+  lastCheckpointAt: number;
+  /** set when the task must not be used any more (revoked, fenced, failed) */
+  dropped = false;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly partition: number,
+    public processor: PartitionProcessor,
+    public nextOffset: bigint,
+    public seq: number,
+    now: number,
+  ) {
+    this.lastCheckpointAt = now;
+  }
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn, fn);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  absorb(r: ProcessResult): void {
+    if (r.closedWindows.length > 0) {
+      for (const w of r.closedWindows) this.pending.push(w);
+    }
+    this.deltas.late += r.late;
+    this.deltas.unmatched += r.unmatched;
+    if (r.closedWindows.length > 0 || r.late > 0 || r.unmatched > 0) this.dirty = true;
+  }
+
+  /** What the checkpoint just committed; called only after the transaction succeeded. */
+  committed(seq: number, now: number): void {
+    this.seq = seq;
+    this.redisBacklog = this.redisBacklog.concat(this.pending);
+    this.pending = [];
+    this.deltas = { events: 0, late: 0, unmatched: 0, malformed: 0 };
+    this.dirty = false;
+    this.lastCheckpointAt = now;
+  }
+}
