@@ -1,8 +1,24 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
+import { GpuNodesController } from './api/gpu-nodes.controller';
+import { GpuTasksController } from './api/gpu-tasks.controller';
+import { AgentModule } from './agent/agent.module';
+import { ClusterService } from './service/cluster.service';
+import { CycleTrigger } from './service/cycle-trigger';
+import { NodeService } from './service/node.service';
+import { SchedulerLoop } from './service/scheduler.loop';
+import { SchedulerService } from './service/scheduler.service';
+import { TaskEvents } from './service/task-events';
+import { TaskLifecycle } from './service/task-lifecycle';
+import { TaskService } from './service/task.service';
 
 /** Seed design notes for this module: see docs/gpu-scheduler.md. Its public surface is ./index.ts. */
-@Module({})
+@Module({
+  imports: [AgentModule],
+  controllers: [GpuTasksController, GpuNodesController],
+  providers: [TaskEvents, CycleTrigger, TaskService, TaskLifecycle, NodeService, ClusterService, SchedulerService, SchedulerLoop],
+  exports: [TaskService, TaskLifecycle, NodeService, SchedulerService, SchedulerLoop],
+})
 export class GpuSchedulerModule implements OnModuleInit {
   static readonly TOPICS = ['gpu.tasks'];
 

@@ -3,3 +3,4 @@ export * from './runtime-predictor';
 export * from './placement';
 export * from './selection';
 export * from './schedule-cycle';
+export * from './feasibility';

@@ -1,0 +1,187 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+import { TASK_STATUSES } from '../gpu-scheduler.types';
+
+const ID = /^[A-Za-z0-9_.@-]{1,128}$/;
+// Node ids name a queue (BullMQ refuses ':' in queue names), so they are a little stricter.
+const NODE_ID = /^[A-Za-z0-9_.-]{1,100}$/;
+const GPU_TYPE = /^(\*|[A-Za-z0-9_.-]{1,64}(\|[A-Za-z0-9_.-]{1,64}){0,7})$/;
+
+export class SubmitTaskDto {
+  @ApiProperty({ example: 'user-1' })
+  @IsString()
+  @Matches(ID, { message: 'userId must be 1-128 of [A-Za-z0-9_.@-]' })
+  userId!: string;
+
+  @ApiProperty({ enum: ['vip', 'normal'] })
+  @IsIn(['vip', 'normal'])
+  tier!: 'vip' | 'normal';
+
+  @ApiProperty({ example: 'A100', description: "a type, alternatives 'A100|H100', or '*'" })
+  @IsString()
+  @Matches(GPU_TYPE, { message: "gpuType must be a GPU type name, alternatives joined by '|', or '*'" })
+  gpuType!: string;
+
+  @ApiProperty({ minimum: 1, maximum: 64 })
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  gpuCount!: number;
+
+  @ApiProperty({ description: 'memory needed on each GPU', example: 40 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(4096)
+  gpuMemoryGb!: number;
+
+  @ApiPropertyOptional({ minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(30 * 86_400)
+  estimatedRuntimeSec?: number;
+
+  @ApiPropertyOptional({ example: 'llama-70b' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  model?: string;
+
+  @ApiPropertyOptional({ example: 'python serve.py' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 4096)
+  command?: string;
+
+  @ApiPropertyOptional({ enum: ['fail', 'requeue'], default: 'fail' })
+  @IsOptional()
+  @IsIn(['fail', 'requeue'])
+  onNodeFailure?: 'fail' | 'requeue';
+}
+
+export class ListTasksQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Matches(ID, { message: 'userId must be 1-128 of [A-Za-z0-9_.@-]' })
+  userId?: string;
+
+  @ApiPropertyOptional({ enum: TASK_STATUSES })
+  @IsOptional()
+  @IsIn(TASK_STATUSES as unknown as string[])
+  status?: (typeof TASK_STATUSES)[number];
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  cursor?: string;
+
+  @ApiPropertyOptional({ default: 50, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+export class RegisterNodeDto {
+  @ApiProperty({ example: 'node-1' })
+  @IsString()
+  @Matches(NODE_ID, { message: 'id must be 1-100 of [A-Za-z0-9_.-]' })
+  id!: string;
+
+  @ApiProperty({ example: 'A100' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'gpuType must be 1-64 of [A-Za-z0-9_.-]' })
+  gpuType!: string;
+
+  @ApiProperty({ minimum: 1, maximum: 1024 })
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  gpuCount!: number;
+
+  @ApiProperty({ example: 80 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(4096)
+  gpuMemoryGb!: number;
+
+  @ApiPropertyOptional({ example: { zone: 'a' } })
+  @IsOptional()
+  @IsObject()
+  labels?: Record<string, string>;
+
+  @ApiPropertyOptional({ description: 'served by the built-in simulated agent' })
+  @IsOptional()
+  @IsBoolean()
+  simulated?: boolean;
+}
+
+export class HeartbeatDto {
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1024)
+  @IsString({ each: true })
+  runningTaskIds?: string[];
+
+  @ApiPropertyOptional({ type: [Number] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1024)
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true })
+  @Min(0, { each: true })
+  @Max(100, { each: true })
+  gpuUtilization?: number[];
+}
+
+export class PatchNodeDto {
+  @ApiProperty({ enum: ['ACTIVE', 'DRAINING', 'MAINTENANCE'] })
+  @IsIn(['ACTIVE', 'DRAINING', 'MAINTENANCE'])
+  status!: 'ACTIVE' | 'DRAINING' | 'MAINTENANCE';
+}
+
+export class ReportDto {
+  @ApiProperty()
+  @IsString()
+  @Matches(NODE_ID, { message: 'nodeId must be 1-100 of [A-Za-z0-9_.-]' })
+  nodeId!: string;
+
+  @ApiProperty({ minimum: 1 })
+  @IsInt()
+  @Min(1)
+  attempt!: number;
+
+  @ApiProperty({ enum: ['ACCEPTED', 'STARTED', 'SUCCEEDED', 'FAILED', 'CANCELLED'] })
+  @IsIn(['ACCEPTED', 'STARTED', 'SUCCEEDED', 'FAILED', 'CANCELLED'])
+  event!: 'ACCEPTED' | 'STARTED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsInt()
+  exitCode?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(0, 2000)
+  reason?: string;
+}

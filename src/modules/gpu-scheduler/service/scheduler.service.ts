@@ -1,0 +1,251 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../../config/app-config';
+import { Clock } from '../../../platform/clock/clock';
+import { MetricsRegistry } from '../../../platform/metrics/metrics';
+import { JobQueue } from '../../../platform/queue/job-queue.port';
+import { DISPATCH_JOB, DispatchMessage, nodeQueueName } from '../agent-protocol';
+import { bestFit, RunningTask, RuntimePredictor, scheduleCycle, Task, UsageRecord, worstFit } from '../domain';
+import { bindDecision, NodeSnapshot } from './binder';
+import { NodeRow, placementOf, select, TaskRow, toDomainNode, toDomainTask } from './sql';
+import { TaskEvents } from './task-events';
+import { TaskLifecycle } from './task-lifecycle';
+
+/** Queue rows loaded per cycle (oldest first); the core's benchmark size. */
+const MAX_QUEUE = 10_000;
+
+export interface CycleReport {
+  queued: number;
+  decisions: number;
+  bound: number;
+  conflicts: number;
+  dispatchFailures: number;
+  backfilled: number;
+}
+
+/**
+ * One scheduling pass over PostgreSQL: load queue + nodes + running tasks + the quota window's
+ * usage, run the pure `scheduleCycle`, bind each decision atomically (see binder.ts), then put a
+ * DISPATCH job on each node's queue. A dispatch that cannot be queued is rolled back at once; one
+ * that is not ACCEPTED by its deadline is rolled back by `expireUnacknowledged`.
+ * Safe to run in several processes at once: a decision that lost a race only costs a conflict.
+ */
+@Injectable()
+export class SchedulerService {
+  private readonly log = new Logger('gpu-scheduler');
+  readonly predictor: RuntimePredictor;
+  private historySeq = '0';
+  private readonly cycleSeconds: Histogram;
+  private readonly decisionsTotal: Counter<'outcome'>;
+  private readonly predictorError: Gauge<'stat'>;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly queue: JobQueue,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    private readonly lifecycle: TaskLifecycle,
+    private readonly events: TaskEvents,
+    metrics: MetricsRegistry,
+  ) {
+    this.predictor = new RuntimePredictor({ defaultRuntimeSec: config.GPU_DEFAULT_RUNTIME_SEC });
+    const registers = [metrics.registry];
+    this.cycleSeconds = new Histogram({
+      name: 'gpu_scheduler_cycle_seconds',
+      help: 'One scheduling cycle: load, decide, bind, dispatch',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.decisionsTotal = new Counter({
+      name: 'gpu_scheduler_decisions_total',
+      help: 'Scheduling decisions by outcome (bound, conflict, dispatch_failed, ack_timeout)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.predictorError = new Gauge({
+      name: 'gpu_runtime_prediction_error',
+      help: 'Runtime predictor error over finished tasks: mae_seconds, mape, under_predicted_fraction, samples',
+      labelNames: ['stat'],
+      registers,
+    });
+  }
+
+  private get ns(): string {
+    return this.config.NAMESPACE;
+  }
+
+  /** Feeds runtimes finished since the last call (by any process) into the predictor. */
+  async refreshPredictor(): Promise<void> {
+    for (;;) {
+      const rows = await select<{ seq: string; model: string | null; gpu_count: number; runtime_sec: number; predicted_sec: number | null }>(
+        this.ds,
+        `SELECT seq, model, gpu_count, runtime_sec, predicted_sec FROM gpu_runtime_history WHERE namespace = $1 AND seq > $2 ORDER BY seq LIMIT 5000`,
+        [this.ns, this.historySeq],
+      );
+      for (const r of rows) {
+        const task = { model: r.model ?? undefined, gpuCount: r.gpu_count } as Task;
+        this.predictor.observe(task, r.runtime_sec, r.predicted_sec ?? undefined);
+        this.historySeq = r.seq;
+      }
+      if (rows.length < 5000) break;
+    }
+    const s = this.predictor.errorStats();
+    this.predictorError.set({ stat: 'samples' }, s.samples);
+    this.predictorError.set({ stat: 'mae_seconds' }, s.meanAbsErrorSec);
+    this.predictorError.set({ stat: 'mape' }, s.meanAbsPctError);
+    this.predictorError.set({ stat: 'under_predicted_fraction' }, s.underPredictedFraction);
+  }
+
+  async runCycle(): Promise<CycleReport> {
+    const end = this.cycleSeconds.startTimer();
+    const nowMs = this.clock.now();
+    const [nodeRows, queueRows, runningRows, usageRows] = await Promise.all([
+      select<NodeRow>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1`, [this.ns]),
+      select<TaskRow>(
+        this.ds,
+        `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status = 'QUEUED' AND NOT cancel_requested ORDER BY queued_at_ms, id LIMIT ${MAX_QUEUE}`,
+        [this.ns],
+      ),
+      select<TaskRow>(this.ds, `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING')`, [this.ns]),
+      select<{ tier: 'vip' | 'normal'; gpu_count: number; start_ms: string; end_ms: string }>(
+        this.ds,
+        `SELECT tier, gpu_count, start_ms, end_ms FROM gpu_usage WHERE namespace = $1 AND end_ms > $2`,
+        [this.ns, nowMs - this.config.GPU_QUOTA_WINDOW_SEC * 1000],
+      ),
+      this.refreshPredictor(),
+    ]);
+    const report: CycleReport = { queued: queueRows.length, decisions: 0, bound: 0, conflicts: 0, dispatchFailures: 0, backfilled: 0 };
+    if (queueRows.length === 0 || nodeRows.length === 0) {
+      end();
+      return report;
+    }
+    const now = nowMs / 1000;
+    const predict = (t: Task) => this.predictor.predict(t).seconds;
+    const running: RunningTask[] = runningRows.map((r) => {
+      const task = toDomainTask(r);
+      const startedAt = Number(r.started_at_ms ?? r.scheduled_at_ms ?? nowMs) / 1000;
+      return { task, startedAt, allocations: placementOf(r), predictedEndAt: startedAt + (r.predicted_runtime_sec ?? predict(task)) };
+    });
+    const history: UsageRecord[] = usageRows.map((u) => ({ tier: u.tier, gpuCount: u.gpu_count, start: Number(u.start_ms) / 1000, end: Number(u.end_ms) / 1000 }));
+    const result = scheduleCycle({ nodes: nodeRows.map(toDomainNode), queue: queueRows.map(toDomainTask), running, history }, now, {
+      policy: this.config.GPU_POLICY,
+      predictRuntime: predict,
+      scorer: this.config.GPU_SCORE_POLICY === 'best-fit' ? bestFit : worstFit,
+      quota: { windowSec: this.config.GPU_QUOTA_WINDOW_SEC, vipShare: this.config.GPU_VIP_SHARE },
+      aging: { maxAgeSec: this.config.GPU_AGING_MAX_AGE_SEC, ageWeight: 1, tierWeight: { vip: 1, normal: 0 } },
+    });
+    report.decisions = result.decisions.length;
+
+    const snapshots = new Map<string, NodeSnapshot>(nodeRows.map((n) => [n.id, { version: String(n.version), free: [...n.free_gpus] }]));
+    const stale = new Set<string>();
+    const byId = new Map(queueRows.map((r) => [r.id, r]));
+    for (const d of result.decisions) {
+      // After a conflict on a node our snapshot of it is stale: later decisions there would only conflict too.
+      if (d.allocations.some((a) => stale.has(a.nodeId))) {
+        report.conflicts++;
+        this.decisionsTotal.inc({ outcome: 'conflict' });
+        continue;
+      }
+      const row = byId.get(d.taskId)!;
+      const attempt = row.attempt + 1;
+      const predicted = predict(toDomainTask(row));
+      const bindMs = this.clock.now();
+      const ackDeadlineMs = bindMs + this.config.GPU_ACK_TIMEOUT_MS;
+      const outcome = await bindDecision(
+        this.ds,
+        { ns: this.ns, taskId: d.taskId, taskVersion: String(row.version), attempt, allocations: d.allocations, predictedRuntimeSec: predicted, backfilled: d.backfilled, nowMs: bindMs, ackDeadlineMs },
+        snapshots,
+        (tx) =>
+          this.events.record(
+            tx,
+            { type: 'SCHEDULED', taskId: d.taskId, attempt, status: 'SCHEDULED', userId: row.user_id, tier: row.tier, placement: d.allocations },
+            bindMs,
+          ),
+      );
+      if (!outcome.ok) {
+        report.conflicts++;
+        this.decisionsTotal.inc({ outcome: 'conflict' });
+        for (const a of d.allocations) stale.add(a.nodeId);
+        continue;
+      }
+      for (const [id, snap] of outcome.nodes) snapshots.set(id, snap);
+      report.bound++;
+      if (d.backfilled) report.backfilled++;
+      this.decisionsTotal.inc({ outcome: 'bound' });
+      if (!(await this.dispatch(row, attempt, d.allocations, predicted, ackDeadlineMs))) {
+        report.dispatchFailures++;
+        this.decisionsTotal.inc({ outcome: 'dispatch_failed' });
+      }
+    }
+    void this.events.flush();
+    end();
+    return report;
+  }
+
+  /** DISPATCH to every node of the gang; if any cannot be queued the binding is rolled back. */
+  private async dispatch(row: TaskRow, attempt: number, allocs: { nodeId: string; gpuIndices: number[] }[], predicted: number, ackDeadline: number): Promise<boolean> {
+    try {
+      for (const a of allocs) {
+        const msg: DispatchMessage = {
+          taskId: row.id,
+          attempt,
+          nodeId: a.nodeId,
+          gpuIndices: a.gpuIndices,
+          command: row.command ?? undefined,
+          model: row.model ?? undefined,
+          predictedRuntimeSec: predicted,
+          ackDeadline,
+        };
+        await this.queue.add(nodeQueueName(a.nodeId), DISPATCH_JOB, msg, { jobId: `dispatch-${row.id}-${attempt}` });
+      }
+      return true;
+    } catch (e) {
+      this.log.warn(`dispatch of ${row.id} attempt ${attempt} failed, rolling back: ${(e as Error).message}`);
+      await this.lifecycle.rollbackDispatch(row.id, attempt, `dispatch failed: ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Rolls back bindings whose nodes did not all ACCEPT before the deadline. */
+  async expireUnacknowledged(): Promise<number> {
+    const rows = await select<{ id: string; attempt: number }>(
+      this.ds,
+      `SELECT id, attempt FROM gpu_tasks WHERE namespace = $1 AND status = 'SCHEDULED' AND ack_deadline_ms < $2
+          AND cardinality(accepted_nodes) < jsonb_array_length(placement)`,
+      [this.ns, this.clock.now()],
+    );
+    let n = 0;
+    for (const r of rows) {
+      if (await this.lifecycle.rollbackDispatch(r.id, r.attempt, 'dispatch not acknowledged in time')) {
+        n++;
+        this.decisionsTotal.inc({ outcome: 'ack_timeout' });
+      }
+    }
+    return n;
+  }
+
+  /** Nodes silent for longer than the heartbeat timeout become UNHEALTHY; their tasks fail or requeue. */
+  async expireSilentNodes(): Promise<string[]> {
+    const rows = await select<{ id: string }>(
+      this.ds,
+      `UPDATE gpu_nodes SET status = 'UNHEALTHY', version = version + 1
+        WHERE namespace = $1 AND status <> 'UNHEALTHY' AND last_heartbeat_ms < $2 RETURNING id`,
+      [this.ns, this.clock.now() - this.config.GPU_HEARTBEAT_TIMEOUT_MS],
+    );
+    const ids = rows.map((r) => r.id).sort();
+    for (const id of ids) {
+      const n = await this.lifecycle.failTasksOnNode(id);
+      this.log.warn(`node ${id} missed heartbeats: UNHEALTHY, ${n} task(s) failed or requeued`);
+    }
+    // Also sweep leftovers: live allocations on nodes that are already UNHEALTHY (e.g. a crash between steps).
+    const left = await select<{ node_id: string }>(
+      this.ds,
+      `SELECT DISTINCT a.node_id FROM gpu_allocations a JOIN gpu_nodes n ON n.namespace = a.namespace AND n.id = a.node_id
+        WHERE a.namespace = $1 AND a.released_at_ms IS NULL AND n.status = 'UNHEALTHY'`,
+      [this.ns],
+    );
+    for (const r of left) if (!ids.includes(r.node_id)) await this.lifecycle.failTasksOnNode(r.node_id);
+    return ids;
+  }
+}

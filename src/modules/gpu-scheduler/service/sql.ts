@@ -1,0 +1,150 @@
+import type { EntityManager } from 'typeorm';
+import type { Allocation, GpuNode, NodeStatus, Task, Tier } from '../domain';
+import type { NodeFailurePolicy, NodeView, PlacementView, TaskStatus, TaskView } from '../gpu-scheduler.types';
+
+/** Anything with TypeORM's `query` (DataSource or a transaction's EntityManager). */
+export type Sql = Pick<EntityManager, 'query'>;
+
+/**
+ * TypeORM's postgres driver answers UPDATE/DELETE with [rows, count] and everything else with rows;
+ * this normalises both so callers can check how many rows a guarded UPDATE touched.
+ */
+export async function exec<T>(sql: Sql, text: string, params: unknown[] = []): Promise<{ rows: T[]; count: number }> {
+  const res: unknown = await sql.query(text, params);
+  if (Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number') {
+    return { rows: res[0] as T[], count: res[1] };
+  }
+  const rows = (res ?? []) as T[];
+  return { rows, count: rows.length };
+}
+
+export async function select<T>(sql: Sql, text: string, params: unknown[] = []): Promise<T[]> {
+  return (await exec<T>(sql, text, params)).rows;
+}
+
+/** Thrown inside a binding transaction when a guarded UPDATE matched no row: another writer won. */
+export class BindConflict extends Error {
+  constructor(readonly what: string) {
+    super(`binding conflict on ${what}`);
+  }
+}
+
+export interface TaskRow {
+  id: string;
+  namespace: string;
+  user_id: string;
+  tier: Tier;
+  gpu_type: string;
+  gpu_count: number;
+  gpu_memory_gb: number;
+  estimated_runtime_sec: number | null;
+  model: string | null;
+  command: string | null;
+  on_node_failure: NodeFailurePolicy;
+  status: TaskStatus;
+  attempt: number;
+  version: string;
+  placement: Allocation[] | null;
+  accepted_nodes: string[];
+  cancel_requested: boolean;
+  predicted_runtime_sec: number | null;
+  backfilled: boolean;
+  queued_at_ms: string;
+  scheduled_at_ms: string | null;
+  ack_deadline_ms: string | null;
+  started_at_ms: string | null;
+  finished_at_ms: string | null;
+  exit_code: number | null;
+  reason: string | null;
+}
+
+export interface NodeRow {
+  namespace: string;
+  id: string;
+  gpu_type: string;
+  gpu_count: number;
+  gpu_memory_gb: number;
+  labels: Record<string, string>;
+  simulated: boolean;
+  status: NodeStatus;
+  free_gpus: number[];
+  version: string;
+  gpu_utilization: number[] | null;
+  last_heartbeat_ms: string;
+  registered_at_ms: string;
+}
+
+const iso = (ms: string | number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+/** The scheduling core's view of a queued task (times in seconds, as the core expects). */
+export function toDomainTask(r: TaskRow): Task {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    tier: r.tier,
+    gpuType: r.gpu_type,
+    gpuCount: r.gpu_count,
+    gpuMemoryGb: r.gpu_memory_gb,
+    submittedAt: Number(r.queued_at_ms) / 1000,
+    estimatedRuntimeSec: r.estimated_runtime_sec ?? undefined,
+    model: r.model ?? undefined,
+  };
+}
+
+export function toDomainNode(r: NodeRow): GpuNode {
+  return {
+    id: r.id,
+    gpuType: r.gpu_type,
+    gpuCount: r.gpu_count,
+    gpuMemoryGb: r.gpu_memory_gb,
+    freeGpuIndices: [...r.free_gpus],
+    status: r.status,
+  };
+}
+
+export function placementOf(r: Pick<TaskRow, 'placement'>): PlacementView[] {
+  return (r.placement ?? []).map((a) => ({ nodeId: a.nodeId, gpuIndices: [...a.gpuIndices] }));
+}
+
+export function toTaskView(r: TaskRow, queuePosition: number | null = null): TaskView {
+  return {
+    taskId: r.id,
+    userId: r.user_id,
+    tier: r.tier,
+    gpuType: r.gpu_type,
+    gpuCount: r.gpu_count,
+    gpuMemoryGb: r.gpu_memory_gb,
+    estimatedRuntimeSec: r.estimated_runtime_sec,
+    model: r.model,
+    command: r.command,
+    onNodeFailure: r.on_node_failure,
+    status: r.status,
+    attempt: r.attempt,
+    placement: placementOf(r),
+    cancelRequested: r.cancel_requested,
+    backfilled: r.backfilled,
+    queuedAt: iso(r.queued_at_ms)!,
+    scheduledAt: iso(r.scheduled_at_ms),
+    startedAt: iso(r.started_at_ms),
+    finishedAt: iso(r.finished_at_ms),
+    predictedRuntimeSec: r.predicted_runtime_sec,
+    queuePosition: r.status === 'QUEUED' ? queuePosition : null,
+    exitCode: r.exit_code,
+    reason: r.reason,
+  };
+}
+
+export function toNodeView(r: NodeRow): NodeView {
+  return {
+    id: r.id,
+    gpuType: r.gpu_type,
+    gpuCount: r.gpu_count,
+    gpuMemoryGb: r.gpu_memory_gb,
+    labels: r.labels ?? {},
+    simulated: r.simulated,
+    status: r.status,
+    freeGpuIndices: [...r.free_gpus],
+    lastHeartbeatAt: iso(r.last_heartbeat_ms)!,
+    registeredAt: iso(r.registered_at_ms)!,
+  };
+}

@@ -1,0 +1,291 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../../config/app-config';
+import { Clock } from '../../../platform/clock/clock';
+import { JobQueue } from '../../../platform/queue/job-queue.port';
+import { CANCEL_JOB, CancelMessage, nodeQueueName } from '../agent-protocol';
+import { GpuCode, GpuError, taskNotFound } from '../gpu-scheduler.errors';
+import { ReportInput, ReportResult, TaskStatus, TaskView, TERMINAL } from '../gpu-scheduler.types';
+import { releaseAllocations } from './allocations';
+import { isRetryableSqlError } from './binder';
+import { CycleTrigger } from './cycle-trigger';
+import { placementOf, select, Sql, TaskRow, toTaskView } from './sql';
+import { TaskEvent, TaskEvents } from './task-events';
+
+/** Side effects to run after a transaction commits (never inside it: a rollback must not leave them). */
+interface After {
+  cancels: { nodeId: string; msg: CancelMessage }[];
+  trigger: boolean;
+}
+
+const isTerminal = (s: TaskStatus) => TERMINAL.includes(s);
+
+/**
+ * Every task state change after submit: agent reports, cancel, dispatch rollback and node failure.
+ * Each is one transaction over the task row (FOR UPDATE) and the GPU rows it frees, plus an outbox
+ * event; CANCEL jobs, the event relay and the next cycle follow the commit.
+ *
+ * GPUs are freed per node when that node says its process ended (a terminal report) or when the
+ * node is declared UNHEALTHY, so a GPU never returns to the pool while an agent may still run on it
+ * — except on dispatch rollback and node failure of a gang's peer, where the other nodes get a
+ * CANCEL job at once (see docs/gpu-scheduler.md, "known gaps").
+ */
+@Injectable()
+export class TaskLifecycle {
+  private readonly log = new Logger('gpu-tasks');
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly queue: JobQueue,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    private readonly events: TaskEvents,
+    private readonly trigger: CycleTrigger,
+  ) {}
+
+  private get ns(): string {
+    return this.config.NAMESPACE;
+  }
+
+  /** Runs `fn` in a transaction, retrying deadlocks/serialization failures a few times. */
+  async tx<T>(fn: (tx: Sql, after: After) => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      const after: After = { cancels: [], trigger: false };
+      try {
+        const res = await this.ds.transaction((tx) => fn(tx, after));
+        await this.afterCommit(after);
+        return res;
+      } catch (e) {
+        if (i < 4 && isRetryableSqlError(e)) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async afterCommit(after: After): Promise<void> {
+    for (const c of after.cancels) {
+      try {
+        await this.queue.add(nodeQueueName(c.nodeId), CANCEL_JOB, c.msg, { jobId: `cancel-${c.msg.taskId}-${c.msg.attempt}` });
+      } catch (e) {
+        // The agent's process, if any, is orphaned; its reports are stale and its heartbeat lists it.
+        this.log.warn(`cancel of ${c.msg.taskId} on ${c.nodeId} not queued: ${(e as Error).message}`);
+      }
+    }
+    void this.events.flush();
+    if (after.trigger) this.trigger.request();
+  }
+
+  async lock(tx: Sql, taskId: string): Promise<TaskRow | undefined> {
+    const rows = await select<TaskRow>(tx, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2 FOR UPDATE`, [taskId, this.ns]);
+    return rows[0];
+  }
+
+  private async event(tx: Sql, t: TaskRow, type: TaskEvent['type'], status: TaskStatus, now: number, reason?: string, placement = placementOf(t)) {
+    await this.events.record(tx, { type, taskId: t.id, attempt: t.attempt, status, userId: t.user_id, tier: t.tier, placement, reason }, now);
+  }
+
+  /** Ends the task (attempt stays); records its GPU time for the quota window and, on success, its runtime. */
+  private async finish(tx: Sql, t: TaskRow, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', now: number, reason?: string, exitCode?: number) {
+    await tx.query(
+      `UPDATE gpu_tasks SET status = $2, finished_at_ms = $3, reason = COALESCE($4, reason), exit_code = COALESCE($5, exit_code),
+              version = version + 1 WHERE id = $1`,
+      [t.id, status, now, reason ?? null, exitCode ?? null],
+    );
+    await this.recordUsage(tx, t, now);
+    if (status === 'SUCCEEDED' && t.started_at_ms !== null) {
+      await tx.query(
+        `INSERT INTO gpu_runtime_history (namespace, model, gpu_count, runtime_sec, predicted_sec, finished_at_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [this.ns, t.model, t.gpu_count, Math.max(0, (now - Number(t.started_at_ms)) / 1000), t.predicted_runtime_sec, now],
+      );
+    }
+    await this.event(tx, t, status, status, now, reason);
+  }
+
+  private async recordUsage(tx: Sql, t: TaskRow, now: number) {
+    const start = t.started_at_ms ?? t.scheduled_at_ms;
+    if (start === null) return;
+    await tx.query(
+      `INSERT INTO gpu_usage (namespace, task_id, attempt, tier, gpu_count, start_ms, end_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (task_id, attempt) DO NOTHING`,
+      [this.ns, t.id, t.attempt, t.tier, t.gpu_count, start, now],
+    );
+  }
+
+  /** CANCEL jobs to every node of the current attempt except those already done. */
+  private cancelOthers(t: TaskRow, after: After, except: Set<string>) {
+    for (const p of placementOf(t)) {
+      if (!except.has(p.nodeId)) after.cancels.push({ nodeId: p.nodeId, msg: { taskId: t.id, attempt: t.attempt } });
+    }
+  }
+
+  private async terminalNodes(tx: Sql, t: TaskRow): Promise<Map<string, string>> {
+    const rows = await select<{ node_id: string; event: string }>(
+      tx,
+      `SELECT node_id, event FROM gpu_task_reports WHERE task_id = $1 AND attempt = $2 AND event IN ('SUCCEEDED', 'FAILED', 'CANCELLED')`,
+      [t.id, t.attempt],
+    );
+    return new Map(rows.map((r) => [r.node_id, r.event]));
+  }
+
+  // ------------------------------------------------------------------ agent reports
+
+  /**
+   * An agent's report. Idempotent per (task, attempt, node, event); a report for an older attempt
+   * (a rolled-back or requeued binding) or from a node the task is not placed on changes nothing.
+   */
+  async report(taskId: string, r: ReportInput): Promise<ReportResult> {
+    return this.tx(async (tx, after) => {
+      const now = this.clock.now();
+      const t = await this.lock(tx, taskId);
+      if (!t) throw taskNotFound(taskId);
+      const result = (ignored?: ReportResult['ignored'], status: TaskStatus = t.status): ReportResult => ({
+        taskId,
+        status,
+        attempt: t.attempt,
+        ...(ignored ? { ignored } : {}),
+      });
+      if (r.attempt !== t.attempt) return result('stale_attempt');
+      const nodes = placementOf(t).map((p) => p.nodeId);
+      if (!nodes.includes(r.nodeId)) return result('not_placed');
+      const fresh = await select(
+        tx,
+        `INSERT INTO gpu_task_reports (task_id, attempt, node_id, event, at_ms) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING RETURNING task_id`,
+        [taskId, r.attempt, r.nodeId, r.event, now],
+      );
+      if (fresh.length === 0) return result('duplicate');
+
+      if (r.event === 'ACCEPTED' || r.event === 'STARTED') {
+        if (t.status !== 'SCHEDULED' && t.status !== 'RUNNING') return result('not_applicable');
+        const start = r.event === 'STARTED' && t.status === 'SCHEDULED';
+        await tx.query(
+          `UPDATE gpu_tasks SET accepted_nodes = CASE WHEN $2 = ANY(accepted_nodes) THEN accepted_nodes ELSE array_append(accepted_nodes, $2) END,
+                  status = CASE WHEN $3 THEN 'RUNNING' ELSE status END,
+                  started_at_ms = CASE WHEN $3 THEN $4::bigint ELSE started_at_ms END,
+                  version = version + 1
+            WHERE id = $1`,
+          [taskId, r.nodeId, start, now],
+        );
+        if (start) {
+          t.started_at_ms = String(now);
+          await this.event(tx, t, 'RUNNING', 'RUNNING', now);
+          return result(undefined, 'RUNNING');
+        }
+        return result();
+      }
+
+      // A terminal report: this node's process has ended, so its GPUs are free again.
+      await releaseAllocations(tx, this.ns, taskId, t.attempt, now, r.nodeId);
+      after.trigger = true;
+      if (isTerminal(t.status)) return result();
+      const done = await this.terminalNodes(tx, t);
+      if (r.event === 'SUCCEEDED') {
+        if (nodes.every((n) => done.get(n) === 'SUCCEEDED')) {
+          await this.finish(tx, t, 'SUCCEEDED', now, undefined, r.exitCode ?? 0);
+          return result(undefined, 'SUCCEEDED');
+        }
+        return result();
+      }
+      const status = r.event === 'CANCELLED' ? 'CANCELLED' : 'FAILED';
+      await this.finish(tx, t, status, now, r.reason ?? (status === 'FAILED' ? `failed on ${r.nodeId}` : undefined), r.exitCode);
+      // After a client cancel every node already has its CANCEL job.
+      if (!t.cancel_requested) this.cancelOthers(t, after, new Set(done.keys()));
+      return result(undefined, status);
+    });
+  }
+
+  // ------------------------------------------------------------------ client cancel
+
+  /** QUEUED → CANCELLED at once; SCHEDULED/RUNNING → a CANCEL job per node, CANCELLED when agents confirm. */
+  async cancel(taskId: string): Promise<{ accepted: boolean; view: TaskView }> {
+    return this.tx(async (tx, after) => {
+      const now = this.clock.now();
+      const t = await this.lock(tx, taskId);
+      if (!t) throw taskNotFound(taskId);
+      if (t.status === 'CANCELLED') return { accepted: false, view: toTaskView(t) };
+      if (isTerminal(t.status)) {
+        throw new GpuError('conflict', GpuCode.TaskFinished, `task ${taskId} already ${t.status}`, { taskStatus: t.status });
+      }
+      if (t.status === 'QUEUED') {
+        await this.finish(tx, t, 'CANCELLED', now, 'cancelled by client');
+        return { accepted: false, view: toTaskView({ ...t, status: 'CANCELLED', finished_at_ms: String(now), reason: 'cancelled by client' }) };
+      }
+      if (!t.cancel_requested) {
+        await tx.query(`UPDATE gpu_tasks SET cancel_requested = true, version = version + 1 WHERE id = $1`, [taskId]);
+        const done = await this.terminalNodes(tx, t);
+        this.cancelOthers(t, after, new Set(done.keys()));
+      }
+      return { accepted: true, view: toTaskView({ ...t, cancel_requested: true }) };
+    });
+  }
+
+  // ------------------------------------------------------------------ scheduler-side failures
+
+  /**
+   * Undoes a binding whose dispatch failed or was not acknowledged in time: GPUs back to the pool,
+   * the task back to QUEUED with its original queuedAt (so it is at the head of its queue again),
+   * or CANCELLED if the client cancelled meanwhile. A no-op if the attempt has moved on.
+   */
+  async rollbackDispatch(taskId: string, attempt: number, reason: string): Promise<boolean> {
+    return this.tx(async (tx, after) => {
+      const now = this.clock.now();
+      const t = await this.lock(tx, taskId);
+      if (!t || t.attempt !== attempt || t.status !== 'SCHEDULED') return false;
+      await releaseAllocations(tx, this.ns, taskId, attempt, now);
+      this.cancelOthers(t, after, new Set());
+      after.trigger = true;
+      if (t.cancel_requested) {
+        await this.finish(tx, t, 'CANCELLED', now, `cancelled before dispatch was acknowledged (${reason})`);
+        return true;
+      }
+      await this.requeue(tx, t, now, reason);
+      return true;
+    });
+  }
+
+  private async requeue(tx: Sql, t: TaskRow, now: number, reason: string) {
+    await tx.query(
+      `UPDATE gpu_tasks SET status = 'QUEUED', placement = NULL, accepted_nodes = '{}', scheduled_at_ms = NULL, ack_deadline_ms = NULL,
+              started_at_ms = NULL, reason = $2, version = version + 1 WHERE id = $1`,
+      [t.id, reason],
+    );
+    await this.event(tx, t, 'REQUEUED', 'QUEUED', now, reason);
+  }
+
+  /**
+   * A node became UNHEALTHY: every task holding GPUs on it fails or is requeued (its onNodeFailure
+   * policy), all its GPUs are released, and its gang peers on other nodes get CANCEL jobs.
+   * Returns how many tasks were affected.
+   */
+  async failTasksOnNode(nodeId: string): Promise<number> {
+    const live = await select<{ task_id: string; attempt: number }>(
+      this.ds,
+      `SELECT DISTINCT task_id, attempt FROM gpu_allocations WHERE namespace = $1 AND node_id = $2 AND released_at_ms IS NULL`,
+      [this.ns, nodeId],
+    );
+    let affected = 0;
+    for (const a of live) {
+      const hit = await this.tx(async (tx, after) => {
+        const now = this.clock.now();
+        const t = await this.lock(tx, a.task_id);
+        if (!t) return false;
+        after.trigger = true;
+        if (t.attempt !== a.attempt || isTerminal(t.status) || t.status === 'QUEUED') {
+          await releaseAllocations(tx, this.ns, a.task_id, a.attempt, now, nodeId);
+          return false;
+        }
+        await releaseAllocations(tx, this.ns, t.id, t.attempt, now);
+        this.cancelOthers(t, after, new Set([nodeId]));
+        const reason = `node ${nodeId} became UNHEALTHY`;
+        if (t.cancel_requested) await this.finish(tx, t, 'CANCELLED', now, reason);
+        else if (t.on_node_failure === 'requeue') {
+          await this.recordUsage(tx, t, now);
+          await this.requeue(tx, t, now, reason);
+        } else await this.finish(tx, t, 'FAILED', now, reason);
+        return true;
+      });
+      if (hit) affected++;
+    }
+    return affected;
+  }
+}
