@@ -120,6 +120,32 @@ describe('leaderboard (embedded profile over HTTP)', () => {
     expect(r.body.score).toBe(15);
   });
 
+  it('a write accepted before a DELETE but applied after it does not re-add the player; a later write does', async () => {
+    await board('tomb', { updatePolicy: 'increment', shards: 2 });
+    const svc = t.app.get(LeaderboardService);
+    await put('tomb', 'cheat', 100);
+    await put('tomb', 'ok', 1);
+    await settle('tomb', 2);
+    // Accepted (seq taken) before the DELETE, delivered by the log only after it ran.
+    const queued = { boardId: 'tomb', playerId: 'cheat', score: 50, messageId: 'late-1', seq: Date.now() * 1000 };
+    expect((await http(t.url, 'DELETE', '/api/v1/leaderboards/tomb/players/cheat', { key: A })).status).toBe(204);
+    await svc.applyMessages([queued]);
+    expect((await http(t.url, 'GET', '/api/v1/leaderboards/tomb/players/cheat', { key: C })).status).toBe(404);
+    expect((await top('tomb')).body.total).toBe(1);
+    // A player without a score: 404, but a write of theirs still queued is dropped all the same.
+    const ghost = { boardId: 'tomb', playerId: 'ghost', score: 5, messageId: 'late-2', seq: Date.now() * 1000 };
+    expect((await http(t.url, 'DELETE', '/api/v1/leaderboards/tomb/players/ghost', { key: A })).status).toBe(404);
+    await svc.applyMessages([ghost]);
+    expect((await http(t.url, 'GET', '/api/v1/leaderboards/tomb/players/ghost', { key: C })).status).toBe(404);
+    // Accepted after the DELETE: applies, starting from nothing (increment does not resume at 150).
+    await put('tomb', 'cheat', 7);
+    const back = await until(
+      () => http(t.url, 'GET', '/api/v1/leaderboards/tomb/players/cheat', { key: C }),
+      (r) => r.status === 200,
+    );
+    expect(back.body).toMatchObject({ score: 7, rank: 1, total: 2 });
+  });
+
   it('best on an asc board keeps the lowest; increment overflow is dropped; more 4xx cases', async () => {
     await board('asc-best', { order: 'asc' });
     await put('asc-best', 'r', 50);

@@ -270,8 +270,10 @@ export class LeaderboardService {
   async remove(boardId: string, playerId: string): Promise<void> {
     const board = await this.board(boardId);
     this.checkPlayer(playerId);
-    if (!(await this.ranks.remove(board, board.season, playerId))) throw new PlayerNotFound(boardId, playerId);
+    // The seq orders this DELETE against writes still in the log (tombstone in the apply script).
+    const removed = await this.ranks.remove(board, board.season, playerId, this.seqs.next());
     this.topCache.delete(board.id); // this process reads its own delete; others within topCacheMs
+    if (!removed) throw new PlayerNotFound(boardId, playerId);
   }
 
   /**

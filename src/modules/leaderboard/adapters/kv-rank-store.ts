@@ -37,26 +37,32 @@ export interface StoredRankedEntry extends RankedEntry {
   metadata?: Record<string, unknown>;
 }
 
-/** Result codes of the apply script: applied, duplicate (dedupe), rejected (increment overflow). */
-export type ApplyOutcome = 'applied' | 'duplicate' | 'rejected';
+/**
+ * Result codes of the apply script: applied, duplicate (dedupe), rejected (increment overflow),
+ * stale (accepted before a DELETE of the player that has already run: the tombstone wins).
+ */
+export type ApplyOutcome = 'applied' | 'duplicate' | 'rejected' | 'stale';
 
 const DEDUPE_TTL_MS = 24 * 3600 * 1000;
 
 /**
- * One player's update, atomic per shard: dedupe by message id (SET NX PX), read the stored member
+ * One player's update, atomic per shard: dedupe by message id (SET NX PX), drop the write when a
+ * DELETE accepted after it has already run (tombstone seq >= write seq), read the stored member
  * and score, apply the board's policy, and keep the member (and so the tie-break time part) when
  * the score is unchanged; otherwise ZREM the old member and ZADD the new one.
- * KEYS: zset, member hash, metadata hash, dedupe key. ARGV: policy, order, playerId, score,
- * newMember, metadata JSON ('' for none), dedupe ttl ms.
+ * KEYS: zset, member hash, metadata hash, dedupe key, tombstone hash. ARGV: policy, order,
+ * playerId, score, newMember, metadata JSON ('' for none), dedupe ttl ms, seq.
  */
 export const APPLY_SCORE: AtomicScript<ApplyOutcome> = {
   name: 'leaderboard-apply-score',
   lua: `
-local z, m, d, dd = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local z, m, d, dd, t = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local policy, order, player = ARGV[1], ARGV[2], ARGV[3]
 local incoming = tonumber(ARGV[4])
-local newMember, meta, ttl = ARGV[5], ARGV[6], tonumber(ARGV[7])
+local newMember, meta, ttl, seq = ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 if not redis.call('SET', dd, '1', 'NX', 'PX', ttl) then return 'duplicate' end
+local tomb = redis.call('HGET', t, player)
+if tomb and tonumber(tomb) >= seq then return 'stale' end
 local oldMember = redis.call('HGET', m, player)
 local old = nil
 if oldMember then old = tonumber(redis.call('ZSCORE', z, oldMember)) end
@@ -80,9 +86,11 @@ if meta ~= '' and (old == nil or old ~= score or policy == 'overwrite') then red
 return 'applied'
 `,
   local(ops: SyncKeyValueOps, keys: string[], args: string[]): ApplyOutcome {
-    const [z, m, d, dd] = keys;
-    const [policy, order, player, scoreArg, newMember, meta, ttl] = args;
+    const [z, m, d, dd, t] = keys;
+    const [policy, order, player, scoreArg, newMember, meta, ttl, seq] = args;
     if (!ops.set(dd, '1', { onlyIfAbsent: true, ttlMs: Number(ttl) })) return 'duplicate';
+    const tomb = ops.hGet(t, player);
+    if (tomb !== null && Number(tomb) >= Number(seq)) return 'stale';
     const oldMember = ops.hGet(m, player);
     const old = oldMember === null ? undefined : (ops.zScore(z, oldMember) ?? undefined);
     let result;
@@ -106,10 +114,18 @@ return 'applied'
   },
 };
 
-/** Removes a player from its shard atomically. KEYS: zset, member hash, metadata hash. ARGV: playerId. */
+/**
+ * Removes a player from its shard atomically and leaves a tombstone: the DELETE's seq (same clock
+ * as writes), so a write accepted before the DELETE but still in the log is dropped when it
+ * arrives (APPLY_SCORE answers 'stale'), while a write accepted after it applies. The tombstone is
+ * raised even when the player has no score yet (its first write may be the one still queued).
+ * KEYS: zset, member hash, metadata hash, tombstone hash. ARGV: playerId, seq.
+ */
 export const REMOVE_PLAYER: AtomicScript<boolean> = {
   name: 'leaderboard-remove-player',
   lua: `
+local tomb = redis.call('HGET', KEYS[4], ARGV[1])
+if not tomb or tonumber(tomb) < tonumber(ARGV[2]) then redis.call('HSET', KEYS[4], ARGV[1], ARGV[2]) end
 local member = redis.call('HGET', KEYS[2], ARGV[1])
 if not member then return 0 end
 redis.call('ZREM', KEYS[1], member)
@@ -118,6 +134,8 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
 `,
   local(ops, keys, args) {
+    const tomb = ops.hGet(keys[3], args[0]);
+    if (tomb === null || Number(tomb) < Number(args[1])) ops.hSet(keys[3], { [args[0]]: args[1] });
     const member = ops.hGet(keys[1], args[0]);
     if (member === null) return false;
     ops.zRem(keys[0], [member]);
@@ -147,7 +165,7 @@ export class KvRankStore {
   }
   private shardKeys(boardId: string, season: number, shard: number) {
     const tag = `${this.base(boardId)}:{${boardId}#${season}#${shard}}`;
-    return { z: `${tag}:z`, m: `${tag}:m`, d: `${tag}:d`, dd: `${tag}:dd:` };
+    return { z: `${tag}:z`, m: `${tag}:m`, d: `${tag}:d`, t: `${tag}:t`, dd: `${tag}:dd:` };
   }
   seasonPrefix(boardId: string, season: number): string {
     return `${this.base(boardId)}:{${boardId}#${season}#`;
@@ -162,7 +180,7 @@ export class KvRankStore {
     return Promise.all(
       writes.map((w) => {
         const k = this.shardKeys(board.id, season, shardOf(w.playerId, board.shards));
-        return this.kv.runScript(APPLY_SCORE, [k.z, k.m, k.d, `${k.dd}${w.playerId}:${w.messageId}`], [
+        return this.kv.runScript(APPLY_SCORE, [k.z, k.m, k.d, `${k.dd}${w.playerId}:${w.messageId}`, k.t], [
           board.updatePolicy,
           board.order,
           w.playerId,
@@ -170,14 +188,16 @@ export class KvRankStore {
           encodeMember(board.order, w.seq, w.playerId),
           w.metadata === undefined ? '' : JSON.stringify(w.metadata),
           DEDUPE_TTL_MS,
+          w.seq,
         ]);
       }),
     );
   }
 
-  async remove(board: BoardRef, season: number, playerId: string): Promise<boolean> {
+  /** Removes the player and tombstones writes accepted before `seq`; true when a score was removed. */
+  async remove(board: BoardRef, season: number, playerId: string, seq: number): Promise<boolean> {
     const k = this.shardKeys(board.id, season, shardOf(playerId, board.shards));
-    return this.kv.runScript(REMOVE_PLAYER, [k.z, k.m, k.d], [playerId]);
+    return this.kv.runScript(REMOVE_PLAYER, [k.z, k.m, k.d, k.t], [playerId, seq]);
   }
 
   async total(board: BoardRef, season: number): Promise<number> {
