@@ -44,80 +44,99 @@ export interface StoredRankedEntry extends RankedEntry {
 export type ApplyOutcome = 'applied' | 'duplicate' | 'rejected' | 'stale';
 
 const DEDUPE_TTL_MS = 24 * 3600 * 1000;
+/** Writes per script call: long enough to amortise the call, short enough not to stall Redis. */
+const APPLY_CHUNK = 200;
 
 /**
- * One player's update, atomic per shard: dedupe by message id (SET NX PX), drop the write when a
- * DELETE accepted after it has already run (tombstone seq >= write seq), read the stored member
- * and score, apply the board's policy, and keep the member (and so the tie-break time part) when
- * the score is unchanged; otherwise ZREM the old member and ZADD the new one.
- * KEYS: zset, member hash, metadata hash, dedupe key, tombstone hash. ARGV: policy, order,
- * playerId, score, newMember, metadata JSON ('' for none), dedupe ttl ms, seq.
+ * A run of updates to one shard, each atomic (the whole run executes as one script): per write,
+ * dedupe by message id (SET NX PX), drop the write when a DELETE accepted after it has already run
+ * (tombstone seq >= write seq), read the stored member and score, apply the board's policy, and
+ * keep the member (and so the tie-break time part) when the score is unchanged; otherwise ZREM the
+ * old member and ZADD the new one. One script call per shard and chunk rather than per write: the
+ * per-command cost (client encoding, round trip, EVALSHA dispatch) dominated the write path.
+ * KEYS: zset, member hash, metadata hash, tombstone hash, then one dedupe key per write.
+ * ARGV: policy, order, dedupe ttl ms, then per write: playerId, score, newMember, metadata JSON
+ * ('' for none), seq. Returns one outcome per write, in order.
  */
-export const APPLY_SCORE: AtomicScript<ApplyOutcome> = {
-  name: 'leaderboard-apply-score',
+export const APPLY_SCORES: AtomicScript<ApplyOutcome[]> = {
+  name: 'leaderboard-apply-scores',
   lua: `
-local z, m, d, dd, t = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local policy, order, player = ARGV[1], ARGV[2], ARGV[3]
-local incoming = tonumber(ARGV[4])
-local newMember, meta, ttl, seq = ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
-if not redis.call('SET', dd, '1', 'NX', 'PX', ttl) then return 'duplicate' end
-local tomb = redis.call('HGET', t, player)
-if tomb and tonumber(tomb) >= seq then return 'stale' end
-local oldMember = redis.call('HGET', m, player)
-local old = nil
-if oldMember then old = tonumber(redis.call('ZSCORE', z, oldMember)) end
-local score = incoming
-if policy == 'best' then
-  if old ~= nil then
-    if (order == 'desc' and old >= incoming) or (order == 'asc' and old <= incoming) then score = old end
+local z, m, d, t = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local policy, order, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local function apply(dd, player, incoming, newMember, meta, seq)
+  if not redis.call('SET', dd, '1', 'NX', 'PX', ttl) then return 'duplicate' end
+  local tomb = redis.call('HGET', t, player)
+  if tomb and tonumber(tomb) >= seq then return 'stale' end
+  local oldMember = redis.call('HGET', m, player)
+  local old = nil
+  if oldMember then old = tonumber(redis.call('ZSCORE', z, oldMember)) end
+  local score = incoming
+  if policy == 'best' then
+    if old ~= nil then
+      if (order == 'desc' and old >= incoming) or (order == 'asc' and old <= incoming) then score = old end
+    end
+  elseif policy == 'increment' then
+    score = (old or 0) + incoming
+    if score > 9007199254740991 or score < -9007199254740991 then return 'rejected' end
   end
-elseif policy == 'increment' then
-  score = (old or 0) + incoming
-  if score > 9007199254740991 or score < -9007199254740991 then return 'rejected' end
+  local member = newMember
+  if old ~= nil and old == score then member = oldMember end
+  if oldMember and oldMember ~= member then redis.call('ZREM', z, oldMember) end
+  if old == nil or old ~= score then
+    redis.call('ZADD', z, string.format('%.17g', score), member)
+    redis.call('HSET', m, player, member)
+  end
+  if meta ~= '' and (old == nil or old ~= score or policy == 'overwrite') then redis.call('HSET', d, player, meta) end
+  return 'applied'
 end
-local member = newMember
-if old ~= nil and old == score then member = oldMember end
-if oldMember and oldMember ~= member then redis.call('ZREM', z, oldMember) end
-if old == nil or old ~= score then
-  redis.call('ZADD', z, string.format('%.17g', score), member)
-  redis.call('HSET', m, player, member)
+local out = {}
+for i = 1, #KEYS - 4 do
+  local a = 3 + (i - 1) * 5
+  out[i] = apply(KEYS[4 + i], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5]))
 end
-if meta ~= '' and (old == nil or old ~= score or policy == 'overwrite') then redis.call('HSET', d, player, meta) end
-return 'applied'
+return out
 `,
-  local(ops: SyncKeyValueOps, keys: string[], args: string[]): ApplyOutcome {
-    const [z, m, d, dd, t] = keys;
-    const [policy, order, player, scoreArg, newMember, meta, ttl, seq] = args;
-    if (!ops.set(dd, '1', { onlyIfAbsent: true, ttlMs: Number(ttl) })) return 'duplicate';
-    const tomb = ops.hGet(t, player);
-    if (tomb !== null && Number(tomb) >= Number(seq)) return 'stale';
-    const oldMember = ops.hGet(m, player);
-    const old = oldMember === null ? undefined : (ops.zScore(z, oldMember) ?? undefined);
-    let result;
-    try {
-      result = applyUpdate(policy as UpdatePolicy, order as SortOrder, old, Number(scoreArg));
-    } catch (e) {
-      if (e instanceof ScoreOutOfRangeError) return 'rejected';
-      throw e;
+  local(ops: SyncKeyValueOps, keys: string[], args: string[]): ApplyOutcome[] {
+    const [z, m, d, t] = keys;
+    const [policy, order, ttl] = args;
+    const apply = (dd: string, player: string, incoming: number, newMember: string, meta: string, seq: number): ApplyOutcome => {
+      if (!ops.set(dd, '1', { onlyIfAbsent: true, ttlMs: Number(ttl) })) return 'duplicate';
+      const tomb = ops.hGet(t, player);
+      if (tomb !== null && Number(tomb) >= seq) return 'stale';
+      const oldMember = ops.hGet(m, player);
+      const old = oldMember === null ? undefined : (ops.zScore(z, oldMember) ?? undefined);
+      let result;
+      try {
+        result = applyUpdate(policy as UpdatePolicy, order as SortOrder, old, incoming);
+      } catch (e) {
+        if (e instanceof ScoreOutOfRangeError) return 'rejected';
+        throw e;
+      }
+      const member = old !== undefined && old === result.score && oldMember !== null ? oldMember : newMember;
+      if (oldMember !== null && oldMember !== member) ops.zRem(z, [oldMember]);
+      if (old === undefined || old !== result.score) {
+        ops.zAdd(z, [{ member, score: result.score }]);
+        ops.hSet(m, { [player]: member });
+      }
+      if (meta !== '' && (old === undefined || old !== result.score || policy === 'overwrite')) ops.hSet(d, { [player]: meta });
+      return 'applied';
+    };
+    const out: ApplyOutcome[] = [];
+    for (let i = 0; i < keys.length - 4; i++) {
+      const a = 3 + i * 5;
+      out.push(apply(keys[4 + i], args[a], Number(args[a + 1]), args[a + 2], args[a + 3], Number(args[a + 4])));
     }
-    const member = old !== undefined && old === result.score && oldMember !== null ? oldMember : newMember;
-    if (oldMember !== null && oldMember !== member) ops.zRem(z, [oldMember]);
-    if (old === undefined || old !== result.score) {
-      ops.zAdd(z, [{ member, score: result.score }]);
-      ops.hSet(m, { [player]: member });
-    }
-    if (meta !== '' && (old === undefined || old !== result.score || policy === 'overwrite')) ops.hSet(d, { [player]: meta });
-    return 'applied';
+    return out;
   },
-  fromRedis(reply: unknown): ApplyOutcome {
-    return String(reply) as ApplyOutcome;
+  fromRedis(reply: unknown): ApplyOutcome[] {
+    return (reply as unknown[]).map((r) => String(r) as ApplyOutcome);
   },
 };
 
 /**
  * Removes a player from its shard atomically and leaves a tombstone: the DELETE's seq (same clock
  * as writes), so a write accepted before the DELETE but still in the log is dropped when it
- * arrives (APPLY_SCORE answers 'stale'), while a write accepted after it applies. The tombstone is
+ * arrives (APPLY_SCORES answers 'stale'), while a write accepted after it applies. The tombstone is
  * raised even when the player has no score yet (its first write may be the one still queued).
  * KEYS: zset, member hash, metadata hash, tombstone hash. ARGV: playerId, seq.
  */
@@ -174,24 +193,41 @@ export class KvRankStore {
     return order;
   }
 
-  /** Applies writes in order; returns the outcome of each. */
+  /**
+   * Applies writes in order (per shard, which is all order can mean: one player lives on one
+   * shard); returns the outcome of each. One script call per shard and APPLY_CHUNK writes.
+   */
   async apply(board: BoardRef, season: number, writes: ScoreWrite[]): Promise<ApplyOutcome[]> {
     if (writes.length === 0) return [];
-    return Promise.all(
-      writes.map((w) => {
-        const k = this.shardKeys(board.id, season, shardOf(w.playerId, board.shards));
-        return this.kv.runScript(APPLY_SCORE, [k.z, k.m, k.d, `${k.dd}${w.playerId}:${w.messageId}`, k.t], [
-          board.updatePolicy,
-          board.order,
-          w.playerId,
-          w.score,
-          encodeMember(board.order, w.seq, w.playerId),
-          w.metadata === undefined ? '' : JSON.stringify(w.metadata),
-          DEDUPE_TTL_MS,
-          w.seq,
-        ]);
-      }),
-    );
+    const byShard = new Map<number, number[]>();
+    writes.forEach((w, i) => {
+      const s = shardOf(w.playerId, board.shards);
+      const list = byShard.get(s);
+      if (list) list.push(i);
+      else byShard.set(s, [i]);
+    });
+    const out: ApplyOutcome[] = new Array(writes.length);
+    const calls: Promise<void>[] = [];
+    for (const [shard, idx] of byShard) {
+      const k = this.shardKeys(board.id, season, shard);
+      for (let c = 0; c < idx.length; c += APPLY_CHUNK) {
+        const part = idx.slice(c, c + APPLY_CHUNK);
+        const keys = [k.z, k.m, k.d, k.t];
+        const args: (string | number)[] = [board.updatePolicy, board.order, DEDUPE_TTL_MS];
+        for (const i of part) {
+          const w = writes[i];
+          keys.push(`${k.dd}${w.playerId}:${w.messageId}`);
+          args.push(w.playerId, w.score, encodeMember(board.order, w.seq, w.playerId), w.metadata === undefined ? '' : JSON.stringify(w.metadata), w.seq);
+        }
+        calls.push(
+          this.kv.runScript(APPLY_SCORES, keys, args).then((res) => {
+            part.forEach((i, j) => (out[i] = res[j]));
+          }),
+        );
+      }
+    }
+    await Promise.all(calls);
+    return out;
   }
 
   /** Removes the player and tombstones writes accepted before `seq`; true when a score was removed. */
