@@ -1,16 +1,23 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { AppConfig } from '../../config/app-config';
+import { TicketingOrders } from './orders/ticketing-orders.service';
+import { OutboxRelay } from './outbox/outbox-relay';
 import { TicketingService } from './ticketing.service';
 
-/** Scheduler role: the safety net behind the delayed expiry jobs, and inventory rebuilds. */
+/**
+ * Scheduler role: the safety net behind the delayed jobs and the post-commit steps that a crash
+ * can cut off. Every step is idempotent and scoped to this NAMESPACE's events.
+ */
 @Injectable()
 export class TicketingCron {
   private readonly log = new Logger('ticketing-cron');
   private running = false;
 
   constructor(
-    private readonly sut: TicketingService,
+    private readonly holds: TicketingService,
+    private readonly orders: TicketingOrders,
+    private readonly outbox: OutboxRelay,
     private readonly config: AppConfig,
   ) {}
 
@@ -19,16 +26,26 @@ export class TicketingCron {
     if (!this.config.hasRole('scheduler') || this.running) return;
     this.running = true;
     try {
-      const expired = await this.sut.reconcileExpiredHolds();
-      const rebuilt = await this.sut.rebuildMissingInventories();
-      const requeued = await this.sut.requeueStalePayments();
-      if (expired + rebuilt + requeued > 0) {
-        this.log.log(`released ${expired} expired hold(s), rebuilt ${rebuilt} inventory(ies), requeued ${requeued} payment(s)`);
-      }
+      const done = await this.reconcileOnce();
+      const total = Object.values(done).reduce((a, b) => a + b, 0);
+      if (total > 0) this.log.log(`reconciled: ${JSON.stringify(done)}`);
     } catch (e) {
       this.log.warn(`reconcile failed: ${(e as Error).message}`);
     } finally {
       this.running = false;
     }
+  }
+
+  /** One pass; the counts say what each step repaired. */
+  async reconcileOnce(): Promise<Record<string, number>> {
+    return {
+      expiredHolds: await this.holds.reconcileExpiredHolds(),
+      expiredOrders: await this.orders.reconcileExpiredOrders(),
+      voidsSettled: await this.orders.settleDueVoids(),
+      requeuedPayments: await this.orders.requeueStalePayments(),
+      rebuiltInventories: await this.holds.rebuildMissingInventories(),
+      repairedInventories: await this.holds.repairInventoryDrift(),
+      outboxPruned: await this.outbox.prune(),
+    };
   }
 }

@@ -1,16 +1,18 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { JobQueue, QueueWorker } from '../../platform/queue/job-queue.port';
+import { ORDER_QUEUE, TicketingOrders } from './orders/ticketing-orders.service';
 import { HOLD_QUEUE, PAYMENT_QUEUE, TicketingService } from './ticketing.service';
 
-/** Worker role: hold expiry (delayed jobs) and payments (retried jobs). */
+/** Worker role: hold expiry and order deadlines (delayed jobs) and payments (retried jobs). */
 @Injectable()
 export class TicketingProcessor implements OnModuleInit, BeforeApplicationShutdown {
   private readonly log = new Logger('ticketing-jobs');
   private workers: QueueWorker[] = [];
 
   constructor(
-    private readonly sut: TicketingService,
+    private readonly holds: TicketingService,
+    private readonly orders: TicketingOrders,
     private readonly queue: JobQueue,
     private readonly config: AppConfig,
   ) {}
@@ -19,13 +21,16 @@ export class TicketingProcessor implements OnModuleInit, BeforeApplicationShutdo
     if (!this.config.hasRole('worker')) return;
     this.workers.push(
       this.queue.process<{ holdId: string }>(HOLD_QUEUE, async (job) => {
-        await this.sut.expireHold(job.data.holdId);
+        await this.holds.expireHold(job.data.holdId);
       }, { concurrency: 8 }),
-      this.queue.process<{ orderId: string }>(PAYMENT_QUEUE, async (job) => this.sut.processPayment(job.data.orderId), {
-        concurrency: 8,
+      this.queue.process<{ orderId: string }>(ORDER_QUEUE, async (job) => {
+        await this.orders.expireOrder(job.data.orderId);
+      }, { concurrency: 8 }),
+      this.queue.process<{ orderId: string }>(PAYMENT_QUEUE, async (job) => this.orders.processPayment(job.data.orderId), {
+        concurrency: 16,
         onFailed: async (job, err) => {
           this.log.warn(`payment for order ${job.data.orderId} failed after ${job.attempt} tries: ${err.message}`);
-          await this.sut.failOrder(job.data.orderId, 'payment_unavailable');
+          await this.orders.failOrder(job.data.orderId, 'payment_unavailable');
         },
       }),
     );

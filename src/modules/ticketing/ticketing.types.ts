@@ -14,6 +14,8 @@ export interface CreateEventInput {
   maxPerUser?: number;
   sections?: SectionInput[];
   generalAdmission?: { capacity: number; price: number };
+  /** Virtual waiting room: holds then need an admitted Waiting-Room-Token (see waiting-room/). */
+  waitingRoom?: { enabled: boolean; admitPerSecond: number };
 }
 
 export interface HoldInput {
@@ -41,10 +43,14 @@ export interface OrderView {
   holdId: string;
   eventId: string;
   userId: string;
-  status: 'PENDING' | 'CONFIRMED' | 'FAILED';
+  status: 'PENDING' | 'CONFIRMED' | 'FAILED' | 'EXPIRED';
   amount: number;
   paymentMethod: string;
   failureReason: string | null;
   tickets: { code: string; seatId: string }[];
+  /** 1 when created, +1 per state change (the outbox events carry it too). */
+  version: number;
+  /** Payment deadline: a PENDING order with no payment outcome by then becomes EXPIRED. */
+  expiresAt: string;
   createdAt: string;
 }

@@ -4,7 +4,7 @@ import { Clock } from '../../platform/clock/clock';
 import { KeyValueStore } from '../../platform/kv/key-value-store.port';
 import { verifyWebhook } from './domain';
 import { TicketingCode as C, TicketingError } from './ticketing.errors';
-import { TicketingService } from './ticketing.service';
+import { TicketingOrders } from './orders/ticketing-orders.service';
 
 export interface PaymentWebhookEvent {
   id: string;
@@ -25,7 +25,7 @@ export class PaymentWebhookService {
   private readonly secrets: string[];
 
   constructor(
-    private readonly sut: TicketingService,
+    private readonly sut: TicketingOrders,
     private readonly kv: KeyValueStore,
     private readonly clock: Clock,
     private readonly config: AppConfig,
@@ -45,10 +45,12 @@ export class PaymentWebhookService {
     });
     if (!fresh) throw new TicketingError('unauthenticated', C.BadSignature, 'webhook rejected: replayed delivery');
     if (!event) throw new TicketingError('invalid', C.InvalidHold, 'webhook body must be {id, type, orderId, reference?, reason?}');
-    const before = await this.sut.getOrder(event.orderId);
-    if (event.type === 'payment.succeeded') await this.sut.confirmOrder(event.orderId, event.reference ?? event.id);
-    else await this.sut.failOrder(event.orderId, event.reason ?? 'payment_failed');
-    return { received: true, orderId: event.orderId, applied: before.status === 'PENDING' };
+    await this.sut.getOrder(event.orderId); // 404 for an unknown order
+    const applied =
+      event.type === 'payment.succeeded'
+        ? await this.sut.confirmOrder(event.orderId, event.reference ?? event.id)
+        : await this.sut.failOrder(event.orderId, event.reason ?? 'payment_failed');
+    return { received: true, orderId: event.orderId, applied };
   }
 }
 

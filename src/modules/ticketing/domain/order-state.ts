@@ -1,31 +1,32 @@
 /**
- * Order state machine: PENDING → CONFIRMED | FAILED | EXPIRED.
+ * Order state machine: PENDING → CONFIRMED | FAILED | EXPIRED, all three terminal.
  *
- * Paid-after-expiry policy (documented choice): if a payment succeeds after the hold expired
- * (the order is already EXPIRED, or the payment's time is at/after the hold expiry), the order is
- * CONFIRMED only when the adapter could re-acquire the very same seats atomically
- * (`seatsReacquired: true`, e.g. all still AVAILABLE and flipped to SOLD in one transaction);
- * otherwise it is FAILED and the payment is refunded. Payment is never kept without seats, and
- * seats are never sold twice. Terminal states absorb duplicates: a repeated success on CONFIRMED
- * is a no-op; a success on FAILED triggers a refund (money arrived for an order we gave up on).
+ * - An order is created PENDING by a checkout and holds its seats until its payment deadline
+ *   (`expiresAt` = the later of the hold's expiry and checkout time + the payment window).
+ * - The first outcome recorded wins; each is a guarded transition on the locked order row:
+ *   a payment success → CONFIRMED (seats sold, tickets issued), a payment failure → FAILED,
+ *   the deadline passing with no outcome → EXPIRED. FAILED and EXPIRED release the seats.
+ * - A success that arrives for an order already FAILED or EXPIRED never revives it: its seats
+ *   may be sold to someone else by then. The money is given back instead (VOID_PAYMENT: the
+ *   provider voids the payment, refunding it if it was captured). FAILED and EXPIRED always void,
+ *   so a charge that raced the decision (or whose answer a crash lost) is refunded as well.
+ * - Nothing else moves a terminal order; duplicates (webhook retries, job retries) are no-ops.
  */
 export type OrderState = 'PENDING' | 'CONFIRMED' | 'FAILED' | 'EXPIRED';
 
 export type OrderEvent =
-  | { type: 'PAYMENT_SUCCEEDED'; atMs: number; paymentId: string; seatsReacquired?: boolean }
+  | { type: 'PAYMENT_SUCCEEDED'; atMs: number; paymentRef: string }
   | { type: 'PAYMENT_FAILED'; atMs: number; reason?: string }
-  | { type: 'HOLD_EXPIRED'; atMs: number };
+  | { type: 'DEADLINE_PASSED'; atMs: number };
 
-export type OrderEffect =
-  | { type: 'MARK_SOLD' }
-  | { type: 'RELEASE_SEATS' }
-  | { type: 'REFUND'; paymentId: string };
+export type OrderEffect = { type: 'MARK_SOLD' } | { type: 'RELEASE_SEATS' } | { type: 'VOID_PAYMENT' };
 
 export interface OrderSnapshot {
   state: OrderState;
-  holdExpiresAt: number;
-  failureReason?: string;
-  paymentId?: string;
+  /** Payment deadline (epoch ms). */
+  expiresAt: number;
+  failureReason?: string | null;
+  paymentRef?: string | null;
 }
 
 export interface Transition {
@@ -41,39 +42,32 @@ const same = (order: OrderSnapshot, effects: OrderEffect[] = []): Transition => 
 
 export function transition(order: OrderSnapshot, event: OrderEvent): Transition {
   switch (event.type) {
-    case 'PAYMENT_SUCCEEDED': {
-      const late = order.state === 'EXPIRED' || (order.state === 'PENDING' && event.atMs >= order.holdExpiresAt);
-      if (order.state === 'CONFIRMED') {
-        // Duplicate webhook for the same payment is a no-op; a second, different payment is refunded.
-        return same(order, order.paymentId === event.paymentId ? [] : [{ type: 'REFUND', paymentId: event.paymentId }]);
+    case 'PAYMENT_SUCCEEDED':
+      if (order.state === 'PENDING') {
+        return { order: { ...order, state: 'CONFIRMED', paymentRef: event.paymentRef }, effects: [{ type: 'MARK_SOLD' }], changed: true };
       }
-      if (order.state === 'FAILED') return same(order, [{ type: 'REFUND', paymentId: event.paymentId }]);
-      if (!late) {
-        return { order: { ...order, state: 'CONFIRMED', paymentId: event.paymentId }, effects: [{ type: 'MARK_SOLD' }], changed: true };
-      }
-      if (event.seatsReacquired === true) {
-        return { order: { ...order, state: 'CONFIRMED', paymentId: event.paymentId }, effects: [{ type: 'MARK_SOLD' }], changed: true };
-      }
-      const effects: OrderEffect[] = [{ type: 'REFUND', paymentId: event.paymentId }];
-      // Still PENDING past expiry: the held seats must be released too.
-      if (order.state === 'PENDING') effects.unshift({ type: 'RELEASE_SEATS' });
-      return {
-        order: { ...order, state: 'FAILED', paymentId: event.paymentId, failureReason: 'PAID_AFTER_EXPIRY_SEATS_GONE' },
-        effects,
-        changed: true,
-      };
-    }
+      // Money for an order that was given up on goes back; a duplicate success is a no-op.
+      return same(order, order.state === 'CONFIRMED' ? [] : [{ type: 'VOID_PAYMENT' }]);
     case 'PAYMENT_FAILED':
       if (order.state !== 'PENDING') return same(order);
       return {
-        order: { ...order, state: 'FAILED', failureReason: event.reason ?? 'PAYMENT_FAILED' },
-        effects: [{ type: 'RELEASE_SEATS' }],
+        order: { ...order, state: 'FAILED', failureReason: event.reason ?? 'payment_failed' },
+        effects: [{ type: 'RELEASE_SEATS' }, { type: 'VOID_PAYMENT' }],
         changed: true,
       };
-    case 'HOLD_EXPIRED':
-      if (order.state !== 'PENDING' || event.atMs < order.holdExpiresAt) return same(order);
-      return { order: { ...order, state: 'EXPIRED' }, effects: [{ type: 'RELEASE_SEATS' }], changed: true };
+    case 'DEADLINE_PASSED':
+      if (order.state !== 'PENDING' || event.atMs < order.expiresAt) return same(order);
+      return {
+        order: { ...order, state: 'EXPIRED', failureReason: 'payment_deadline_passed' },
+        effects: [{ type: 'RELEASE_SEATS' }, { type: 'VOID_PAYMENT' }],
+        changed: true,
+      };
   }
+}
+
+/** The payment deadline of a checkout: never earlier than the hold's expiry the buyer was shown. */
+export function paymentDeadline(holdExpiresAt: number, checkoutAt: number, paymentWindowMs: number): number {
+  return Math.max(holdExpiresAt, checkoutAt + paymentWindowMs);
 }
 
 export function isTerminal(state: OrderState): boolean {
