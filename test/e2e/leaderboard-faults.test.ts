@@ -43,7 +43,7 @@ class Writer {
           playerId: `p${Math.floor(Math.random() * this.players)}`,
           score: 1 + Math.floor(Math.random() * 100),
         }));
-        const r = await http(this.url, 'POST', `/api/v1/leaderboards/${this.boardId}/scores:batch`, { key: KEYS.service, body: { scores } });
+        const r = await http(this.url, 'POST', `/api/v1/leaderboards/${this.boardId}/scores:batch`, { key: KEYS.service, body: { entries: scores } });
         if (r.status !== 202) throw new Error(`batch answered ${r.status}: ${JSON.stringify(r.body)}`);
         for (const s of scores) this.expected.set(s.playerId, (this.expected.get(s.playerId) ?? 0) + s.score);
         this.batches++;

@@ -171,7 +171,13 @@ describe('leaderboard (embedded profile over HTTP)', () => {
     await bad('PUT', '/api/v1/leaderboards/inc-big/scores/bad%20id', { score: 1 });
     await bad('PUT', '/api/v1/leaderboards/inc-big/scores/p', { score: 1, metadata: { s: 'x'.repeat(2000) } });
     await bad('POST', '/api/v1/leaderboards/inc-big/scores:batch', { scores: [] });
-    await bad('POST', '/api/v1/leaderboards/inc-big/scores:batch', { scores: [{ playerId: 'a', score: 0.5 }] });
+    await bad('POST', '/api/v1/leaderboards/inc-big/scores:batch', { entries: [{ playerId: 'a', score: 0.5 }] });
+    await bad('POST', '/api/v1/leaderboards/inc-big/scores:batch', { entries: [] });
+    await bad('POST', '/api/v1/leaderboards/inc-big/scores:batch', {});
+    await bad('POST', '/api/v1/leaderboards/inc-big/scores:batch', { entries: [{ playerId: 'a', score: 1 }], scores: [{ playerId: 'a', score: 1 }] });
+    for (const entry of [null, 7, { score: 1 }, { playerId: 'a b', score: 1 }, { playerId: 'a', score: '1' }, { playerId: 'a', score: 1, messageId: '' }, { playerId: 'a', score: 1, metadata: [] }]) {
+      await bad('POST', '/api/v1/leaderboards/inc-big/scores:batch', { entries: [{ playerId: 'ok', score: 1 }, entry] });
+    }
     await bad('GET', '/api/v1/leaderboards/inc-big/players/p?around=51', undefined, C);
     await bad('GET', '/api/v1/leaderboards/inc-big/top?limit=1001', undefined, C);
     await bad('GET', '/api/v1/leaderboards/inc-big/top?limit=1000&offset=9001', undefined, C);
@@ -192,7 +198,7 @@ describe('leaderboard (embedded profile over HTTP)', () => {
   it('player view, ranks batch, delete, pagination', async () => {
     await board('pv');
     const scores = Array.from({ length: 20 }, (_, i) => ({ playerId: `p${i}`, score: i * 10 }));
-    const b = await http(t.url, 'POST', '/api/v1/leaderboards/pv/scores:batch', { key: S, body: { scores } });
+    const b = await http(t.url, 'POST', '/api/v1/leaderboards/pv/scores:batch', { key: S, body: { entries: scores } });
     expect(b.status).toBe(202);
     expect(b.body.accepted).toBe(20);
     await settle('pv', 20);
@@ -249,7 +255,7 @@ describe('leaderboard (embedded profile over HTTP)', () => {
     for (let i = 0; i < n; i += 1000) {
       const part = scores.slice(i, i + 1000);
       for (const b of ['single', 'sharded']) {
-        const r = await http(t.url, 'POST', `/api/v1/leaderboards/${b}/scores:batch`, { key: S, body: { scores: part } });
+        const r = await http(t.url, 'POST', `/api/v1/leaderboards/${b}/scores:batch`, { key: S, body: { entries: part } });
         expect(r.status).toBe(202);
       }
     }

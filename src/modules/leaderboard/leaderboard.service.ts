@@ -155,8 +155,14 @@ export class LeaderboardService {
     const messages: OutgoingMessage[] = [];
     const ids: string[] = [];
     for (const w of writes) {
+      // Batch entries arrive unchecked (see BatchScoresDto): every field is checked here.
+      if (typeof w !== 'object' || w === null) throw new InvalidLeaderboardInput('invalid_entry', 'each entry must be an object');
+      if (typeof w.playerId !== 'string') throw new InvalidLeaderboardInput('invalid_player_id', 'playerId must be a string');
       this.checkPlayer(w.playerId);
       if (!Number.isSafeInteger(w.score)) throw new InvalidLeaderboardInput('invalid_score', 'score must be a safe integer');
+      if (w.messageId !== undefined && (typeof w.messageId !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(w.messageId))) {
+        throw new InvalidLeaderboardInput('invalid_message_id', 'messageId must be 1..128 printable characters');
+      }
       if (w.metadata !== undefined) {
         const errs = validateMetadata(w.metadata);
         if (errs.length) throw new InvalidLeaderboardInput('invalid_metadata', errs.join('; '));

@@ -50,7 +50,11 @@ export class LeaderboardController {
   @Post(':boardId/scores::batch')
   @HttpCode(202)
   async batch(@Param('boardId') boardId: string, @Body() dto: BatchScoresDto) {
-    const ids = await this.service.submit(boardId, dto.scores);
+    const entries = dto.entries ?? dto.scores;
+    if (!entries || (dto.entries && dto.scores)) {
+      throw new InvalidLeaderboardInput('invalid_batch', 'send the scores as `entries` (1..1000 items)');
+    }
+    const ids = await this.service.submit(boardId, entries);
     return { accepted: ids.length, messageIds: ids };
   }
 

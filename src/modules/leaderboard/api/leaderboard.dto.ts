@@ -13,7 +13,6 @@ import {
   Max,
   MaxLength,
   Min,
-  ValidateNested,
 } from 'class-validator';
 
 const SAFE = Number.MAX_SAFE_INTEGER;
@@ -79,14 +78,26 @@ export class BatchScoreEntryDto extends SubmitScoreDto {
   messageId?: string;
 }
 
+/**
+ * `entries` is the issue's field; `scores` is accepted too (the first clients used it). The entries
+ * are checked one by one in LeaderboardService.submit (the same checks as PUT), not by
+ * class-validator: turning 1,000 entries into validated class instances was a tenth of the
+ * ingest path's CPU.
+ */
 export class BatchScoresDto {
-  @ApiProperty({ type: [BatchScoreEntryDto], maxItems: 1000 })
+  @ApiPropertyOptional({ type: [BatchScoreEntryDto], maxItems: 1000 })
+  @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(1000)
-  @ValidateNested({ each: true })
-  @Type(() => BatchScoreEntryDto)
-  scores!: BatchScoreEntryDto[];
+  entries?: BatchScoreEntryDto[];
+
+  @ApiPropertyOptional({ type: [BatchScoreEntryDto], maxItems: 1000, description: 'alias of entries' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  scores?: BatchScoreEntryDto[];
 }
 
 export class RanksDto {
