@@ -1,4 +1,4 @@
-import { TicketingService } from '../../src/modules/ticketing';
+import { TicketingOrders, TicketingService } from '../../src/modules/ticketing';
 import { checkCounts, signWebhook } from '../../src/modules/ticketing/domain';
 import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
@@ -227,7 +227,7 @@ describe('ticketing (embedded profile over HTTP)', () => {
     );
   });
 
-  it('publishes final order states on ticketing.orders, keyed by event', async () => {
+  it('publishes order states on ticketing.orders (outbox), keyed by order', async () => {
     const seen: { key: string; value: string }[] = [];
     const sub = await t.app.get(EventBus).subscribe({
       groupId: `${t.config.NAMESPACE}.probe`,
@@ -239,9 +239,9 @@ describe('ticketing (embedded profile over HTTP)', () => {
       const h = await hold(ev.id, { userId: 'pub', seatIds: ['B-1-2'] });
       const c = await checkout(h.body.holdId, { paymentMethod: 'card' });
       await waitOrder(c.body.orderId);
-      for (let i = 0; i < 50 && !seen.some((m) => m.value.includes(c.body.orderId)); i++) await new Promise((r) => setTimeout(r, 50));
-      const msg = seen.find((m) => m.value.includes(c.body.orderId));
-      expect(msg?.key).toBe(ev.id);
+      for (let i = 0; i < 50 && !seen.some((m) => m.value.includes(c.body.orderId) && m.value.includes('order.confirmed')); i++) await new Promise((r) => setTimeout(r, 50));
+      const msg = seen.find((m) => m.value.includes(c.body.orderId) && m.value.includes('order.confirmed'));
+      expect(msg?.key).toBe(c.body.orderId);
       expect(JSON.parse(msg!.value)).toMatchObject({ type: 'order.confirmed', orderId: c.body.orderId, tickets: [{ seatId: 'B-1-2' }] });
     } finally {
       await sub.close();
@@ -291,7 +291,7 @@ describe('ticketing (embedded profile over HTTP)', () => {
       expect((await send(signWebhook('wrong-secret', payload, now))).status).toBe(401);
       expect((await send(signWebhook('dev-webhook-secret', payload, now - 3600))).status).toBe(401);
       expect((await client('GET', `/api/v1/orders/${c.body.orderId}`)).body.status).toBe('PENDING');
-      expect(await t.app.get(TicketingService).requeueStalePayments(0)).toBeGreaterThanOrEqual(1);
+      expect(await t.app.get(TicketingOrders).requeueStalePayments(0)).toBeGreaterThanOrEqual(1);
       await new Promise((r) => setTimeout(r, 100));
       expect((await client('GET', `/api/v1/orders/${c.body.orderId}`)).body.status).toBe('PENDING');
       const ok = await send(signWebhook('dev-webhook-secret', payload, now));
