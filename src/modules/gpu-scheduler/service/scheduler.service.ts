@@ -19,7 +19,10 @@ export interface CycleReport {
   queued: number;
   decisions: number;
   bound: number;
+  /** Lost a version race at commit (another writer moved first). */
   conflicts: number;
+  /** Not tried: a node it needed had already conflicted this cycle, so the snapshot was stale. */
+  skipped: number;
   dispatchFailures: number;
   backfilled: number;
 }
@@ -59,7 +62,7 @@ export class SchedulerService {
     });
     this.decisionsTotal = new Counter({
       name: 'gpu_scheduler_decisions_total',
-      help: 'Scheduling decisions by outcome (bound, conflict, dispatch_failed, ack_timeout)',
+      help: 'Scheduling decisions by outcome (bound, conflict, skipped_stale, dispatch_failed, ack_timeout)',
       labelNames: ['outcome'],
       registers,
     });
@@ -115,7 +118,7 @@ export class SchedulerService {
       ),
       this.refreshPredictor(),
     ]);
-    const report: CycleReport = { queued: queueRows.length, decisions: 0, bound: 0, conflicts: 0, dispatchFailures: 0, backfilled: 0 };
+    const report: CycleReport = { queued: queueRows.length, decisions: 0, bound: 0, conflicts: 0, skipped: 0, dispatchFailures: 0, backfilled: 0 };
     if (queueRows.length === 0 || nodeRows.length === 0) {
       end();
       return report;
@@ -143,8 +146,8 @@ export class SchedulerService {
     for (const d of result.decisions) {
       // After a conflict on a node our snapshot of it is stale: later decisions there would only conflict too.
       if (d.allocations.some((a) => stale.has(a.nodeId))) {
-        report.conflicts++;
-        this.decisionsTotal.inc({ outcome: 'conflict' });
+        report.skipped++;
+        this.decisionsTotal.inc({ outcome: 'skipped_stale' });
         continue;
       }
       const row = byId.get(d.taskId)!;
@@ -211,7 +214,7 @@ export class SchedulerService {
   async expireUnacknowledged(): Promise<number> {
     const rows = await select<{ id: string; attempt: number }>(
       this.ds,
-      `SELECT id, attempt FROM gpu_tasks WHERE namespace = $1 AND status = 'SCHEDULED' AND ack_deadline_ms < $2
+      `SELECT id, attempt FROM gpu_tasks WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING') AND ack_deadline_ms < $2
           AND cardinality(accepted_nodes) < jsonb_array_length(placement)`,
       [this.ns, this.clock.now()],
     );

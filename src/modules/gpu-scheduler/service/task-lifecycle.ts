@@ -224,14 +224,17 @@ export class TaskLifecycle {
   /**
    * Undoes a binding whose dispatch failed or was not acknowledged in time: GPUs back to the pool,
    * the task back to QUEUED with its original queuedAt (so it is at the head of its queue again),
-   * or CANCELLED if the client cancelled meanwhile. A no-op if the attempt has moved on.
+   * or CANCELLED if the client cancelled meanwhile. A no-op if the attempt has moved on. Callers
+   * only call it for an incomplete dispatch (a node not reached, or not acknowledging).
    */
   async rollbackDispatch(taskId: string, attempt: number, reason: string): Promise<boolean> {
     return this.tx(async (tx, after) => {
       const now = this.clock.now();
       const t = await this.lock(tx, taskId);
-      if (!t || t.attempt !== attempt || t.status !== 'SCHEDULED') return false;
+      // RUNNING too: one node of a gang may have started while another never got (or acked) its part.
+      if (!t || t.attempt !== attempt || (t.status !== 'SCHEDULED' && t.status !== 'RUNNING')) return false;
       await releaseAllocations(tx, this.ns, taskId, attempt, now);
+      await this.recordUsage(tx, t, now);
       this.cancelOthers(t, after, new Set());
       after.trigger = true;
       if (t.cancel_requested) {

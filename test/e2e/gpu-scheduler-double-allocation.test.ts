@@ -1,0 +1,214 @@
+import { DataSource } from 'typeorm';
+import { AgentReport, DISPATCH_JOB } from '../../src/modules/gpu-scheduler';
+import { ScriptedAgent } from '../../src/modules/gpu-scheduler/testing/scripted-agent';
+import { JobQueue } from '../../src/platform/queue/job-queue.port';
+import { http, KEYS, startTestApp, TestApp } from '../support/app';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const NODES = 16;
+const TASKS = 400;
+
+/**
+ * The acceptance test for atomic binding: two complete applications (two SchedulerService
+ * instances, each with its own scheduling loop, the leader lease turned off so both are active at
+ * once) share one PostgreSQL, one Redis and one namespace, and schedule 400 tasks of 1-12 GPUs (gangs
+ * across nodes included) onto 16 x 8 GPUs while tasks keep finishing and one app's dispatches fail
+ * now and then. Afterwards every binding row ever written is checked: no GPU index was held by two
+ * tasks at overlapping times, every task ran exactly once to success, and every GPU is free again.
+ */
+describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full profile)', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let agent: ScriptedAgent;
+  let ds: DataSource;
+  const ns = `t-dbl-${Date.now().toString(36)}`;
+  const env = {
+    APP_PROFILE: 'full',
+    APP_MODULES: 'gpu-scheduler',
+    APP_ROLES: 'api,worker,scheduler',
+    NAMESPACE: ns,
+    RATE_LIMIT_PER_SECOND: '0',
+    GPU_LEADER_LEASE: 'off',
+    GPU_CYCLE_INTERVAL_MS: '50',
+    GPU_ACK_TIMEOUT_MS: '20000',
+    GPU_HEARTBEAT_TIMEOUT_MS: '60000',
+  };
+  const apps = () => [a, b];
+  const pick = (i: number) => apps()[i % 2];
+
+  beforeAll(async () => {
+    a = await startTestApp(env);
+    b = await startTestApp(env);
+    ds = a.app.get(DataSource);
+    let n = 0;
+    agent = new ScriptedAgent(
+      a.app.get(JobQueue),
+      {
+        report: async (taskId: string, body: AgentReport) => {
+          const r = await http(pick(n++).url, 'POST', `/api/v1/gpu/tasks/${taskId}/report`, { key: KEYS.service, body });
+          if (r.status !== 200) throw new Error(`report ${r.status} ${JSON.stringify(r.body)}`);
+        },
+        heartbeat: async (nodeId: string, body: unknown) => {
+          await http(pick(n++).url, 'POST', `/api/v1/gpu/nodes/${nodeId}/heartbeat`, { key: KEYS.service, body });
+        },
+      },
+      1000,
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await agent?.close();
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  it('binds 400 tasks from two schedulers with no GPU ever allocated twice, and rolls back failed dispatches', async () => {
+    for (let i = 0; i < NODES; i++) {
+      const id = `dn-${i}`;
+      const r = await http(pick(i).url, 'POST', '/api/v1/gpu/nodes', {
+        key: KEYS.service,
+        body: { id, gpuType: i % 4 === 3 ? 'H100' : 'A100', gpuCount: 8, gpuMemoryGb: 80 },
+      });
+      expect(r.status).toBe(200);
+      agent.attach(id);
+    }
+
+    // Fault injection in app B's queue adapter: every 7th dispatch fails as a Redis outage would.
+    const qb = b.app.get(JobQueue);
+    const realAdd = qb.add.bind(qb);
+    let dispatchCalls = 0;
+    let injected = 0;
+    const spy = jest.spyOn(qb, 'add').mockImplementation(async (q, name, data, opts) => {
+      if (name === DISPATCH_JOB && ++dispatchCalls % 7 === 0) {
+        injected++;
+        throw new Error('injected dispatch failure');
+      }
+      return realAdd(q, name, data, opts);
+    });
+
+    // Tasks finish 20-120 ms after they start, so GPUs are released and re-bound all the time.
+    const startedAt = new Map<string, number>();
+    let finishing = true;
+    const finisher = (async () => {
+      while (finishing) {
+        const now = Date.now();
+        for (const id of [...agent.running.keys()]) {
+          if (!startedAt.has(id)) startedAt.set(id, now + 20 + Math.floor(Math.random() * 100));
+          else if (startedAt.get(id)! <= now) {
+            startedAt.delete(id);
+            void agent.finish(id);
+          }
+        }
+        await sleep(10);
+      }
+    })();
+
+    const ids: string[] = [];
+    try {
+      const sizes = [1, 1, 1, 2, 2, 4, 8, 12];
+      const submits: Promise<{ status: number; body: { taskId: string } }>[] = [];
+      for (let i = 0; i < TASKS; i++) {
+        submits.push(
+          http(pick(i).url, 'POST', '/api/v1/tasks', {
+            key: KEYS.client,
+            headers: { 'idempotency-key': `${ns}-${i}` },
+            body: {
+              userId: `u${i % 13}`,
+              tier: i % 3 === 0 ? 'vip' : 'normal',
+              gpuType: i % 5 === 4 ? 'H100' : 'A100',
+              gpuCount: sizes[i % sizes.length],
+              gpuMemoryGb: 40,
+              estimatedRuntimeSec: 60,
+              model: `m${i % 4}`,
+            },
+          }),
+        );
+        if (i % 50 === 49) await sleep(20);
+      }
+      for (const r of await Promise.all(submits)) {
+        expect(r.status).toBe(202);
+        ids.push(r.body.taskId);
+      }
+
+      // Wait until every task has SUCCEEDED (polling the database, the source of truth).
+      for (let i = 0; i < 600; i++) {
+        const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM gpu_tasks WHERE namespace = $1 AND status = 'SUCCEEDED'`, [ns]);
+        if (n === TASKS) break;
+        await sleep(100);
+      }
+    } finally {
+      finishing = false;
+      await finisher;
+      spy.mockRestore();
+    }
+
+    const statuses = await ds.query(`SELECT status, count(*)::int AS n FROM gpu_tasks WHERE namespace = $1 GROUP BY status`, [ns]);
+    expect(statuses).toEqual([{ status: 'SUCCEEDED', n: TASKS }]);
+
+    // 1. Every binding row: per (node, GPU index), the intervals [bound, released) never overlap.
+    const rows: { task_id: string; attempt: number; node_id: string; gpu_index: number; bound_at_ms: string; released_at_ms: string | null }[] =
+      await ds.query(
+        `SELECT task_id, attempt, node_id, gpu_index, bound_at_ms, released_at_ms FROM gpu_allocations WHERE namespace = $1
+          ORDER BY node_id, gpu_index, bound_at_ms, released_at_ms`,
+        [ns],
+      );
+    expect(rows.length).toBeGreaterThanOrEqual(ids.length);
+    const byGpu = new Map<string, typeof rows>();
+    for (const r of rows) {
+      const k = `${r.node_id}/${r.gpu_index}`;
+      if (!byGpu.has(k)) byGpu.set(k, []);
+      byGpu.get(k)!.push(r);
+    }
+    const overlaps: string[] = [];
+    for (const [k, list] of byGpu) {
+      for (let i = 1; i < list.length; i++) {
+        const prev = list[i - 1];
+        const cur = list[i];
+        if (prev.released_at_ms === null || Number(cur.bound_at_ms) < Number(prev.released_at_ms)) {
+          overlaps.push(`${k}: ${prev.task_id}#${prev.attempt} and ${cur.task_id}#${cur.attempt}`);
+        }
+      }
+    }
+    expect(overlaps).toEqual([]);
+    expect(rows.every((r) => r.released_at_ms !== null)).toBe(true);
+
+    // 2. Each task's final placement is exactly its last attempt's binding rows, on one GPU type, gangs whole.
+    const tasks: { id: string; attempt: number; gpu_count: number; gpu_type: string; placement: { nodeId: string; gpuIndices: number[] }[] }[] =
+      await ds.query(`SELECT id, attempt, gpu_count, gpu_type, placement FROM gpu_tasks WHERE namespace = $1`, [ns]);
+    const bound = new Map<string, string[]>();
+    for (const r of rows) {
+      const k = `${r.task_id}#${r.attempt}`;
+      if (!bound.has(k)) bound.set(k, []);
+      bound.get(k)!.push(`${r.node_id}/${r.gpu_index}`);
+    }
+    for (const t of tasks) {
+      const placed = t.placement.flatMap((p) => p.gpuIndices.map((g) => `${p.nodeId}/${g}`)).sort();
+      expect(placed).toHaveLength(t.gpu_count);
+      expect(bound.get(`${t.id}#${t.attempt}`)!.sort()).toEqual(placed);
+      const typeOf = (nodeId: string) => (Number(nodeId.slice(3)) % 4 === 3 ? 'H100' : 'A100');
+      expect(t.placement.every((p) => typeOf(p.nodeId) === t.gpu_type)).toBe(true);
+    }
+
+    // 3. Failed dispatches were rolled back and retried as new attempts.
+    expect(injected).toBeGreaterThan(0);
+    const retried = tasks.filter((t) => t.attempt > 1).length;
+    expect(retried).toBeGreaterThanOrEqual(1);
+
+    // 4. Both schedulers really bound tasks (neither sat idle), and every GPU is back in the pool.
+    const metric = async (t: TestApp, outcome: string) => {
+      const text = (await http(t.url, 'GET', '/metrics')).body as string;
+      const m = new RegExp(`gpu_scheduler_decisions_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+    const boundA = await metric(a, 'bound');
+    const boundB = await metric(b, 'bound');
+    expect(boundA).toBeGreaterThan(0);
+    expect(boundB).toBeGreaterThan(0);
+    expect(boundA + boundB).toBe(rows.length === 0 ? 0 : new Set(rows.map((r) => `${r.task_id}#${r.attempt}`)).size);
+    const conflicts = (await metric(a, 'conflict')) + (await metric(b, 'conflict'));
+    const skipped = (await metric(a, 'skipped_stale')) + (await metric(b, 'skipped_stale'));
+    // eslint-disable-next-line no-console
+    console.info(`double-allocation: bound A=${boundA} B=${boundB}, conflicts=${conflicts} (then ${skipped} skipped on stale nodes), injected dispatch failures=${injected}, retried tasks=${retried}`);
+    const nodes: { free_gpus: number[] }[] = await ds.query(`SELECT free_gpus FROM gpu_nodes WHERE namespace = $1`, [ns]);
+    expect(nodes.every((n) => n.free_gpus.length === 8)).toBe(true);
+    expect(agent.errors).toEqual([]);
+  }, 120_000);
+});
