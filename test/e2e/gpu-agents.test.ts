@@ -1,0 +1,245 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { http, KEYS, startTestApp, TestApp } from '../support/app';
+
+/**
+ * Real agent processes (`APP_ROLES=agent`, src/main.ts) against a scheduler app (api, worker,
+ * scheduler) on the full profile: the node queues are BullMQ on the shared Redis, reports and
+ * heartbeats go over HTTP. Agent A finds "GPUs" through a fake nvidia-smi first on its PATH (an
+ * RTX 4090 plus four A100s, so A100 slots 0..3 are devices 1..4); agent B has no nvidia-smi and
+ * offers simulated L4s. Tasks are real child processes that record what they were given.
+ */
+describe('gpu agents (real agent processes, full profile)', () => {
+  const root = join(__dirname, '../..');
+  const dir = mkdtempSync(join(tmpdir(), 'gpu-agents-'));
+  const smiDir = join(dir, 'bin-a');
+  const emptyDir = join(dir, 'bin-b');
+  const outDir = join(dir, 'out');
+  const taskScript = join(dir, 'task.js');
+  let t: TestApp;
+  const agents = new Map<string, { proc: ChildProcess; output: string[] }>();
+  let ghostBeat: NodeJS.Timeout | undefined;
+
+  const service = (method: string, path: string, body?: unknown) => http(t.url, method, path, { key: KEYS.service, body });
+  const task = async (id: string) => (await http(t.url, 'GET', `/api/v1/tasks/${id}`, { key: KEYS.client })).body;
+  const nodeView = async (id: string) => (await service('GET', `/api/v1/gpu/nodes/${id}`)).body;
+  let seq = 0;
+  const submit = async (body: Record<string, unknown>) => {
+    const r = await http(t.url, 'POST', '/api/v1/tasks', {
+      key: KEYS.client,
+      body: { userId: 'u1', tier: 'normal', gpuMemoryGb: 16, ...body },
+      headers: { 'idempotency-key': `agents-${Date.now()}-${++seq}` },
+    });
+    if (r.status !== 202) throw new Error(`submit ${r.status}: ${JSON.stringify(r.body)}`);
+    return r.body.taskId as string;
+  };
+  /** A task command: records its env and pid, sleeps `ms`, exits with `code`. Shell-free. */
+  const command = (ms: number, code = 0) => `"${process.execPath}" "${taskScript}" "${outDir}" ${ms} ${code}`;
+  const records = (taskId: string) =>
+    readdirSync(outDir)
+      .filter((f) => f.startsWith(`${taskId}.`))
+      .map((f) => JSON.parse(readFileSync(join(outDir, f), 'utf8')) as { cvd: string; pid: number; attempt: number });
+
+  const until = async <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    let v = await probe();
+    while (!ok(v)) {
+      if (Date.now() > deadline) {
+        const logs = [...agents].map(([id, a]) => `--- ${id}:\n${a.output.join('').slice(-3000)}`).join('\n');
+        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}\n${logs}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      v = await probe();
+    }
+    return v;
+  };
+  const settled = (id: string) => until(`${id} finished`, () => task(id), (v) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(v.status));
+
+  function startAgent(nodeId: string, env: Record<string, string>): void {
+    const proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src/main.ts')], {
+      cwd: root,
+      env: {
+        HOME: process.env.HOME,
+        NODE_ENV: 'test',
+        APP_PROFILE: 'full',
+        APP_ROLES: 'agent',
+        APP_MODULES: 'gpu-scheduler',
+        NAMESPACE: t.config.NAMESPACE,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: t.config.DATABASE_URL,
+        REDIS_URL: t.config.REDIS_URL,
+        KAFKA_BROKERS: t.config.KAFKA_BROKERS.join(','),
+        KAFKA_PARTITIONS: '3',
+        API_KEYS: `admin:${KEYS.admin},service:${KEYS.service},client:${KEYS.client}`,
+        GPU_AGENT_NODE_ID: nodeId,
+        GPU_AGENT_SCHEDULER_URL: t.url,
+        GPU_AGENT_API_KEY: KEYS.service,
+        GPU_AGENT_HEARTBEAT_MS: '300',
+        GPU_AGENT_KILL_GRACE_MS: '500',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    const keep = (d: Buffer) => {
+      output.push(d.toString());
+      if (output.length > 200) output.shift();
+    };
+    proc.stdout!.on('data', keep);
+    proc.stderr!.on('data', keep);
+    agents.set(nodeId, { proc, output });
+  }
+
+  const killAgent = (nodeId: string) =>
+    new Promise<void>((resolve) => {
+      const a = agents.get(nodeId)!;
+      if (a.proc.exitCode !== null || a.proc.signalCode !== null) return resolve();
+      a.proc.once('exit', () => resolve());
+      a.proc.kill('SIGKILL');
+    });
+
+  beforeAll(async () => {
+    for (const d of [smiDir, emptyDir, outDir]) mkdirSync(d);
+    writeFileSync(
+      join(smiDir, 'nvidia-smi'),
+      [
+        '#!/bin/sh',
+        'echo "0, NVIDIA GeForce RTX 4090, 24564, 3"',
+        'for i in 1 2 3 4; do echo "$i, NVIDIA A100-SXM4-80GB, 81920, 50"; done',
+      ].join('\n') + '\n',
+    );
+    chmodSync(join(smiDir, 'nvidia-smi'), 0o755);
+    writeFileSync(
+      taskScript,
+      `const [dir, ms, code] = process.argv.slice(2);
+require('fs').writeFileSync(dir + '/' + process.env.TETRAD_TASK_ID + '.' + process.env.TETRAD_TASK_ATTEMPT,
+  JSON.stringify({ cvd: process.env.CUDA_VISIBLE_DEVICES, pid: process.pid, attempt: Number(process.env.TETRAD_TASK_ATTEMPT) }));
+setTimeout(() => process.exit(Number(code)), Number(ms));
+`,
+    );
+    t = await startTestApp({
+      APP_PROFILE: 'full',
+      APP_MODULES: 'gpu-scheduler',
+      RATE_LIMIT_PER_SECOND: '0',
+      GPU_CYCLE_INTERVAL_MS: '200',
+      GPU_ACK_TIMEOUT_MS: '2000',
+      GPU_HEARTBEAT_TIMEOUT_MS: '2500',
+    });
+    startAgent('agent-a', { PATH: `${smiDir}:/usr/bin:/bin` });
+    // No nvidia-smi anywhere on B's PATH: it must fall back to its simulated spec.
+    startAgent('agent-b', { PATH: emptyDir, GPU_AGENT_SIMULATED_GPUS: 'L4x2:24', GPU_AGENT_TIME_SCALE: '10' });
+    await Promise.all(
+      ['agent-a', 'agent-b'].map((id) => until(`${id} registered`, () => nodeView(id), (v) => v?.status === 'ACTIVE', 90_000)),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    if (ghostBeat) clearInterval(ghostBeat);
+    for (const id of agents.keys()) await killAgent(id);
+    // Tasks of a SIGKILLed agent outlive it (own process groups); do not leave them behind.
+    for (const f of readdirSync(outDir)) {
+      try {
+        process.kill(-JSON.parse(readFileSync(join(outDir, f), 'utf8')).pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers what each agent discovered: nvidia-smi GPUs of the majority type, or the simulated spec', async () => {
+    expect(await nodeView('agent-a')).toMatchObject({
+      gpuType: 'A100',
+      gpuCount: 4,
+      gpuMemoryGb: 80,
+      simulated: false,
+      labels: { gpus: 'nvidia-smi' },
+    });
+    expect(await nodeView('agent-b')).toMatchObject({ gpuType: 'L4', gpuCount: 2, gpuMemoryGb: 24, simulated: false, labels: { gpus: 'simulated' } });
+    // Heartbeats carry nvidia-smi's per-GPU utilization (of the four A100 devices only).
+    const cluster = (await http(t.url, 'GET', '/api/v1/gpu/cluster', { key: KEYS.client })).body;
+    expect(cluster.nodes.find((n: { id: string }) => n.id === 'agent-a').gpuUtilization).toEqual([50, 50, 50, 50]);
+  });
+
+  it('runs tasks as processes on their placement, reports exit codes, and frees the GPUs', async () => {
+    const a1 = await submit({ gpuType: 'A100', gpuCount: 2, command: command(300) });
+    const a2 = await submit({ gpuType: 'A100', gpuCount: 2, command: command(300) });
+    const bad = await submit({ gpuType: 'L4', gpuCount: 1, command: command(0, 3) });
+    const sim = await submit({ gpuType: 'L4', gpuCount: 1, estimatedRuntimeSec: 1 }); // no command: simulated, 1 s / 10
+
+    for (const id of [a1, a2]) {
+      const v = await settled(id);
+      expect(v).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
+      expect(v.placement).toHaveLength(1);
+      expect(v.placement[0].nodeId).toBe('agent-a');
+      // Scheduler slots 0..3 are devices 1..4 (device 0 is the hidden RTX 4090).
+      const [rec] = records(id);
+      expect(rec.cvd).toBe(v.placement[0].gpuIndices.map((i: number) => i + 1).join(','));
+    }
+    expect(await settled(bad)).toMatchObject({ status: 'FAILED', exitCode: 3, reason: 'exit code 3' });
+    expect(await settled(sim)).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
+    expect(records(sim)).toHaveLength(0);
+
+    await until('all GPUs free', async () => [(await nodeView('agent-a')).freeGpuIndices, (await nodeView('agent-b')).freeGpuIndices], (v) => v[0].length === 4 && v[1].length === 2);
+  }, 60_000);
+
+  it('cancel stops a running task process', async () => {
+    const id = await submit({ gpuType: 'A100', gpuCount: 1, command: command(60_000) });
+    await until(`${id} running`, () => task(id), (v) => v.status === 'RUNNING' && records(id).length === 1);
+    const del = await http(t.url, 'DELETE', `/api/v1/tasks/${id}`, { key: KEYS.client });
+    expect(del.status).toBe(202);
+    expect(await settled(id)).toMatchObject({ status: 'CANCELLED' });
+    const { pid } = records(id)[0];
+    await until(`process ${pid} gone`, async () => {
+      try {
+        process.kill(pid, 0);
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    }, (alive) => !alive);
+  }, 60_000);
+
+  it('an agent killed mid-task: node UNHEALTHY, fail-policy task FAILED, requeue-policy task runs again when the agent is back', async () => {
+    const failing = await submit({ gpuType: 'L4', gpuCount: 1, command: command(4_000), onNodeFailure: 'fail' });
+    const requeued = await submit({ gpuType: 'L4', gpuCount: 1, command: command(4_000), onNodeFailure: 'requeue' });
+    for (const id of [failing, requeued]) await until(`${id} running`, () => task(id), (v) => v.status === 'RUNNING');
+    const firstAttempt = (await task(requeued)).attempt;
+
+    await killAgent('agent-b');
+    await until('agent-b UNHEALTHY', () => nodeView('agent-b'), (v) => v.status === 'UNHEALTHY');
+    expect(await settled(failing)).toMatchObject({ status: 'FAILED' });
+    const back = await until(`${requeued} requeued`, () => task(requeued), (v) => v.status === 'QUEUED');
+    expect(back.placement).toEqual([]);
+
+    // The same node id registering again is how an agent comes back.
+    startAgent('agent-b', { PATH: emptyDir, GPU_AGENT_SIMULATED_GPUS: 'L4x2:24' });
+    const done = await until(`${requeued} done on the restarted agent`, () => task(requeued), (v) => v.status === 'SUCCEEDED', 90_000);
+    expect(done.attempt).toBeGreaterThan(firstAttempt);
+    expect(done.placement[0].nodeId).toBe('agent-b');
+    expect(records(requeued).map((r) => r.attempt)).toEqual(expect.arrayContaining([firstAttempt, done.attempt]));
+  }, 120_000);
+
+  it('a dispatch no agent acknowledges is rolled back and the task returns to the queue', async () => {
+    // A node whose "agent" heartbeats but never consumes its queue.
+    expect((await service('POST', '/api/v1/gpu/nodes', { id: 'ghost', gpuType: 'H100', gpuCount: 2, gpuMemoryGb: 80 })).status).toBe(200);
+    ghostBeat = setInterval(() => void service('POST', '/api/v1/gpu/nodes/ghost/heartbeat', {}).catch(() => undefined), 300);
+    const id = await submit({ gpuType: 'H100', gpuCount: 1, command: command(100) });
+    await until(`${id} bound`, () => task(id), (v) => v.status === 'SCHEDULED');
+    const first = (await task(id)).attempt;
+    // Rolled back at the ack deadline and bound again: a later attempt, never RUNNING.
+    const later = await until(`${id} rebound`, () => task(id), (v) => v.attempt > first, 20_000);
+    expect(['QUEUED', 'SCHEDULED']).toContain(later.status);
+    // Take the node out: the next rollback leaves the task queued, its GPUs back in the node's pool.
+    await service('PATCH', '/api/v1/gpu/nodes/ghost', { status: 'MAINTENANCE' });
+    const queued = await until(`${id} queued`, () => task(id), (v) => v.status === 'QUEUED', 20_000);
+    expect(queued.placement).toEqual([]);
+    await until('ghost GPUs free', () => nodeView('ghost'), (v) => v.freeGpuIndices.length === 2);
+    expect(records(id)).toHaveLength(0);
+  }, 60_000);
+});
