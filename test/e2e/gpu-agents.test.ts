@@ -2,7 +2,33 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SimulatedAgents } from '../../src/modules/gpu-scheduler/agent/simulated-agents';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+async function untilOr<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000, logs = () => ''): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let v = await probe();
+  while (!ok(v)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}\n${logs()}`);
+    await sleep(100);
+    v = await probe();
+  }
+  return v;
+}
+
+let seq = 0;
+async function submitTo(base: string, body: Record<string, unknown>): Promise<string> {
+  const r = await http(base, 'POST', '/api/v1/tasks', {
+    key: KEYS.client,
+    body: { userId: 'u1', tier: 'normal', gpuMemoryGb: 16, ...body },
+    headers: { 'idempotency-key': `agents-${Date.now()}-${++seq}` },
+  });
+  if (r.status !== 202) throw new Error(`submit ${r.status}: ${JSON.stringify(r.body)}`);
+  return r.body.taskId as string;
+}
 
 /**
  * Real agent processes (`APP_ROLES=agent`, src/main.ts) against a scheduler app (api, worker,
@@ -25,16 +51,7 @@ describe('gpu agents (real agent processes, full profile)', () => {
   const service = (method: string, path: string, body?: unknown) => http(t.url, method, path, { key: KEYS.service, body });
   const task = async (id: string) => (await http(t.url, 'GET', `/api/v1/tasks/${id}`, { key: KEYS.client })).body;
   const nodeView = async (id: string) => (await service('GET', `/api/v1/gpu/nodes/${id}`)).body;
-  let seq = 0;
-  const submit = async (body: Record<string, unknown>) => {
-    const r = await http(t.url, 'POST', '/api/v1/tasks', {
-      key: KEYS.client,
-      body: { userId: 'u1', tier: 'normal', gpuMemoryGb: 16, ...body },
-      headers: { 'idempotency-key': `agents-${Date.now()}-${++seq}` },
-    });
-    if (r.status !== 202) throw new Error(`submit ${r.status}: ${JSON.stringify(r.body)}`);
-    return r.body.taskId as string;
-  };
+  const submit = (body: Record<string, unknown>) => submitTo(t.url, body);
   /** A task command: records its env and pid, sleeps `ms`, exits with `code`. Shell-free. */
   const command = (ms: number, code = 0) => `"${process.execPath}" "${taskScript}" "${outDir}" ${ms} ${code}`;
   const records = (taskId: string) =>
@@ -42,20 +59,10 @@ describe('gpu agents (real agent processes, full profile)', () => {
       .filter((f) => f.startsWith(`${taskId}.`))
       .map((f) => JSON.parse(readFileSync(join(outDir, f), 'utf8')) as { cvd: string; pid: number; attempt: number });
 
-  const until = async <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    let v = await probe();
-    while (!ok(v)) {
-      if (Date.now() > deadline) {
-        const logs = [...agents].map(([id, a]) => `--- ${id}:\n${a.output.join('').slice(-3000)}`).join('\n');
-        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}\n${logs}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-      v = await probe();
-    }
-    return v;
-  };
-  const settled = (id: string) => until(`${id} finished`, () => task(id), (v) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(v.status));
+  const agentLogs = () => [...agents].map(([id, a]) => `--- ${id}:\n${a.output.join('').slice(-3000)}`).join('\n');
+  const until = <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000) =>
+    untilOr(what, probe, ok, timeoutMs, agentLogs);
+  const settled = (id: string) => until(`${id} finished`, () => task(id), (v) => TERMINAL.includes(v.status));
 
   function startAgent(nodeId: string, env: Record<string, string>): void {
     const proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src/main.ts')], {
@@ -241,5 +248,121 @@ setTimeout(() => process.exit(Number(code)), Number(ms));
     expect(queued.placement).toEqual([]);
     await until('ghost GPUs free', () => nodeView('ghost'), (v) => v.freeGpuIndices.length === 2);
     expect(records(id)).toHaveLength(0);
+  }, 60_000);
+});
+
+/**
+ * `"simulated": true` nodes are served by the built-in simulated agent of a worker process, through
+ * the same node queue, ACCEPTED/STARTED/final reports over HTTP, and heartbeats as a real agent.
+ */
+describe('built-in simulated nodes (embedded profile)', () => {
+  let t: TestApp;
+  const task = async (id: string) => (await http(t.url, 'GET', `/api/v1/tasks/${id}`, { key: KEYS.client })).body;
+  const nodeView = async (id: string) => (await http(t.url, 'GET', `/api/v1/gpu/nodes/${id}`, { key: KEYS.service })).body;
+  const settled = (id: string) => untilOr(`${id} finished`, () => task(id), (v) => TERMINAL.includes(v.status));
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      APP_MODULES: 'gpu-scheduler',
+      RATE_LIMIT_PER_SECOND: '0',
+      GPU_CYCLE_INTERVAL_MS: '100',
+      GPU_HEARTBEAT_TIMEOUT_MS: '1500',
+      GPU_AGENT_HEARTBEAT_MS: '200',
+      GPU_AGENT_TIME_SCALE: '20',
+    });
+    const r = await http(t.url, 'POST', '/api/v1/gpu/nodes', {
+      key: KEYS.service,
+      body: { id: 'sim-1', gpuType: 'A100', gpuCount: 4, gpuMemoryGb: 80, simulated: true },
+    });
+    expect(r.status).toBe(200);
+  });
+  afterAll(() => t?.close());
+
+  it('runs tasks for their predicted runtime (time-scaled), never their command, and frees the GPUs', async () => {
+    const ids = [
+      await submitTo(t.url, { gpuType: 'A100', gpuCount: 2, estimatedRuntimeSec: 2 }),
+      await submitTo(t.url, { gpuType: 'A100', gpuCount: 2, estimatedRuntimeSec: 2 }),
+      await submitTo(t.url, { gpuType: 'A100', gpuCount: 1, estimatedRuntimeSec: 1, command: '/bin/false' }),
+    ];
+    for (const id of ids) {
+      const v = await settled(id);
+      expect(v).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
+      expect(v.placement[0].nodeId).toBe('sim-1');
+      expect(Date.parse(v.finishedAt)).toBeGreaterThanOrEqual(Date.parse(v.startedAt));
+    }
+    await untilOr('GPUs free', () => nodeView('sim-1'), (v) => v.freeGpuIndices.length === 4);
+    // The reports came over HTTP, through the same route a remote agent uses.
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/gpu\/tasks\/:taskId\/report",status="200"\} [1-9]/);
+  });
+
+  it('heartbeats keep the node healthy', async () => {
+    const before = (await nodeView('sim-1')).lastHeartbeatAt;
+    const later = await untilOr('a newer heartbeat', () => nodeView('sim-1'), (v) => v.lastHeartbeatAt > before);
+    expect(later.status).toBe('ACTIVE');
+    const cluster = (await http(t.url, 'GET', '/api/v1/gpu/cluster', { key: KEYS.client })).body;
+    expect(cluster.nodes.find((n: { id: string }) => n.id === 'sim-1').gpuUtilization).toEqual([0, 0, 0, 0]);
+  });
+
+  it('cancel stops a simulated run', async () => {
+    const id = await submitTo(t.url, { gpuType: 'A100', gpuCount: 4, estimatedRuntimeSec: 36_000 });
+    await untilOr(`${id} running`, () => task(id), (v) => v.status === 'RUNNING');
+    const cluster = (await http(t.url, 'GET', '/api/v1/gpu/cluster', { key: KEYS.client })).body;
+    expect(cluster.nodes.find((n: { id: string }) => n.id === 'sim-1').used).toBe(4);
+    expect((await http(t.url, 'DELETE', `/api/v1/tasks/${id}`, { key: KEYS.client })).status).toBe(202);
+    expect(await settled(id)).toMatchObject({ status: 'CANCELLED' });
+    await untilOr('GPUs free', () => nodeView('sim-1'), (v) => v.freeGpuIndices.length === 4);
+  });
+});
+
+/** Two worker processes (two apps on one namespace): one host per simulated node, and failover. */
+describe('simulated nodes across two workers (full profile)', () => {
+  const namespace = `t-sim-${Math.random().toString(16).slice(2, 10)}`;
+  let a: TestApp | undefined;
+  let b: TestApp | undefined;
+  const env = {
+    APP_PROFILE: 'full',
+    APP_MODULES: 'gpu-scheduler',
+    NAMESPACE: namespace,
+    RATE_LIMIT_PER_SECOND: '0',
+    GPU_CYCLE_INTERVAL_MS: '200',
+    GPU_AGENT_HEARTBEAT_MS: '200',
+    GPU_AGENT_TIME_SCALE: '20',
+  };
+  const hosted = (app: TestApp | undefined) => (app ? app.app.get(SimulatedAgents).hostedNodeIds().sort() : []);
+
+  beforeAll(async () => {
+    a = await startTestApp(env);
+    b = await startTestApp(env);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('serves each simulated node from exactly one worker, and another takes over when it goes', async () => {
+    const ids = ['sim-a', 'sim-b', 'sim-c'];
+    for (const id of ids) {
+      const r = await http(a!.url, 'POST', '/api/v1/gpu/nodes', { key: KEYS.service, body: { id, gpuType: 'L4', gpuCount: 1, gpuMemoryGb: 24, simulated: true } });
+      expect(r.status).toBe(200);
+    }
+    await untilOr('every node hosted once', async () => [hosted(a), hosted(b)], ([x, y]) => [...x, ...y].sort().join() === ids.join());
+    // Let both reconcile a few more times: the split must stay disjoint.
+    await sleep(600);
+    expect([...hosted(a), ...hosted(b)].sort()).toEqual(ids);
+
+    const [gone, stays] = hosted(a).length > 0 ? [a!, b!] : [b!, a!];
+    await gone.close();
+    if (gone === a) a = undefined;
+    else b = undefined;
+    await untilOr('the other worker serves them all', async () => hosted(stays), (h) => h.join() === ids.join());
+
+    // And they work: three 1-GPU tasks need all three nodes.
+    const tasks = [];
+    for (let i = 0; i < 3; i++) tasks.push(await submitTo(stays.url, { gpuType: 'L4', gpuCount: 1, estimatedRuntimeSec: 1 }));
+    for (const id of tasks) {
+      const v = await untilOr(`${id} done`, async () => (await http(stays.url, 'GET', `/api/v1/tasks/${id}`, { key: KEYS.client })).body, (x) => TERMINAL.includes(x.status));
+      expect(v.status).toBe('SUCCEEDED');
+    }
   }, 60_000);
 });
