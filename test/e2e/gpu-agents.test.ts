@@ -232,6 +232,15 @@ setTimeout(() => process.exit(Number(code)), Number(ms));
     expect(records(requeued).map((r) => r.attempt)).toEqual(expect.arrayContaining([firstAttempt, done.attempt]));
   }, 120_000);
 
+  it('an agent with neither nvidia-smi nor a simulated spec refuses to start', async () => {
+    startAgent('agent-none', { PATH: emptyDir });
+    const { proc, output } = agents.get('agent-none')!;
+    const code = await new Promise<number | null>((resolve) => (proc.exitCode !== null ? resolve(proc.exitCode) : proc.once('exit', resolve)));
+    expect(code).not.toBe(0);
+    expect(output.join('')).toContain('no nvidia-smi on PATH and GPU_AGENT_SIMULATED_GPUS is empty');
+    expect((await service('GET', '/api/v1/gpu/nodes/agent-none')).status).toBe(404);
+  }, 60_000);
+
   it('a dispatch no agent acknowledges is rolled back and the task returns to the queue', async () => {
     // A node whose "agent" heartbeats but never consumes its queue.
     expect((await service('POST', '/api/v1/gpu/nodes', { id: 'ghost', gpuType: 'H100', gpuCount: 2, gpuMemoryGb: 80 })).status).toBe(200);
