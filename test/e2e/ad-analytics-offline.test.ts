@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { DailyReportScheduler } from '../../src/modules/ad-analytics/offline/daily-report.scheduler';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 
 // The offline path end to end: events go in through POST /track/events, the archiver writes them to
@@ -177,6 +178,18 @@ describe.each(['embedded', 'full'] as const)('ad-analytics offline report (%s)',
     const produced = sum(s.batches.map((b) => b.length));
     expect(offsets.size).toBe(produced);
     expect(lines).toBe(produced);
+  });
+
+  it('the cron tick builds yesterday once across instances, and a rebuild gives the same report', async () => {
+    const before = (await http(t.url, 'GET', `/api/v1/reports/daily?date=${date}`, { key: KEYS.client })).body;
+    const scheduler = t.app.get(DailyReportScheduler);
+    const now = day + 24 * H + 90 * 60_000; // 01:30 the next day
+    // Two scheduler instances ticking together: the per-day lock lets exactly one build.
+    const ticks = await Promise.all([scheduler.tick(now), scheduler.tick(now)]);
+    expect(ticks.filter((x) => x)).toHaveLength(1);
+    const after = (await http(t.url, 'GET', `/api/v1/reports/daily?date=${date}`, { key: KEYS.client })).body;
+    expect(Date.parse(after.run.builtAt)).toBeGreaterThanOrEqual(Date.parse(before.run.builtAt));
+    expect({ ...after, run: undefined }).toEqual({ ...before, run: undefined });
   });
 
   it('answers problem+json for bad and missing dates', async () => {
