@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { AdStreamWorker } from '../../src/modules/ad-analytics';
+import { CheckpointFenced, SqlCheckpointStore } from '../../src/modules/ad-analytics/adapters/sql-checkpoint-store';
 import { uuidV7Time } from '../../src/platform/ids/id-generator';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 
@@ -246,6 +248,27 @@ export function adAnalyticsSuite(env: Record<string, string>): void {
     expect([recent.status, recent.body.buckets]).toEqual([200, []]);
     expect((await http(t.url, 'GET', `/api/v1/stats/ads/${A1}`)).status).toBe(401);
     expect((await http(t.url, 'GET', '/api/v1/stats/stream')).status).toBe(401);
+  });
+
+  it('fences checkpoints: a commit from a stale seq (a member that lost the partition) writes nothing', async () => {
+    const store = new SqlCheckpointStore(t.app.get(DataSource));
+    const key = { groupId: id('fence-group'), topic: id('fence-topic'), partition: 0 };
+    const row = (adId: string, impressions: number) => ({ windowStart: BASE, windowEnd: BASE + 60_000, adId, campaignId: 'c', impressions, clicks: 0 });
+    const commit = (expectedSeq: number, nextOffset: bigint, adId: string) =>
+      store.commit(key, {
+        expectedSeq, nextOffset, snapshot: `{"at":${nextOffset}}`, windows: [row(adId, 5)], outbox: [row(adId, 5)],
+        deltas: { events: 10, late: 1, unmatched: 0, malformed: 0 },
+      });
+    expect(await commit(0, 10n, 'first')).toBe(1);
+    expect(await commit(1, 20n, 'second')).toBe(2);
+    // the zombie resumes from seq 1 and tries to commit its own view of offsets 10..20
+    await expect(commit(1, 20n, 'zombie')).rejects.toBeInstanceOf(CheckpointFenced);
+    await expect(commit(0, 10n, 'zombie')).rejects.toBeInstanceOf(CheckpointFenced);
+    const cp = await store.load(key);
+    expect([cp?.seq, cp?.nextOffset, cp?.snapshot]).toEqual([2, 20n, '{"at":20}']);
+    const rows = await t.app.get(DataSource).query('SELECT ad_id FROM ad_minute_stats WHERE topic = $1 ORDER BY ad_id', [key.topic]);
+    expect(rows.map((r: { ad_id: string }) => r.ad_id)).toEqual(['first', 'second']);
+    expect(await store.counters(key.groupId, key.topic)).toEqual({ events: 20, late: 2, unmatched: 0, malformed: 0 });
   });
 
   /** Reads /stats/stream in the background, collecting `minute` events. */

@@ -13,7 +13,8 @@ export const noEligibleAd = (placement: string) =>
   new AdAnalyticsError('not_found', 'no_eligible_ad', `no active ad can be served for placement ${placement}`);
 export const invalidInput = (code: string, message: string, extra: Record<string, unknown> = {}) =>
   new AdAnalyticsError('invalid', code, message, extra);
+/** The log refused or did not acknowledge in time. On a timeout the batch may still land: a retry is safe (the stream dedups). */
 export const logUnavailable = (why: string) =>
-  new AdAnalyticsError('unavailable', 'event_log_unavailable', `the event log did not take the batch: ${why}; nothing was accepted, retry`, {
+  new AdAnalyticsError('unavailable', 'event_log_unavailable', `the event log did not acknowledge the batch (${why}); retry it`, {
     retryAfterSeconds: 1,
   });

@@ -52,16 +52,22 @@ export function encodeEvent(e: AdEvent): string {
   return JSON.stringify({ type: e.type, impressionId: e.impressionId, adId: e.adId, campaignId: e.campaignId, ts: e.ts });
 }
 
-/** Decodes a log message; null when it is not a well-formed event (the worker counts and skips it). */
+/**
+ * Decodes a log message; null when it is not an event (the worker counts and skips it). Type checks
+ * only: what is on the log passed parseTrackBatch at the gateway, and this runs per event in the worker.
+ */
 export function decodeEvent(value: string): AdEvent | null {
-  let v: unknown;
+  let v: Partial<Record<keyof AdEvent, unknown>>;
   try {
     v = JSON.parse(value);
   } catch {
     return null;
   }
-  const r = parseTrackBatch([v]);
-  return r.ok ? r.events[0] : null;
+  if (typeof v !== 'object' || v === null) return null;
+  const { type, impressionId, adId, campaignId, ts } = v;
+  if ((type !== 'impression' && type !== 'click') || typeof impressionId !== 'string' || typeof adId !== 'string') return null;
+  if (typeof campaignId !== 'string' || typeof ts !== 'number' || !Number.isFinite(ts)) return null;
+  return { type, impressionId, adId, campaignId, ts };
 }
 
 function fail(index: number, field: string, message: string): ParsedBatch {

@@ -14,6 +14,8 @@ export class PartitionTask {
   /** offsets or idle time moved since the last checkpoint */
   dirty = false;
   lastCheckpointAt: number;
+  /** how long the last checkpoint took (snapshot + transaction), to pace the next one */
+  lastCheckpointCostMs = 0;
   /** set when the task must not be used any more (revoked, fenced, failed) */
   dropped = false;
   private chain: Promise<unknown> = Promise.resolve();
