@@ -52,8 +52,9 @@ describe('gpu agents (real agent processes, full profile)', () => {
   const task = async (id: string) => (await http(t.url, 'GET', `/api/v1/tasks/${id}`, { key: KEYS.client })).body;
   const nodeView = async (id: string) => (await service('GET', `/api/v1/gpu/nodes/${id}`)).body;
   const submit = (body: Record<string, unknown>) => submitTo(t.url, body);
-  /** A task command: records its env and pid, sleeps `ms`, exits with `code`. Shell-free. */
-  const command = (ms: number, code = 0) => `"${process.execPath}" "${taskScript}" "${outDir}" ${ms} ${code}`;
+  /** A task command: records its env and pid, sleeps `ms` (`retryMs` on a later attempt), exits with `code`. Shell-free. */
+  const command = (ms: number, code = 0, retryMs?: number) =>
+    `"${process.execPath}" "${taskScript}" "${outDir}" ${ms} ${code}${retryMs === undefined ? '' : ` ${retryMs}`}`;
   const records = (taskId: string) =>
     readdirSync(outDir)
       .filter((f) => f.startsWith(`${taskId}.`))
@@ -122,10 +123,14 @@ describe('gpu agents (real agent processes, full profile)', () => {
     chmodSync(join(smiDir, 'nvidia-smi'), 0o755);
     writeFileSync(
       taskScript,
-      `const [dir, ms, code] = process.argv.slice(2);
-require('fs').writeFileSync(dir + '/' + process.env.TETRAD_TASK_ID + '.' + process.env.TETRAD_TASK_ATTEMPT,
+      `const fs = require('fs');
+const [dir, ms, code, retryMs] = process.argv.slice(2);
+const id = process.env.TETRAD_TASK_ID;
+// A later attempt of the same task (one before it left a record) sleeps retryMs instead.
+const retry = retryMs !== undefined && fs.readdirSync(dir).some((f) => f.startsWith(id + '.'));
+fs.writeFileSync(dir + '/' + id + '.' + process.env.TETRAD_TASK_ATTEMPT,
   JSON.stringify({ cvd: process.env.CUDA_VISIBLE_DEVICES, pid: process.pid, attempt: Number(process.env.TETRAD_TASK_ATTEMPT) }));
-setTimeout(() => process.exit(Number(code)), Number(ms));
+setTimeout(() => process.exit(Number(code)), Number(retry ? retryMs : ms));
 `,
     );
     t = await startTestApp({
@@ -213,9 +218,10 @@ setTimeout(() => process.exit(Number(code)), Number(ms));
   }, 60_000);
 
   it('an agent killed mid-task: node UNHEALTHY, fail-policy task FAILED, requeue-policy task runs again when the agent is back', async () => {
-    const failing = await submit({ gpuType: 'L4', gpuCount: 1, command: command(4_000), onNodeFailure: 'fail' });
-    const requeued = await submit({ gpuType: 'L4', gpuCount: 1, command: command(4_000), onNodeFailure: 'requeue' });
-    for (const id of [failing, requeued]) await until(`${id} running`, () => task(id), (v) => v.status === 'RUNNING');
+    // First attempts outlive the test (the agent dies under them); the requeued retry is short.
+    const failing = await submit({ gpuType: 'L4', gpuCount: 1, command: command(60_000), onNodeFailure: 'fail' });
+    const requeued = await submit({ gpuType: 'L4', gpuCount: 1, command: command(60_000, 0, 300), onNodeFailure: 'requeue' });
+    for (const id of [failing, requeued]) await until(`${id} running`, () => task(id), (v) => v.status === 'RUNNING' && records(id).length === 1);
     const firstAttempt = (await task(requeued)).attempt;
 
     await killAgent('agent-b');
