@@ -261,6 +261,30 @@ describe('NodeAgent against a fake scheduler (agent-protocol.ts)', () => {
     expect(ex.started).toHaveLength(1);
   });
 
+  it('a newer attempt supersedes an older one still here, and keeps its GPUs when the old one ends', async () => {
+    const ex = new ManualExecutor();
+    const runs: string[] = [];
+    const agent = makeAgent({
+      start: (spec) => {
+        runs.push(`${spec.taskId}#${spec.attempt}`);
+        return ex.start(spec);
+      },
+    });
+    await agent.start();
+    await dispatch('t-17', { attempt: 1 });
+    await until(() => fake.events('t-17').includes('STARTED'), 'attempt 1 STARTED');
+    const old = ex.runs.get('t-17')!;
+    await dispatch('t-17', { attempt: 2 });
+    await until(() => runs.length === 2, 'attempt 2 started');
+    expect(old.cancelled).toBe('superseded by attempt 2');
+    await until(() => fake.reports('t-17').some((r) => r.attempt === 1 && r.event === 'CANCELLED'), 'attempt 1 CANCELLED');
+    // Attempt 2 still holds slots 1 and 3.
+    await dispatch('t-18', { gpuIndices: [3] });
+    await until(() => fake.events('t-18').length === 1, 't-18 refused');
+    expect(fake.reports('t-18')[0]).toMatchObject({ event: 'FAILED', reason: expect.stringContaining('still busy') });
+    expect(agent.runningTaskIds()).toEqual(['t-17']);
+  });
+
   it('cancel stops a running task and reports CANCELLED', async () => {
     const ex = new ManualExecutor();
     await makeAgent(ex).start();

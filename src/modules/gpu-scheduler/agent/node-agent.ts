@@ -75,8 +75,8 @@ class RecentAttempts {
  */
 export class NodeAgent {
   private readonly tasks = new Map<string, LocalTask>();
-  /** slot → taskId holding it. */
-  private readonly busy = new Map<number, string>();
+  /** slot → the local task (attempt) holding it. */
+  private readonly busy = new Map<number, LocalTask>();
   private readonly finished = new RecentAttempts();
   private readonly cancelledEarly = new RecentAttempts();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -191,12 +191,13 @@ export class NodeAgent {
     const count = this.o.inventory.physicalIndices.length;
     const slots = msg.gpuIndices;
     const invalid = slots.filter((s, i) => !Number.isInteger(s) || s < 0 || s >= count || slots.indexOf(s) !== i);
-    const taken = slots.filter((s) => this.busy.has(s) && this.busy.get(s) !== msg.taskId);
+    // An older attempt of this same task may still be dying on these slots: not a conflict.
+    const taken = slots.filter((s) => this.busy.has(s) && this.busy.get(s)!.taskId !== msg.taskId);
     if (invalid.length > 0 || taken.length > 0 || slots.length === 0) {
       const reason =
         invalid.length > 0 || slots.length === 0
           ? `invalid GPU indices [${slots.join(',')}] for a node with ${count} GPUs`
-          : `GPU(s) ${taken.join(',')} still busy on node ${this.o.nodeId} with task(s) ${[...new Set(taken.map((s) => this.busy.get(s)))].join(',')}`;
+          : `GPU(s) ${taken.join(',')} still busy on node ${this.o.nodeId} with task(s) ${[...new Set(taken.map((s) => this.busy.get(s)!.taskId))].join(',')}`;
       this.o.log.warn(`node ${this.o.nodeId}: ${label} refused: ${reason}`);
       await this.send(msg.taskId, { nodeId: this.o.nodeId, attempt: msg.attempt, event: 'FAILED', reason }, { budgetMs: 30_000 });
       this.finished.remember(msg.taskId, msg.attempt);
@@ -205,7 +206,7 @@ export class NodeAgent {
 
     const task: LocalTask = { taskId: msg.taskId, attempt: msg.attempt, slots: [...slots], reports: Promise.resolve() };
     this.tasks.set(msg.taskId, task);
-    for (const s of slots) this.busy.set(s, msg.taskId);
+    for (const s of slots) this.busy.set(s, task);
 
     const ack = await this.enqueueReport(task, 'ACCEPTED', {}, { budgetMs: Math.max(2_000, msg.ackDeadline - Date.now()) });
     const notLive = ack.kind === 'ok' ? refusalOf(ack) : describe(ack);
@@ -259,7 +260,7 @@ export class NodeAgent {
   }
 
   private release(task: LocalTask): void {
-    for (const s of task.slots) if (this.busy.get(s) === task.taskId) this.busy.delete(s);
+    for (const s of task.slots) if (this.busy.get(s) === task) this.busy.delete(s);
   }
 
   private async onCancel(msg: CancelMessage): Promise<void> {
