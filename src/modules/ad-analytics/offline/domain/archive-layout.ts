@@ -18,11 +18,18 @@ export function topicDir(topic: string): string {
   return `topic=${topic}`;
 }
 
-/** The `date=…/hour=…` folder of an event time (UTC). */
+let lastHour = NaN;
+let lastHourDir = '';
+
+/** The `date=…/hour=…` folder of an event time (UTC). Called per archived event, so the last hour is memoised. */
 export function hourDir(ts: number): string {
-  const d = new Date(ts - (((ts % HOUR_MS) + HOUR_MS) % HOUR_MS));
-  const iso = d.toISOString();
-  return `date=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+  const hour = Math.floor(ts / HOUR_MS);
+  if (hour !== lastHour) {
+    const iso = new Date(hour * HOUR_MS).toISOString();
+    lastHourDir = `date=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+    lastHour = hour;
+  }
+  return lastHourDir;
 }
 
 /** Offsets are int64 decimal strings; zero-padded so a folder lists in offset order. */
