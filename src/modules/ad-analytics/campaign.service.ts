@@ -4,7 +4,7 @@ import { AppConfig } from '../../config/app-config';
 import { IdGenerator } from '../../platform/ids/id-generator';
 import { AdSpec, Campaign, ServableRow, SqlCampaignRepository } from './adapters/sql-campaign-repository';
 import { adExists, campaignExists, campaignNotFound, invalidInput, noEligibleAd } from './ad-analytics.errors';
-import { chooseAd } from './domain';
+import { WeightedAdIndex } from './domain';
 
 /** How often other instances' campaign changes are looked for (a cheap version query). */
 const CATALOG_POLL_MS = 1000;
@@ -31,13 +31,13 @@ interface Servable extends ServableRow {
 /**
  * Campaign registry plus the serving snapshot: the active ads held in memory, rebuilt when this
  * instance changes a campaign and when the version query shows another instance did. A serve is a
- * weighted random choice over the snapshot and a UUIDv7 impression id: no I/O on the request path.
+ * weighted random choice over the snapshot (binary search on cumulative weights) and a UUIDv7 impression id: no I/O on the request path.
  */
 @Injectable()
 export class CampaignService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('ad-analytics.campaigns');
   readonly repo: SqlCampaignRepository;
-  private snapshot: Servable[] = [];
+  private snapshot = new WeightedAdIndex<Servable>([]);
   private version = '';
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
@@ -87,7 +87,7 @@ export class CampaignService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   serve(placement: string, random: () => number = Math.random): ServeDecision {
-    const ad = chooseAd(this.snapshot, random);
+    const ad = this.snapshot.pick(random);
     if (!ad) throw noEligibleAd(placement);
     return { impressionId: this.ids.next(), adId: ad.adId, campaignId: ad.campaignId, creativeUrl: ad.creativeUrl };
   }
@@ -98,7 +98,7 @@ export class CampaignService implements OnApplicationBootstrap, OnModuleDestroy 
       const v = await this.repo.version();
       if (!force && v === this.version) return;
       const rows = await this.repo.servable();
-      this.snapshot = rows.map((r) => ({ ...r, active: true as const }));
+      this.snapshot = new WeightedAdIndex(rows.map((r) => ({ ...r, active: true as const })));
       this.version = v;
     };
     // Serialised, so a slow poll cannot overwrite a newer forced refresh.

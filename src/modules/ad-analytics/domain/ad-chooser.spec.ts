@@ -1,4 +1,4 @@
-import { chooseAd, ServableAd } from './ad-chooser';
+import { chooseAd, ServableAd, WeightedAdIndex } from './ad-chooser';
 
 const ad = (adId: string, weight: number, active = true): ServableAd => ({ adId, campaignId: 'c', weight, active });
 
@@ -23,5 +23,22 @@ describe('chooseAd', () => {
     expect(counts.a / n).toBeCloseTo(0.1, 1);
     expect(counts.b / n).toBeCloseTo(0.2, 1);
     expect(counts.c / n).toBeCloseTo(0.7, 1);
+  });
+});
+
+describe('WeightedAdIndex', () => {
+  it('picks exactly what chooseAd picks for the same draw', () => {
+    let s = 7;
+    const r = () => { s = (s * 16807) % 2147483647; return (s - 1) / 2147483646; };
+    const ads = Array.from({ length: 300 }, (_, i) => ad(`a${i}`, i % 7 === 0 ? 0 : (i * 37) % 11 + 0.5, i % 5 !== 0));
+    const index = new WeightedAdIndex(ads);
+    for (let i = 0; i < 20_000; i++) {
+      const x = r();
+      expect(index.pick(() => x)).toBe(chooseAd(ads, () => x));
+    }
+    for (const x of [0, 0.999999999]) expect(index.pick(() => x)).toBe(chooseAd(ads, () => x));
+  });
+  it('is empty when nothing is eligible', () => {
+    expect(new WeightedAdIndex([ad('a', 0), ad('b', 1, false)]).pick(() => 0.5)).toBeNull();
   });
 });
