@@ -6,6 +6,20 @@ import { SimulatedAgents } from '../../src/modules/gpu-scheduler/agent/simulated
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A process that exists and is not a zombie waiting for its reaper. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
 async function untilOr<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000, logs = () => ''): Promise<T> {
@@ -162,6 +176,8 @@ setTimeout(() => process.exit(Number(code)), Number(retry ? retryMs : ms));
     }
     await t?.close();
     rmSync(dir, { recursive: true, force: true });
+    // The agents' pid-file directories (see TaskPidFiles).
+    for (const id of agents.keys()) rmSync(join(tmpdir(), `tetrad-gpu-agent-${t?.config.NAMESPACE}-${id}`), { recursive: true, force: true });
   });
 
   it('registers what each agent discovered: nvidia-smi GPUs of the majority type, or the simulated spec', async () => {
@@ -207,14 +223,7 @@ setTimeout(() => process.exit(Number(code)), Number(retry ? retryMs : ms));
     expect(del.status).toBe(202);
     expect(await settled(id)).toMatchObject({ status: 'CANCELLED' });
     const { pid } = records(id)[0];
-    await until(`process ${pid} gone`, async () => {
-      try {
-        process.kill(pid, 0);
-        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    }, (alive) => !alive);
+    await until(`process ${pid} gone`, async () => alive(pid), (a) => !a);
   }, 60_000);
 
   it('an agent killed mid-task: node UNHEALTHY, fail-policy task FAILED, requeue-policy task runs again when the agent is back', async () => {
@@ -230,8 +239,13 @@ setTimeout(() => process.exit(Number(code)), Number(retry ? retryMs : ms));
     const back = await until(`${requeued} requeued`, () => task(requeued), (v) => v.status === 'QUEUED');
     expect(back.placement).toEqual([]);
 
-    // The same node id registering again is how an agent comes back.
+    // The killed agent's task processes outlive it (own process groups)...
+    const orphans = [...records(failing), ...records(requeued)].map((r) => r.pid);
+    expect(orphans.filter(alive)).toHaveLength(2);
+
+    // The same node id registering again is how an agent comes back; it first kills those orphans.
     startAgent('agent-b', { PATH: emptyDir, GPU_AGENT_SIMULATED_GPUS: 'L4x2:24' });
+    await until('orphans of the killed agent reaped', async () => orphans.filter(alive), (left) => left.length === 0, 90_000);
     const done = await until(`${requeued} done on the restarted agent`, () => task(requeued), (v) => v.status === 'SUCCEEDED', 90_000);
     expect(done.attempt).toBeGreaterThan(firstAttempt);
     expect(done.placement[0].nodeId).toBe('agent-b');

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AppConfig } from '../../../config/app-config';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { discoverGpus, sampleUtilization } from './gpu-discovery';
@@ -9,6 +10,7 @@ import { CommandOrSimulatedExecutor, ProcessRunner } from './process-runner';
 import { HttpSchedulerClient } from './scheduler-client';
 import { agentApiKey, agentNodeId, ownBaseUrl } from './self-link';
 import { SimulatedRunner } from './simulated-runner';
+import { TaskPidFiles } from './task-pid-files';
 
 /**
  * The `agent` role: this process is one GPU node. It discovers its GPUs (nvidia-smi, or the
@@ -41,12 +43,19 @@ export class AgentService implements OnApplicationBootstrap, BeforeApplicationSh
       apiKey: agentApiKey(c),
       stopped: () => this.agent?.isStopped ?? false,
     });
+    const nodeId = agentNodeId(c);
+    // Per namespace and node id, so several agents on one machine keep apart.
+    const pidFiles = new TaskPidFiles(join(tmpdir(), `tetrad-gpu-agent-${c.NAMESPACE}-${nodeId}`));
+    const leftovers = pidFiles.reapLeftovers();
+    if (leftovers.length > 0) {
+      this.log.warn(`killed ${leftovers.length} task process group(s) left by a previous run: ${leftovers.map((r) => `${r.taskId}#${r.attempt}`).join(', ')}`);
+    }
     const executor = new CommandOrSimulatedExecutor(
-      new ProcessRunner({ killGraceMs: c.GPU_AGENT_KILL_GRACE_MS, log: this.log }),
+      new ProcessRunner({ killGraceMs: c.GPU_AGENT_KILL_GRACE_MS, log: this.log, pidFiles }),
       new SimulatedRunner(c.GPU_AGENT_TIME_SCALE),
     );
     this.agent = new NodeAgent({
-      nodeId: agentNodeId(c),
+      nodeId,
       inventory,
       client,
       queue: this.queue,

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { splitCommand } from './command-line';
+import { TaskPidFiles } from './task-pid-files';
 import { RunningTask, RunSpec, TaskExecutor, TaskOutcome } from './task-executor';
 
 export interface AgentLog {
@@ -39,6 +40,8 @@ export interface ProcessRunnerOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   log?: AgentLog;
+  /** Records running task pids, so a restarted agent can stop what its previous life left running. */
+  pidFiles?: TaskPidFiles;
 }
 
 /**
@@ -76,6 +79,7 @@ export class ProcessRunner implements TaskExecutor {
       if (settled) return;
       settled = true;
       if (killTimer) clearTimeout(killTimer);
+      this.opts.pidFiles?.remove(spec.taskId, spec.attempt);
       const tail = err.text() || out.text();
       if (o.kind === 'FAILED') this.opts.log?.warn(`${label}: ${o.reason}${tail ? `; output tail: ${tail}` : ''}`);
       else this.opts.log?.debug?.(`${label}: ${o.kind}; ${out.total} bytes stdout, ${err.total} bytes stderr`);
@@ -88,6 +92,13 @@ export class ProcessRunner implements TaskExecutor {
     } catch (e) {
       finish({ kind: 'FAILED', reason: `cannot start: ${(e as Error).message}` });
       return { done, cancel: () => undefined };
+    }
+    if (child.pid !== undefined) {
+      try {
+        this.opts.pidFiles?.record({ taskId: spec.taskId, attempt: spec.attempt, pid: child.pid });
+      } catch (e) {
+        this.opts.log?.warn(`${label}: pid not recorded: ${(e as Error).message}`);
+      }
     }
     child.stdout?.on('data', (d: Buffer) => out.push(d));
     child.stderr?.on('data', (d: Buffer) => err.push(d));
