@@ -166,7 +166,7 @@ describe.each(['embedded', 'full'] as const)('ad-analytics offline report (%s)',
     let lines = 0;
     for (const h of hours) {
       for (const f of readdirSync(join(dir, topicDir, `date=${date}`, h))) {
-        expect(f).toMatch(/^part-\d+-\d{20}\.jsonl\.gz$/);
+        expect(f).toMatch(/^part-\d+-\d{20}(-[a-z0-9]+)?\.jsonl\.gz$/); // embedded: plus the in-process log's id
         for (const line of gunzipSync(readFileSync(join(dir, topicDir, `date=${date}`, h, f))).toString().trim().split('\n')) {
           const r = JSON.parse(line);
           offsets.add(`${r.p}/${r.o}`);

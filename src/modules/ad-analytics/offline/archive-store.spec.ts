@@ -20,15 +20,15 @@ describe('ArchiveStore', () => {
 
   it('writes one gzip file per hour folder, named by partition and first offset, then records the next offset', async () => {
     const cp = await store.recover(0);
-    expect(cp).toEqual({ next: '0', epoch: 1 });
+    expect(cp).toEqual({ next: '0', epoch: 1, logId: '' });
     const h10 = hourDir(D + 10 * 3_600_000);
     const h11 = hourDir(D + 11 * 3_600_000);
     await store.flush(0, 1, '0', '3', new Map([[h10, [line(0, D + 10 * 3_600_000), line(2, D + 10 * 3_600_000 + 5)]], [h11, [line(1, D + 11 * 3_600_000)]]]));
-    expect(await store.readCheckpoint(0)).toEqual({ next: '3', epoch: 1 });
+    expect(await store.readCheckpoint(0)).toEqual({ next: '3', epoch: 1, logId: '' });
     expect(readdirSync(join(store.root, h10))).toEqual([partFileName(0, '0')]);
     const files = await store.filesForDay(D, 3_600_000);
-    expect([...files.keys()]).toEqual([0]);
-    const read = await Promise.all(files.get(0)!.map((f) => store.readFile(f)));
+    expect([...files.keys()]).toEqual(['/0']);
+    const read = await Promise.all(files.get('/0')!.map((f) => store.readFile(f)));
     expect(read.flatMap((r) => r.records.map((x) => Number(x.offset))).sort()).toEqual([0, 1, 2]);
   });
 
@@ -46,7 +46,7 @@ describe('ArchiveStore', () => {
       await rename(join(p, partFileName(0, '2') + '.tmp'), join(p, partFileName(0, '2')));
     }
     const cp = await store.recover(0);
-    expect(cp).toEqual({ next: '2', epoch: 2 });
+    expect(cp).toEqual({ next: '2', epoch: 2, logId: '' });
     expect(existsSync(join(store.root, h, partFileName(0, '2')))).toBe(false);
     expect(existsSync(join(store.root, h2, partFileName(0, '2')))).toBe(false);
     expect(existsSync(join(store.root, h, partFileName(0, '0')))).toBe(true); // the recorded flush stays
@@ -58,7 +58,20 @@ describe('ArchiveStore', () => {
     const lines = new Map([[hourDir(D), [line(0, D)]]]);
     await expect(store.flush(0, a.epoch, '0', '1', lines)).rejects.toBeInstanceOf(LostPartition);
     await store.flush(0, b.epoch, '0', '1', lines);
-    expect(await store.readCheckpoint(0)).toEqual({ next: '1', epoch: b.epoch });
+    expect(await store.readCheckpoint(0)).toEqual({ next: '1', epoch: b.epoch, logId: '' });
+  });
+
+  it('a new incarnation of a restarting log (embedded profile) starts at offset 0 under its own names', async () => {
+    const first = new ArchiveStore(dir, 'ns.ads.events', 'run1');
+    await first.recover(0);
+    const h = hourDir(D);
+    await first.flush(0, 1, '0', '2', new Map([[h, [line(0, D), line(1, D)]]]));
+    const second = new ArchiveStore(dir, 'ns.ads.events', 'run2');
+    const cp = await second.recover(0);
+    expect(cp).toEqual({ next: '0', epoch: 2, logId: 'run2' });
+    await second.flush(0, cp.epoch, '0', '1', new Map([[h, [line(0, D, 'other')]]]));
+    expect(readdirSync(join(store.root, h)).sort()).toEqual([partFileName(0, '0', 'run1'), partFileName(0, '0', 'run2')]);
+    expect([...(await second.filesForDay(D, 0)).keys()].sort()).toEqual(['run1/0', 'run2/0']);
   });
 
   it('skips lines that are not events and ignores temporary files', async () => {
@@ -66,7 +79,7 @@ describe('ArchiveStore', () => {
     const h = hourDir(D);
     await store.flush(0, 1, '0', '2', new Map([[h, [line(0, D), '{"p":0,"o":"1","raw":"garbage"}']]]));
     writeFileSync(join(store.root, h, partFileName(0, '2') + '.tmp'), 'torn');
-    const files = (await store.filesForDay(D, 0)).get(0)!;
+    const files = (await store.filesForDay(D, 0)).get('/0')!;
     expect(files).toHaveLength(1);
     const r = await store.readFile(files[0]);
     expect(r.records).toHaveLength(1);

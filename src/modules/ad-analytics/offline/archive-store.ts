@@ -12,6 +12,8 @@ const gunzipAsync = promisify(gunzip);
 export interface ArchiveCheckpoint {
   next: string;
   epoch: number;
+  /** the log incarnation these offsets belong to ('' for Kafka) */
+  logId?: string;
   /** set between renaming a flush's files into place and recording its end: those files are undone on recovery */
   inflight?: { firstOffset: string; dirs: string[] };
 }
@@ -24,7 +26,12 @@ export interface ArchiveCheckpoint {
 export class ArchiveStore {
   readonly root: string;
 
-  constructor(baseDir: string, topic: string) {
+  /** `logId`: see partFileName — set where the log's offsets restart with each process (embedded profile). */
+  constructor(
+    baseDir: string,
+    topic: string,
+    readonly logId = '',
+  ) {
     this.root = join(baseDir, topicDir(topic));
   }
 
@@ -52,14 +59,21 @@ export class ArchiveStore {
    */
   async recover(partition: number): Promise<ArchiveCheckpoint> {
     const cp = (await this.readCheckpoint(partition)) ?? { next: '0', epoch: 0 };
+    if ((cp.logId ?? '') !== this.logId) {
+      // A new incarnation of the log (embedded profile restarted): its offsets start again at 0. The
+      // previous one's files keep their own names; nobody will rewrite them, so none are undone.
+      const fresh: ArchiveCheckpoint = { next: '0', epoch: cp.epoch + 1, logId: this.logId };
+      await this.writeCheckpoint(partition, fresh);
+      return fresh;
+    }
     if (cp.inflight) {
-      const name = partFileName(partition, cp.inflight.firstOffset);
+      const name = partFileName(partition, cp.inflight.firstOffset, this.logId);
       for (const dir of cp.inflight.dirs) {
         await rm(join(this.root, dir, name), { force: true });
         await rm(join(this.root, dir, name + '.tmp'), { force: true });
       }
     }
-    const next: ArchiveCheckpoint = { next: cp.next, epoch: cp.epoch + 1 };
+    const next: ArchiveCheckpoint = { next: cp.next, epoch: cp.epoch + 1, logId: this.logId };
     await this.writeCheckpoint(partition, next);
     return next;
   }
@@ -71,7 +85,7 @@ export class ArchiveStore {
    * longer the partition's owner.
    */
   async flush(partition: number, epoch: number, firstOffset: string, next: string, lines: Map<string, string[]>): Promise<number> {
-    const name = partFileName(partition, firstOffset);
+    const name = partFileName(partition, firstOffset, this.logId);
     const dirs = [...lines.keys()].sort();
     let bytes = 0;
     await Promise.all(
@@ -85,16 +99,16 @@ export class ArchiveStore {
     const cp = await this.readCheckpoint(partition);
     if (!cp || cp.epoch !== epoch) throw new LostPartition(partition);
     if (cp.next !== firstOffset) throw new Error(`archive partition ${partition}: checkpoint at ${cp.next}, flush starts at ${firstOffset}`);
-    await this.writeCheckpoint(partition, { next: cp.next, epoch, inflight: { firstOffset, dirs } });
+    await this.writeCheckpoint(partition, { next: cp.next, epoch, logId: this.logId, inflight: { firstOffset, dirs } });
     for (const dir of dirs) await rename(join(this.root, dir, name + '.tmp'), join(this.root, dir, name));
     await Promise.all(dirs.map((dir) => fsyncDir(join(this.root, dir))));
-    await this.writeCheckpoint(partition, { next, epoch });
+    await this.writeCheckpoint(partition, { next, epoch, logId: this.logId });
     return bytes;
   }
 
-  /** Files of the given hour folders, grouped by partition. */
-  async filesForDay(dayStart: number, marginMs: number): Promise<Map<number, string[]>> {
-    const out = new Map<number, string[]>();
+  /** Files of the day's hour folders (± margin), grouped by log: `<logId>/<partition>`, each one ordered log. */
+  async filesForDay(dayStart: number, marginMs: number): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
     for (const dir of hourDirsForDay(dayStart, marginMs)) {
       let names: string[];
       try {
@@ -106,8 +120,9 @@ export class ArchiveStore {
       for (const n of names.sort()) {
         const f = parsePartFileName(n);
         if (!f) continue; // .tmp leftovers of a crashed flush are not data
-        let list = out.get(f.partition);
-        if (!list) out.set(f.partition, (list = []));
+        const key = `${f.logId}/${f.partition}`;
+        let list = out.get(key);
+        if (!list) out.set(key, (list = []));
         list.push(join(this.root, dir, n));
       }
     }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../../../config/app-config';
 import { ConsumerBatch, EventBus, Subscription, TopicPartition } from '../../../platform/messaging/event-bus.port';
@@ -53,7 +54,10 @@ export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicatio
   async onApplicationBootstrap(): Promise<void> {
     if (!this.enabled) return;
     const topic = eventsTopic(this.config);
-    this.store = new ArchiveStore(archiveBaseDir(this.config), topic);
+    // Kafka's offsets are forever; the embedded in-process log starts at 0 in every process, so its files
+    // and checkpoints carry this process's log id and a restart never skips or overwrites anything.
+    const logId = this.config.isFull ? '' : `e${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+    this.store = new ArchiveStore(archiveBaseDir(this.config), topic, logId);
     this.sub = await this.bus.subscribe({
       groupId: groupName(this.config, ARCHIVER_GROUP),
       topics: [topic],

@@ -60,7 +60,7 @@ export class DailyReportService {
       const files = await this.store.filesForDay(dayStart, this.stream.ttlMs);
       let filesRead = 0;
       let skipped = 0;
-      for (const [, paths] of [...files.entries()].sort((a, b) => a[0] - b[0])) {
+      for (const [, paths] of [...files.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
         const records = [];
         for (const path of paths) {
           const f = await this.store.readFile(path);

@@ -12,7 +12,7 @@ export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 export const INVALID_DIR = '_invalid';
 export const CHECKPOINT_DIR = '_checkpoints';
-const FILE_RE = /^part-(\d+)-(\d{20})\.jsonl\.gz$/;
+const FILE_RE = /^part-(\d+)-(\d{20})(?:-([a-z0-9]{1,32}))?\.jsonl\.gz$/;
 
 export function topicDir(topic: string): string {
   return `topic=${topic}`;
@@ -32,14 +32,18 @@ export function hourDir(ts: number): string {
   return lastHourDir;
 }
 
-/** Offsets are int64 decimal strings; zero-padded so a folder lists in offset order. */
-export function partFileName(partition: number, firstOffset: string): string {
-  return `part-${partition}-${firstOffset.padStart(20, '0')}.jsonl.gz`;
+/**
+ * Offsets are int64 decimal strings; zero-padded so a folder lists in offset order. `logId` names the
+ * log's incarnation where offsets restart (the embedded profile's in-process log, one per process);
+ * Kafka's log is durable, so it has none.
+ */
+export function partFileName(partition: number, firstOffset: string, logId = ''): string {
+  return `part-${partition}-${firstOffset.padStart(20, '0')}${logId ? `-${logId}` : ''}.jsonl.gz`;
 }
 
-export function parsePartFileName(name: string): { partition: number; firstOffset: bigint } | null {
+export function parsePartFileName(name: string): { partition: number; firstOffset: bigint; logId: string } | null {
   const m = FILE_RE.exec(name);
-  return m ? { partition: Number(m[1]), firstOffset: BigInt(m[2]) } : null;
+  return m ? { partition: Number(m[1]), firstOffset: BigInt(m[2]), logId: m[3] ?? '' } : null;
 }
 
 export function checkpointFileName(partition: number): string {
