@@ -152,8 +152,8 @@ setTimeout(() => process.exit(Number(code)), Number(retry ? retryMs : ms));
       APP_MODULES: 'gpu-scheduler',
       RATE_LIMIT_PER_SECOND: '0',
       GPU_CYCLE_INTERVAL_MS: '200',
-      GPU_ACK_TIMEOUT_MS: '2000',
-      GPU_HEARTBEAT_TIMEOUT_MS: '2500',
+      GPU_ACK_TIMEOUT_MS: '3000',
+      GPU_HEARTBEAT_TIMEOUT_MS: '5000', // wide margin: a loaded 2-core box must not fail a live agent
     });
     startAgent('agent-a', { PATH: `${smiDir}:/usr/bin:/bin` });
     // No nvidia-smi anywhere on B's PATH: it must fall back to its simulated spec.
@@ -295,7 +295,7 @@ describe('built-in simulated nodes (embedded profile)', () => {
       APP_MODULES: 'gpu-scheduler',
       RATE_LIMIT_PER_SECOND: '0',
       GPU_CYCLE_INTERVAL_MS: '100',
-      GPU_HEARTBEAT_TIMEOUT_MS: '1500',
+      GPU_HEARTBEAT_TIMEOUT_MS: '5000',
       GPU_AGENT_HEARTBEAT_MS: '200',
       GPU_AGENT_TIME_SCALE: '20',
     });
