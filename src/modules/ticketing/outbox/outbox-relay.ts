@@ -59,7 +59,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** Called after a commit that wrote outbox rows: publish now rather than at the next poll. */
   poke(): void {
     this.poked = true;
-    this.wake?.();
+    // A poke during a failure backoff must not turn into a tight retry loop.
+    if (this.failures === 0) this.wake?.();
   }
 
   private async run(): Promise<void> {
@@ -78,8 +79,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const wait = this.failures > 0 ? Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.failures) : IDLE_POLL_MS;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
-        // A poke during a failure backoff must not turn into a tight retry loop.
-        this.wake = this.failures > 0 ? undefined : () => (clearTimeout(timer), resolve());
+        this.wake = () => (clearTimeout(timer), resolve());
       });
       this.wake = undefined;
     }
