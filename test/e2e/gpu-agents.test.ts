@@ -3,9 +3,22 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedAgents } from '../../src/modules/gpu-scheduler/agent/simulated-agents';
+import { Infrastructure } from '../../src/platform/infrastructure';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Closes a test app and its infrastructure. createApp's `app.close` override never takes effect
+ * (Nest's application proxy has a `set` trap that does not assign), so PostgreSQL/Redis/Kafka
+ * connections would stay open and keep Jest from exiting; Infrastructure.close is idempotent.
+ */
+async function closeApp(app: TestApp | undefined): Promise<void> {
+  if (!app) return;
+  const infra = app.app.get(Infrastructure);
+  await app.close();
+  await infra.close();
+}
 
 /** A process that exists and is not a zombie waiting for its reaper. */
 function alive(pid: number): boolean {
@@ -174,7 +187,7 @@ setTimeout(() => process.exit(Number(code)), Number(retry ? retryMs : ms));
         /* already gone */
       }
     }
-    await t?.close();
+    await closeApp(t);
     rmSync(dir, { recursive: true, force: true });
     // The agents' pid-file directories (see TaskPidFiles).
     for (const id of agents.keys()) rmSync(join(tmpdir(), `tetrad-gpu-agent-${t?.config.NAMESPACE}-${id}`), { recursive: true, force: true });
@@ -305,7 +318,7 @@ describe('built-in simulated nodes (embedded profile)', () => {
     });
     expect(r.status).toBe(200);
   });
-  afterAll(() => t?.close());
+  afterAll(() => closeApp(t));
 
   it('runs tasks for their predicted runtime (time-scaled), never their command, and frees the GPUs', async () => {
     const ids = [
@@ -365,8 +378,8 @@ describe('simulated nodes across two workers (full profile)', () => {
     b = await startTestApp(env);
   });
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
+    await closeApp(a);
+    await closeApp(b);
   });
 
   it('serves each simulated node from exactly one worker, and another takes over when it goes', async () => {
@@ -381,7 +394,7 @@ describe('simulated nodes across two workers (full profile)', () => {
     expect([...hosted(a), ...hosted(b)].sort()).toEqual(ids);
 
     const [gone, stays] = hosted(a).length > 0 ? [a!, b!] : [b!, a!];
-    await gone.close();
+    await closeApp(gone);
     if (gone === a) a = undefined;
     else b = undefined;
     await untilOr('the other worker serves them all', async () => hosted(stays), (h) => h.join() === ids.join());
