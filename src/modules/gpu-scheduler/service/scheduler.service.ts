@@ -6,7 +6,7 @@ import { Clock } from '../../../platform/clock/clock';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { DISPATCH_JOB, DispatchMessage, nodeQueueName } from '../agent-protocol';
-import { bestFit, RunningTask, RuntimePredictor, scheduleCycle, Task, UsageRecord, worstFit } from '../domain';
+import { bestFit, Decision, RunningTask, RuntimePredictor, scheduleCycle, Task, UsageRecord, worstFit } from '../domain';
 import { bindDecision, NodeSnapshot } from './binder';
 import { NodeRow, placementOf, select, TaskRow, toDomainNode, toDomainTask } from './sql';
 import { TaskEvents } from './task-events';
@@ -14,6 +14,24 @@ import { TaskLifecycle } from './task-lifecycle';
 
 /** Queue rows loaded per cycle (oldest first); the core's benchmark size. */
 const MAX_QUEUE = 10_000;
+
+/**
+ * Splits decisions (in priority order) into waves of at most `width` whose node sets are disjoint;
+ * a decision never goes into an earlier wave than one before it that shares a node.
+ */
+export function nodeDisjointWaves(decisions: readonly Decision[], width: number): Decision[][] {
+  const waves: Decision[][] = [];
+  const lastWaveOfNode = new Map<string, number>();
+  for (const d of decisions) {
+    let w = 0;
+    for (const a of d.allocations) w = Math.max(w, (lastWaveOfNode.get(a.nodeId) ?? -1) + 1);
+    while (w < waves.length && waves[w].length >= width) w++;
+    if (w === waves.length) waves.push([]);
+    waves[w].push(d);
+    for (const a of d.allocations) lastWaveOfNode.set(a.nodeId, w);
+  }
+  return waves;
+}
 
 export interface CycleReport {
   queued: number;
@@ -76,6 +94,11 @@ export class SchedulerService {
 
   private get ns(): string {
     return this.config.NAMESPACE;
+  }
+
+  /** Concurrent binding transactions per wave; leaves pool connections for the API. */
+  private get bindConcurrency(): number {
+    return Math.max(1, Math.min(16, this.config.DATABASE_POOL_SIZE - 4));
   }
 
   /** Feeds runtimes finished since the last call (by any process) into the predictor. */
@@ -143,12 +166,12 @@ export class SchedulerService {
     const snapshots = new Map<string, NodeSnapshot>(nodeRows.map((n) => [n.id, { version: String(n.version), free: [...n.free_gpus] }]));
     const stale = new Set<string>();
     const byId = new Map(queueRows.map((r) => [r.id, r]));
-    for (const d of result.decisions) {
+    const bindOne = async (d: Decision): Promise<void> => {
       // After a conflict on a node our snapshot of it is stale: later decisions there would only conflict too.
       if (d.allocations.some((a) => stale.has(a.nodeId))) {
         report.skipped++;
         this.decisionsTotal.inc({ outcome: 'skipped_stale' });
-        continue;
+        return;
       }
       const row = byId.get(d.taskId)!;
       const attempt = row.attempt + 1;
@@ -170,7 +193,7 @@ export class SchedulerService {
         report.conflicts++;
         this.decisionsTotal.inc({ outcome: 'conflict' });
         for (const a of d.allocations) stale.add(a.nodeId);
-        continue;
+        return;
       }
       for (const [id, snap] of outcome.nodes) snapshots.set(id, snap);
       report.bound++;
@@ -180,7 +203,10 @@ export class SchedulerService {
         report.dispatchFailures++;
         this.decisionsTotal.inc({ outcome: 'dispatch_failed' });
       }
-    }
+    };
+    // Decisions on disjoint nodes bind concurrently (each is its own version-guarded transaction);
+    // a decision sharing a node with one in flight waits for the next wave, which sees its new version.
+    for (const wave of nodeDisjointWaves(result.decisions, this.bindConcurrency)) await Promise.all(wave.map(bindOne));
     void this.events.flush();
     end();
     return report;
