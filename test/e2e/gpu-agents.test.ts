@@ -291,6 +291,25 @@ setTimeout(() => process.exit(Number(code)), Number(retry ? retryMs : ms));
     await until('ghost GPUs free', () => nodeView('ghost'), (v) => v.freeGpuIndices.length === 2);
     expect(records(id)).toHaveLength(0);
   }, 60_000);
+  it('a partitioned agent: its node turns UNHEALTHY, and when it is back the scheduler has it stop the failed task', async () => {
+    const id = await submit({ gpuType: 'A100', gpuCount: 1, command: command(60_000), onNodeFailure: 'fail' });
+    await until(`${id} running`, () => task(id), (v) => v.status === 'RUNNING' && records(id).length === 1);
+    const { pid } = records(id)[0];
+    const agent = agents.get('agent-a')!.proc;
+    agent.kill('SIGSTOP'); // no heartbeats, no reports — but its task process runs on
+    try {
+      await until('agent-a UNHEALTHY', () => nodeView('agent-a'), (v) => v.status === 'UNHEALTHY');
+      expect(await settled(id)).toMatchObject({ status: 'FAILED' });
+      expect(alive(pid)).toBe(true);
+    } finally {
+      agent.kill('SIGCONT');
+    }
+    // Its heartbeat lists the task again; the scheduler answers with a cancel, and the agent kills it.
+    await until('agent-a ACTIVE again', () => nodeView('agent-a'), (v) => v.status === 'ACTIVE');
+    await until(`orphan ${pid} stopped`, async () => alive(pid), (a) => !a);
+    expect((await task(id)).status).toBe('FAILED');
+    await until('agent-a GPUs free', () => nodeView('agent-a'), (v) => v.freeGpuIndices.length === 4);
+  }, 60_000);
 });
 
 /**
