@@ -53,4 +53,50 @@ describe('leaderboard (full profile: PostgreSQL, Redis, Kafka)', () => {
     const archived = await http(t.url, 'GET', `/api/v1/leaderboards/${id}/seasons/1/top?limit=30`, { key: KEYS.client });
     expect(archived.body.entries).toEqual(top.body.entries);
   }, 90000);
+
+  it('on Redis, a 5-shard board ranks exactly like a 1-shard one, ties included (2,000 random players)', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const [single, sharded] = [`eq1-${tag}`, `eq5-${tag}`];
+    for (const [id, shards] of [[single, 1], [sharded, 5]] as const) {
+      expect((await http(t.url, 'POST', '/api/v1/leaderboards', { key: KEYS.admin, body: { id, shards } })).status).toBe(201);
+    }
+    // Few distinct scores: most players tie with others on other shards.
+    const entries = Array.from({ length: 2000 }, (_, i) => ({ playerId: `u${i}`, score: Math.floor(Math.random() * 40) }));
+    for (let i = 0; i < entries.length; i += 1000) {
+      // One request per slice and board: both boards get the same acceptance order (seq).
+      for (const id of [single, sharded]) {
+        const r = await http(t.url, 'POST', `/api/v1/leaderboards/${id}/scores:batch`, { key: KEYS.service, body: { entries: entries.slice(i, i + 1000) } });
+        expect(r.status).toBe(202);
+      }
+    }
+    for (const id of [single, sharded]) {
+      await until(() => http(t.url, 'GET', `/api/v1/leaderboards/${id}/top?limit=1`, { key: KEYS.client }), (r) => r.body?.total === 2000);
+    }
+    const strip = (e: { rank: number; playerId: string; score: number }) => [e.rank, e.playerId, e.score];
+    const sample = Array.from({ length: 100 }, (_, i) => `u${i * 20}`);
+    const [a, b] = await Promise.all(
+      [single, sharded].map((id) => http(t.url, 'POST', `/api/v1/leaderboards/${id}/ranks`, { key: KEYS.client, body: { playerIds: sample } })),
+    );
+    // Both boards got the entries in the same relative order, so ties break the same way.
+    expect(b.body.entries).toEqual(a.body.entries);
+    expect(a.body.entries.every((e: { rank: number | null }) => typeof e.rank === 'number')).toBe(true);
+    // Exact ranks and neighbours (SHARD_VIEW script) against the merged top lists.
+    const views: unknown[] = [];
+    for (const [id, res] of [[single, a], [sharded, b]] as const) {
+      const top = await http(t.url, 'GET', `/api/v1/leaderboards/${id}/top?limit=1000&offset=1000`, { key: KEYS.client });
+      const head = await http(t.url, 'GET', `/api/v1/leaderboards/${id}/top?limit=1000`, { key: KEYS.client });
+      const byPlayer = new Map([...head.body.entries, ...top.body.entries].map((e: { rank: number; playerId: string; score: number }) => [e.playerId, e]));
+      for (const e of res.body.entries) expect([e.rank, e.playerId, e.score]).toEqual(strip(byPlayer.get(e.playerId)));
+      for (const p of ['u0', 'u777', 'u1999']) {
+        const v = await http(t.url, 'GET', `/api/v1/leaderboards/${id}/players/${p}?around=4`, { key: KEYS.client });
+        const me = byPlayer.get(p)!;
+        expect(v.body).toMatchObject({ rank: me.rank, score: me.score, total: 2000 });
+        const all = [...head.body.entries, ...top.body.entries];
+        const expected = all.filter((e: { rank: number }) => e.rank !== me.rank && Math.abs(e.rank - me.rank) <= 4).map(strip);
+        expect(v.body.neighbours.map(strip)).toEqual(expected);
+        views.push(v.body.neighbours.map(strip));
+      }
+    }
+    expect(views.slice(3)).toEqual(views.slice(0, 3));
+  }, 90000);
 });

@@ -236,40 +236,35 @@ export class LeaderboardService {
   async player(boardId: string, playerId: string, around: number) {
     const board = await this.board(boardId);
     this.checkPlayer(playerId);
-    const entry = await this.ranks.entry(board, board.season, playerId);
-    if (!entry) throw new PlayerNotFound(boardId, playerId);
-    const [{ rank, positions }, total] = await Promise.all([
-      this.ranks.rank(board, board.season, entry),
-      this.ranks.total(board, board.season),
-    ]);
-    const safeTotal = Math.max(total, rank);
-    const neighbours = await this.ranks.neighbours(board, board.season, entry, rank, positions, around);
-    const [self] = await this.ranks.withMetadata(board, board.season, [{ ...entry, rank }]);
+    const view = await this.ranks.view(board, board.season, playerId, around);
+    if (!view) throw new PlayerNotFound(boardId, playerId);
+    const { entry } = view;
+    const total = Math.max(view.total, entry.rank);
     return {
       boardId: board.id,
       season: board.season,
       playerId,
       score: entry.score,
-      rank,
-      total: safeTotal,
-      percentile: percentile(rank, safeTotal),
-      ...(self.metadata ? { metadata: self.metadata } : {}),
-      neighbours: neighbours.map(entryView),
+      rank: entry.rank,
+      total,
+      percentile: percentile(entry.rank, total),
+      ...(entry.metadata ? { metadata: entry.metadata } : {}),
+      neighbours: view.neighbours.map(entryView),
     };
   }
 
   async ranksOf(boardId: string, playerIds: string[]) {
     const board = await this.board(boardId);
     playerIds.forEach((p) => this.checkPlayer(p));
-    const total = await this.ranks.total(board, board.season);
-    const entries = await Promise.all(
-      playerIds.map(async (playerId) => {
-        const e = await this.ranks.entry(board, board.season, playerId);
-        if (!e) return { playerId, rank: null, score: null };
-        const { rank } = await this.ranks.rank(board, board.season, e);
-        return { playerId, rank, score: e.score };
-      }),
-    );
+    const [total, entries] = await Promise.all([
+      this.ranks.total(board, board.season),
+      Promise.all(
+        playerIds.map(async (playerId) => {
+          const v = await this.ranks.view(board, board.season, playerId, -1);
+          return v ? { playerId, rank: v.entry.rank, score: v.entry.score } : { playerId, rank: null, score: null };
+        }),
+      ),
+    ]);
     return { boardId: board.id, season: board.season, total, entries };
   }
 

@@ -1,14 +1,14 @@
-import { AtomicScript, KeyValueStore, SyncKeyValueOps } from '../../../platform/kv/key-value-store.port';
+import { AtomicScript, KeyValueStore, SyncKeyValueOps, ZMember } from '../../../platform/kv/key-value-store.port';
+import { parseScore } from '../../../platform/kv/score-bound';
 import {
   applyUpdate,
   compareEntries,
-  countStrictlyBetter,
   decodeMember,
   encodeMember,
-  globalRank,
   mergeTopK,
   RankedEntry,
   ScoreOutOfRangeError,
+  SEQ_WIDTH,
   shardOf,
   SortOrder,
   UpdatePolicy,
@@ -35,6 +35,13 @@ export interface ScoreWrite {
 export interface StoredRankedEntry extends RankedEntry {
   rank: number;
   metadata?: Record<string, unknown>;
+}
+
+export interface PlayerView {
+  entry: StoredRankedEntry;
+  total: number;
+  /** Up to `around` entries above and below, in board order (not the player). */
+  neighbours: StoredRankedEntry[];
 }
 
 /**
@@ -167,6 +174,136 @@ return 1
   },
 };
 
+/** One shard's part of a player view (SHARD_VIEW's reply, parsed). */
+interface ShardView {
+  score: number;
+  member: string;
+  /** Entries of this shard strictly better than the player (its insertion position). */
+  better: number;
+  card: number;
+  /** The entries around the player's position, in board order; members still encoded. */
+  window: ZMember[];
+  /** Metadata JSON of each window entry (null: none). */
+  metadata: (string | null)[];
+}
+
+/** Where the playerId starts in a member (`<16-digit time part>|<playerId>`). */
+const SEQ_PREFIX = SEQ_WIDTH + 1;
+
+/** Redis orders equal scores by member bytes; members are ASCII, so code-unit order is byte order. */
+const bytesBefore = (a: string, b: string) => a < b;
+
+/**
+ * A player's view of one shard in one round trip (read-only): the number of entries strictly
+ * better than the player, the shard's size, and the entries around the player's position with
+ * their metadata. On the player's own shard (ARGV player set) it first reads the player's member
+ * and score, and the count is ZREVRANK/ZRANK (Redis order is board order). On the other shards
+ * (ARGV score + member of the probe) it is ZCOUNT of better scores plus the tied members that sort
+ * before the probe, compared bytewise (Lua's `<` on strings follows the locale).
+ * KEYS: zset, metadata hash, member hash. ARGV: order, around (-1: no window), playerId or '',
+ * score, member. Reply: {0} when the player has no entry, else {1, score, member, better, card,
+ * window [member, score, ...], metadata [...]}.
+ */
+export const SHARD_VIEW: AtomicScript<ShardView | null> = {
+  name: 'leaderboard-shard-view',
+  lua: `
+local z, d, m = KEYS[1], KEYS[2], KEYS[3]
+local order, around = ARGV[1], tonumber(ARGV[2])
+local player, score, member = ARGV[3], ARGV[4], ARGV[5]
+local own = 0
+if player ~= '' then
+  member = redis.call('HGET', m, player)
+  if not member then return {0} end
+  score = redis.call('ZSCORE', z, member)
+  if not score then return {0} end
+  own = 1
+end
+local function before(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+local card = redis.call('ZCARD', z)
+local better
+if own == 1 then
+  if order == 'desc' then better = redis.call('ZREVRANK', z, member) else better = redis.call('ZRANK', z, member) end
+else
+  if order == 'desc' then better = redis.call('ZCOUNT', z, '(' .. score, '+inf') else better = redis.call('ZCOUNT', z, '-inf', '(' .. score) end
+  for _, t in ipairs(redis.call('ZRANGEBYSCORE', z, score, score)) do
+    if (order == 'desc' and before(member, t)) or (order ~= 'desc' and before(t, member)) then better = better + 1 end
+  end
+end
+local window, metas = {}, {}
+if around >= 0 then
+  local start = math.max(0, better - around)
+  local stop = better + around - 1 + own
+  if stop >= start then
+    if order == 'desc' then window = redis.call('ZREVRANGE', z, start, stop, 'WITHSCORES') else window = redis.call('ZRANGE', z, start, stop, 'WITHSCORES') end
+    local ids = {}
+    for i = 1, #window, 2 do ids[#ids + 1] = string.sub(window[i], ${SEQ_WIDTH + 2}) end
+    if #ids > 0 then metas = redis.call('HMGET', d, unpack(ids)) end
+  end
+end
+return {1, score, member, better, card, window, metas}
+`,
+  local(ops: SyncKeyValueOps, keys: string[], args: string[]): ShardView | null {
+    const [z, d, m] = keys;
+    const [order, aroundArg, player, scoreArg, memberArg] = args as [SortOrder, string, string, string, string];
+    const around = Number(aroundArg);
+    let member = memberArg;
+    let score = Number(scoreArg);
+    let own = 0;
+    if (player !== '') {
+      const mem = ops.hGet(m, player);
+      if (mem === null) return null;
+      const sc = ops.zScore(z, mem);
+      if (sc === null) return null;
+      member = mem;
+      score = sc;
+      own = 1;
+    }
+    const card = ops.zCard(z);
+    let better: number;
+    if (own) better = ops.zRank(z, member, order)!;
+    else {
+      better = order === 'desc' ? ops.zCount(z, `(${score}`, '+inf') : ops.zCount(z, '-inf', `(${score}`);
+      for (const t of ops.zRangeByScore(z, score, score)) {
+        if (order === 'desc' ? bytesBefore(member, t.member) : bytesBefore(t.member, member)) better++;
+      }
+    }
+    let window: ZMember[] = [];
+    const metadata: (string | null)[] = [];
+    if (around >= 0) {
+      const start = Math.max(0, better - around);
+      const stop = better + around - 1 + own;
+      if (stop >= start) {
+        window = ops.zRange(z, start, stop, order);
+        for (const r of window) metadata.push(ops.hGet(d, r.member.slice(SEQ_PREFIX)));
+      }
+    }
+    return { score, member, better, card, window, metadata };
+  },
+  fromRedis(reply: unknown): ShardView | null {
+    const r = reply as unknown[];
+    if (Number(r[0]) === 0) return null;
+    const member = String(r[2]);
+    const flat = r[5] as string[];
+    const window: ZMember[] = [];
+    for (let i = 0; i < flat.length; i += 2) window.push({ member: flat[i], score: parseScore(flat[i + 1]) });
+    return {
+      score: parseScore(String(r[1])),
+      member,
+      better: Number(r[3]),
+      card: Number(r[4]),
+      window,
+      metadata: (r[6] as (string | null)[]).map((x) => (x === null || x === undefined ? null : String(x))),
+    };
+  },
+};
+
 /**
  * Live rankings over the KeyValueStore port. A board season is split into `shards` sorted sets
  * (player → shard by FNV-1a); each shard has its own hash tag so shards spread over a Redis Cluster.
@@ -230,6 +367,31 @@ export class KvRankStore {
     return out;
   }
 
+  /**
+   * Bulk load of fresh players (benchmarks, restores): ZADD + HSET per shard in chunks, no dedupe
+   * keys, no policy. Only for players not on the board yet: an existing member would be orphaned.
+   */
+  async bulkLoad(board: BoardRef, season: number, entries: { playerId: string; score: number; seq: number }[]): Promise<void> {
+    const byShard = new Map<number, { playerId: string; score: number; seq: number }[]>();
+    for (const e of entries) {
+      const s = shardOf(e.playerId, board.shards);
+      const list = byShard.get(s);
+      if (list) list.push(e);
+      else byShard.set(s, [e]);
+    }
+    const calls: Promise<unknown>[] = [];
+    for (const [shard, list] of byShard) {
+      const k = this.shardKeys(board.id, season, shard);
+      for (let c = 0; c < list.length; c += 1000) {
+        const part = list.slice(c, c + 1000);
+        const members = part.map((e) => encodeMember(board.order, e.seq, e.playerId));
+        calls.push(this.kv.zAdd(k.z, part.map((e, i) => ({ member: members[i], score: e.score }))));
+        calls.push(this.kv.hSet(k.m, Object.fromEntries(part.map((e, i) => [e.playerId, members[i]]))));
+      }
+    }
+    await Promise.all(calls);
+  }
+
   /** Removes the player and tombstones writes accepted before `seq`; true when a score was removed. */
   async remove(board: BoardRef, season: number, playerId: string, seq: number): Promise<boolean> {
     const k = this.shardKeys(board.id, season, shardOf(playerId, board.shards));
@@ -277,66 +439,56 @@ export class KvRankStore {
     return entries;
   }
 
-  /** The player's stored entry, or null. */
-  async entry(board: BoardRef, season: number, playerId: string): Promise<RankedEntry | null> {
-    const k = this.shardKeys(board.id, season, shardOf(playerId, board.shards));
-    const member = await this.kv.hGet(k.m, playerId);
-    if (member === null) return null;
-    const score = await this.kv.zScore(k.z, member);
-    if (score === null) return null;
-    return { score, ...decodeMember(board.order, member) };
-  }
-
   /**
-   * Per shard: the number of entries strictly better than `probe` (better score, or equal score
-   * and earlier), i.e. its insertion position in that shard's board order.
+   * A player's score, exact global rank, the board's size and (around >= 0) the `around` entries
+   * above and below with metadata: one SHARD_VIEW script on the player's shard, then one on each
+   * other shard in parallel (two round trips whatever the shard count; one on a 1-shard board).
+   * Null when the player has no entry.
    */
-  private async strictlyBetter(board: BoardRef, season: number, shard: number, probe: RankedEntry): Promise<number> {
-    const z = this.shardKeys(board.id, season, shard).z;
-    const better =
-      board.order === 'desc'
-        ? await this.kv.zCount(z, `(${probe.score}`, '+inf')
-        : await this.kv.zCount(z, '-inf', `(${probe.score}`);
-    const ties = await this.kv.zRangeByScore(z, probe.score, probe.score);
-    const tied = ties.map((t) => ({ score: t.score, ...decodeMember(board.order, t.member) })).filter((t) => t.playerId !== probe.playerId);
-    tied.sort((a, b) => compareEntries(board.order, a, b));
-    return better + countStrictlyBetter(board.order, tied, probe);
-  }
-
-  /** Exact 1-based global rank plus per-shard positions (for neighbour windows). */
-  async rank(board: BoardRef, season: number, probe: RankedEntry): Promise<{ rank: number; positions: number[] }> {
-    const positions = await Promise.all(this.shardList(board).map((s) => this.strictlyBetter(board, season, s, probe)));
-    return { rank: globalRank(positions), positions };
-  }
-
-  /**
-   * Up to `around` entries above and below the player, in board order, with global ranks. Per shard
-   * the `around` entries just above the player's position and `around` just below are fetched and
-   * merged: the global neighbours are among them.
-   */
-  async neighbours(
-    board: BoardRef,
-    season: number,
-    probe: RankedEntry,
-    rank: number,
-    positions: number[],
-    around: number,
-  ): Promise<StoredRankedEntry[]> {
-    if (around === 0) return [];
-    const own = shardOf(probe.playerId, board.shards);
-    const lists = await Promise.all(
-      positions.map((p, s) => this.range(board, season, s, Math.max(0, p - around), p + around - (s === own ? 0 : 1))),
-    );
-    const all = lists.flat().filter((e) => e.playerId !== probe.playerId);
-    all.push(probe);
-    all.sort((a, b) => compareEntries(board.order, a, b));
-    const at = all.findIndex((e) => e.playerId === probe.playerId);
-    const out: StoredRankedEntry[] = [];
-    for (let i = Math.max(0, at - around); i <= Math.min(all.length - 1, at + around); i++) {
-      if (i === at) continue;
-      out.push({ ...all[i], rank: rank + (i - at) });
+  async view(board: BoardRef, season: number, playerId: string, around: number): Promise<PlayerView | null> {
+    const own = shardOf(playerId, board.shards);
+    const ownKeys = this.shardKeys(board.id, season, own);
+    const mine = await this.kv.runScript(SHARD_VIEW, [ownKeys.z, ownKeys.d, ownKeys.m], [board.order, around, playerId, '', '']);
+    if (!mine) return null;
+    const views: ShardView[] = [mine];
+    if (board.shards > 1) {
+      const others = await Promise.all(
+        this.shardList(board)
+          .filter((s) => s !== own)
+          .map((s) => {
+            const k = this.shardKeys(board.id, season, s);
+            return this.kv.runScript(SHARD_VIEW, [k.z, k.d, k.m], [board.order, around, '', mine.score, mine.member]);
+          }),
+      );
+      for (const v of others) if (v) views.push(v);
     }
-    return this.withMetadata(board, season, out);
+    const probe: RankedEntry = { score: mine.score, ...decodeMember(board.order, mine.member) };
+    let better = 0;
+    let total = 0;
+    for (const v of views) {
+      better += v.better;
+      total += v.card;
+    }
+    const rank = better + 1;
+    const result: PlayerView = { entry: { ...probe, rank }, total, neighbours: [] };
+    if (around < 0) return result;
+    const all: StoredRankedEntry[] = [];
+    for (const v of views) {
+      v.window.forEach((w, i) => {
+        const e: StoredRankedEntry = { score: w.score, ...decodeMember(board.order, w.member), rank: 0 };
+        const meta = v.metadata[i];
+        if (meta !== null) e.metadata = JSON.parse(meta) as Record<string, unknown>;
+        if (e.playerId === playerId) result.entry.metadata = e.metadata;
+        else all.push(e);
+      });
+    }
+    all.push(result.entry);
+    all.sort((a, b) => compareEntries(board.order, a, b));
+    const at = all.indexOf(result.entry);
+    for (let i = Math.max(0, at - around); i <= Math.min(all.length - 1, at + around); i++) {
+      if (i !== at) result.neighbours.push({ ...all[i], rank: rank + (i - at) });
+    }
+    return result;
   }
 
   async dropSeason(boardId: string, season: number): Promise<void> {
