@@ -86,7 +86,7 @@ describe('leaderboard (full profile: PostgreSQL, Redis, Kafka)', () => {
       const top = await http(t.url, 'GET', `/api/v1/leaderboards/${id}/top?limit=1000&offset=1000`, { key: KEYS.client });
       const head = await http(t.url, 'GET', `/api/v1/leaderboards/${id}/top?limit=1000`, { key: KEYS.client });
       const byPlayer = new Map([...head.body.entries, ...top.body.entries].map((e: { rank: number; playerId: string; score: number }) => [e.playerId, e]));
-      for (const e of res.body.entries) expect([e.rank, e.playerId, e.score]).toEqual(strip(byPlayer.get(e.playerId)));
+      for (const e of res.body.entries) expect([e.rank, e.playerId, e.score]).toEqual(strip(byPlayer.get(e.playerId)!));
       for (const p of ['u0', 'u777', 'u1999']) {
         const v = await http(t.url, 'GET', `/api/v1/leaderboards/${id}/players/${p}?around=4`, { key: KEYS.client });
         const me = byPlayer.get(p)!;
