@@ -214,6 +214,7 @@ describe('leaderboard (embedded profile over HTTP)', () => {
     ]);
     const page = await top('pv', '?limit=3&offset=2');
     expect(page.body.entries.map((e: { rank: number }) => e.rank)).toEqual([3, 4, 5]);
+    expect(page.headers.get('content-type')).toMatch(/^application\/json/);
     expect((await top('pv', '?limit=0')).status).toBe(400);
     const ranks = await http(t.url, 'POST', '/api/v1/leaderboards/pv/ranks', { key: C, body: { playerIds: ['p19', 'p0', 'zz'] } });
     expect(ranks.status).toBe(200);

@@ -23,7 +23,11 @@ interface TopSnapshot {
   at: number;
   total: number;
   entries: StoredRankedEntry[];
+  /** Serialized responses per `limit:offset`, built on first use: a hot page costs a Map lookup. */
+  pages: Map<string, string>;
 }
+/** Distinct cached pages kept per snapshot (the common ones are few: top 10, 100, ...). */
+const MAX_CACHED_PAGES = 64;
 
 export interface ScoreMessage {
   boardId: string;
@@ -199,20 +203,27 @@ export class LeaderboardService {
     }
   }
 
-  async top(boardId: string, limit: number, offset: number) {
+  /** The `top` response as JSON text (what the route sends): cached pages are serialized once. */
+  async topJson(boardId: string, limit: number, offset: number): Promise<string> {
     const board = await this.board(boardId);
     if (offset + limit > MAX_TOP_DEPTH) {
       throw new InvalidLeaderboardInput('page_too_deep', `offset + limit must be at most ${MAX_TOP_DEPTH}`);
     }
     if (this.topCacheMs > 0 && offset + limit <= TOP_CACHE_DEPTH) {
       const snap = await this.topSnapshot(board);
-      return { boardId: board.id, season: snap.season, total: snap.total, entries: snap.entries.slice(offset, offset + limit).map(entryView) };
+      const key = `${limit}:${offset}`;
+      let page = snap.pages.get(key);
+      if (page === undefined) {
+        page = JSON.stringify({ boardId: board.id, season: snap.season, total: snap.total, entries: snap.entries.slice(offset, offset + limit).map(entryView) });
+        if (snap.pages.size < MAX_CACHED_PAGES) snap.pages.set(key, page);
+      }
+      return page;
     }
     const [total, entries] = await Promise.all([
       this.ranks.total(board, board.season),
       this.ranks.top(board, board.season, offset, limit),
     ]);
-    return { boardId: board.id, season: board.season, total, entries: entries.map(entryView) };
+    return JSON.stringify({ boardId: board.id, season: board.season, total, entries: entries.map(entryView) });
   }
 
   /** The cached first page(s) of a board; one load at a time per board (concurrent readers share it). */
@@ -224,7 +235,7 @@ export class LeaderboardService {
     const at = this.clock.now();
     const p = Promise.all([this.ranks.total(board, board.season), this.ranks.top(board, board.season, 0, TOP_CACHE_DEPTH)])
       .then(([total, entries]) => {
-        const snap: TopSnapshot = { season: board.season, at, total, entries };
+        const snap: TopSnapshot = { season: board.season, at, total, entries, pages: new Map() };
         this.topCache.set(board.id, snap);
         return snap;
       })

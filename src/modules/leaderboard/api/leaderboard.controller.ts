@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseIntPipe, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseIntPipe, Post, Put, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiHeader, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { InvalidLeaderboardInput } from '../leaderboard.errors';
@@ -58,10 +59,13 @@ export class LeaderboardController {
     return { accepted: ids.length, messageIds: ids };
   }
 
+  /** Sends JSON text: cached pages are serialized once per top-K snapshot, not per request. */
   @RequireRole('client')
   @Get(':boardId/top')
-  top(@Param('boardId') boardId: string, @Query() q: PageQuery) {
-    return this.service.top(boardId, q.limit ?? 10, q.offset ?? 0);
+  async top(@Param('boardId') boardId: string, @Query() q: PageQuery, @Res({ passthrough: true }) reply: FastifyReply) {
+    const json = await this.service.topJson(boardId, q.limit ?? 10, q.offset ?? 0);
+    void reply.type('application/json; charset=utf-8');
+    return json;
   }
 
   @RequireRole('client')
