@@ -27,6 +27,7 @@ import { PostgresSqlDatabase } from '../../src/platform/database/postgres-sql-da
 import { EventBus, OutgoingMessage } from '../../src/platform/messaging/event-bus.port';
 import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
 import { MemoryEventBus } from '../../src/platform/messaging/memory-event-bus';
+import { MetricsRegistry } from '../../src/platform/metrics/metrics';
 
 const EVENTS = Number(process.env.EVENTS ?? 500_000);
 const KAFKA = (process.env.KAFKA ?? 'on') !== 'off';
@@ -72,7 +73,7 @@ const fmt = (x: number) => x.toLocaleString('en-US');
 
 async function archive(bus: EventBus, dir: string, ns: string, n: number): Promise<number> {
   const config = loadConfig({ APP_ROLES: 'worker', NAMESPACE: ns, ADS_ARCHIVE_DIR: dir, ADS_ARCHIVE_ROLL_EVENTS: '50000', ADS_ARCHIVE_ROLL_MS: '250', LOG_LEVEL: 'silent', KAFKA_PARTITIONS: String(PARTITIONS) });
-  const archiver = new AdEventArchiver(bus, config);
+  const archiver = new AdEventArchiver(bus, config, new MetricsRegistry());
   const t0 = performance.now();
   await archiver.onApplicationBootstrap();
   while (archiver.archived < n) await new Promise((r) => setTimeout(r, 10));

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { AppConfig } from '../../../config/app-config';
 import { ConsumerBatch, EventBus, Subscription, TopicPartition } from '../../../platform/messaging/event-bus.port';
 import { groupName } from '../../../platform/messaging/topics';
+import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { eventsTopic } from '../ad-analytics.settings';
 import { decodeEvent } from '../domain';
 import { ArchiveStore, LostPartition } from './archive-store';
@@ -41,11 +43,21 @@ export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicatio
   private readonly parts = new Map<number, PartitionState>();
   /** records made durable by this process (metrics, tests, bench) */
   archived = 0;
+  private readonly m: { records: Counter; invalid: Counter; flushes: Histogram; buffered: Gauge<'partition'> };
 
   constructor(
     private readonly bus: EventBus,
     private readonly config: AppConfig,
-  ) {}
+    metrics: MetricsRegistry,
+  ) {
+    const registers = [metrics.registry];
+    this.m = {
+      records: new Counter({ name: 'ads_archive_records_total', help: 'raw records made durable in the archive', registers }),
+      invalid: new Counter({ name: 'ads_archive_invalid_total', help: 'records archived under _invalid (not events)', registers }),
+      flushes: new Histogram({ name: 'ads_archive_flush_seconds', help: 'one partition flush: gzip, fsync, renames, checkpoint', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers }),
+      buffered: new Gauge({ name: 'ads_archive_buffered_records', help: 'records read but not yet durable, per partition', labelNames: ['partition'], registers }),
+    };
+  }
 
   get enabled(): boolean {
     return this.config.hasRole('worker');
@@ -127,6 +139,7 @@ export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicatio
         line = `{"p":${m.partition},"o":"${m.offset}","t":${m.timestamp},"e":${m.value}}`;
       } else {
         line = JSON.stringify({ p: m.partition, o: m.offset, t: m.timestamp, raw: m.value });
+        this.m.invalid.inc();
       }
       let list = st.lines.get(dir);
       if (!list) st.lines.set(dir, (list = []));
@@ -134,6 +147,7 @@ export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicatio
       if (st.buffered++ === 0) st.oldestAt = Date.now();
       st.next = offset + 1n;
     }
+    this.m.buffered.set({ partition: String(batch.partition) }, st.buffered);
     if (st.buffered >= this.config.ADS_ARCHIVE_ROLL_EVENTS || this.due(st)) await this.flush(batch.partition, st, isOwned);
   }
 
@@ -157,8 +171,10 @@ export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicatio
     if (st.buffered === 0) return;
     if (!isOwned()) throw new LostPartition(partition);
     const n = st.buffered;
+    const timer = this.m.flushes.startTimer();
     try {
       await this.store.flush(partition, st.epoch, st.durableNext.toString(), st.next.toString(), st.lines);
+      timer();
     } catch (e) {
       if (e instanceof LostPartition) this.parts.delete(partition);
       throw e;
@@ -167,5 +183,7 @@ export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicatio
     st.lines = new Map();
     st.buffered = 0;
     this.archived += n;
+    this.m.records.inc(n);
+    this.m.buffered.set({ partition: String(partition) }, 0);
   }
 }

@@ -30,7 +30,12 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnModuleDes
 
   onApplicationBootstrap(): void {
     if (!this.config.hasRole('scheduler') || this.config.ADS_REPORT_CRON === 'off') return;
-    this.job = CronJob.from({ cronTime: this.config.ADS_REPORT_CRON, timeZone: 'UTC', onTick: () => void this.tick(), start: false });
+    try {
+      this.job = CronJob.from({ cronTime: this.config.ADS_REPORT_CRON, timeZone: 'UTC', onTick: () => void this.tick(), start: false });
+    } catch (e) {
+      // The config check only looks at the shape; a field out of range is refused here, at start-up.
+      throw new Error(`ADS_REPORT_CRON=${JSON.stringify(this.config.ADS_REPORT_CRON)} is not a valid cron expression: ${(e as Error).message}`);
+    }
     this.registry.addCronJob(JOB, this.job as never);
     this.job.start();
   }
