@@ -19,11 +19,14 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/app-config';
 import { AdStreamWorker } from '../../src/modules/ad-analytics';
+import { MetricsRegistry } from '../../src/platform/metrics/metrics';
 import { encodeEvent } from '../../src/modules/ad-analytics/domain';
 import { closers, makeWorkload, Workload } from './workload';
 
 const IMPRESSIONS = Number(process.argv[2] ?? 300_000);
 const PARTITIONS = 6;
+/** impressions per second of event time */
+const EVENT_RATE = Number(process.env.EVENT_RATE ?? 2000);
 const BROKERS = (process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const SERVICE = 'bench-service-key';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -122,10 +125,13 @@ async function streamStage(kafka: Kafka, w: Workload, messages: { key: string; v
   const ms = performance.now() - t0;
   let totals = await closedTotals(db, topic);
   for (let i = 0; i < 100 && totals.impressions < w.impressions; i++) totals = (await sleep(100), await closedTotals(db, topic));
+  const h = (await app.get(MetricsRegistry).registry.getSingleMetric('ads_stream_checkpoint_seconds')!.get()).values;
+  const cps = h.find((v) => (v as { metricName?: string }).metricName === 'ads_stream_checkpoint_seconds_count')?.value ?? 0;
+  const cpSum = h.find((v) => (v as { metricName?: string }).metricName === 'ads_stream_checkpoint_seconds_sum')?.value ?? 0;
   const state = await db.query(
     `SELECT sum(length(snapshot)) AS bytes FROM ad_stream_checkpoints WHERE topic = $1`, [topic]);
   await app.close();
-  return { eventsPerSec: messages.length / (ms / 1000), ms, totals, snapshotBytes: Number(state[0].bytes) };
+  return { eventsPerSec: messages.length / (ms / 1000), ms, totals, snapshotBytes: Number(state[0].bytes), checkpoints: cps, checkpointMs: cpSum * 1000 };
 }
 
 async function endToEnd(w: Workload, batches: string[], total: number) {
@@ -167,7 +173,7 @@ async function endToEnd(w: Workload, batches: string[], total: number) {
 }
 
 async function main() {
-  const w = makeWorkload(IMPRESSIONS);
+  const w = makeWorkload(IMPRESSIONS, EVENT_RATE);
   const all = [...w.events, ...closers(PARTITIONS, w.lastTs + 86_400_000)];
   const messages = all.map((e) => ({ key: e.impressionId, value: encodeEvent(e) }));
   const batches: string[] = [];
@@ -185,7 +191,7 @@ async function main() {
   const stOk = st.totals.impressions === w.impressions && st.totals.clicks === w.clicks;
   console.log(
     `stream stage alone: ${fmt(st.eventsPerSec)} events/s (${fmt(st.ms)} ms), ratio to raw consume ${(st.eventsPerSec / raw.consume).toFixed(3)}; ` +
-      `closed windows ${fmt(st.totals.impressions)} imp / ${fmt(st.totals.clicks)} clicks ${stOk ? '= truth' : '!= truth'}; snapshots ${fmt(st.snapshotBytes / 1024)} KiB`,
+      `closed windows ${fmt(st.totals.impressions)} imp / ${fmt(st.totals.clicks)} clicks ${stOk ? '= truth' : '!= truth'}; ${st.checkpoints} checkpoints taking ${fmt(st.checkpointMs)} ms in all`,
   );
 
   if (!stages.includes('e2e')) process.exit(0);

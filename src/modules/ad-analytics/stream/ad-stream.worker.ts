@@ -206,13 +206,14 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
 
   /**
    * Every batch when the interval is 0; otherwise after the interval, stretched to 9x the last
-   * checkpoint's cost, so writing the full snapshot of a large state never takes more than ~10 % of
-   * the worker's time (the replay after a crash grows with the state instead).
+   * checkpoint's cost times the partitions held, so writing full snapshots of a large state never
+   * takes more than ~10 % of the worker's time (the replay after a crash grows with the state instead).
    */
   private due(task: PartitionTask, now: number): boolean {
     const interval = this.config.ADS_CHECKPOINT_INTERVAL_MS;
     if (interval === 0) return true;
-    return now - task.lastCheckpointAt >= Math.max(interval, 9 * task.lastCheckpointCostMs);
+    // Partitions share one event loop, so the budget is per process: 9x cost x partitions held.
+    return now - task.lastCheckpointAt >= Math.max(interval, 9 * task.lastCheckpointCostMs * this.tasks.size);
   }
 
   /** Idle flush: advances the watermark of partitions without traffic, and checkpoints what is due. */
