@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
 import { waitForPort } from '../support/processes';
@@ -12,9 +13,9 @@ import { waitForPort } from '../support/processes';
 // Fault tests of the ad-analytics worker role, full profile, as separate OS processes
 // (`APP_ROLES=worker APP_MODULES=ad-analytics` running src/main.ts) fed straight through Kafka:
 // kill -9 mid-stream and restart, two workers with rebalances, and a (private) broker restart.
-// After each, the real-time store (ad_minute_stats, the stream job) must hold exactly the counts
-// the generator intended, and the raw archive (the archiver's own consumer group) every record of
-// the log exactly once: 0 lost, 0 double.
+// After each, both real-time sinks of the stream job — PostgreSQL (ad_minute_stats, behind /stats)
+// and the Redis dashboard hashes — must hold exactly the counts the generator intended, and the raw
+// archive (the archiver's own consumer group) every record of the log exactly once: 0 lost, 0 double.
 
 const ROOT = join(__dirname, '../..');
 const DB_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -78,7 +79,7 @@ function scenario(tag: string, batches: number, perBatch: number) {
   }
   const end = base + i * 200;
   out.push(Array.from({ length: 60 }, (_, k) => ({ type: 'impression' as const, impressionId: `${tag}-closer-${k}`, adId: `${tag}-closer`, campaignId: `${tag}-c0`, ts: end + 12 * 60_000 })));
-  return { batches: out, expected, closerAd: `${tag}-closer` };
+  return { batches: out, expected, ads: ads.map((a) => a.adId), closerAd: `${tag}-closer` };
 }
 
 async function freePort(): Promise<number> {
@@ -195,6 +196,7 @@ class Harness {
   constructor(
     readonly brokers: string,
     private readonly db: Client,
+    private readonly redis: Redis,
   ) {
     this.bus = new KafkaEventBus({ brokers: [brokers], clientId: `${this.ns}-producer`, defaultPartitions: PARTITIONS, replicationFactor: 1 });
   }
@@ -230,18 +232,33 @@ class Harness {
     return new Map(rows.map((r) => [`${r.ad_id}|${r.window_start}`, { impressions: Number(r.i), clicks: Number(r.c) }]));
   }
 
-  /** Waits (bounded) until both stores are complete, then checks they are exact and stay so. */
+  /** The dashboard: per ad a hash of `windowStart:partition` → `impressions:clicks`, summed over partitions. */
+  async dashboard(): Promise<Map<string, { impressions: number; clicks: number }>> {
+    const out = new Map<string, { impressions: number; clicks: number }>();
+    for (const adId of this.s.ads) {
+      for (const [field, value] of Object.entries(await this.redis.hgetall(`${this.ns}:ads:rt:ad:${adId}`))) {
+        const k = `${adId}|${field.slice(0, field.indexOf(':'))}`;
+        const [i, c] = value.split(':').map(Number);
+        const e = out.get(k) ?? { impressions: 0, clicks: 0 };
+        out.set(k, { impressions: e.impressions + i, clicks: e.clicks + c });
+      }
+    }
+    return out;
+  }
+
+  /** Waits (bounded) until every store is complete, then checks they are exact and stay so. */
   async assertExact(): Promise<void> {
     const want = sorted(this.s.expected);
+    const same = (m: Map<string, unknown>) => JSON.stringify(sorted(m)) === JSON.stringify(want);
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const got = sorted(await this.realtime());
-      const a = readArchive(this.archiveDir);
-      if ((JSON.stringify(got) === JSON.stringify(want) && a.records.size >= this.produced.length) || Date.now() > deadline) break;
+      const done = same(await this.realtime()) && same(await this.dashboard()) && readArchive(this.archiveDir).records.size >= this.produced.length;
+      if (done || Date.now() > deadline) break;
       await sleep(1000);
     }
     await sleep(1500); // a late double count (a stale member, a replay) would show up now
     expect(sorted(await this.realtime())).toEqual(want);
+    expect(sorted(await this.dashboard())).toEqual(want);
     const a = readArchive(this.archiveDir);
     expect(a.records.size).toBe(this.produced.length); // every offset of the log, once
     expect(a.lines).toBe(this.produced.length); // no offset in two files
@@ -257,19 +274,22 @@ class Harness {
 
 describe('ad-analytics worker faults (full profile, worker processes)', () => {
   let db: Client;
+  let redis: Redis;
   const harnesses: Harness[] = [];
 
   beforeAll(async () => {
     db = new Client({ connectionString: DB_URL });
     await db.connect();
+    redis = new Redis(REDIS_URL);
   });
   afterAll(async () => {
     await Promise.all(harnesses.map((h) => h.close()));
     await db?.end();
+    redis?.disconnect();
   });
 
   it('kill -9 of the worker mid-stream, three times, then restart: exact counts and archive', async () => {
-    const h = new Harness(SHARED_BROKER, db);
+    const h = new Harness(SHARED_BROKER, db, redis);
     harnesses.push(h);
     await h.init();
     let w = await h.worker();
@@ -285,7 +305,7 @@ describe('ad-analytics worker faults (full profile, worker processes)', () => {
   }, 150_000);
 
   it('two workers in one group: a join and a kill -9 force rebalances; exact counts and archive', async () => {
-    const h = new Harness(SHARED_BROKER, db);
+    const h = new Harness(SHARED_BROKER, db, redis);
     harnesses.push(h);
     await h.init();
     const w1 = await h.worker();
@@ -305,12 +325,12 @@ describe('ad-analytics worker faults (full profile, worker processes)', () => {
     const kafka = (cmd: string) => run('bash', [join(ROOT, 'scripts/kafka.sh'), cmd], { env: { ...process.env, KAFKA_PORT: String(port), KAFKA_DATA_DIR: kafkaDir } });
     await kafka('start');
     try {
-      const h = new Harness(`127.0.0.1:${port}`, db);
+      const h = new Harness(`127.0.0.1:${port}`, db, redis);
       harnesses.push(h);
       await h.init();
       await h.worker();
-      await h.produce(0, 20, 200);
-      await kafka('stop'); // the workers are still working through the backlog
+      await h.produce(0, 20, 50); // fast: the broker stops while the workers still work through it
+      await kafka('stop');
       await sleep(2000);
       await kafka('start');
       await h.produce(20);
