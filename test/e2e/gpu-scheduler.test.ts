@@ -158,6 +158,12 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     const after = (await client('GET', '/api/v1/gpu/cluster')).body;
     expect(after.nodes.find((n: { id: string }) => n.id === 'n-1')).toMatchObject({ used: 0, free: 8 });
     expect(after.quota.normalGpuHours).toBeGreaterThan(0);
+    expect(after.runtimePrediction).toMatchObject({ samples: 1, underPredictedFraction: 0 });
+    expect(after.runtimePrediction.meanAbsErrorSec).toBeGreaterThan(100);
+
+    // an agent that still lists the finished task in its heartbeat is told to stop it
+    await service('POST', '/api/v1/gpu/nodes/n-1/heartbeat', { runningTaskIds: [id] });
+    await until('orphan cancel', async () => agent.cancels.some((c) => c.taskId === id && c.nodeId === 'n-1'), (x) => x);
 
     // a repeated report changes nothing; a report from another attempt is ignored
     const dup = await service('POST', `/api/v1/gpu/tasks/${id}/report`, { nodeId: 'n-1', attempt: 1, event: 'SUCCEEDED' });

@@ -31,7 +31,7 @@ export class ClusterService {
     const now = this.clock.now();
     const windowMs = this.config.GPU_QUOTA_WINDOW_SEC * 1000;
     const from = now - windowMs;
-    const [nodes, queues, usage, running] = await Promise.all([
+    const [nodes, queues, usage, running, prediction] = await Promise.all([
       select<NodeRow>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 ORDER BY id`, [ns]),
       select<{ tier: string; gpu_type: string; n: string; oldest: string | null }>(
         this.ds,
@@ -50,6 +50,15 @@ export class ClusterService {
         `SELECT tier, sum(gpu_count * ($2 - GREATEST(COALESCE(started_at_ms, scheduled_at_ms), $3))) AS gpu_ms FROM gpu_tasks
           WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING') GROUP BY tier`,
         [ns, now, from],
+      ),
+      // Prediction error over every finished task that had a prediction (the predictor's metric, from SQL).
+      select<{ samples: number; mae: number | null; mape: number | null; under: number | null }>(
+        this.ds,
+        `SELECT count(*)::int AS samples, avg(abs(predicted_sec - runtime_sec)) AS mae,
+                avg(abs(predicted_sec - runtime_sec) / GREATEST(runtime_sec, 1)) AS mape,
+                avg(CASE WHEN predicted_sec < runtime_sec THEN 1.0 ELSE 0.0 END) AS under
+           FROM gpu_runtime_history WHERE namespace = $1 AND predicted_sec IS NOT NULL`,
+        [ns],
       ),
     ]);
 
@@ -109,6 +118,12 @@ export class ClusterService {
         normalGpuHours: gpuHours.normal,
         vipShare: sum ? gpuHours.vip / sum : null,
         normalShare: sum ? gpuHours.normal / sum : null,
+      },
+      runtimePrediction: {
+        samples: prediction[0]?.samples ?? 0,
+        meanAbsErrorSec: Number(prediction[0]?.mae ?? 0),
+        meanAbsPctError: Number(prediction[0]?.mape ?? 0),
+        underPredictedFraction: Number(prediction[0]?.under ?? 0),
       },
     };
   }
