@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadConfig } from '../../src/config/app-config';
 import { AdEvent, DEFAULT_STREAM_CONFIG, encodeEvent } from '../../src/modules/ad-analytics/domain';
+import { ArchiveLocation } from '../../src/modules/ad-analytics/offline/archive-dir';
 import { ArchiveStore } from '../../src/modules/ad-analytics/offline/archive-store';
 import { AdEventArchiver } from '../../src/modules/ad-analytics/offline/archiver';
 import { DailyReportBuilder, DAY_MS, parseDay } from '../../src/modules/ad-analytics/offline/domain';
@@ -73,7 +74,7 @@ const fmt = (x: number) => x.toLocaleString('en-US');
 
 async function archive(bus: EventBus, dir: string, ns: string, n: number): Promise<number> {
   const config = loadConfig({ APP_ROLES: 'worker', NAMESPACE: ns, ADS_ARCHIVE_DIR: dir, ADS_ARCHIVE_ROLL_EVENTS: '50000', ADS_ARCHIVE_ROLL_MS: '250', LOG_LEVEL: 'silent', KAFKA_PARTITIONS: String(PARTITIONS) });
-  const archiver = new AdEventArchiver(bus, config, new MetricsRegistry());
+  const archiver = new AdEventArchiver(bus, config, new MetricsRegistry(), new ArchiveLocation(config));
   const t0 = performance.now();
   await archiver.onApplicationBootstrap();
   while (archiver.archived < n) await new Promise((r) => setTimeout(r, 10));

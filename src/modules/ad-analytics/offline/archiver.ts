@@ -8,7 +8,7 @@ import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { eventsTopic } from '../ad-analytics.settings';
 import { decodeEvent } from '../domain';
 import { ArchiveStore, LostPartition } from './archive-store';
-import { archiveBaseDir } from './archive-dir';
+import { ArchiveLocation } from './archive-dir';
 import { hourDir, INVALID_DIR } from './domain';
 
 export const ARCHIVER_GROUP = 'ads.archiver';
@@ -49,6 +49,7 @@ export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicatio
     private readonly bus: EventBus,
     private readonly config: AppConfig,
     metrics: MetricsRegistry,
+    private readonly location: ArchiveLocation,
   ) {
     const registers = [metrics.registry];
     this.m = {
@@ -69,7 +70,7 @@ export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicatio
     // Kafka's offsets are forever; the embedded in-process log starts at 0 in every process, so its files
     // and checkpoints carry this process's log id and a restart never skips or overwrites anything.
     const logId = this.config.isFull ? '' : `e${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-    this.store = new ArchiveStore(archiveBaseDir(this.config), topic, logId);
+    this.store = new ArchiveStore(this.location.dir, topic, logId);
     this.sub = await this.bus.subscribe({
       groupId: groupName(this.config, ARCHIVER_GROUP),
       topics: [topic],

@@ -4,7 +4,7 @@ import { AppConfig } from '../../../config/app-config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { eventsTopic, streamConfigOf } from '../ad-analytics.settings';
 import { StreamConfig } from '../domain';
-import { archiveBaseDir } from './archive-dir';
+import { ArchiveLocation } from './archive-dir';
 import { ArchiveStore } from './archive-store';
 import { DailyReportBuilder, DAY_MS, parseDay, reconcile, Reconciliation, reportView, ReportView } from './domain';
 import { InvalidReportDate, ReportBuildRunning, ReportNotFound } from './report.errors';
@@ -35,10 +35,11 @@ export class DailyReportService {
     db: DataSource,
     private readonly kv: KeyValueStore,
     private readonly config: AppConfig,
+    location: ArchiveLocation,
   ) {
     const topic = eventsTopic(config);
     this.repo = new SqlReportRepository(db, topic);
-    this.store = new ArchiveStore(archiveBaseDir(config), topic);
+    this.store = new ArchiveStore(location.dir, topic);
     this.stream = streamConfigOf(config);
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ReportsController } from '../api/reports.controller';
+import { ArchiveLocation } from './archive-dir';
 import { AdEventArchiver } from './archiver';
 import { DailyReportScheduler } from './daily-report.scheduler';
 import { DailyReportService } from './daily-report.service';
@@ -11,7 +12,7 @@ import { DailyReportService } from './daily-report.service';
  */
 @Module({
   controllers: [ReportsController],
-  providers: [AdEventArchiver, DailyReportService, DailyReportScheduler],
+  providers: [ArchiveLocation, AdEventArchiver, DailyReportService, DailyReportScheduler],
   exports: [AdEventArchiver, DailyReportService, DailyReportScheduler],
 })
 export class AdAnalyticsOfflineModule {}
