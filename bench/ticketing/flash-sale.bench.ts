@@ -1,19 +1,25 @@
 /**
  * Flash sale: 20,000 distinct users race for (a) a 1,000-place general-admission event (quantity 1
  * each) and (b) a 1,000-seat reserved event (each user asks for one random seat), through the real
- * app over HTTP with bounded concurrency. Checks exactly 1,000 held, nothing oversold, the counts
- * add up and no seat is handed out twice. A raw ioredis DECR loop on one key with the same
- * concurrency gives the baseline (full profile only: it needs Redis).
- *   npx ts-node --transpile-only bench/ticketing/flash-sale.bench.ts [embedded|full]   (default full)
- * Load runs in this process through Node's built-in fetch (undici, keep-alive pool).
+ * app over HTTP with bounded concurrency — once per hold strategy in the same run:
+ *   redis    — the hot inventory decides in one Lua script; only winners reach SQL
+ *   postgres — PostgreSQL row locks alone (one transaction per hold, SQL idempotency table)
+ * Each strategy gets a fresh app process (bench/ticketing/flash-sale-app.ts); the load generator is
+ * this process (built-in fetch, keep-alive pool). Checks exactly 1,000 held, nothing oversold, the
+ * counts add up and no seat handed out twice; reports holds/s, p50/p99 and the redis:postgres ratio.
+ * A raw ioredis DECR loop on one key with the same concurrency gives the Redis ceiling (full only).
+ *   npx ts-node --transpile-only bench/ticketing/flash-sale.bench.ts [embedded|full] [redis,postgres]
+ * BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each app process there (node --cpu-prof).
  */
 import { randomBytes } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
 import Redis from 'ioredis';
-import { createApp } from '../../src/app';
-import { loadConfig } from '../../src/config/app-config';
 
 const profile = (process.argv[2] ?? 'full') as 'embedded' | 'full';
 if (profile !== 'embedded' && profile !== 'full') throw new Error(`profile must be embedded or full, not ${profile}`);
+const STRATEGIES = (process.argv[3] ?? 'redis,postgres').split(',') as ('redis' | 'postgres')[];
+if (STRATEGIES.some((x) => x !== 'redis' && x !== 'postgres')) throw new Error(`strategies must be redis and/or postgres`);
 const USERS = 20_000;
 const CAPACITY = 1_000;
 const CONCURRENCY = 200;
@@ -144,11 +150,13 @@ async function redisBaseline() {
   };
 }
 
-async function main() {
-  const config = loadConfig({
+/** Starts the app in a child process with the given hold strategy; resolves its base URL and a stopper. */
+async function startApp(strategy: 'redis' | 'postgres') {
+  const env = {
+    ...process.env,
     APP_PROFILE: profile,
     APP_MODULES: 'ticketing',
-    NAMESPACE: `bench-${randomBytes(4).toString('hex')}`,
+    NAMESPACE: `bench-${strategy}-${randomBytes(4).toString('hex')}`,
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
@@ -158,25 +166,50 @@ async function main() {
     KAFKA_BROKERS: process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092',
     API_KEYS: `admin:${ADMIN},client:${CLIENT}`,
     RATE_LIMIT_PER_SECOND: '0',
+    TICKETING_HOLD_STRATEGY: strategy,
+  };
+  if (profile === 'full' && !env.DATABASE_URL.includes('test')) throw new Error('DATABASE_URL must point at a test database');
+  const prof = process.env.BENCH_CPU_PROF;
+  const child = fork(join(__dirname, 'flash-sale-app.ts'), [], {
+    env,
+    execArgv: ['-r', 'ts-node/register/transpile-only', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${strategy}-${profile}.cpuprofile`] : [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  if (profile === 'full' && !config.DATABASE_URL.includes('test')) throw new Error('DATABASE_URL must point at a test database');
-  const app = await createApp(config);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`app process exited with ${code}`)));
+  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.send('close');
+    });
+  return { base: `http://127.0.0.1:${port}`, stop };
+}
 
-  // Warm-up: a small event so JIT, pools and Lua script caches are hot before timing.
-  const warm = await call(base, 'POST', '/api/v1/events', ADMIN, {
-    name: 'warm',
-    startsAt: new Date(Date.now() + 86_400_000).toISOString(),
-    generalAdmission: { capacity: 100, price: 1 },
-  });
-  await pool(500, CONCURRENCY, async (i) => {
-    await call(base, 'POST', `/api/v1/events/${warm.body.id}/holds`, CLIENT, { userId: `w-${i}`, quantity: 1 }, { 'idempotency-key': `w-${randomBytes(6).toString('hex')}` });
-  });
+async function runStrategy(strategy: 'redis' | 'postgres') {
+  const { base, stop } = await startApp(strategy);
+  try {
+    // Warm-up: a small event so JIT, pools and Lua script caches are hot before timing.
+    const warm = await call(base, 'POST', '/api/v1/events', ADMIN, {
+      name: 'warm',
+      startsAt: new Date(Date.now() + 86_400_000).toISOString(),
+      generalAdmission: { capacity: 100, price: 1 },
+    });
+    await pool(1000, CONCURRENCY, async (i) => {
+      await call(base, 'POST', `/api/v1/events/${warm.body.id}/holds`, CLIENT, { userId: `w-${i}`, quantity: 1 }, { 'idempotency-key': `w-${randomBytes(6).toString('hex')}` });
+    });
+    const ga = await race(base, 'ga');
+    const seated = await race(base, 'seated');
+    return { strategy, ga, seated };
+  } finally {
+    await stop();
+  }
+}
 
-  const ga = await race(base, 'ga');
-  const seated = await race(base, 'seated');
-  await app.close();
+async function main() {
+  const runs: Awaited<ReturnType<typeof runStrategy>>[] = [];
+  for (const s of STRATEGIES) runs.push(await runStrategy(s));
 
   let baseline: Awaited<ReturnType<typeof redisBaseline>> | { skipped: string };
   try {
@@ -184,20 +217,25 @@ async function main() {
   } catch (e) {
     baseline = { skipped: `redis not reachable at ${REDIS_URL}: ${(e as Error).message}` };
   }
-  const ratio = (r: { holdsPerSec: number }) => ('opsPerSec' in baseline ? +(r.holdsPerSec / baseline.opsPerSec).toFixed(4) : null);
+  const byName = Object.fromEntries(runs.map((r) => [r.strategy, r]));
+  const ratio = (kind: 'ga' | 'seated') =>
+    byName.redis && byName.postgres ? +(byName.redis[kind].holdsPerSec / byName.postgres[kind].holdsPerSec).toFixed(2) : null;
   const summary = {
     profile,
     node: process.version,
     users: USERS,
     capacity: CAPACITY,
     concurrency: CONCURRENCY,
-    ga,
-    seated,
+    runs,
+    redisToPostgresRatio: { ga: ratio('ga'), seated: ratio('seated') },
     redisDecrBaseline: baseline,
-    ratioVsRawDecr: { ga: ratio(ga), seated: ratio(seated) },
-    ok: ga.ok && seated.ok,
+    ok: runs.every((r) => r.ga.ok && r.seated.ok),
   };
   console.log(JSON.stringify(summary, null, 2));
+  const line = (r: (typeof runs)[number], k: 'ga' | 'seated') =>
+    `${r.strategy.padEnd(8)} ${k.padEnd(6)} ${String(r[k].holdsPerSec).padStart(6)} holds/s  p50 ${r[k].latencyMs.p50} ms  p99 ${r[k].latencyMs.p99} ms  201/409/other ${r[k].statuses['201']}/${r[k].statuses['409']}/${r[k].statuses.other}  ok=${r[k].ok}`;
+  for (const r of runs) console.log(`${line(r, 'ga')}\n${line(r, 'seated')}`);
+  console.log(`redis:postgres  ga ${summary.redisToPostgresRatio.ga}x  seated ${summary.redisToPostgresRatio.seated}x`);
   if (!summary.ok) process.exitCode = 1;
 }
 

@@ -1,25 +1,54 @@
 import type { AtomicScript, SyncKeyValueOps } from '../../../platform/kv/key-value-store.port';
+import { TRY_HOLD } from '../adapters/inventory-scripts';
+
+/** Key of one Idempotency-Key's claim, and of the sentinel saying the claims are all present. */
+export const holdKeyClaim = (namespace: string, key: string) => `${namespace}:ticketing:holdkey:${key}`;
+export const claimsLoadedKey = (namespace: string) => `${namespace}:ticketing:holdkey-loaded`;
 
 /**
- * Claims an Idempotency-Key for a hold. KEYS[1] the key's claim, KEYS[2] the "claims loaded"
- * sentinel (gone after a Redis flush: then the claims must be reloaded from SQL before any answer
- * is trusted). ARGV: claim value, ttlMs. Reply: ['unloaded'] | ['new'] | ['exists', value].
+ * TRY_HOLD and the key's claim in ONE script, so a loser of a flash sale costs one round trip:
+ * the claim is written only when the places are taken (a loser leaves no claim to clean up), and
+ * a request whose key is already claimed is answered from the claim without deciding again.
+ * KEYS: stock, users, ready (as TRY_HOLD), claim, loaded sentinel.
+ * ARGV: mode, userId, maxPerUser, quantity, claim value, claim ttlMs, seatIds...
+ * Reply: TRY_HOLD's replies, or ['unloaded'] | ['claimed', value].
  */
-export const CLAIM_KEY: AtomicScript<string[]> = {
-  name: 'ticketing_claim_hold_key',
+export const TRY_HOLD_KEYED: AtomicScript<string[]> = {
+  name: 'ticketing_try_hold_keyed',
   lua: `
-if redis.call('EXISTS', KEYS[2]) == 0 then return {'unloaded'} end
-local v = redis.call('GET', KEYS[1])
-if v then return {'exists', v} end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return {'new'}
+if redis.call('EXISTS', KEYS[5]) == 0 then return {'unloaded'} end
+local v = redis.call('GET', KEYS[4])
+if v then return {'claimed', v} end
+if redis.call('EXISTS', KEYS[3]) == 0 then return {'missing'} end
+local user = ARGV[2]
+local maxPer = tonumber(ARGV[3])
+local qty = tonumber(ARGV[4])
+local held = tonumber(redis.call('HGET', KEYS[2], user) or '0')
+if held + qty > maxPer then return {'limit', tostring(held)} end
+if ARGV[1] == 'ga' then
+  local stock = tonumber(redis.call('GET', KEYS[1]) or '0')
+  if stock < qty then return {'sold_out', tostring(stock)} end
+  redis.call('DECRBY', KEYS[1], qty)
+else
+  local bad = {'seat_unavailable'}
+  for i = 7, #ARGV do
+    if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 0 then table.insert(bad, ARGV[i]) end
+  end
+  if #bad > 1 then return bad end
+  for i = 7, #ARGV do redis.call('SREM', KEYS[1], ARGV[i]) end
+end
+redis.call('HINCRBY', KEYS[2], user, qty)
+redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[6])
+return {'ok'}
 `,
   local(ops: SyncKeyValueOps, keys: string[], args: string[]): string[] {
-    if (!ops.exists(keys[1])) return ['unloaded'];
-    const v = ops.get(keys[0]);
-    if (v !== null) return ['exists', v];
-    ops.set(keys[0], args[0], { ttlMs: Number(args[1]) });
-    return ['new'];
+    if (!ops.exists(keys[4])) return ['unloaded'];
+    const v = ops.get(keys[3]);
+    if (v !== null) return ['claimed', v];
+    const [mode, user, maxPer, qty, claim, ttl, ...seats] = args;
+    const reply = TRY_HOLD.local(ops, keys.slice(0, 3), [mode, user, maxPer, qty, ...seats]);
+    if (reply[0] === 'ok') ops.set(keys[3], claim, { ttlMs: Number(ttl) });
+    return reply;
   },
   fromRedis: (reply) => (reply as unknown[]).map(String),
 };

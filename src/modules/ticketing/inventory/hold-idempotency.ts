@@ -5,7 +5,7 @@ import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { canonicalJson } from '../domain';
 import { TicketingCode as C, TicketingError } from '../ticketing.errors';
 import { HoldView } from '../ticketing.types';
-import { CLAIM_KEY, LOAD_KEYS, SWAP_KEY } from './hold-idempotency-scripts';
+import { claimsLoadedKey, holdKeyClaim, LOAD_KEYS, SWAP_KEY } from './hold-idempotency-scripts';
 
 const TTL_MS = 24 * 3_600_000;
 /** A pending claim older than this belongs to a request that died (crash) or hung; SQL decides. */
@@ -13,6 +13,14 @@ const STALE_MS = 30_000;
 
 /** Thrown by the hold path when SQL already has a hold under this Idempotency-Key. */
 export class DuplicateHoldKey extends Error {}
+/** Thrown by the hold path when the key is already claimed; `claim` is the stored claim. */
+export class KeyClaimed extends Error {
+  constructor(readonly claim: string) {
+    super('idempotency key already claimed');
+  }
+}
+/** Thrown by the hold path when the claims must be reloaded from SQL (after a Redis flush). */
+export class ClaimsUnloaded extends Error {}
 
 interface Claim {
   s: 'P' | 'C';
@@ -57,45 +65,51 @@ export class HoldIdempotency {
     private readonly namespace: string,
   ) {}
 
-  async run(key: string, request: unknown, holdId: string, place: (idem: { key: string; hash: string }) => Promise<HoldView>): Promise<HoldView> {
+  /**
+   * `place` runs the hold with `claim` (a pending claim naming `holdId`): the Redis strategy writes
+   * it atomically with its decision, or answers KeyClaimed / ClaimsUnloaded without deciding.
+   */
+  async run(
+    key: string,
+    request: unknown,
+    holdId: string,
+    place: (idem: { key: string; hash: string; claim: string }) => Promise<HoldView>,
+  ): Promise<HoldView> {
     const hash = createHash('sha256').update(canonicalJson(request)).digest('hex');
-    const claimKey = `${this.namespace}:ticketing:holdkey:${key}`;
-    const mine = JSON.stringify({ s: 'P', h: hash, t: this.clock.now(), id: holdId } satisfies Claim);
+    const claimKey = holdKeyClaim(this.namespace, key);
     for (let attempt = 0; ; attempt++) {
       if (attempt > 5) throw new TicketingError('unavailable', C.InventoryBusy, 'idempotency claims are being reloaded; retry', { retryAfterSeconds: 1 });
-      const reply = await this.kv.runScript(CLAIM_KEY, [claimKey, this.loadedKey()], [mine, TTL_MS]);
-      if (reply[0] === 'new') break;
-      if (reply[0] === 'unloaded') {
-        await this.load();
-        continue;
+      const mine = JSON.stringify({ s: 'P', h: hash, t: this.clock.now(), id: holdId } satisfies Claim);
+      try {
+        const view = await place({ key, hash, claim: mine });
+        await this.complete(claimKey, mine, view);
+        return view;
+      } catch (err) {
+        if (err instanceof ClaimsUnloaded) {
+          await this.load();
+          continue;
+        }
+        if (err instanceof DuplicateHoldKey) {
+          const existing = await this.viewByKey(key);
+          if (!existing) throw inProgress();
+          if (existing.hash !== hash) throw reused();
+          await this.complete(claimKey, mine, existing.view);
+          return existing.view;
+        }
+        if (!(err instanceof KeyClaimed)) throw err;
+        const prior = JSON.parse(err.claim) as Claim;
+        if (prior.h !== hash) throw reused();
+        if (prior.s === 'C' && prior.r) return prior.r;
+        if (this.clock.now() - prior.t < STALE_MS) throw inProgress();
+        // The first attempt is long gone (crash or hang): SQL says whether it committed.
+        const committed = await this.viewById(prior.id);
+        if (committed) {
+          await this.complete(claimKey, err.claim, committed);
+          return committed;
+        }
+        await this.kv.runScript(SWAP_KEY, [claimKey], [err.claim, '', 0]);
       }
-      const prior = JSON.parse(reply[1]) as Claim;
-      if (prior.h !== hash) throw reused();
-      if (prior.s === 'C' && prior.r) return prior.r;
-      if (this.clock.now() - prior.t < STALE_MS) throw inProgress();
-      const committed = await this.viewById(prior.id);
-      if (committed) {
-        await this.complete(claimKey, reply[1], committed);
-        return committed;
-      }
-      if ((await this.kv.runScript(SWAP_KEY, [claimKey], [reply[1], mine, TTL_MS])) === 1) break;
     }
-    let view: HoldView;
-    try {
-      view = await place({ key, hash });
-    } catch (err) {
-      if (err instanceof DuplicateHoldKey) {
-        const existing = await this.viewByKey(key);
-        if (!existing) throw inProgress();
-        if (existing.hash !== hash) throw reused();
-        await this.complete(claimKey, mine, existing.view);
-        return existing.view;
-      }
-      await this.kv.runScript(SWAP_KEY, [claimKey], [mine, '', 0]).catch(() => 0);
-      throw err;
-    }
-    await this.complete(claimKey, mine, view);
-    return view;
   }
 
   private async complete(claimKey: string, expected: string, view: HoldView): Promise<void> {
@@ -105,7 +119,7 @@ export class HoldIdempotency {
   }
 
   private loadedKey(): string {
-    return `${this.namespace}:ticketing:holdkey-loaded`;
+    return claimsLoadedKey(this.namespace);
   }
 
   /** Reloads the claims of recent keyed holds from SQL (one loader at a time; others wait). */
@@ -123,7 +137,7 @@ export class HoldIdempotency {
           [since, after],
         );
         if (rows.length === 0) break;
-        const keys = rows.map((r) => `${this.namespace}:ticketing:holdkey:${r.idempotency_key}`);
+        const keys = rows.map((r) => holdKeyClaim(this.namespace, r.idempotency_key));
         const values = rows.map((r) =>
           JSON.stringify({ s: 'C', h: r.request_hash, t: Number(r.created_at_ms), id: r.id, r: toView(r) } satisfies Claim),
         );

@@ -22,8 +22,11 @@ export interface HoldRequest {
   seatIds: string[];
   nowMs: number;
   expiresAtMs: number;
-  /** Recorded on the hold row (Redis strategy idempotency); a second hold under one key is refused. */
-  idempotency?: { key: string; hash: string };
+  /**
+   * Recorded on the hold row; a second hold under one key is refused (`duplicate_key`). `claim`
+   * (Redis strategy) is written to the key/value store atomically with the decision.
+   */
+  idempotency?: { key: string; hash: string; claim?: string };
 }
 
 export type HoldDecision =
@@ -37,7 +40,11 @@ export type HoldDecision =
   /** The hot inventory is being rebuilt; retry shortly. */
   | { outcome: 'busy' }
   /** The idempotency key already has a hold in SQL (its places were given back). */
-  | { outcome: 'duplicate_key' };
+  | { outcome: 'duplicate_key' }
+  /** Redis strategy: the key is already claimed (a replay or a request in flight); nothing decided. */
+  | { outcome: 'key_claimed'; claim: string }
+  /** Redis strategy: the key claims were lost (Redis flush) and must be reloaded from SQL first. */
+  | { outcome: 'keys_unloaded' };
 
 export abstract class InventoryStrategy {
   abstract readonly name: 'redis' | 'postgres';

@@ -15,6 +15,8 @@ import { writeHold } from './sql-hold-writer';
  * Holds do not touch the key/value store; on its first hold per event this process deletes the
  * event's Redis ready marker so a later switch back to `redis` rebuilds the hot inventory from SQL.
  */
+class DuplicateKeyRollback extends Error {}
+
 export class PostgresInventoryStrategy extends InventoryStrategy {
   readonly name = 'postgres' as const;
   private readonly invalidated = new Set<string>();
@@ -28,6 +30,15 @@ export class PostgresInventoryStrategy extends InventoryStrategy {
 
   async hold(e: InventoryEvent, req: HoldRequest): Promise<HoldDecision> {
     await this.prepare(e.id);
+    try {
+      return await this.decide(e, req);
+    } catch (err) {
+      if (err instanceof DuplicateKeyRollback) return { outcome: 'duplicate_key' };
+      throw err;
+    }
+  }
+
+  private decide(e: InventoryEvent, req: HoldRequest): Promise<HoldDecision> {
     return this.ds.transaction(async (m): Promise<HoldDecision> => {
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`ticketing/${e.id}/${req.userId}`]);
       const mine: { n: number }[] = await m.query(
@@ -62,7 +73,8 @@ export class PostgresInventoryStrategy extends InventoryStrategy {
       }
       // The rows are locked by this transaction, so the guarded write cannot come up short.
       const written = await writeHold(m, e.id, 'seated', { ...req, seatIds });
-      if (!written.ok) throw new Error(`postgres hold write refused (${written.reason}) while holding the row locks`);
+      if (!written.ok && written.reason === 'duplicate_key') throw new DuplicateKeyRollback(); // the failed statement aborted the transaction
+      if (!written.ok) throw new Error(`postgres hold write came up short while holding the row locks`);
       return { outcome: 'held', seats: written.seats };
     });
   }

@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { RELEASE, TRY_HOLD } from '../adapters/inventory-scripts';
+import { claimsLoadedKey, holdKeyClaim, SWAP_KEY, TRY_HOLD_KEYED } from './hold-idempotency-scripts';
 import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy } from './inventory-strategy';
 import { writeHold } from './sql-hold-writer';
 
@@ -12,6 +13,9 @@ import { writeHold } from './sql-hold-writer';
  * places go back to the store. A crash between the script and the SQL write leaves the store one
  * place short (never oversold); the reconciliation rebuild from SQL repairs it.
  */
+/** Idempotency-Key claims live as long as the platform's idempotency keys. */
+export const CLAIM_TTL_MS = 24 * 3_600_000;
+
 export class RedisInventoryStrategy extends InventoryStrategy {
   readonly name = 'redis' as const;
 
@@ -27,38 +31,67 @@ export class RedisInventoryStrategy extends InventoryStrategy {
   async hold(e: InventoryEvent, req: HoldRequest): Promise<HoldDecision> {
     const mode = e.kind === 'GA' ? 'ga' : 'seated';
     const keys = this.keys(e.id);
-    const args = [mode, req.userId, e.maxPerUser, req.quantity, ...req.seatIds];
-    let reply = await this.kv.runScript(TRY_HOLD, keys, args);
+    const claim = req.idempotency?.claim;
+    const claimKey = req.idempotency ? holdKeyClaim(this.namespace, req.idempotency.key) : '';
+    const decide = () =>
+      claim !== undefined
+        ? this.kv.runScript(TRY_HOLD_KEYED, [...keys, claimKey, claimsLoadedKey(this.namespace)], [
+            mode, req.userId, e.maxPerUser, req.quantity, claim, CLAIM_TTL_MS, ...req.seatIds,
+          ])
+        : this.kv.runScript(TRY_HOLD, keys, [mode, req.userId, e.maxPerUser, req.quantity, ...req.seatIds]);
+    let reply = await decide();
     if (reply[0] === 'missing') {
       await this.prepare(e.id);
-      reply = await this.kv.runScript(TRY_HOLD, keys, args);
+      reply = await decide();
     }
     switch (reply[0]) {
       case 'ok':
         break;
       case 'missing':
         return { outcome: 'busy' };
+      case 'unloaded':
+        return { outcome: 'keys_unloaded' };
+      case 'claimed':
+        return { outcome: 'key_claimed', claim: reply[1] };
       case 'limit':
         return { outcome: 'limit', alreadyHeld: Number(reply[1]) };
       case 'sold_out':
         return { outcome: 'sold_out', available: Number(reply[1]) };
       case 'seat_unavailable':
-        return { outcome: 'seat_unavailable', seatIds: reply.slice(1) };
+        return this.unavailable(e.id, reply.slice(1));
       default:
         throw new Error(`unexpected inventory reply ${reply.join(',')}`);
     }
+    // Undo of the script when SQL does not take the hold: the places go back, and the key's claim
+    // is dropped so the client may retry (except for duplicate_key, whose claim the caller completes
+    // with the hold SQL already has).
+    const undo = async (keepClaim: boolean) => {
+      await this.kv.runScript(RELEASE, keys, [mode, req.userId, req.quantity, ...req.seatIds]);
+      if (claim !== undefined && !keepClaim) await this.kv.runScript(SWAP_KEY, [claimKey], [claim, '', 0]);
+    };
     let written;
     try {
       written = await writeHold(this.ds, e.id, mode, req);
     } catch (err) {
-      await this.kv.runScript(RELEASE, keys, [mode, req.userId, req.quantity, ...req.seatIds]);
+      await undo(false);
       throw err;
     }
     if (written.ok) return { outcome: 'held', seats: written.seats };
-    await this.kv.runScript(RELEASE, keys, [mode, req.userId, req.quantity, ...req.seatIds]);
+    await undo(written.reason === 'duplicate_key');
     if (written.reason === 'duplicate_key') return { outcome: 'duplicate_key' };
     // The hot inventory said yes but SQL says no: SQL is the source of truth.
     return mode === 'ga' ? { outcome: 'sold_out', available: 0 } : { outcome: 'seat_unavailable', seatIds: req.seatIds };
+  }
+
+  /** Seats missing from the free set are either taken or not seats of the event; SQL tells which. */
+  private async unavailable(eventId: string, asked: string[]): Promise<HoldDecision> {
+    const known: { seat_id: string }[] = await this.ds.query(
+      `SELECT seat_id FROM ticketing_seats WHERE event_id = $1 AND seat_id = ANY($2::text[])`,
+      [eventId, asked],
+    );
+    const knownIds = new Set(known.map((r) => r.seat_id));
+    const unknown = asked.filter((s) => !knownIds.has(s));
+    return unknown.length > 0 ? { outcome: 'unknown_seats', seatIds: unknown } : { outcome: 'seat_unavailable', seatIds: asked };
   }
 
   async giveBack(e: InventoryEvent, userId: string, seatIds: string[]): Promise<void> {
