@@ -253,7 +253,12 @@ class Harness {
     const deadline = Date.now() + 60_000;
     for (;;) {
       const done = same(await this.realtime()) && same(await this.dashboard()) && readArchive(this.archiveDir).records.size >= this.produced.length;
-      if (done || Date.now() > deadline) break;
+      if (done) break;
+      if (Date.now() > deadline) {
+        // The assertions below fail; the workers' own words help tell why.
+        for (const w of this.workers) process.stderr.write(`--- worker on port ${w.port}:\n${w.output.slice(-4000)}\n`);
+        break;
+      }
       await sleep(1000);
     }
     await sleep(1500); // a late double count (a stale member, a replay) would show up now
