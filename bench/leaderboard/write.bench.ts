@@ -186,7 +186,9 @@ async function redisBenchmark(key: string) {
 }
 
 function spawnWorker(): ChildProcess {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+  // WORKER_NODE_ARGS: extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const extra = (process.env.WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return spawn(process.execPath, [...extra, '-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...env, APP_ROLES: 'worker', PORT: '0', HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -66,6 +66,12 @@ export interface SubscribeOptions {
    * consumer keeps its own offsets next to its state (e.g. in PostgreSQL). Overrides the group's.
    */
   resumeFrom?(tp: TopicPartition): Promise<string | undefined>;
+  /**
+   * How many assigned partitions may have a batch in the handler at once (order within a
+   * partition is kept). Default 1. A handler bound by round trips (e.g. to Redis) gains from more;
+   * the in-process log ignores it.
+   */
+  partitionsConcurrently?: number;
   onAssigned?(partitions: TopicPartition[]): Promise<void> | void;
   onRevoked?(partitions: TopicPartition[]): Promise<void> | void;
   handleBatch(batch: ConsumerBatch, ctx: BatchContext): Promise<void>;

@@ -144,6 +144,7 @@ export class KafkaEventBus extends EventBus {
     await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
     await consumer.run({
       autoCommit: false,
+      partitionsConsumedConcurrently: opts.partitionsConcurrently ?? 1,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         await ready;
