@@ -6,6 +6,7 @@ import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { CANCEL_JOB, HeartbeatBody, nodeQueueName } from '../agent-protocol';
 import { GpuCode, GpuError, nodeNotFound } from '../gpu-scheduler.errors';
 import { NodeView, RegisterNodeInput } from '../gpu-scheduler.types';
+import { releaseAllocations } from './allocations';
 import { CycleTrigger } from './cycle-trigger';
 import { NodeRow, select, toNodeView } from './sql';
 
@@ -88,7 +89,27 @@ export class NodeService {
     if (!row) throw nodeNotFound(id);
     if (row.old_status === 'UNHEALTHY') this.trigger.request();
     if (body.runningTaskIds?.length) await this.cancelOrphans(id, body.runningTaskIds);
+    if (body.runningTaskIds && (await this.releaseStopped(id, body.runningTaskIds, now)) > 0) this.trigger.request();
     return toNodeView(row);
+  }
+
+  /**
+   * GPUs kept for a task that is no longer live here (an older attempt, or ended elsewhere in its
+   * gang) wait for this node's agent to say its process stopped; a heartbeat that does not list the
+   * task says so too, so the GPUs come back even if that report was lost.
+   */
+  private async releaseStopped(nodeId: string, running: string[], now: number): Promise<number> {
+    const held = await select<{ task_id: string; attempt: number }>(
+      this.ds,
+      `SELECT DISTINCT a.task_id, a.attempt FROM gpu_allocations a JOIN gpu_tasks t ON t.id = a.task_id
+        WHERE a.namespace = $1 AND a.node_id = $2 AND a.released_at_ms IS NULL
+          AND (t.attempt <> a.attempt OR t.status NOT IN ('SCHEDULED', 'RUNNING')) AND NOT (a.task_id = ANY($3::text[]))`,
+      [this.ns, nodeId, running],
+    );
+    for (const h of held) {
+      await this.ds.transaction((tx) => releaseAllocations(tx, this.ns, h.task_id, h.attempt, now, nodeId));
+    }
+    return held.length;
   }
 
   private async cancelOrphans(nodeId: string, taskIds: string[]): Promise<void> {

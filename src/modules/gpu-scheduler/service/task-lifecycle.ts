@@ -111,6 +111,20 @@ export class TaskLifecycle {
     );
   }
 
+  /**
+   * Frees the attempt's GPUs on nodes whose agent never acknowledged it (nothing runs there) and on
+   * `deadNode`; nodes that ACCEPTED/STARTED keep theirs until their agent reports the process ended
+   * (after the CANCEL job) or the node itself fails, so no GPU is handed out while a process may
+   * still run on it.
+   */
+  private async releaseUnconfirmed(tx: Sql, t: TaskRow, now: number, deadNode?: string): Promise<void> {
+    for (const p of placementOf(t)) {
+      if (p.nodeId === deadNode || !t.accepted_nodes.includes(p.nodeId)) {
+        await releaseAllocations(tx, this.ns, t.id, t.attempt, now, p.nodeId);
+      }
+    }
+  }
+
   /** CANCEL jobs to every node of the current attempt except those already done. */
   private cancelOthers(t: TaskRow, after: After, except: Set<string>) {
     for (const p of placementOf(t)) {
@@ -144,9 +158,14 @@ export class TaskLifecycle {
         attempt: t.attempt,
         ...(ignored ? { ignored } : {}),
       });
-      if (r.attempt !== t.attempt) return result('stale_attempt');
-      const nodes = placementOf(t).map((p) => p.nodeId);
-      if (!nodes.includes(r.nodeId)) return result('not_placed');
+      const terminal = r.event === 'SUCCEEDED' || r.event === 'FAILED' || r.event === 'CANCELLED';
+      const nodes = t.attempt === r.attempt ? placementOf(t).map((p) => p.nodeId) : [];
+      if (r.attempt !== t.attempt || !nodes.includes(r.nodeId)) {
+        // The node's process of that attempt has ended: GPUs still held for it (a gang peer kept
+        // until its agent confirms the stop) go back to the pool.
+        if (terminal && (await releaseAllocations(tx, this.ns, taskId, r.attempt, now, r.nodeId)).length) after.trigger = true;
+        return result(r.attempt !== t.attempt ? 'stale_attempt' : 'not_placed');
+      }
       const fresh = await select(
         tx,
         `INSERT INTO gpu_task_reports (task_id, attempt, node_id, event, at_ms) VALUES ($1, $2, $3, $4, $5)
@@ -233,7 +252,7 @@ export class TaskLifecycle {
       const t = await this.lock(tx, taskId);
       // RUNNING too: one node of a gang may have started while another never got (or acked) its part.
       if (!t || t.attempt !== attempt || (t.status !== 'SCHEDULED' && t.status !== 'RUNNING')) return false;
-      await releaseAllocations(tx, this.ns, taskId, attempt, now);
+      await this.releaseUnconfirmed(tx, t, now);
       await this.recordUsage(tx, t, now);
       this.cancelOthers(t, after, new Set());
       after.trigger = true;
@@ -277,7 +296,7 @@ export class TaskLifecycle {
           await releaseAllocations(tx, this.ns, a.task_id, a.attempt, now, nodeId);
           return false;
         }
-        await releaseAllocations(tx, this.ns, t.id, t.attempt, now);
+        await this.releaseUnconfirmed(tx, t, now, nodeId);
         this.cancelOthers(t, after, new Set([nodeId]));
         const reason = `node ${nodeId} became UNHEALTHY`;
         if (t.cancel_requested) await this.finish(tx, t, 'CANCELLED', now, reason);
