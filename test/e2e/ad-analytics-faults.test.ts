@@ -90,6 +90,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+function portFree(port: number): Promise<boolean> {
+  const srv = createServer();
+  return new Promise((resolve) => {
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 class WorkerProcess {
   proc!: ChildProcess;
   port = 0;
@@ -325,7 +333,11 @@ describe('ad-analytics worker faults (full profile, worker processes)', () => {
   }, 150_000);
 
   it('a Kafka broker restart mid-stream (private broker): exact counts and archive', async () => {
-    const port = 19500 + Math.floor(Math.random() * 400) * 2;
+    let port = 0;
+    while (!port) {
+      const p = 19500 + Math.floor(Math.random() * 400) * 2; // the broker takes p, its controller p + 1
+      if ((await portFree(p)) && (await portFree(p + 1))) port = p;
+    }
     const kafkaDir = mkdtempSync(join(tmpdir(), 'tetrad-fault-kafka-'));
     const kafka = (cmd: string) => run('bash', [join(ROOT, 'scripts/kafka.sh'), cmd], { env: { ...process.env, KAFKA_PORT: String(port), KAFKA_DATA_DIR: kafkaDir } });
     await kafka('start');
