@@ -1,34 +1,44 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { KeyValueStore } from '../../platform/kv/key-value-store.port';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
 import { SimulatedPaymentProvider } from './adapters/simulated-payment-provider';
 import { PaymentWebhookController } from './api/payment-webhook.controller';
 import { TicketingController } from './api/ticketing.controller';
+import { inventoryStrategyProvider } from './inventory/inventory-strategy.provider';
+import { TicketingOrders } from './orders/ticketing-orders.service';
+import { OutboxRelay } from './outbox/outbox-relay';
 import { PaymentProvider } from './ports/payment-provider.port';
 import { TicketingCron } from './ticketing.cron';
 import { TicketingProcessor } from './ticketing.processor';
 import { TicketingService } from './ticketing.service';
 import { PaymentWebhookService } from './ticketing.webhook';
+import { WaitingRoomController } from './waiting-room/api/waiting-room.controller';
+import { WaitingRoomService } from './waiting-room/waiting-room.service';
 
 /** Seed design notes for this module: see docs/ticketing.md. Its public surface is ./index.ts. */
 @Module({
-  controllers: [TicketingController, PaymentWebhookController],
+  controllers: [TicketingController, PaymentWebhookController, WaitingRoomController],
   providers: [
     TicketingService,
+    WaitingRoomService,
+    inventoryStrategyProvider,
+    TicketingOrders,
+    OutboxRelay,
     TicketingProcessor,
     TicketingCron,
     PaymentWebhookService,
     {
       provide: PaymentProvider,
-      useFactory: (config: AppConfig) =>
-        new SimulatedPaymentProvider({
+      useFactory: (config: AppConfig, kv: KeyValueStore) =>
+        new SimulatedPaymentProvider(kv, `${config.NAMESPACE}:simpay`, {
           latencyMs: config.TICKETING_PAYMENT_LATENCY_MS,
           declineRate: config.TICKETING_PAYMENT_DECLINE_RATE,
         }),
-      inject: [AppConfig],
+      inject: [AppConfig, KeyValueStore],
     },
   ],
-  exports: [TicketingService],
+  exports: [TicketingService, TicketingOrders],
 })
 export class TicketingModule implements OnModuleInit {
   static readonly TOPICS = ['ticketing.orders'];

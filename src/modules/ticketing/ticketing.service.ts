@@ -1,18 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../platform/clock/clock';
 import { IdGenerator } from '../../platform/ids/id-generator';
 import { KeyValueStore } from '../../platform/kv/key-value-store.port';
-import { EventBus } from '../../platform/messaging/event-bus.port';
-import { topicName } from '../../platform/messaging/topics';
 import { JobQueue } from '../../platform/queue/job-queue.port';
-import { RELEASE, TRY_HOLD } from './adapters/inventory-scripts';
 import { canonicalJson } from './domain';
-import { PaymentProvider } from './ports/payment-provider.port';
+import { ClaimsUnloaded, DuplicateHoldKey, HoldIdempotency, KeyClaimed } from './inventory/hold-idempotency';
+import { HoldDecision, InventoryEvent, InventoryStrategy } from './inventory/inventory-strategy';
+import { RoomEvent, WaitingRoomConfig, WaitingRoomService } from './waiting-room/waiting-room.service';
 import { TicketingCode as C, TicketingError } from './ticketing.errors';
-import { CheckoutInput, CreateEventInput, HoldInput, HoldView, OrderView } from './ticketing.types';
+import { CreateEventInput, HoldInput, HoldView } from './ticketing.types';
 
 export const HOLD_QUEUE = 'ticketing-holds';
 export const PAYMENT_QUEUE = 'ticketing-payments';
@@ -29,6 +28,7 @@ interface EventRow {
   max_per_user: number;
   capacity: number;
   sections: unknown;
+  waiting_room: WaitingRoomConfig | null;
 }
 
 interface HoldRow {
@@ -61,6 +61,8 @@ const iso = (ms: number | string) => new Date(Number(ms)).toISOString();
 export class TicketingService {
   private readonly log = new Logger('ticketing');
   private readonly events = new Map<string, EventRow>();
+  private readonly holdKeys: HoldIdempotency;
+  private lastDrift = new Map<string, string>();
 
   constructor(
     private readonly ds: DataSource,
@@ -69,9 +71,11 @@ export class TicketingService {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly config: AppConfig,
-    private readonly payments: PaymentProvider,
-    private readonly bus: EventBus,
-  ) {}
+    private readonly inventory: InventoryStrategy,
+    private readonly waitingRoom: WaitingRoomService,
+  ) {
+    this.holdKeys = new HoldIdempotency(ds, kv, clock, config.NAMESPACE);
+  }
 
   // ---------------------------------------------------------------- events
 
@@ -97,10 +101,13 @@ export class TicketingService {
     const layout = hasGa ? { generalAdmission: input.generalAdmission } : { sections };
     await this.ds.transaction(async (m) => {
       await m.query(
-        `INSERT INTO ticketing_events (id, name, kind, starts_at_ms, sales_open_at_ms, hold_ttl_seconds, max_per_user, capacity, sections, created_at_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [id, input.name, kind, startsAt, salesOpenAt, input.holdTtlSeconds ?? 300, input.maxPerUser ?? 4, capacity, JSON.stringify(layout), this.clock.now()],
+        `INSERT INTO ticketing_events (id, name, kind, starts_at_ms, sales_open_at_ms, hold_ttl_seconds, max_per_user, capacity, sections, created_at_ms, namespace)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [id, input.name, kind, startsAt, salesOpenAt, input.holdTtlSeconds ?? 300, input.maxPerUser ?? 4, capacity, JSON.stringify(layout), this.clock.now(), this.config.NAMESPACE],
       );
+      if (input.waitingRoom) {
+        await m.query(`UPDATE ticketing_events SET waiting_room = $2 WHERE id = $1`, [id, JSON.stringify(input.waitingRoom)]);
+      }
       if (hasGa) {
         await m.query(
           `INSERT INTO ticketing_seats (event_id, seat_id, section, price_cents)
@@ -131,6 +138,7 @@ export class TicketingService {
       holdTtlSeconds: e.hold_ttl_seconds,
       maxPerUser: e.max_per_user,
       capacity: e.capacity,
+      waitingRoom: e.waiting_room ?? null,
       ...(e.sections as object),
     };
   }
@@ -165,12 +173,31 @@ export class TicketingService {
 
   // ---------------------------------------------------------------- holds
 
-  async hold(eventId: string, input: HoldInput, idempotencyKey: string | undefined): Promise<HoldView> {
+  /** `waitingRoomToken`: the Waiting-Room-Token header, required when the event's room is enabled. */
+  async hold(eventId: string, input: HoldInput, idempotencyKey: string | undefined, waitingRoomToken?: string): Promise<HoldView> {
     const key = requireKey(idempotencyKey);
-    return this.idempotent('ticketing:hold', key, { eventId, ...input }, () => this.placeHold(eventId, input));
+    await this.waitingRoom.requireAdmitted(await this.roomEvent(eventId), waitingRoomToken, input.userId);
+    const request = { eventId, ...input };
+    const holdId = this.ids.next();
+    if (this.inventory.name === 'postgres') {
+      return this.idempotent('ticketing:hold', key, request, () => this.placeHold(eventId, input, holdId));
+    }
+    // Redis path: key claims in the key/value store, the key committed on the hold row itself.
+    return this.holdKeys.run(key, request, holdId, (idem) => this.placeHold(eventId, input, holdId, idem));
   }
 
-  private async placeHold(eventId: string, input: HoldInput): Promise<HoldView> {
+  /** The event as the waiting room sees it (404 for an unknown event). */
+  async roomEvent(eventId: string): Promise<RoomEvent> {
+    const e = await this.eventRow(eventId);
+    return {
+      id: e.id,
+      waitingRoom: e.waiting_room ?? null,
+      salesOpenAtMs: e.sales_open_at_ms === null ? null : Number(e.sales_open_at_ms),
+      startsAtMs: Number(e.starts_at_ms),
+    };
+  }
+
+  private async placeHold(eventId: string, input: HoldInput, holdId: string, idem?: { key: string; hash: string; claim: string }): Promise<HoldView> {
     const e = await this.eventRow(eventId);
     const now = this.clock.now();
     if (e.sales_open_at_ms !== null && now < Number(e.sales_open_at_ms)) {
@@ -197,88 +224,55 @@ export class TicketingService {
       throw new TicketingError('forbidden', C.PerUserLimit, `at most ${e.max_per_user} per user`, { maxPerUser: e.max_per_user });
     }
 
-    const mode = e.kind === 'GA' ? 'ga' : 'seated';
-    const keys = this.keys(eventId);
-    const args = [mode, input.userId, e.max_per_user, qty, ...seats];
-    let reply = await this.kv.runScript(TRY_HOLD, keys, args);
-    if (reply[0] === 'missing') {
-      await this.rebuildInventory(eventId);
-      reply = await this.kv.runScript(TRY_HOLD, keys, args);
-    }
-    switch (reply[0]) {
-      case 'ok':
-        break;
-      case 'missing':
-        throw new TicketingError('unavailable', C.InventoryBusy, 'inventory is being rebuilt; retry', { retryAfterSeconds: 1 });
-      case 'limit':
-        throw new TicketingError('forbidden', C.PerUserLimit, `at most ${e.max_per_user} per user; ${reply[1]} already held or bought`, {
-          maxPerUser: e.max_per_user,
-          alreadyHeld: Number(reply[1]),
-        });
-      case 'sold_out':
-        throw new TicketingError('conflict', C.SoldOut, `sold out: ${reply[1]} left, ${qty} asked`, { available: Number(reply[1]) });
-      case 'seat_unavailable': {
-        const asked = reply.slice(1);
-        const known: { seat_id: string }[] = await this.ds.query(
-          `SELECT seat_id FROM ticketing_seats WHERE event_id = $1 AND seat_id = ANY($2)`,
-          [eventId, asked],
-        );
-        const knownIds = new Set(known.map((r) => r.seat_id));
-        const unknown = asked.filter((s) => !knownIds.has(s));
-        if (unknown.length > 0) {
-          throw new TicketingError('invalid', C.UnknownSeats, `not seats of this event: ${unknown.join(', ')}`, { seatIds: unknown });
-        }
-        throw new TicketingError('conflict', C.SeatUnavailable, `seats not available: ${asked.join(', ')}`, { seatIds: asked });
-      }
-      default:
-        throw new Error(`unexpected inventory reply ${reply.join(',')}`);
-    }
-
-    const holdId = this.ids.next();
     const expiresAt = now + e.hold_ttl_seconds * 1000;
-    // One statement, so one round trip: take the places and insert the hold together. The hold is
-    // inserted only when every place was taken; otherwise the seats would point at a missing hold,
-    // the foreign key fails at the end of the statement, and the whole statement rolls back.
-    const pick =
-      mode === 'ga'
-        ? `seat_id IN (SELECT seat_id FROM ticketing_seats WHERE event_id = $2 AND status = 'AVAILABLE'
-                       ORDER BY seat_id LIMIT $4::int FOR UPDATE SKIP LOCKED)`
-        : `seat_id = ANY($7::text[]) AND status = 'AVAILABLE'`;
-    let taken: { seat_id: string; price_cents: string }[];
-    try {
-      taken = await this.ds.query(
-        `WITH s AS (
-           UPDATE ticketing_seats SET status = 'HELD', hold_id = $1 WHERE event_id = $2 AND ${pick}
-           RETURNING seat_id, price_cents),
-         h AS (
-           INSERT INTO ticketing_holds (id, event_id, user_id, quantity, amount_cents, status, expires_at_ms, created_at_ms)
-           SELECT $1, $2, $3, $4::int, (SELECT COALESCE(sum(price_cents), 0) FROM s), 'ACTIVE', $5::bigint, $6::bigint
-           WHERE (SELECT count(*) FROM s) = $4::int
-           RETURNING id)
-         SELECT s.seat_id, s.price_cents FROM s, h`,
-        mode === 'ga' ? [holdId, eventId, input.userId, qty, expiresAt, now] : [holdId, eventId, input.userId, qty, expiresAt, now, seats],
-      );
-      if (taken.length !== qty) throw new Error('short');
-    } catch (err) {
-      await this.kv.runScript(RELEASE, keys, [mode, input.userId, qty, ...seats]);
-      if (err instanceof Error && (err.message === 'short' || (err as { code?: string }).code === '23503')) {
-        // The hot inventory said yes but SQL says no: SQL is the source of truth.
-        throw new TicketingError('conflict', mode === 'ga' ? C.SoldOut : C.SeatUnavailable, 'not enough places available', {
-          seatIds: seats,
-        });
-      }
-      throw err;
-    }
+    const decision = await this.inventory.hold(inventoryEvent(e), {
+      holdId,
+      userId: input.userId,
+      quantity: qty,
+      seatIds: seats,
+      nowMs: now,
+      expiresAtMs: expiresAt,
+      idempotency: idem,
+    });
+    const taken = this.heldOrThrow(e, qty, decision);
     await this.queue.add(HOLD_QUEUE, 'expire', { holdId }, { jobId: `expire-${holdId}`, delayMs: e.hold_ttl_seconds * 1000 });
-    const seatIds = taken.map((r) => r.seat_id).sort();
     return {
       holdId,
       eventId,
       userId: input.userId,
-      seatIds,
+      seatIds: taken.map((r) => r.seatId).sort(),
       expiresAt: iso(expiresAt),
-      amount: money(taken.reduce((n, r) => n + Number(r.price_cents), 0)),
+      amount: money(taken.reduce((n, r) => n + r.priceCents, 0)),
     };
+  }
+
+  /** Maps the inventory strategy's decision to the places taken or the client's error. */
+  private heldOrThrow(e: EventRow, qty: number, d: HoldDecision): { seatId: string; priceCents: number }[] {
+    switch (d.outcome) {
+      case 'held':
+        return d.seats;
+      case 'busy':
+        throw new TicketingError('unavailable', C.InventoryBusy, 'inventory is being rebuilt; retry', { retryAfterSeconds: 1 });
+      case 'duplicate_key':
+        throw new DuplicateHoldKey();
+      case 'key_claimed':
+        throw new KeyClaimed(d.claim);
+      case 'keys_unloaded':
+        throw new ClaimsUnloaded();
+      case 'limit':
+        throw new TicketingError('forbidden', C.PerUserLimit, `at most ${e.max_per_user} per user; ${d.alreadyHeld} already held or bought`, {
+          maxPerUser: e.max_per_user,
+          alreadyHeld: d.alreadyHeld,
+        });
+      case 'sold_out':
+        throw new TicketingError('conflict', C.SoldOut, `sold out: ${d.available} left, ${qty} asked`, { available: d.available });
+      case 'unknown_seats':
+        throw new TicketingError('invalid', C.UnknownSeats, `not seats of this event: ${d.seatIds.join(', ')}`, { seatIds: d.seatIds });
+      case 'seat_unavailable':
+        throw new TicketingError('conflict', C.SeatUnavailable, `seats not available: ${d.seatIds.join(', ')}`, { seatIds: d.seatIds });
+      default:
+        throw new Error(`unexpected inventory decision ${JSON.stringify(d)}`);
+    }
   }
 
   async getHold(holdId: string): Promise<Record<string, unknown>> {
@@ -344,146 +338,9 @@ export class TicketingService {
     return rowsOf<{ seat_id: string }>(res).map((r) => r.seat_id);
   }
 
-  private async giveBack(eventId: string, userId: string, seats: string[]): Promise<void> {
+  async giveBack(eventId: string, userId: string, seats: string[]): Promise<void> {
     if (seats.length === 0) return;
-    const e = await this.eventRow(eventId);
-    const mode = e.kind === 'GA' ? 'ga' : 'seated';
-    await this.kv.runScript(RELEASE, this.keys(eventId), [mode, userId, seats.length, ...(mode === 'ga' ? [] : seats)]);
-  }
-
-  // ---------------------------------------------------------------- orders
-
-  async checkout(holdId: string, input: CheckoutInput, idempotencyKey: string | undefined): Promise<{ orderId: string; holdId: string; status: 'PENDING' }> {
-    const key = requireKey(idempotencyKey);
-    return this.idempotent('ticketing:checkout', key, { holdId, ...input }, async () => {
-      const now = this.clock.now();
-      const orderId = this.ids.next();
-      await this.ds.transaction(async (m) => {
-        const rows: HoldRow[] = await m.query(`SELECT * FROM ticketing_holds WHERE id = $1 FOR UPDATE`, [holdId]);
-        if (rows.length === 0) throw notFound(C.HoldNotFound, 'hold', holdId);
-        const h = rows[0];
-        if (input.userId !== undefined && input.userId !== h.user_id) {
-          throw new TicketingError('forbidden', C.HoldNotOwned, 'the hold belongs to another user');
-        }
-        if (h.status === 'EXPIRED' || (h.status === 'ACTIVE' && Number(h.expires_at_ms) <= now)) {
-          throw new TicketingError('conflict', C.HoldExpired, `hold expired at ${iso(h.expires_at_ms)}`);
-        }
-        if (h.status !== 'ACTIVE') throw new TicketingError('conflict', C.HoldNotActive, `hold is ${h.status}`, { holdStatus: h.status });
-        await m.query(
-          `INSERT INTO ticketing_orders (id, hold_id, event_id, user_id, amount_cents, payment_method, status, created_at_ms, updated_at_ms)
-           VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7)`,
-          [orderId, holdId, h.event_id, h.user_id, h.amount_cents, input.paymentMethod, now],
-        );
-        await m.query(`UPDATE ticketing_holds SET status = 'CHECKOUT' WHERE id = $1`, [holdId]);
-      });
-      await this.queue.remove(HOLD_QUEUE, `expire-${holdId}`).catch(() => false);
-      await this.queue.add(PAYMENT_QUEUE, 'charge', { orderId }, { jobId: `pay-${orderId}`, attempts: 3, backoffMs: 100 });
-      return { orderId, holdId, status: 'PENDING' as const };
-    });
-  }
-
-  /** Payment job: a decline fails the order; a transient error is thrown so the queue retries. */
-  async processPayment(orderId: string): Promise<void> {
-    const rows: { status: string; amount_cents: string; payment_method: string }[] = await this.ds.query(
-      `SELECT status, amount_cents, payment_method FROM ticketing_orders WHERE id = $1`,
-      [orderId],
-    );
-    if (rows.length === 0 || rows[0].status !== 'PENDING') return;
-    const result = await this.payments.charge({
-      orderId,
-      amountCents: Number(rows[0].amount_cents),
-      paymentMethod: rows[0].payment_method,
-      idempotencyKey: orderId,
-    });
-    if (result.status === 'approved') await this.confirmOrder(orderId, result.reference);
-    else if (result.status === 'declined') await this.failOrder(orderId, result.reason);
-    // pending: the provider reports the outcome on the webhook.
-  }
-
-  async confirmOrder(orderId: string, paymentRef: string): Promise<void> {
-    const done = await this.ds.transaction(async (m) => {
-      const res = await m.query(
-        `UPDATE ticketing_orders SET status = 'CONFIRMED', payment_ref = $2, updated_at_ms = $3 WHERE id = $1 AND status = 'PENDING' RETURNING hold_id, event_id`,
-        [orderId, paymentRef, this.clock.now()],
-      );
-      const o = rowsOf<{ hold_id: string; event_id: string }>(res)[0];
-      if (!o) return undefined;
-      const sold = rowsOf<{ seat_id: string }>(
-        await m.query(`UPDATE ticketing_seats SET status = 'SOLD' WHERE hold_id = $1 AND status = 'HELD' RETURNING seat_id`, [o.hold_id]),
-      ).map((r) => r.seat_id);
-      const codes = sold.map(() => randomBytes(9).toString('base64url').toUpperCase());
-      await m.query(
-        `INSERT INTO ticketing_tickets (code, order_id, event_id, seat_id) SELECT unnest($1::text[]), $2, $3, unnest($4::text[])`,
-        [codes, orderId, o.event_id, sold],
-      );
-      await m.query(`UPDATE ticketing_holds SET status = 'CONVERTED' WHERE id = $1`, [o.hold_id]);
-      return o;
-    });
-    if (done) await this.publishOutcome(orderId);
-  }
-
-  async failOrder(orderId: string, reason: string): Promise<void> {
-    const done = await this.ds.transaction(async (m) => {
-      const res = await m.query(
-        `UPDATE ticketing_orders SET status = 'FAILED', failure_reason = $2, updated_at_ms = $3 WHERE id = $1 AND status = 'PENDING' RETURNING hold_id, event_id, user_id`,
-        [orderId, reason, this.clock.now()],
-      );
-      const o = rowsOf<{ hold_id: string; event_id: string; user_id: string }>(res)[0];
-      if (!o) return undefined;
-      await m.query(`UPDATE ticketing_holds SET status = 'RELEASED' WHERE id = $1`, [o.hold_id]);
-      return { o, seats: await this.freeSeats(m, o.hold_id) };
-    });
-    if (!done) return;
-    await this.giveBack(done.o.event_id, done.o.user_id, done.seats);
-    await this.publishOutcome(orderId);
-  }
-
-  /**
-   * Announces a final order state on `ticketing.orders`, keyed by event so one event's outcomes stay
-   * in order. Best effort after the commit (no outbox yet): a failed publish is logged, not retried.
-   */
-  private async publishOutcome(orderId: string): Promise<void> {
-    try {
-      const o = await this.getOrder(orderId);
-      const type = o.status === 'CONFIRMED' ? 'order.confirmed' : 'order.failed';
-      await this.bus.publish(topicName(this.config, 'ticketing.orders'), [
-        { key: o.eventId, value: JSON.stringify({ type, ...o, at: iso(this.clock.now()) }), headers: { type } },
-      ]);
-    } catch (e) {
-      this.log.warn(`publishing order ${orderId} failed: ${(e as Error).message}`);
-    }
-  }
-
-  async getOrder(orderId: string): Promise<OrderView> {
-    const views = await this.orders(`o.id = $1`, [orderId]);
-    if (views.length === 0) throw notFound(C.OrderNotFound, 'order', orderId);
-    return views[0];
-  }
-
-  async userOrders(userId: string): Promise<{ userId: string; orders: OrderView[] }> {
-    return { userId, orders: await this.orders(`o.user_id = $1`, [userId]) };
-  }
-
-  private async orders(where: string, params: unknown[]): Promise<OrderView[]> {
-    const rows: Record<string, string>[] = await this.ds.query(
-      `SELECT o.*, COALESCE(json_agg(json_build_object('code', t.code, 'seatId', t.seat_id) ORDER BY t.seat_id)
-                FILTER (WHERE t.code IS NOT NULL), '[]') AS tickets
-       FROM ticketing_orders o LEFT JOIN ticketing_tickets t ON t.order_id = o.id
-       WHERE ${where} GROUP BY o.id ORDER BY o.created_at_ms DESC LIMIT 200`,
-      params,
-    );
-    return rows.map((o) => ({
-      orderId: o.id,
-      holdId: o.hold_id,
-      eventId: o.event_id,
-      userId: o.user_id,
-      status: o.status as OrderView['status'],
-      amount: money(o.amount_cents),
-      paymentMethod: o.payment_method,
-      failureReason: o.failure_reason ?? null,
-      tickets: o.tickets as unknown as OrderView['tickets'],
-      createdAt: iso(o.created_at_ms),
-    }));
+    await this.inventory.giveBack(inventoryEvent(await this.eventRow(eventId)), userId, seats);
   }
 
   // ---------------------------------------------------------------- inventory upkeep
@@ -491,36 +348,20 @@ export class TicketingService {
   /** Releases every ACTIVE hold past its expiry (the delayed job's safety net). */
   async reconcileExpiredHolds(limit = 500): Promise<number> {
     const due: { id: string }[] = await this.ds.query(
-      `SELECT id FROM ticketing_holds WHERE status = 'ACTIVE' AND expires_at_ms <= $1 ORDER BY expires_at_ms LIMIT $2`,
-      [this.clock.now(), limit],
+      `SELECT h.id FROM ticketing_holds h JOIN ticketing_events e ON e.id = h.event_id
+       WHERE h.status = 'ACTIVE' AND h.expires_at_ms <= $1 AND e.namespace = $3 ORDER BY h.expires_at_ms LIMIT $2`,
+      [this.clock.now(), limit, this.config.NAMESPACE],
     );
     let n = 0;
     for (const h of due) if (await this.expireHold(h.id)) n++;
     return n;
   }
 
-  /**
-   * Re-enqueues payments of orders still PENDING after `staleMs` (a lost job, a crashed worker).
-   * Safe to repeat: the job re-reads the order and the provider deduplicates by order id.
-   */
-  async requeueStalePayments(staleMs = 60_000, limit = 500): Promise<number> {
-    const now = this.clock.now();
-    const stale: { id: string }[] = await this.ds.query(
-      `SELECT id FROM ticketing_orders WHERE status = 'PENDING' AND updated_at_ms <= $1 ORDER BY updated_at_ms LIMIT $2`,
-      [now - staleMs, limit],
-    );
-    const bucket = Math.floor(now / 60_000);
-    for (const o of stale) {
-      await this.queue.add(PAYMENT_QUEUE, 'charge', { orderId: o.id }, { jobId: `pay-${o.id}-r${bucket}`, attempts: 3, backoffMs: 100 });
-    }
-    return stale.length;
-  }
-
   /** Rebuilds the hot inventory of events whose keys are gone (a Redis flush or failover). */
   async rebuildMissingInventories(): Promise<number> {
     const events: { id: string }[] = await this.ds.query(
-      `SELECT id FROM ticketing_events WHERE starts_at_ms > $1 ORDER BY starts_at_ms LIMIT 1000`,
-      [this.clock.now() - 86_400_000],
+      `SELECT id FROM ticketing_events WHERE starts_at_ms > $1 AND namespace = $2 ORDER BY starts_at_ms LIMIT 1000`,
+      [this.clock.now() - 86_400_000, this.config.NAMESPACE],
     );
     let n = 0;
     for (const e of events) {
@@ -533,41 +374,76 @@ export class TicketingService {
   }
 
   /**
+   * Repairs hot inventory that disagrees with SQL (a process killed between the key/value step and
+   * the SQL step of a hold or a release). A difference is normal while holds are in flight, so an
+   * event is rebuilt only when the same difference is seen on two consecutive calls (the cron runs
+   * every 10 s); during a sustained burst the repair waits for a quiet moment. Returns rebuilds.
+   */
+  async repairInventoryDrift(): Promise<number> {
+    const events: { id: string }[] = await this.ds.query(
+      `SELECT id FROM ticketing_events WHERE starts_at_ms > $1 AND namespace = $2 ORDER BY starts_at_ms LIMIT 1000`,
+      [this.clock.now() - 86_400_000, this.config.NAMESPACE],
+    );
+    const seen = new Map<string, string>();
+    let n = 0;
+    for (const e of events) {
+      const drift = await this.inventoryDrift(e.id);
+      if (drift === null) continue;
+      if (this.lastDrift.get(e.id) === drift) {
+        this.log.warn(`event ${e.id}: hot inventory disagrees with SQL (${drift}); rebuilding`);
+        await this.rebuildInventory(e.id);
+        n++;
+      } else seen.set(e.id, drift);
+    }
+    this.lastDrift = seen;
+    return n;
+  }
+
+  /** null when the event's hot inventory matches SQL (or is not built); else what differs. */
+  async inventoryDrift(eventId: string): Promise<string | null> {
+    const e = await this.eventRow(eventId);
+    const [stock, users, ready] = this.keys(eventId);
+    if ((await this.kv.get(ready)) === null) return null;
+    const free: { seat_id: string }[] = await this.ds.query(
+      `SELECT seat_id FROM ticketing_seats WHERE event_id = $1 AND status = 'AVAILABLE'`,
+      [eventId],
+    );
+    const perUser: { user_id: string; n: string }[] = await this.ds.query(
+      `SELECT h.user_id, count(*) AS n FROM ticketing_seats s JOIN ticketing_holds h ON h.id = s.hold_id
+       WHERE s.event_id = $1 GROUP BY h.user_id`,
+      [eventId],
+    );
+    const problems: string[] = [];
+    if (e.kind === 'GA') {
+      const kvFree = Number((await this.kv.get(stock)) ?? '0');
+      if (kvFree !== free.length) problems.push(`free ${kvFree}/${free.length}`);
+    } else {
+      const kvFree = new Set(await this.kv.sMembers(stock));
+      const extra = free.filter((r) => !kvFree.has(r.seat_id)).length;
+      if (extra > 0 || kvFree.size !== free.length) problems.push(`free ${kvFree.size}/${free.length} missing ${extra}`);
+    }
+    const kvUsers = await this.kv.hGetAll(users);
+    const sqlUsers = new Map(perUser.map((r) => [r.user_id, Number(r.n)]));
+    let wrong = 0;
+    for (const [u, v] of Object.entries(kvUsers)) if ((sqlUsers.get(u) ?? 0) !== Number(v)) wrong++;
+    for (const [u, v] of sqlUsers) if (kvUsers[u] === undefined && v !== 0) wrong++;
+    if (wrong > 0) problems.push(`users ${wrong}`);
+    return problems.length === 0 ? null : problems.join(', ');
+  }
+
+  /**
    * Writes the event's hot inventory from SQL. The ready marker goes last, so holds racing a
    * rebuild see `missing` and wait rather than deciding against half-written keys. A lock keeps
    * concurrent rebuilds of one event to one.
    */
   async rebuildInventory(eventId: string): Promise<void> {
-    const [stock, users, ready] = this.keys(eventId);
-    const lock = `${ready}:lock`;
-    if (!(await this.kv.set(lock, '1', { onlyIfAbsent: true, ttlMs: 10_000 }))) {
-      for (let i = 0; i < 100 && (await this.kv.get(ready)) === null; i++) await new Promise((r) => setTimeout(r, 20));
-      return;
-    }
-    try {
-      const e = await this.eventRow(eventId);
-      await this.kv.del([ready, stock, users]);
-      const free: { seat_id: string }[] = await this.ds.query(
-        `SELECT seat_id FROM ticketing_seats WHERE event_id = $1 AND status = 'AVAILABLE'`,
-        [eventId],
-      );
-      if (e.kind === 'GA') await this.kv.set(stock, String(free.length));
-      else for (let i = 0; i < free.length; i += 1000) await this.kv.sAdd(stock, free.slice(i, i + 1000).map((r) => r.seat_id));
-      const perUser: { user_id: string; n: string }[] = await this.ds.query(
-        `SELECT h.user_id, count(*) AS n FROM ticketing_seats s JOIN ticketing_holds h ON h.id = s.hold_id
-         WHERE s.event_id = $1 GROUP BY h.user_id`,
-        [eventId],
-      );
-      if (perUser.length > 0) await this.kv.hSet(users, Object.fromEntries(perUser.map((r) => [r.user_id, Number(r.n)])));
-      await this.kv.set(ready, String(this.clock.now()));
-    } finally {
-      await this.kv.del([lock]);
-    }
+    // The hold strategy owns its hot state (RedisInventoryStrategy.prepare rebuilds it from SQL).
+    await this.inventory.prepare(eventId);
   }
 
   // ---------------------------------------------------------------- helpers
 
-  private keys(eventId: string): [string, string, string] {
+  keys(eventId: string): [string, string, string] {
     const p = `${this.config.NAMESPACE}:ticketing:${eventId}`;
     return [`${p}:stock`, `${p}:users`, `${p}:ready`];
   }
@@ -588,7 +464,8 @@ export class TicketingService {
    * same body returns the stored response, a different body is 422, a replay while the first is
    * still running is 409. A failed first attempt frees the key, so the client may retry it.
    */
-  private async idempotent<T>(scope: string, key: string, request: unknown, run: () => Promise<T>): Promise<T> {
+  async idempotent<T>(scope: string, rawKey: string | undefined, request: unknown, run: () => Promise<T>): Promise<T> {
+    const key = requireKey(rawKey);
     const hash = createHash('sha256').update(canonicalJson(request)).digest('hex');
     const inserted: unknown[] = await this.ds.query(
       `INSERT INTO idempotency_keys (scope, key, request_hash, status, expires_at)
@@ -625,7 +502,12 @@ export class TicketingService {
   }
 }
 
-function requireKey(key: string | undefined): string {
+function inventoryEvent(e: EventRow): InventoryEvent {
+  const layout = e.sections as { sections?: InventoryEvent['sections'] };
+  return { id: e.id, kind: e.kind, maxPerUser: e.max_per_user, ...(e.kind === 'SEATED' && layout.sections ? { sections: layout.sections } : {}) };
+}
+
+export function requireKey(key: string | undefined): string {
   if (!key || !/^[\x21-\x7e]{1,128}$/.test(key)) {
     throw new TicketingError('invalid', C.IdempotencyKeyRequired, 'an Idempotency-Key header (1-128 visible ASCII characters) is required');
   }

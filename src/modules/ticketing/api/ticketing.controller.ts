@@ -1,13 +1,17 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
+import { TicketingOrders } from '../orders/ticketing-orders.service';
 import { TicketingService } from '../ticketing.service';
 import { AvailabilityQueryDto, CheckoutDto, CreateEventDto, CreateHoldDto, ReleaseQueryDto } from './ticketing.dto';
 
 @ApiTags('ticketing')
 @Controller('api/v1')
 export class TicketingController {
-  constructor(private readonly sut: TicketingService) {}
+  constructor(
+    private readonly sut: TicketingService,
+    private readonly orders: TicketingOrders,
+  ) {}
 
   @RequireRole('admin')
   @Post('events')
@@ -29,9 +33,15 @@ export class TicketingController {
 
   @RequireRole('client')
   @ApiHeader({ name: 'Idempotency-Key', required: true })
+  @ApiHeader({ name: 'Waiting-Room-Token', required: false, description: 'required when the event has a waiting room' })
   @Post('events/:eventId/holds')
-  hold(@Param('eventId') eventId: string, @Body() dto: CreateHoldDto, @Headers('idempotency-key') key?: string) {
-    return this.sut.hold(eventId, dto, key);
+  hold(
+    @Param('eventId') eventId: string,
+    @Body() dto: CreateHoldDto,
+    @Headers('idempotency-key') key?: string,
+    @Headers('waiting-room-token') roomToken?: string,
+  ) {
+    return this.sut.hold(eventId, dto, key, roomToken);
   }
 
   @RequireRole('client')
@@ -51,18 +61,18 @@ export class TicketingController {
   @HttpCode(202)
   @Post('holds/:holdId/checkout')
   checkout(@Param('holdId') holdId: string, @Body() dto: CheckoutDto, @Headers('idempotency-key') key?: string) {
-    return this.sut.checkout(holdId, dto, key);
+    return this.orders.checkout(holdId, dto, key);
   }
 
   @RequireRole('client')
   @Get('orders/:orderId')
   order(@Param('orderId') orderId: string) {
-    return this.sut.getOrder(orderId);
+    return this.orders.getOrder(orderId);
   }
 
   @RequireRole('client')
   @Get('users/:userId/orders')
   userOrders(@Param('userId') userId: string) {
-    return this.sut.userOrders(userId);
+    return this.orders.userOrders(userId);
   }
 }

@@ -15,6 +15,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { WaitingRoomDto } from '../waiting-room/api/waiting-room.dto';
 
 const ID = /^[A-Za-z0-9_.:@-]+$/;
 
@@ -100,6 +101,12 @@ export class CreateEventDto {
   @ValidateNested()
   @Type(() => GeneralAdmissionDto)
   generalAdmission?: GeneralAdmissionDto;
+
+  @ApiPropertyOptional({ type: WaitingRoomDto, description: 'when enabled, holds need an admitted Waiting-Room-Token' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => WaitingRoomDto)
+  waitingRoom?: WaitingRoomDto;
 }
 
 export class CreateHoldDto {
