@@ -12,6 +12,16 @@ export interface InventoryEvent {
   id: string;
   kind: 'GA' | 'SEATED';
   maxPerUser: number;
+  /** Seated layout, when known: tells unknown seat ids from taken ones without asking SQL. */
+  sections?: { name: string; rows: number; seatsPerRow: number }[];
+}
+
+/** True when `id` (`<section>-<row>-<seat>`, 1-based) names a seat of the layout. */
+export function seatInLayout(sections: NonNullable<InventoryEvent['sections']>, id: string): boolean {
+  const m = /^([A-Za-z0-9_]{1,32})-([1-9]\d*)-([1-9]\d*)$/.exec(id);
+  if (!m) return false;
+  const s = sections.find((x) => x.name === m[1]);
+  return s !== undefined && Number(m[2]) <= s.rows && Number(m[3]) <= s.seatsPerRow;
 }
 
 export interface HoldRequest {

@@ -3,7 +3,7 @@ import { Clock } from '../../../platform/clock/clock';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { RELEASE, TRY_HOLD } from '../adapters/inventory-scripts';
 import { claimsLoadedKey, holdKeyClaim, SWAP_KEY, TRY_HOLD_KEYED } from './hold-idempotency-scripts';
-import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy } from './inventory-strategy';
+import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy, seatInLayout } from './inventory-strategy';
 import { writeHold } from './sql-hold-writer';
 
 /**
@@ -58,7 +58,7 @@ export class RedisInventoryStrategy extends InventoryStrategy {
       case 'sold_out':
         return { outcome: 'sold_out', available: Number(reply[1]) };
       case 'seat_unavailable':
-        return this.unavailable(e.id, reply.slice(1));
+        return this.unavailable(e, reply.slice(1));
       default:
         throw new Error(`unexpected inventory reply ${reply.join(',')}`);
     }
@@ -84,7 +84,13 @@ export class RedisInventoryStrategy extends InventoryStrategy {
   }
 
   /** Seats missing from the free set are either taken or not seats of the event; SQL tells which. */
-  private async unavailable(eventId: string, asked: string[]): Promise<HoldDecision> {
+  private async unavailable(e: InventoryEvent, asked: string[]): Promise<HoldDecision> {
+    if (e.sections) {
+      // The layout answers without a query: a flash sale's thousands of losers never reach SQL.
+      const unknown = asked.filter((s) => !seatInLayout(e.sections!, s));
+      return unknown.length > 0 ? { outcome: 'unknown_seats', seatIds: unknown } : { outcome: 'seat_unavailable', seatIds: asked };
+    }
+    const eventId = e.id;
     const known: { seat_id: string }[] = await this.ds.query(
       `SELECT seat_id FROM ticketing_seats WHERE event_id = $1 AND seat_id = ANY($2::text[])`,
       [eventId, asked],
