@@ -10,8 +10,9 @@
  * 3. End to end: an api+worker app; the workload goes in as HTTP batches of 1,000
  *    (POST /track/events, 8 in flight, the client in this process); events/s from the first POST
  *    until the closed windows in PostgreSQL hold every impression and click.
- * Workload: bench/ad-analytics/workload.ts (10,000 ads, Zipf(1), 1 % CTR, event time 2,000
- * impressions/s). Env: ADS_CHECKPOINT_INTERVAL_MS etc. pass through to the app.
+ * Workload: bench/ad-analytics/workload.ts (10,000 ads, Zipf(1), 1 % CTR, event time 500
+ * impressions/s, so windows close steadily during the run). Env: EVENT_RATE, STAGES=raw,stream,e2e;
+ * ADS_CHECKPOINT_INTERVAL_MS etc. pass through to the app.
  */
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -26,7 +27,7 @@ import { closers, makeWorkload, Workload } from './workload';
 const IMPRESSIONS = Number(process.argv[2] ?? 300_000);
 const PARTITIONS = 6;
 /** impressions per second of event time */
-const EVENT_RATE = Number(process.env.EVENT_RATE ?? 2000);
+const EVENT_RATE = Number(process.env.EVENT_RATE ?? 500);
 const BROKERS = (process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const SERVICE = 'bench-service-key';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

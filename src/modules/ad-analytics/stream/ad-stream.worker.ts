@@ -15,8 +15,8 @@
  *   confirmed there are kept in the checkpoint (outbox) and re-sent when the partition is loaded.
  * - A batch that does not continue exactly from the task's next offset (after a failed or fenced
  *   checkpoint) restarts the subscription, which re-reads every resume point from PostgreSQL.
- * Checkpoints happen every ADS_CHECKPOINT_INTERVAL_MS (0: every batch; stretched to 9x the last
- * checkpoint's cost for large states), on idle ticks that closed windows, on revocation and on shutdown. Run the role alone with
+ * Checkpoints happen every ADS_CHECKPOINT_INTERVAL_MS (0: every batch; stretched up to 30 s while
+ * busy when snapshots get expensive, see `due`), on idle ticks, on revocation and on shutdown. Run the role alone with
  * `APP_ROLES=worker APP_MODULES=ad-analytics node dist/src/main.js` (or ts-node src/main.ts).
  */
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
@@ -36,6 +36,8 @@ import { PartitionTask } from './partition-task';
 
 /** Rows kept for Redis while it is unreachable; beyond this the oldest are dropped (PostgreSQL still has them). */
 const MAX_REDIS_BACKLOG = 200_000;
+/** Longest a busy partition goes without a checkpoint when pacing stretches the interval. */
+const MAX_CHECKPOINT_STRETCH_MS = 30_000;
 
 @Injectable()
 export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -52,6 +54,7 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
   private closing = false;
   private ticker?: NodeJS.Timeout;
   private ticking = false;
+  private readonly tickMs: number;
   private readonly m: {
     events: Counter; late: Counter; unmatched: Counter; malformed: Counter; windows: Counter;
     restarts: Counter; checkpoint: Histogram; watermarkLag: Gauge<'partition'>; pending: Gauge<'partition'>;
@@ -70,6 +73,7 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
     this.topic = eventsTopic(config);
     this.groupId = groupName(config, STREAM_GROUP);
     this.streamConfig = streamConfigOf(config);
+    this.tickMs = Math.max(50, Math.min(1000, Math.floor(Math.min(this.streamConfig.idleTimeoutMs, config.ADS_CHECKPOINT_INTERVAL_MS || 1000) / 2)));
     const registers = [metrics.registry];
     this.m = {
       events: new Counter({ name: 'ads_stream_events_total', help: 'events checkpointed by the stream worker', registers }),
@@ -90,8 +94,7 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.hasRole('worker')) return;
     this.sub = await this.subscribe();
-    const tickMs = Math.max(50, Math.min(1000, Math.floor(Math.min(this.streamConfig.idleTimeoutMs, this.config.ADS_CHECKPOINT_INTERVAL_MS || 1000) / 2)));
-    this.ticker = setInterval(() => void this.tick(), tickMs);
+    this.ticker = setInterval(() => void this.tick(), this.tickMs);
     this.ticker.unref();
   }
 
@@ -200,20 +203,24 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
       task.deltas.events += events.length;
       task.nextOffset = BigInt(msgs[msgs.length - 1].offset) + 1n;
       task.dirty = true;
+      task.lastBatchAt = now;
       if (this.due(task, now)) await this.safeCheckpoint(task);
     });
   }
 
   /**
-   * Every batch when the interval is 0; otherwise after the interval, stretched to 9x the last
-   * checkpoint's cost times the partitions held, so writing full snapshots of a large state never
-   * takes more than ~10 % of the worker's time (the replay after a crash grows with the state instead).
+   * Every batch when the interval is 0. Otherwise after the interval, stretched while batches keep
+   * coming to 9x the last checkpoint's cost times the partitions held (they share one event loop), so
+   * full snapshots of a large state take at most ~10 % of the worker's time; capped at
+   * MAX_CHECKPOINT_STRETCH_MS, which bounds the replay after a crash. An idle partition (no batch
+   * for a tick) checkpoints after the plain interval: there is no throughput left to protect.
    */
-  private due(task: PartitionTask, now: number): boolean {
+  private due(task: PartitionTask, now: number, idle = false): boolean {
     const interval = this.config.ADS_CHECKPOINT_INTERVAL_MS;
     if (interval === 0) return true;
-    // Partitions share one event loop, so the budget is per process: 9x cost x partitions held.
-    return now - task.lastCheckpointAt >= Math.max(interval, 9 * task.lastCheckpointCostMs * this.tasks.size);
+    if (idle) return now - task.lastCheckpointAt >= interval;
+    const paced = Math.min(MAX_CHECKPOINT_STRETCH_MS, 9 * task.lastCheckpointCostMs * this.tasks.size);
+    return now - task.lastCheckpointAt >= Math.max(interval, paced);
   }
 
   /** Idle flush: advances the watermark of partitions without traffic, and checkpoints what is due. */
@@ -226,7 +233,7 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
           if (task.dropped || this.closing) return;
           const now = this.clock.now();
           task.absorb(task.processor.onIdle(now));
-          if (task.dirty && this.due(task, now)) await this.safeCheckpoint(task);
+          if (task.dirty && this.due(task, now, now - task.lastBatchAt >= this.tickMs)) await this.safeCheckpoint(task);
         });
       }
     } finally {

@@ -16,6 +16,8 @@ export class PartitionTask {
   lastCheckpointAt: number;
   /** how long the last checkpoint took (snapshot + transaction), to pace the next one */
   lastCheckpointCostMs = 0;
+  /** when the last batch was processed (an idle partition checkpoints without pacing) */
+  lastBatchAt = 0;
   /** set when the task must not be used any more (revoked, fenced, failed) */
   dropped = false;
   private chain: Promise<unknown> = Promise.resolve();
