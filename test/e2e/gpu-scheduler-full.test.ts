@@ -54,7 +54,7 @@ describe('gpu-scheduler (full profile: PostgreSQL, BullMQ, Kafka)', () => {
       RATE_LIMIT_PER_SECOND: '0',
       GPU_CYCLE_INTERVAL_MS: '100',
       GPU_LEASE_TTL_MS: '1000',
-      GPU_ACK_TIMEOUT_MS: '1500',
+      GPU_ACK_TIMEOUT_MS: '3000',
       GPU_HEARTBEAT_TIMEOUT_MS: '60000',
     };
     a = await startTestApp(env);

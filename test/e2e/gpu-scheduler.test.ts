@@ -43,8 +43,9 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
       APP_MODULES: 'gpu-scheduler',
       RATE_LIMIT_PER_SECOND: '0',
       GPU_CYCLE_INTERVAL_MS: '100',
-      GPU_ACK_TIMEOUT_MS: '2000',
-      GPU_HEARTBEAT_TIMEOUT_MS: '2500',
+      // generous for a loaded 2-core box: the scripted agent acks in milliseconds and heartbeats every 200 ms
+      GPU_ACK_TIMEOUT_MS: '3000',
+      GPU_HEARTBEAT_TIMEOUT_MS: '4000',
     });
     agent = new ScriptedAgent(t.app.get(JobQueue), {
       report: async (taskId: string, body: AgentReport) => {
