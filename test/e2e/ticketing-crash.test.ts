@@ -87,8 +87,8 @@ describe('ticketing crash convergence (full profile, app process SIGKILLed mid-p
     API_KEYS: `admin:${ADMIN},client:${CLIENT}`,
     RATE_LIMIT_PER_SECOND: '0',
     TICKETING_WEBHOOK_SECRETS: 'crash-test-webhook-secret',
-    // Charges take 1.5 s to answer: the kill lands while they are recorded but unanswered.
-    TICKETING_PAYMENT_LATENCY_MS: '1500',
+    // Charges take 3 s to answer: the kill lands while they are recorded but unanswered.
+    TICKETING_PAYMENT_LATENCY_MS: '3000',
     // Deadline = the later of hold expiry (6 s) and checkout + 6 s.
     TICKETING_PAYMENT_WINDOW_SECONDS: '6',
   };
@@ -131,14 +131,6 @@ describe('ticketing crash convergence (full profile, app process SIGKILLed mid-p
     expect(checkouts.map((c) => c.status)).toEqual(checkouts.map(() => 202));
     const orderIds: string[] = checkouts.map((c) => c.body.orderId);
 
-    // Let the charges reach the provider, and keep holds arriving, then kill -9 mid-flight.
-    const burst = Array.from({ length: 30 }, (_, i) =>
-      call(app1, 'POST', `/api/v1/events/${ga.id}/holds`, { userId: `late${i}`, quantity: 1 }).catch(() => undefined),
-    );
-    await sleep(400);
-    expect(await app1.kill('SIGKILL')).toBe('SIGKILL');
-    await Promise.all(burst);
-
     const ledger = async () => {
       const out = new Map<string, { status: string; amountCents: number }>();
       for (const id of orderIds) {
@@ -147,6 +139,15 @@ describe('ticketing crash convergence (full profile, app process SIGKILLed mid-p
       }
       return out;
     };
+    // Once charges have reached the provider (recorded, answer 3 s away), and with holds still
+    // arriving, kill -9 mid-flight.
+    for (let i = 0; i < 100 && [...(await ledger()).values()].filter((p) => p.status === 'captured').length < 3; i++) await sleep(100);
+    const burst = Array.from({ length: 30 }, (_, i) =>
+      call(app1, 'POST', `/api/v1/events/${ga.id}/holds`, { userId: `late${i}`, quantity: 1 }).catch(() => undefined),
+    );
+    await sleep(50);
+    expect(await app1.kill('SIGKILL')).toBe('SIGKILL');
+    await Promise.all(burst);
     const pendingAtKill: { n: string }[] = (
       await db.query(`SELECT count(*) AS n FROM ticketing_orders WHERE id = ANY($1) AND status = 'PENDING'`, [orderIds])
     ).rows;
