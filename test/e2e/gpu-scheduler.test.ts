@@ -204,6 +204,35 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     );
   });
 
+  it("keeps a gang peer's GPUs until its agent confirms the stop (report or heartbeat)", async () => {
+    for (const id of ['g-1', 'g-2', 'g-3']) {
+      await node(id, { gpuType: 'RTX', gpuCount: 2, gpuMemoryGb: 24 });
+      agent.attach(id);
+    }
+    const usedOn = async (id: string) => (await service('GET', `/api/v1/gpu/nodes/${id}`)).body.freeGpuIndices.length;
+    const r = await submit(job({ gpuType: 'RTX', gpuCount: 6, gpuMemoryGb: 8 }));
+    const id = r.body.taskId;
+    await status(id, 'RUNNING');
+    // g-2 and g-3 will not answer their CANCEL jobs
+    agent.setMode('g-2', 'silent');
+    agent.setMode('g-3', 'silent');
+    await service('POST', `/api/v1/gpu/tasks/${id}/report`, { nodeId: 'g-1', attempt: 1, event: 'FAILED', exitCode: 1 });
+    await status(id, 'FAILED');
+    await until('cancels sent', async () => agent.cancels.filter((c) => c.taskId === id).length, (n) => n === 2);
+    expect(await usedOn('g-1')).toBe(2); // g-1's process ended: free
+    expect(await usedOn('g-2')).toBe(0); // g-2 may still run it: held
+    expect(await usedOn('g-3')).toBe(0);
+    // g-2's agent confirms by a (late) terminal report, g-3's by a heartbeat that no longer lists the task
+    const late = await service('POST', `/api/v1/gpu/tasks/${id}/report`, { nodeId: 'g-2', attempt: 1, event: 'CANCELLED' });
+    expect(late.body).toMatchObject({ status: 'FAILED' });
+    expect(await usedOn('g-2')).toBe(2);
+    await service('POST', '/api/v1/gpu/nodes/g-3/heartbeat', { runningTaskIds: [id] });
+    expect(await usedOn('g-3')).toBe(0);
+    await service('POST', '/api/v1/gpu/nodes/g-3/heartbeat', { runningTaskIds: [] });
+    expect(await usedOn('g-3')).toBe(2);
+    for (const n of ['g-1', 'g-2', 'g-3']) await service('PATCH', `/api/v1/gpu/nodes/${n}`, { status: 'MAINTENANCE' });
+  });
+
   it('cancels a queued task at once (200) and a running one through its agent (202)', async () => {
     // 16 GPUs of n-1 + n-2: a 16-GPU task fills them, so the next one waits
     const big = await submit(job({ gpuCount: 16 }));
