@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AgentReport, DISPATCH_JOB } from '../../src/modules/gpu-scheduler';
+import { bindDecision } from '../../src/modules/gpu-scheduler/service/binder';
 import { ScriptedAgent } from '../../src/modules/gpu-scheduler/testing/scripted-agent';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
@@ -211,4 +212,59 @@ describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full
     expect(nodes.every((n) => n.free_gpus.length === 8)).toBe(true);
     expect(agent.errors).toEqual([]);
   }, 120_000);
+  it('the version guard alone decides races: two binders on one node snapshot, one wins, even on disjoint GPUs', async () => {
+    // A namespace no scheduler loop serves, so only these direct bindDecision calls touch it.
+    const race = `${ns}-race`;
+    const now = Date.now();
+    await ds.query(
+      `INSERT INTO gpu_nodes (namespace, id, gpu_type, gpu_count, gpu_memory_gb, status, free_gpus, last_heartbeat_ms, registered_at_ms)
+       VALUES ($1, 'r-1', 'A100', 8, 80, 'ACTIVE', '{0,1,2,3,4,5,6,7}', $2, $2)`,
+      [race, now],
+    );
+    let wins = 0;
+    let conflicts = 0;
+    for (let round = 0; round < 20; round++) {
+      const [node] = await ds.query(`SELECT version, free_gpus FROM gpu_nodes WHERE namespace = $1 AND id = 'r-1'`, [race]);
+      if (node.free_gpus.length < 2) {
+        await ds.query(`UPDATE gpu_allocations SET released_at_ms = $2 WHERE namespace = $1 AND released_at_ms IS NULL`, [race, Date.now()]);
+        await ds.query(`UPDATE gpu_nodes SET free_gpus = '{0,1,2,3,4,5,6,7}', version = version + 1 WHERE namespace = $1`, [race]);
+        continue;
+      }
+      const snap = new Map([['r-1', { version: String(node.version), free: node.free_gpus as number[] }]]);
+      const ids = [`${race}-${round}-a`, `${race}-${round}-b`];
+      for (const id of ids) {
+        await ds.query(
+          `INSERT INTO gpu_tasks (id, namespace, user_id, tier, gpu_type, gpu_count, gpu_memory_gb, status, queued_at_ms) VALUES ($1, $2, 'u', 'vip', 'A100', 1, 1, 'QUEUED', $3)`,
+          [id, race, now],
+        );
+      }
+      // Different GPUs on the same node, bound concurrently through both apps' pools: the partial
+      // unique index has nothing to object to, so only the node version can stop the second one.
+      const [g1, g2] = node.free_gpus as number[];
+      const outcomes = await Promise.all(
+        ids.map((taskId, k) =>
+          bindDecision(
+            apps()[k].app.get(DataSource),
+            { ns: race, taskId, taskVersion: '0', attempt: 1, allocations: [{ nodeId: 'r-1', gpuIndices: [k === 0 ? g1 : g2] }], predictedRuntimeSec: 1, backfilled: false, nowMs: Date.now(), ackDeadlineMs: Date.now() + 1000 },
+            snap,
+          ),
+        ),
+      );
+      const ok = outcomes.filter((o) => o.ok).length;
+      expect(ok).toBe(1);
+      wins += ok;
+      conflicts += outcomes.length - ok;
+      const loser = outcomes.findIndex((o) => !o.ok);
+      expect(outcomes[loser]).toMatchObject({ ok: false, conflict: 'node r-1' });
+      // the loser changed nothing: still QUEUED at version 0, no allocation rows
+      const [t] = await ds.query(`SELECT status, version FROM gpu_tasks WHERE id = $1`, [ids[loser]]);
+      expect(t).toEqual({ status: 'QUEUED', version: '0' });
+      expect(await ds.query(`SELECT 1 FROM gpu_allocations WHERE task_id = $1`, [ids[loser]])).toHaveLength(0);
+    }
+    expect(wins).toBeGreaterThan(10);
+    expect(conflicts).toBe(wins);
+    const [n] = await ds.query(`SELECT free_gpus FROM gpu_nodes WHERE namespace = $1`, [race]);
+    const [{ live }] = await ds.query(`SELECT count(*)::int AS live FROM gpu_allocations WHERE namespace = $1 AND released_at_ms IS NULL`, [race]);
+    expect(n.free_gpus.length + live).toBe(8);
+  }, 60_000);
 });
