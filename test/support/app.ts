@@ -35,7 +35,9 @@ export async function startTestApp(env: Record<string, string> = {}, extra: Type
     ...env,
   });
   const app = await createApp(config, extra);
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  // The 2,000-parallel-request tests open that many connections at once: Node's default listen
+  // backlog (511) overflows on a busy box and the kernel resets some of them (ECONNRESET).
+  await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
   const address = app.getHttpServer().address() as { port: number };
   return { app, config, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
 }
