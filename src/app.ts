@@ -47,13 +47,7 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
         exceptionFactory: (errors) => new ValidationFailed(flatten(errors)),
       }),
     );
-    // Connections close after every module's shutdown hooks (consumers commit, crons stop), so
-    // no hook finds its pool already gone.
-    const closeApp = app.close.bind(app);
-    app.close = async () => {
-      await closeApp();
-      await infra.close();
-    };
+    // Connections close in InfrastructureCloser, after every module's shutdown hooks.
     installHttpHooks(app, app.get(MetricsRegistry));
     installSwagger(app);
     return app;

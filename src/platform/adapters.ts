@@ -44,7 +44,8 @@ export async function createAdapters(config: AppConfig): Promise<Adapters> {
     // Fail fast on boot, then reconnect forever: a Redis restart must not need an app restart.
     const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableAutoPipelining: true, maxRetriesPerRequest: 2 });
     await redis.connect();
-    closers.push(async () => void redis.disconnect());
+    // QUIT lets replies in flight arrive; a dead server is cut off instead.
+    closers.push(() => redis.quit().then(() => undefined, () => redis.disconnect()));
     const kv = new RedisKeyValueStore(redis);
     const queue = new BullMqJobQueue({ url: config.REDIS_URL, prefix: config.NAMESPACE });
     closers.push(() => queue.close());

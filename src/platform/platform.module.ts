@@ -10,6 +10,7 @@ import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { HealthController } from './health/health.controller';
 import { IdGenerator } from './ids/id-generator';
 import { Infrastructure } from './infrastructure';
+import { InfrastructureCloser } from './infrastructure-closer';
 import { KeyValueStore } from './kv/key-value-store.port';
 import { EventBus } from './messaging/event-bus.port';
 import { ModuleTopics } from './messaging/module-topics';
@@ -48,6 +49,7 @@ export class PlatformModule {
       providers: [
         ...values,
         ModuleTopics,
+        InfrastructureCloser,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },

@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { http, startTestApp, TestApp } from '../support/app';
 import { PrivateRedis } from '../support/processes';
+import { Infrastructure } from '../../src/platform/infrastructure';
 
 async function until(check: () => Promise<boolean>, timeoutMs = 15000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -49,5 +50,18 @@ describe('platform (full profile: PostgreSQL, Redis, Kafka)', () => {
     expect(down.body.info.postgres.status).toBe('up');
     await redis.start();
     await until(async () => (await http(t.url, 'GET', '/health/ready')).status === 200);
+  });
+});
+
+describe('platform (full profile) shutdown', () => {
+  it('closes its Redis and PostgreSQL connections when the app closes (after the modules\' hooks)', async () => {
+    const t = await startTestApp({ APP_PROFILE: 'full', APP_MODULES: 'leaderboard' });
+    const infra = t.app.get(Infrastructure);
+    expect(infra.redis?.status).toBe('ready');
+    expect(infra.sql.dataSource.isInitialized).toBe(true);
+    await t.close();
+    expect(infra.sql.dataSource.isInitialized).toBe(false);
+    // QUIT is answered first; the socket closes right after.
+    await until(async () => infra.redis?.status === 'end', 3000);
   });
 });
