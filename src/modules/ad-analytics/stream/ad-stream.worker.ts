@@ -38,6 +38,9 @@ import { PartitionTask } from './partition-task';
 const MAX_REDIS_BACKLOG = 200_000;
 /** Longest a busy partition goes without a checkpoint when pacing stretches the interval. */
 const MAX_CHECKPOINT_STRETCH_MS = 30_000;
+/** A partition without a batch for this long counts as idle (caught up) and checkpoints unpaced. Under load a
+ * busy partition's batches can be a second or two apart, so well above that. */
+const IDLE_CHECKPOINT_MS = 5_000;
 
 @Injectable()
 export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -213,7 +216,7 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
    * coming to 9x the last checkpoint's cost times the partitions held (they share one event loop), so
    * full snapshots of a large state take at most ~10 % of the worker's time; capped at
    * MAX_CHECKPOINT_STRETCH_MS, which bounds the replay after a crash. An idle partition (no batch
-   * for a tick) checkpoints after the plain interval: there is no throughput left to protect.
+   * for IDLE_CHECKPOINT_MS) checkpoints after the plain interval: there is no throughput left to protect.
    */
   private due(task: PartitionTask, now: number, idle = false): boolean {
     const interval = this.config.ADS_CHECKPOINT_INTERVAL_MS;
@@ -233,7 +236,7 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
           if (task.dropped || this.closing) return;
           const now = this.clock.now();
           task.absorb(task.processor.onIdle(now));
-          if (task.dirty && this.due(task, now, now - task.lastBatchAt >= this.tickMs)) await this.safeCheckpoint(task);
+          if (task.dirty && this.due(task, now, now - task.lastBatchAt >= IDLE_CHECKPOINT_MS)) await this.safeCheckpoint(task);
         });
       }
     } finally {
