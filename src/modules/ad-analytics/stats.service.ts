@@ -76,12 +76,18 @@ export class StatsService implements OnModuleDestroy {
 
   /** Registers an SSE listener; returns the function that removes it. */
   async listen(fn: Listener): Promise<() => void> {
-    if (this.listeners.size === 0) {
-      this.lastSeq = await this.repo.lastSeq();
+    this.listeners.add(fn);
+    if (!this.timer) {
+      // set before the await, so concurrent first listeners start one poller
       this.timer = setInterval(() => void this.poll(), STREAM_POLL_MS);
       this.timer.unref();
+      this.polling = true; // no poll until the starting point is known
+      try {
+        this.lastSeq = await this.repo.lastSeq();
+      } finally {
+        this.polling = false;
+      }
     }
-    this.listeners.add(fn);
     return () => {
       this.listeners.delete(fn);
       if (this.listeners.size === 0 && this.timer) {
