@@ -2,13 +2,16 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { groupName, topicName } from '../../src/platform/messaging/topics';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 import { PrivateRedis } from '../support/processes';
 
 /**
  * Fault tests on the full profile (PostgreSQL, Kafka, Redis), all on an `increment` board: a
  * score that is lost or applied twice shows up as a wrong sum.
- *  1. The consumer process (worker role) is SIGKILLed mid-stream and started again.
+ *  1. The consumer process (worker role) is SIGKILLed mid-stream, its group rewound to the start of
+ *     the log (so everything is redelivered), and started again.
  *  2. A private redis-server (AOF, appendfsync always) is SIGKILLed mid-stream and restarted.
  * Every 202 is recorded; the final board must equal the sums of exactly the acknowledged writes.
  */
@@ -158,7 +161,22 @@ describe('leaderboard fault tolerance (full profile)', () => {
       expect((await http(t.url, 'DELETE', `/api/v1/leaderboards/${id}/players/cheater`, { key: KEYS.admin })).status).toBe(204);
       expect((await put('cheater', 3)).status).toBe(202);
 
-      await sleep(500);
+      // Make the redelivery certain rather than a matter of where the kill fell: once the dead
+      // member's session has expired, rewind the group to the start of the log. The new worker
+      // then receives every message again, all those already applied included; only the dedupe
+      // by message id keeps the increments from doubling.
+      const kafka = new Kafka({ clientId: 'lb-faults', brokers: t.config.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      const groupId = groupName(t.config, 'leaderboard.scores-applier');
+      const empty = await until(
+        async () => (await admin.describeGroups([groupId])).groups[0],
+        (g) => g?.state === 'Empty',
+        30000,
+      );
+      expect(empty.state).toBe('Empty');
+      await admin.resetOffsets({ groupId, topic: topicName(t.config, 'leaderboard.scores'), earliest: true });
+      await admin.disconnect();
       worker = spawnWorker();
       await sleep(3000);
       await w.stop();
