@@ -59,6 +59,9 @@ export const JOIN_ROOM: AtomicScript<[string, number, number]> = {
   name: 'ticketing_room_join',
   lua: `${ADVANCE_LUA}
 local now, rate, openAt = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+-- Advance before taking a number, so the cap counts the line as it was: an idle room then admits
+-- exactly the next admitPerSecond arrivals at once.
+local f = advance(now, rate, openAt, tonumber(redis.call('GET', KEYS[1]) or '0'))
 local token = redis.call('HGET', KEYS[3], ARGV[1])
 local pos
 if token then
@@ -71,11 +74,11 @@ else
   redis.call('HSET', KEYS[4], token, ARGV[1])
   for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
 end
-local f = advance(now, rate, openAt, tonumber(redis.call('GET', KEYS[1]) or '0'))
 return {token, pos, tostring(f)}
 `,
   local(ops: SyncKeyValueOps, keys: string[], args: string[]): [string, number, number] {
     const [user, fresh, nowS, rateS, openS, ttlS] = args;
+    const f = advance(ops, keys, Number(nowS), Number(rateS), Number(openS), Number(ops.get(keys[0]) ?? '0'), Number(ttlS));
     let token = ops.hGet(keys[2], user);
     let pos: number;
     if (token !== null) pos = ops.zScore(keys[1], token) ?? 0;
@@ -87,7 +90,6 @@ return {token, pos, tostring(f)}
       ops.hSet(keys[3], { [token]: user });
       for (let i = 0; i < 4; i++) ops.pExpire(keys[i], Number(ttlS));
     }
-    const f = advance(ops, keys, Number(nowS), Number(rateS), Number(openS), Number(ops.get(keys[0]) ?? '0'), Number(ttlS));
     return [token, pos, f];
   },
   fromRedis: (reply) => {
