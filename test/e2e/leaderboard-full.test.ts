@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 
 /** Smoke test on the full profile: PostgreSQL registry, Redis sorted sets + Lua, Kafka write path. */
@@ -47,6 +48,22 @@ describe('leaderboard (full profile: PostgreSQL, Redis, Kafka)', () => {
       (r) => r.body?.score === 7,
     );
     expect(a.body.score).toBe(7);
+
+    // Dedupe keys exist only for caller-chosen ids (k1, k2); log redeliveries are caught by position.
+    const redis = new Redis(t.config.REDIS_URL!);
+    const ddKeys = async (board: string) => {
+      const found: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${t.config.NAMESPACE}:lb:${board}:*:dd:*`, 'COUNT', 1000);
+        found.push(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      return found;
+    };
+    expect(await ddKeys(id)).toEqual([]);
+    expect((await ddKeys(inc)).length).toBe(2);
+    await redis.quit();
 
     const reset = await http(t.url, 'POST', `/api/v1/leaderboards/${id}/reset`, { key: KEYS.admin });
     expect(reset.body).toMatchObject({ archivedSeason: 1, archivedEntries: 30 });

@@ -118,6 +118,18 @@ describe('leaderboard (embedded profile over HTTP)', () => {
     await svc.applyMessages(batch);
     const r = await http(t.url, 'GET', '/api/v1/leaderboards/redeliver/players/x', { key: C });
     expect(r.body.score).toBe(15);
+    // From the log, redeliveries are recognised by position: at or before the player's last
+    // applied offset on the same partition (even with a fresh message id).
+    const fromLog = [
+      { boardId: 'redeliver', playerId: 'y', score: 10, messageId: 'c', seq: 3, position: '1:5' },
+      { boardId: 'redeliver', playerId: 'y', score: 5, messageId: 'd', seq: 4, position: '1:9' },
+    ];
+    await svc.applyMessages(fromLog);
+    await svc.applyMessages(fromLog);
+    await svc.applyMessages([{ boardId: 'redeliver', playerId: 'y', score: 100, messageId: 'e', seq: 5, position: '1:7' }]);
+    expect((await http(t.url, 'GET', '/api/v1/leaderboards/redeliver/players/y', { key: C })).body.score).toBe(15);
+    await svc.applyMessages([{ boardId: 'redeliver', playerId: 'y', score: 1, messageId: 'f', seq: 6, position: '1:10' }]);
+    expect((await http(t.url, 'GET', '/api/v1/leaderboards/redeliver/players/y', { key: C })).body.score).toBe(16);
   });
 
   it('a write accepted before a DELETE but applied after it does not re-add the player; a later write does', async () => {

@@ -6,7 +6,8 @@ import { LeaderboardService, ScoreMessage } from './leaderboard.service';
 
 /**
  * Worker role: applies `leaderboard.scores` to the rank store. At-least-once delivery; the apply
- * script dedupes by message id, so a redelivered batch changes nothing twice.
+ * script dedupes by log position (and by message id for caller-chosen ids), so a redelivered batch
+ * changes nothing twice.
  */
 @Injectable()
 export class LeaderboardScoreConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -29,10 +30,11 @@ export class LeaderboardScoreConsumer implements OnApplicationBootstrap, BeforeA
       // player, is kept.
       partitionsConcurrently: this.config.KAFKA_PARTITIONS,
       handleBatch: async (batch) => {
-        const messages: ScoreMessage[] = [];
+        const messages: (ScoreMessage & { position: string })[] = [];
         for (const m of batch.messages) {
           try {
-            messages.push(JSON.parse(m.value) as ScoreMessage);
+            // The log position dedupes redeliveries (see APPLY_SCORES).
+            messages.push({ ...(JSON.parse(m.value) as ScoreMessage), position: `${m.partition}:${m.offset}` });
           } catch {
             this.log.warn(`skipping malformed message at ${m.partition}/${m.offset}`);
           }

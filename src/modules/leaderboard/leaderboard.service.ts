@@ -36,6 +36,8 @@ export interface ScoreMessage {
   metadata?: Record<string, unknown>;
   messageId: string;
   seq: number;
+  /** Set when the caller chose messageId (Idempotency-Key / batch messageId). */
+  keyed?: true;
 }
 
 /**
@@ -173,7 +175,15 @@ export class LeaderboardService {
       }
       const messageId = w.messageId ?? this.ids.next();
       ids.push(messageId);
-      const msg: ScoreMessage = { boardId: board.id, playerId: w.playerId, score: w.score, metadata: w.metadata, messageId, seq: this.seqs.next() };
+      const msg: ScoreMessage = {
+        boardId: board.id,
+        playerId: w.playerId,
+        score: w.score,
+        metadata: w.metadata,
+        messageId,
+        seq: this.seqs.next(),
+        ...(w.messageId !== undefined ? { keyed: true as const } : {}),
+      };
       messages.push({ key: `${board.id}:${w.playerId}`, value: JSON.stringify(msg), headers: { 'message-id': messageId } });
     }
     await this.bus.publish(this.topic, messages);
@@ -181,11 +191,11 @@ export class LeaderboardService {
   }
 
   /** Consumer side: applies messages in log order, grouped per board. Idempotent by message id. */
-  async applyMessages(messages: ScoreMessage[]): Promise<void> {
+  async applyMessages(messages: (ScoreMessage & { position?: string })[]): Promise<void> {
     const byBoard = new Map<string, ScoreWrite[]>();
     for (const m of messages) {
       const list = byBoard.get(m.boardId) ?? [];
-      list.push({ playerId: m.playerId, score: m.score, metadata: m.metadata, messageId: m.messageId, seq: m.seq });
+      list.push({ playerId: m.playerId, score: m.score, metadata: m.metadata, messageId: m.messageId, seq: m.seq, position: m.position, keyed: m.keyed });
       byBoard.set(m.boardId, list);
     }
     for (const [boardId, writes] of byBoard) {

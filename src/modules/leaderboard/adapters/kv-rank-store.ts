@@ -30,6 +30,10 @@ export interface ScoreWrite {
   messageId: string;
   /** When the write was accepted (monotonic, see SeqClock): equal scores rank earlier seq first. */
   seq: number;
+  /** `partition:offset` in the log, when the write came from it: redeliveries are caught by it. */
+  position?: string;
+  /** The caller chose the message id (Idempotency-Key): dedupe by id too, with a 24 h key. */
+  keyed?: boolean;
 }
 
 export interface StoredRankedEntry extends RankedEntry {
@@ -56,22 +60,35 @@ const APPLY_CHUNK = 200;
 
 /**
  * A run of updates to one shard, each atomic (the whole run executes as one script): per write,
- * dedupe by message id (SET NX PX), drop the write when a DELETE accepted after it has already run
+ * dedupe — a write from the log whose position is at or before the player's last applied position
+ * on the same partition is a redelivery (one player's writes share a partition, in order), and a
+ * write whose id the caller chose (or that has no position) is checked against a 24 h `SET NX PX`
+ * key on its message id (a retried HTTP request is a new log message with the same id) — drop the write when a DELETE accepted after it has already run
  * (tombstone seq >= write seq), read the stored member and score, apply the board's policy, and
  * keep the member (and so the tie-break time part) when the score is unchanged; otherwise ZREM the
  * old member and ZADD the new one. One script call per shard and chunk rather than per write: the
  * per-command cost (client encoding, round trip, EVALSHA dispatch) dominated the write path.
- * KEYS: zset, member hash, metadata hash, tombstone hash, then one dedupe key per write.
- * ARGV: policy, order, dedupe ttl ms, then per write: playerId, score, newMember, metadata JSON
- * ('' for none), seq. Returns one outcome per write, in order.
+ * KEYS: zset, member hash, metadata hash, tombstone hash, position hash, then one dedupe key per
+ * write. ARGV: policy, order, dedupe ttl ms, then per write: playerId, score, newMember, metadata
+ * JSON ('' for none), seq, use the dedupe key ('1'/'0'), position ('' for none). Returns one outcome
+ * per write, in order.
  */
 export const APPLY_SCORES: AtomicScript<ApplyOutcome[]> = {
   name: 'leaderboard-apply-scores',
   lua: `
-local z, m, d, t = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local z, m, d, t, o = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local policy, order, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local function apply(dd, player, incoming, newMember, meta, seq)
-  if not redis.call('SET', dd, '1', 'NX', 'PX', ttl) then return 'duplicate' end
+local function apply(dd, player, incoming, newMember, meta, seq, useKey, pos)
+  if pos ~= '' then
+    local last = redis.call('HGET', o, player)
+    if last then
+      local lp, lo = string.match(last, '^(%d+):(%d+)$')
+      local wp, wo = string.match(pos, '^(%d+):(%d+)$')
+      if lp == wp and tonumber(lo) >= tonumber(wo) then return 'duplicate' end
+    end
+  end
+  if useKey == '1' and not redis.call('SET', dd, '1', 'NX', 'PX', ttl) then return 'duplicate' end
+  if pos ~= '' then redis.call('HSET', o, player, pos) end
   local tomb = redis.call('HGET', t, player)
   if tomb and tonumber(tomb) >= seq then return 'stale' end
   local oldMember = redis.call('HGET', m, player)
@@ -97,17 +114,25 @@ local function apply(dd, player, incoming, newMember, meta, seq)
   return 'applied'
 end
 local out = {}
-for i = 1, #KEYS - 4 do
-  local a = 3 + (i - 1) * 5
-  out[i] = apply(KEYS[4 + i], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5]))
+for i = 1, #KEYS - 5 do
+  local a = 3 + (i - 1) * 7
+  out[i] = apply(KEYS[5 + i], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5]), ARGV[a + 6], ARGV[a + 7])
 end
 return out
 `,
   local(ops: SyncKeyValueOps, keys: string[], args: string[]): ApplyOutcome[] {
-    const [z, m, d, t] = keys;
+    const [z, m, d, t, o] = keys;
     const [policy, order, ttl] = args;
-    const apply = (dd: string, player: string, incoming: number, newMember: string, meta: string, seq: number): ApplyOutcome => {
-      if (!ops.set(dd, '1', { onlyIfAbsent: true, ttlMs: Number(ttl) })) return 'duplicate';
+    const position = (p: string) => /^(\d+):(\d+)$/.exec(p);
+    const apply = (dd: string, player: string, incoming: number, newMember: string, meta: string, seq: number, useKey: string, pos: string): ApplyOutcome => {
+      if (pos !== '') {
+        const last = ops.hGet(o, player);
+        const lp = last === null ? null : position(last);
+        const wp = position(pos);
+        if (lp && wp && lp[1] === wp[1] && Number(lp[2]) >= Number(wp[2])) return 'duplicate';
+      }
+      if (useKey === '1' && !ops.set(dd, '1', { onlyIfAbsent: true, ttlMs: Number(ttl) })) return 'duplicate';
+      if (pos !== '') ops.hSet(o, { [player]: pos });
       const tomb = ops.hGet(t, player);
       if (tomb !== null && Number(tomb) >= seq) return 'stale';
       const oldMember = ops.hGet(m, player);
@@ -129,9 +154,9 @@ return out
       return 'applied';
     };
     const out: ApplyOutcome[] = [];
-    for (let i = 0; i < keys.length - 4; i++) {
-      const a = 3 + i * 5;
-      out.push(apply(keys[4 + i], args[a], Number(args[a + 1]), args[a + 2], args[a + 3], Number(args[a + 4])));
+    for (let i = 0; i < keys.length - 5; i++) {
+      const a = 3 + i * 7;
+      out.push(apply(keys[5 + i], args[a], Number(args[a + 1]), args[a + 2], args[a + 3], Number(args[a + 4]), args[a + 5], args[a + 6]));
     }
     return out;
   },
@@ -321,7 +346,7 @@ export class KvRankStore {
   }
   private shardKeys(boardId: string, season: number, shard: number) {
     const tag = `${this.base(boardId)}:{${boardId}#${season}#${shard}}`;
-    return { z: `${tag}:z`, m: `${tag}:m`, d: `${tag}:d`, t: `${tag}:t`, dd: `${tag}:dd:` };
+    return { z: `${tag}:z`, m: `${tag}:m`, d: `${tag}:d`, t: `${tag}:t`, o: `${tag}:o`, dd: `${tag}:dd:` };
   }
   seasonPrefix(boardId: string, season: number): string {
     return `${this.base(boardId)}:{${boardId}#${season}#`;
@@ -349,12 +374,15 @@ export class KvRankStore {
       const k = this.shardKeys(board.id, season, shard);
       for (let c = 0; c < idx.length; c += APPLY_CHUNK) {
         const part = idx.slice(c, c + APPLY_CHUNK);
-        const keys = [k.z, k.m, k.d, k.t];
+        const keys = [k.z, k.m, k.d, k.t, k.o];
         const args: (string | number)[] = [board.updatePolicy, board.order, DEDUPE_TTL_MS];
         for (const i of part) {
           const w = writes[i];
           keys.push(`${k.dd}${w.playerId}:${w.messageId}`);
-          args.push(w.playerId, w.score, encodeMember(board.order, w.seq, w.playerId), w.metadata === undefined ? '' : JSON.stringify(w.metadata), w.seq);
+          // Only caller-chosen ids (and writes not from the log) need a dedupe key: a redelivery
+          // is caught by its log position, with no key per write kept for 24 h.
+          const useKey = w.keyed || w.position === undefined ? '1' : '0';
+          args.push(w.playerId, w.score, encodeMember(board.order, w.seq, w.playerId), w.metadata === undefined ? '' : JSON.stringify(w.metadata), w.seq, useKey, w.position ?? '');
         }
         calls.push(
           this.kv.runScript(APPLY_SCORES, keys, args).then((res) => {
