@@ -213,6 +213,25 @@ async function main() {
     await svc.create({ id: boardId, shards });
     const e2e = await endToEnd(svc, url, boardId);
     const board = await svc.board(boardId);
+    // Dedupe state left by the writes: the per-player position hash, and any 24 h message-id keys.
+    const redis = new Redis(env.REDIS_URL);
+    const scan = async (pattern: string) => {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+        keys.push(...batch);
+        cursor = next;
+      } while (cursor !== '0');
+      return keys;
+    };
+    const prefix = `${env.NAMESPACE}:lb:${boardId}:{${boardId}#${board.season}#0}`;
+    const shard0 = await redis.zcard(`${prefix}:z`);
+    const dedupe = {
+      positionHashBytesPerPlayer: +(Number(await redis.call('MEMORY', 'USAGE', `${prefix}:o`, 'SAMPLES', '0')) / shard0).toFixed(1),
+      messageIdKeys: (await scan(`${env.NAMESPACE}:lb:${boardId}:*:dd:*`)).length,
+    };
+    await redis.quit();
     await svc.ranks.dropSeason(boardId, board.season);
     await svc.ranks.dropSeason(warmId, warm.season);
 
@@ -228,6 +247,7 @@ async function main() {
           inFlight,
           shards,
           endToEnd: e2e,
+          dedupe,
           rawKafkaProduce: kafka,
           rawIoredisZadd: ioredisZadd,
           redisBenchmarkZadd: benchZadd,
