@@ -35,6 +35,8 @@ export class ClusterView {
   readonly byType = new Map<string, ViewNode[]>();
   readonly byId = new Map<string, ViewNode>();
   private readonly freeByType = new Map<string, number>();
+  /** Free GPUs over all types: 0 lets a cycle stop scanning the queue (nothing can start any more). */
+  private freeAll = 0;
 
   constructor(nodes: readonly GpuNode[], copyFree = true) {
     for (const node of nodes) {
@@ -45,6 +47,7 @@ export class ClusterView {
       if (!g) this.byType.set(node.gpuType, (g = []));
       g.push(vn);
       this.freeByType.set(node.gpuType, (this.freeByType.get(node.gpuType) ?? 0) + vn.free.length);
+      this.freeAll += vn.free.length;
     }
   }
 
@@ -56,11 +59,16 @@ export class ClusterView {
       for (const vn of g) c.byId.set(vn.node.id, vn);
       c.freeByType.set(type, this.freeByType.get(type) ?? 0);
     }
+    c.freeAll = this.freeAll;
     return c;
   }
 
   totalFree(type: string): number {
     return this.freeByType.get(type) ?? 0;
+  }
+
+  totalFreeAll(): number {
+    return this.freeAll;
   }
 
   /** Remove GPUs from the free lists. Throws if a GPU is not free (over-allocation guard). */
@@ -74,6 +82,7 @@ export class ClusterView {
         vn.free.splice(i, 1);
       }
       this.freeByType.set(vn.node.gpuType, this.totalFree(vn.node.gpuType) - a.gpuIndices.length);
+      this.freeAll -= a.gpuIndices.length;
     }
   }
 
@@ -85,7 +94,35 @@ export class ClusterView {
       if (front) vn.free.unshift(...a.gpuIndices);
       else vn.free.push(...a.gpuIndices);
       this.freeByType.set(vn.node.gpuType, this.totalFree(vn.node.gpuType) + a.gpuIndices.length);
+      this.freeAll += a.gpuIndices.length;
     }
+  }
+}
+
+/**
+ * Remembers, per eligibility class (gpuType, per-GPU memory), the smallest gang that failed to place on
+ * a view that only shrinks afterwards. placeGang fails exactly when, for every allowed type, the free
+ * GPUs on eligible nodes are fewer than the gang; that stays true as GPUs are taken and holds for any
+ * larger gang of the same class, so such tasks can be skipped without calling placeGang: same result,
+ * O(1) instead of O(nodes). Valid only while the view is never released into.
+ */
+export class PlacementFailureMemo {
+  private readonly minFailed = new Map<string, number>();
+
+  private static key(t: Task): string {
+    return `${anyType(t) ? '*' : t.gpuType}|${t.gpuMemoryGb}`;
+  }
+
+  /** true when placeGang(t) on the remembered view is known to fail. */
+  knownToFail(t: Task): boolean {
+    const m = this.minFailed.get(PlacementFailureMemo.key(t));
+    return m !== undefined && t.gpuCount >= m;
+  }
+
+  recordFailure(t: Task): void {
+    const k = PlacementFailureMemo.key(t);
+    const m = this.minFailed.get(k);
+    if (m === undefined || t.gpuCount < m) this.minFailed.set(k, t.gpuCount);
   }
 }
 

@@ -1,5 +1,5 @@
 import { Allocation, Decision, GpuNode, RunningTask, Task, UsageRecord } from './model';
-import { ClusterView, NodeScorer, placeGang, worstFit } from './placement';
+import { ClusterView, NodeScorer, placeGang, PlacementFailureMemo, worstFit } from './placement';
 import {
   AgingOptions,
   DEFAULT_AGING,
@@ -94,9 +94,15 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   const reservation = computeReservation(head, view, [...state.running, ...started], now, scorer);
   if (reservation.at === Infinity) {
     // The head can never fit on the current ACTIVE nodes: it cannot be delayed; schedule the rest greedily.
-    for (const t of order.slice(k + 1)) {
+    const failed = new PlacementFailureMemo();
+    for (let i = k + 1; i < order.length && view.totalFreeAll() > 0; i++) {
+      const t = order[i];
+      if (failed.knownToFail(t)) continue;
       const allocs = placeGang(t, view, scorer);
-      if (!allocs) continue;
+      if (!allocs) {
+        failed.recordFailure(t);
+        continue;
+      }
       view.take(allocs);
       decisions.push({ taskId: t.id, allocations: allocs, backfilled: true, predictedEndAt: now + predict(t) });
     }
@@ -110,13 +116,22 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
     const reserved = a.gpuIndices.filter((g) => vn.free.includes(g));
     if (reserved.length) spare.take([{ nodeId: a.nodeId, gpuIndices: reserved }]);
   }
-  for (const t of order.slice(k + 1)) {
+  // Both views only shrink from here on, so a failed placement of a class is remembered (same outcome,
+  // no node scan), and once `view` is empty (spare is a subset) no later task can start: stop scanning.
+  const failedView = new PlacementFailureMemo();
+  const failedSpare = new PlacementFailureMemo();
+  for (let i = k + 1; i < order.length && view.totalFreeAll() > 0; i++) {
+    const t = order[i];
     const end = now + predict(t);
     // Ends before the reservation: may use any free GPU; prefer spare ones so later long tasks still fit.
-    let allocs: Allocation[] | undefined;
-    if (end <= reservation.at) allocs = placeGang(t, view, scorer);
-    else allocs = placeGang(t, spare, scorer);
-    if (!allocs) continue;
+    const inView = end <= reservation.at;
+    const memo = inView ? failedView : failedSpare;
+    if (memo.knownToFail(t)) continue;
+    const allocs: Allocation[] | undefined = placeGang(t, inView ? view : spare, scorer);
+    if (!allocs) {
+      memo.recordFailure(t);
+      continue;
+    }
     view.take(allocs);
     // keep `spare` a subset of `view`
     for (const a of allocs) {

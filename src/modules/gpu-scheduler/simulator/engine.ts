@@ -48,6 +48,8 @@ export interface SimResult {
   vipGpuHourShare: number;
   makespanSec: number;
   cycles: number;
+  /** Event batches with no cycle run: fewer GPUs free than the smallest queued gang (nothing could start). */
+  skippedCycles: number;
   decisions: number;
   backfilled: number;
   cycleTimeMs: number;
@@ -125,7 +127,9 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
   const nodes: GpuNode[] = nodesIn.map((n) => ({ ...n, freeGpuIndices: [...n.freeGpuIndices] }));
   const nodeById = new Map(nodes.map((n) => [n.id, n]));
   const totalGpus = nodes.reduce((s, n) => s + n.gpuCount, 0);
-  const arrivals = [...tasksIn].sort((a, b) => a.submittedAt - b.submittedAt);
+  // Submit order with the cycle's own tie-break (id), so the queue stays sorted as arrivals are appended
+  // and the cycle's sorts run on already-sorted input (linear for V8's TimSort).
+  const arrivals = [...tasksIn].sort((a, b) => a.submittedAt - b.submittedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const byId = new Map(arrivals.map((t) => [t.id, t]));
   const predictor = new RuntimePredictor({ defaultRuntimeSec: opts.defaultRuntimeSec ?? 3600 });
   const predicted = new Map<string, number>();
@@ -152,6 +156,16 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
   let backfilled = 0;
   let cycleMs = 0;
   let ai = 0;
+  // Free GPUs and queued tasks per gang size: when fewer GPUs are free than the smallest queued gang,
+  // no placement can succeed, so the cycle would return no decision; it is skipped (counted apart).
+  let freeGpus = nodes.reduce((s, n) => s + n.freeGpuIndices.length, 0);
+  const queuedBySize = new Map<number, number>();
+  const minQueuedGpus = () => {
+    let m = Infinity;
+    for (const [g, c] of queuedBySize) if (c > 0 && g < m) m = g;
+    return m;
+  };
+  let skippedCycles = 0;
   const totalEvents = arrivals.length * 2;
   let nextProgress = 0;
 
@@ -169,6 +183,7 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
           if (n.freeGpuIndices.includes(g)) throw new Error(`invariant: GPU ${n.id}#${g} freed twice`);
           n.freeGpuIndices.push(g);
         }
+        freeGpus += a.gpuIndices.length;
       }
       const st = byId.get(id)!;
       history.push({ tier: st.tier, gpuCount: st.gpuCount, start: r.startedAt, end: t });
@@ -180,10 +195,12 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
     while (ai < arrivals.length && arrivals[ai].submittedAt === t) {
       const { runtimeSec: _hidden, ...task } = arrivals[ai++];
       queue.push(task);
+      queuedBySize.set(task.gpuCount, (queuedBySize.get(task.gpuCount) ?? 0) + 1);
     }
     if (history.length > 1024) history = history.filter((h) => h.end > t - windowSec);
 
-    if (queue.length) {
+    if (queue.length && freeGpus < minQueuedGpus()) skippedCycles++;
+    else if (queue.length) {
       const t0 = hrtime();
       const res = scheduleCycle({ nodes, queue, running: [...running.values()], history }, t, {
         policy: opts.policy,
@@ -206,7 +223,9 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
               if (i < 0) throw new Error(`invariant: GPU ${n.id}#${g} over-allocated`);
               n.freeGpuIndices.splice(i, 1);
             }
+            freeGpus -= a.gpuIndices.length;
           }
+          queuedBySize.set(st.gpuCount, queuedBySize.get(st.gpuCount)! - 1);
           running.set(st.id, { task: st, startedAt: t, allocations: d.allocations, predictedEndAt: d.predictedEndAt });
           completions.push({ at: t + st.runtimeSec, id: st.id });
           startedAt.set(st.id, t);
@@ -243,6 +262,7 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
     vipGpuHourShare: busy ? gpuSec.vip / busy : 0,
     makespanSec: makespan,
     cycles,
+    skippedCycles,
     decisions,
     backfilled,
     cycleTimeMs: cycleMs,

@@ -4,6 +4,11 @@
  *     --trace ../shared/data/gpu-trace-alibaba-2023/openb_pod_list_default.csv \
  *     --nodes ../shared/data/gpu-trace-alibaba-2023/openb_node_list_gpu_node.csv --policy all [--limit N]
  * --nodes also accepts a spec such as 100x8:A100 (or 10x8:A100,4x4:T4); --trace synthetic:N generates N tasks.
+ * --synthetic N: the 100,000-task benchmark workload (npm run bench:gpu-sim): N tasks, gangs 1/2/4/8,
+ *   lognormal runtimes (mean 45 min, sigma 1.5, capped at 48 h), --vip-share (default 0.3) VIP, Poisson
+ *   arrivals averaging --load (default 0.95) of the cluster's GPU capacity with a +-50% daily swing:
+ *   queues build at the daily peak and drain at night: busy, but not infinitely overloaded.
+ *   --seed S (default 1).
  */
 import { existsSync } from 'fs';
 import { bestFit, PolicyName, worstFit } from '../domain';
@@ -30,9 +35,28 @@ export function formatResult(r: SimResult): string {
     `  mean JCT          ${h(r.meanJct)}`,
     `  VIP GPU-hour share ${(100 * r.vipGpuHourShare).toFixed(1)}%`,
     `  makespan          ${h(r.makespanSec)}`,
-    `  cycles ${r.cycles}, decisions ${r.decisions} (backfilled ${r.backfilled}), cycle time ${r.cycleTimeMs.toFixed(0)} ms, ${r.decisionsPerSec.toFixed(0)} decisions/s`,
+    `  cycles ${r.cycles} (+${r.skippedCycles} skipped: nothing could fit), decisions ${r.decisions} (backfilled ${r.backfilled}), cycle time ${r.cycleTimeMs.toFixed(0)} ms, ${r.decisionsPerSec.toFixed(0)} decisions/s`,
     `  runtime predictor: MAPE ${(100 * r.predictor.meanAbsPctError).toFixed(0)}%, under-predicted ${(100 * r.predictor.underPredictedFraction).toFixed(0)}% of ${r.predictor.samples}`,
   ].join('\n');
+}
+
+/** Mean runtime of the bench workload and the generator's model factor (1 + m/4, m uniform 0..4: mean 1.5). */
+const BENCH_MEAN_RUNTIME_SEC = 1800;
+const MEAN_GPUS_PER_TASK = (7 * 1 + 2 + 4 + 8) / 10;
+
+/** The benchmark workload: arrival rate set so offered GPU demand = load x capacity. */
+export function benchWorkload(count: number, totalGpus: number, o: { load: number; vipShare: number; seed: number }) {
+  const gpuSecPerTask = MEAN_GPUS_PER_TASK * BENCH_MEAN_RUNTIME_SEC * 1.5;
+  return syntheticTrace({
+    count,
+    seed: o.seed,
+    vipFraction: o.vipShare,
+    meanRuntimeSec: BENCH_MEAN_RUNTIME_SEC,
+    runtimeDist: 'lognormal',
+    maxRuntimeSec: 48 * 3600,
+    diurnalAmplitude: 0.5,
+    meanInterArrivalSec: gpuSecPerTask / (o.load * totalGpus),
+  });
 }
 
 function main(): void {
@@ -43,7 +67,14 @@ function main(): void {
   const scorer = arg('scorer', 'worst-fit') === 'best-fit' ? bestFit : worstFit;
   const nodes = existsSync(nodesArg) ? loadNodesCsv(nodesArg) : parseNodeSpec(nodesArg);
   let tasks;
-  if (tracePath.startsWith('synthetic:')) {
+  const synthetic = arg('synthetic');
+  if (synthetic !== undefined) {
+    tasks = benchWorkload(Number(synthetic), nodes.reduce((s, n) => s + n.gpuCount, 0), {
+      load: Number(arg('load', '0.95')),
+      vipShare: Number(arg('vip-share', '0.3')),
+      seed: Number(arg('seed', '1')),
+    });
+  } else if (tracePath.startsWith('synthetic:')) {
     tasks = syntheticTrace({ count: Number(tracePath.slice('synthetic:'.length)) || 1000 });
   } else {
     const loaded = loadTraceCsv(tracePath, limit);
@@ -56,6 +87,7 @@ function main(): void {
   if (policies.some((p) => !p)) throw new Error(`unknown --policy ${policyArg} (fifo|priority|full|all)`);
   console.log(`nodes: ${nodes.length}, GPUs: ${nodes.reduce((s, n) => s + n.gpuCount, 0)}, tasks: ${tasks.length}`);
   for (const policy of policies) {
+    const w0 = Date.now();
     const r = simulate(nodes, tasks, {
       policy,
       scorer,
@@ -64,6 +96,7 @@ function main(): void {
     });
     process.stderr.write('\n');
     console.log(formatResult(r));
+    console.log(`  wall time          ${((Date.now() - w0) / 1000).toFixed(1)} s (whole replay of this policy)`);
   }
 }
 

@@ -106,21 +106,37 @@ export interface SyntheticOptions {
   vipFraction?: number;
   gpuType?: string;
   maxGpus?: number;
+  /**
+   * 'exponential' (default, the specs' traces) or 'lognormal' (heavy-tailed, as measured on real GPU
+   * clusters: most jobs minutes long, a few running for days); both have mean meanRuntimeSec x model factor.
+   */
+  runtimeDist?: 'exponential' | 'lognormal';
+  /** sigma of the lognormal runtime (default 1.5). */
+  runtimeSigma?: number;
+  /** Runtimes are capped here (a 48 h job limit is common; also keeps one tail draw from setting the makespan). */
+  maxRuntimeSec?: number;
+  /** Arrival rate varies over the day as mean x (1 + A sin(2 pi t / 1 day)); 0 (default) = constant. */
+  diurnalAmplitude?: number;
 }
 
-/** Deterministic synthetic trace (LCG): 1/2/4/8-GPU tasks, exponential gaps and runtimes, 5 models. */
+/** Deterministic synthetic trace (LCG): 1/2/4/8-GPU tasks (70/10/10/10%), exponential gaps, exponential or lognormal runtimes, 5 models. */
 export function syntheticTrace(o: SyntheticOptions): SimTask[] {
   let s = (o.seed ?? 1) >>> 0;
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
   const exp = (mean: number) => -Math.log(rnd()) * mean;
+  const sigma = o.runtimeSigma ?? 1.5;
+  // Box-Muller; mu chosen so the lognormal's mean is `mean`
+  const logn = (mean: number) => Math.exp(Math.log(mean) - (sigma * sigma) / 2 + sigma * Math.sqrt(-2 * Math.log(rnd())) * Math.cos(2 * Math.PI * rnd()));
+  const runtime = o.runtimeDist === 'lognormal' ? logn : exp;
   const sizes = [1, 1, 1, 1, 1, 1, 1, 2, 4, 8].filter((g) => g <= (o.maxGpus ?? 8));
   const out: SimTask[] = [];
   let t = 0;
   for (let i = 0; i < o.count; i++) {
-    t += exp(o.meanInterArrivalSec ?? 60);
+    const A = o.diurnalAmplitude ?? 0;
+    t += exp((o.meanInterArrivalSec ?? 60) / (1 + A * Math.sin((2 * Math.PI * t) / 86400)));
     const model = `m${Math.floor(rnd() * 5)}`;
     const gpuCount = sizes[Math.floor(rnd() * sizes.length)];
-    const runtimeSec = Math.max(1, Math.round(exp(o.meanRuntimeSec ?? 1800) * (1 + Number(model[1]) / 4)));
+    const runtimeSec = Math.min(o.maxRuntimeSec ?? Infinity, Math.max(1, Math.round(runtime(o.meanRuntimeSec ?? 1800) * (1 + Number(model[1]) / 4))));
     out.push({
       id: `t${i}`,
       userId: `u${i % 17}`,
