@@ -271,6 +271,31 @@ export function adAnalyticsSuite(env: Record<string, string>): void {
     expect(await store.counters(key.groupId, key.topic)).toEqual({ events: 20, late: 2, unmatched: 0, malformed: 0 });
   });
 
+  it('recovers from a fenced checkpoint (another member committed the partition) by resuming from PostgreSQL, counting once', async () => {
+    const worker = t.app.get(AdStreamWorker);
+    const db = t.app.get(DataSource);
+    const F = id('f1');
+    const FC = id('fc');
+    const imps = (from: number, n: number, minute: number) =>
+      Array.from({ length: n }, (_, k) => ({ type: 'impression', impressionId: id(`f${from + k}`), adId: F, campaignId: FC, ts: at(minute, k) }));
+    const counted = () => worker.store.counters(worker.groupId, worker.topic).then((c) => c.events);
+    const before = await counted();
+    const send = async (events: unknown[]) => expect((await service('POST', '/api/v1/track/events', { events })).status).toBe(202);
+    await send(imps(0, 5, 30));
+    await until(counted, (n) => n === before + 5);
+    // Another member "commits" the partition: same offset and snapshot, next seq. Our next checkpoint is fenced.
+    await db.query('UPDATE ad_stream_checkpoints SET seq = seq + 1 WHERE group_id = $1 AND topic = $2', [worker.groupId, worker.topic]);
+    await send(imps(5, 4, 30)); // processed, its checkpoint is fenced: task dropped, batch redelivered and redone from the checkpoint
+    await send(imps(9, 3, 31));
+    await send([{ type: 'impression', impressionId: id('f-closer'), adId: id('f-closer'), campaignId: FC, ts: at(40, 0) }]);
+    const stats = await until(
+      () => client(`/api/v1/stats/ads/${F}?from=${at(30, 0)}&to=${at(40, 0)}`),
+      (r) => r.body?.buckets?.length === 2,
+    );
+    expect(stats.body.buckets.map((b: { impressions: number }) => b.impressions)).toEqual([9, 3]);
+    expect(await counted()).toBe(before + 13);
+  });
+
   /** Reads /stats/stream in the background, collecting `minute` events. */
   async function openStream(): Promise<{ events: { minute: string; ads: unknown[] }[]; close(): void }> {
     const ac = new AbortController();

@@ -178,11 +178,15 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
     this.m.watermarkLag.remove({ partition: String(task.partition) });
   }
 
+  /**
+   * Returns only when the batch is in the task's state (or was already): every other outcome throws,
+   * so the bus neither commits the group's Kafka offset past it nor moves on, and redelivers it.
+   */
   private async handleBatch(batch: ConsumerBatch): Promise<void> {
-    if (this.closing) return;
+    if (this.closing) throw new Error('closing: batch left for the next owner');
     const task = await this.taskFor(batch.partition);
     await task.run(async () => {
-      if (task.dropped || this.closing) return;
+      if (task.dropped || this.closing) throw new Error(`partition ${batch.partition}: task dropped; the batch is redelivered`);
       const msgs = batch.messages;
       let i = 0;
       while (i < msgs.length && BigInt(msgs[i].offset) < task.nextOffset) i++; // already in the state
@@ -193,7 +197,7 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
         this.log.warn(`partition ${batch.partition}: batch starts at ${first}, state at ${task.nextOffset}; restarting from checkpoints`);
         this.drop(task);
         this.restart();
-        return;
+        throw new Error(`partition ${batch.partition}: restarting from checkpoints`);
       }
       const events: AdEvent[] = [];
       for (let j = i; j < msgs.length; j++) {
@@ -207,7 +211,10 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
       task.nextOffset = BigInt(msgs[msgs.length - 1].offset) + 1n;
       task.dirty = true;
       task.lastBatchAt = now;
-      if (this.due(task, now)) await this.safeCheckpoint(task);
+      if (this.due(task, now) && !(await this.safeCheckpoint(task))) {
+        // Redelivered: the reloaded task resumes from the checkpoint (or restarts the subscription on a gap).
+        throw new Error(`partition ${batch.partition}: checkpoint failed; the batch is redelivered`);
+      }
     });
   }
 
@@ -244,15 +251,18 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  private async safeCheckpoint(task: PartitionTask): Promise<void> {
+  /** false when the checkpoint failed; the task is dropped then. */
+  private async safeCheckpoint(task: PartitionTask): Promise<boolean> {
     try {
       await this.checkpoint(task);
+      return true;
     } catch (e) {
       // The in-memory state is now ahead of (or beside) what is durable: forget it. The next batch
       // reloads the checkpoint, and a gap in offsets restarts the subscription from it.
       if (e instanceof CheckpointFenced) this.log.warn(e.message);
       else this.log.error(`checkpoint of partition ${task.partition} failed: ${(e as Error).message}`);
       this.drop(task);
+      return false;
     }
   }
 
