@@ -157,13 +157,67 @@ export function computeReservation(
   scorer: NodeScorer = worstFit,
 ): Reservation {
   const sim = view.clone();
-  const byEnd = [...running].sort((a, b) => a.predictedEndAt - b.predictedEndAt);
-  for (let i = 0; i < byEnd.length; ) {
-    const at = Math.max(now, byEnd[i].predictedEndAt);
+  // Running tasks in (predictedEndAt, input position) order -- exactly a stable sort's order -- taken
+  // lazily from a heap: the head usually fits after a few releases, so most of the sort is never needed.
+  const byEnd = new EndOrder(running);
+  while (byEnd.size > 0) {
+    const at = Math.max(now, byEnd.peek().predictedEndAt);
     // release every task ending at the same instant together
-    while (i < byEnd.length && Math.max(now, byEnd[i].predictedEndAt) === at) sim.release(byEnd[i++].allocations, true);
+    while (byEnd.size > 0 && Math.max(now, byEnd.peek().predictedEndAt) === at) sim.release(byEnd.pop().allocations, true);
     const allocs = placeGang(head, sim, scorer);
     if (allocs) return { taskId: head.id, at, allocations: allocs };
   }
   return { taskId: head.id, at: Infinity, allocations: [] };
+}
+
+/**
+ * Binary min-heap over positions of `items`, keyed by (predictedEndAt, position): pops in the order a
+ * stable sort by predictedEndAt would give, in O(n) to build plus O(log n) per pop.
+ */
+export class EndOrder {
+  private readonly heap: number[];
+
+  constructor(private readonly items: readonly RunningTask[]) {
+    this.heap = items.map((_, i) => i);
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
+  }
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  peek(): RunningTask {
+    return this.items[this.heap[0]];
+  }
+
+  pop(): RunningTask {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      this.down(0);
+    }
+    return this.items[top];
+  }
+
+  private less(a: number, b: number): boolean {
+    const ea = this.items[a].predictedEndAt;
+    const eb = this.items[b].predictedEndAt;
+    return ea < eb || (ea === eb && a < b);
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.less(h[l], h[m])) m = l;
+      if (r < h.length && this.less(h[r], h[m])) m = r;
+      if (m === i) return;
+      [h[m], h[i]] = [h[i], h[m]];
+      i = m;
+    }
+  }
 }

@@ -17,6 +17,16 @@ describe('simulator on a synthetic trace', () => {
     expect(formatResult(r)).toContain('GPU utilization');
   });
 
+  it.each(['fifo', 'strict-priority', 'full'] as const)('%s: skipping cycles where nothing fits changes no start time', (policy) => {
+    const busy = syntheticTrace({ count: 400, seed: 11, meanInterArrivalSec: 10, meanRuntimeSec: 900, runtimeDist: 'lognormal' });
+    const every = simulate(nodes, busy, { policy, skipHopelessCycles: false });
+    const skipping = simulate(nodes, busy, { policy });
+    expect(skipping.skippedCycles).toBeGreaterThan(0);
+    expect(every.skippedCycles).toBe(0);
+    expect(skipping.cycles + skipping.skippedCycles).toBe(every.cycles);
+    expect([...skipping.startedAt]).toEqual([...every.startedAt]);
+  });
+
   it('full policy backfills and does not lose to fifo on mean wait', () => {
     const fifo = simulate(nodes, tasks, { policy: 'fifo' });
     const full = simulate(nodes, tasks, { policy: 'full' });

@@ -22,6 +22,8 @@ export interface SimOptions {
   defaultRuntimeSec?: number;
   /** Verify after every cycle that no GPU is allocated twice (O(GPUs) per cycle; for tests). */
   checkInvariants?: boolean;
+  /** Skip a cycle when fewer GPUs are free than the smallest queued gang (default true; same decisions). */
+  skipHopelessCycles?: boolean;
   /** Called about every 1% of events. */
   onProgress?: (done: number, total: number) => void;
   /** Wall-clock timer for decisions/s (the simulator's own clock; injected so specs stay deterministic). */
@@ -199,7 +201,7 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
     }
     if (history.length > 1024) history = history.filter((h) => h.end > t - windowSec);
 
-    if (queue.length && freeGpus < minQueuedGpus()) skippedCycles++;
+    if (queue.length && opts.skipHopelessCycles !== false && freeGpus < minQueuedGpus()) skippedCycles++;
     else if (queue.length) {
       const t0 = hrtime();
       const res = scheduleCycle({ nodes, queue, running: [...running.values()], history }, t, {

@@ -43,4 +43,15 @@ describe('trace loading', () => {
     expect(syntheticTrace({ count: 50, seed: 3 })).toEqual(syntheticTrace({ count: 50, seed: 3 }));
     expect(syntheticTrace({ count: 50, seed: 3 })).not.toEqual(syntheticTrace({ count: 50, seed: 4 }));
   });
+
+  it('lognormal runtimes are heavy-tailed, capped, and keep the requested mean roughly', () => {
+    const ts = syntheticTrace({ count: 20000, seed: 5, runtimeDist: 'lognormal', meanRuntimeSec: 1000, maxRuntimeSec: 50_000, diurnalAmplitude: 0.5 });
+    const rts = ts.map((t) => t.runtimeSec).sort((a, b) => a - b);
+    const mean = rts.reduce((a, b) => a + b, 0) / rts.length;
+    expect(rts[rts.length - 1]).toBeLessThanOrEqual(50_000);
+    expect(rts[rts.length >> 1]).toBeLessThan(mean / 2); // median far below the mean: heavy tail
+    expect(mean).toBeGreaterThan(1000); // model factor 1..2 on top of meanRuntimeSec
+    expect(mean).toBeLessThan(2000);
+    expect(new Set(ts.map((t) => t.gpuCount))).toEqual(new Set([1, 2, 4, 8]));
+  });
 });

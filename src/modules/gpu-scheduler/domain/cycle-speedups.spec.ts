@@ -1,0 +1,62 @@
+import { RunningTask } from './model';
+import { ClusterView, placeGang, PlacementFailureMemo } from './placement';
+import { EndOrder } from './schedule-cycle';
+import { node, task } from './test-helpers';
+
+/** Data structures added to make the simulator's cycles cheap; each must give the same answers as the plain way. */
+describe('cycle speed-up structures', () => {
+  it('ClusterView.totalFreeAll follows take/release/clone over all GPU types', () => {
+    const v = new ClusterView([node('a', 8, 'A100', [0, 1, 2]), node('h', 4, 'H100'), { ...node('d', 8), status: 'DRAINING' }]);
+    expect(v.totalFreeAll()).toBe(7);
+    v.take([{ nodeId: 'a', gpuIndices: [0, 1] }]);
+    const c = v.clone();
+    v.take([{ nodeId: 'h', gpuIndices: [0, 1, 2, 3] }]);
+    expect(v.totalFreeAll()).toBe(1);
+    expect(c.totalFreeAll()).toBe(5);
+    v.release([{ nodeId: 'h', gpuIndices: [2] }]);
+    expect(v.totalFreeAll()).toBe(2);
+  });
+
+  it('PlacementFailureMemo: a failed class fails for every larger gang on a shrinking view, and only then', () => {
+    const v = new ClusterView([node('a', 8, 'A100', [0, 1, 2]), node('b', 8, 'A100', [0]), node('h', 8, 'H100', [0, 1, 2, 3, 4], 16)]);
+    const memo = new PlacementFailureMemo();
+    const big = task('big', { gpuType: 'A100', gpuCount: 5 });
+    expect(placeGang(big, v)).toBeUndefined();
+    memo.recordFailure(big);
+    // same class, larger: known to fail, and placeGang agrees
+    const bigger = task('bigger', { gpuType: 'A100', gpuCount: 8 });
+    expect(memo.knownToFail(bigger)).toBe(true);
+    expect(placeGang(bigger, v)).toBeUndefined();
+    // smaller gang, other type, other memory: not assumed
+    expect(memo.knownToFail(task('s', { gpuType: 'A100', gpuCount: 4 }))).toBe(false);
+    expect(placeGang(task('s', { gpuType: 'A100', gpuCount: 4 }), v)).toBeDefined();
+    expect(memo.knownToFail(task('h', { gpuType: 'H100', gpuCount: 5 }))).toBe(false);
+    expect(memo.knownToFail(task('m', { gpuType: 'A100', gpuCount: 5, gpuMemoryGb: 40 }))).toBe(false);
+    // any-type aliases share one class
+    memo.recordFailure(task('any', { gpuCount: 6 }));
+    expect(memo.knownToFail(task('any2', { gpuType: '*', gpuCount: 7 }))).toBe(true);
+    expect(placeGang(task('any2', { gpuType: '*', gpuCount: 7 }), v)).toBeUndefined();
+  });
+
+  it('EndOrder pops running tasks exactly in stable-sort order of predictedEndAt', () => {
+    let s = 42;
+    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const running: RunningTask[] = [...Array(300).keys()].map((i) => ({
+      task: task(`r${i}`),
+      startedAt: 0,
+      allocations: [],
+      predictedEndAt: Math.floor(rnd() * 40), // many ties
+    }));
+    const expected = [...running].sort((a, b) => a.predictedEndAt - b.predictedEndAt).map((r) => r.task.id);
+    const q = new EndOrder(running);
+    const got: string[] = [];
+    while (q.size > 0) {
+      const peeked = q.peek();
+      const popped = q.pop();
+      expect(popped).toBe(peeked);
+      got.push(popped.task.id);
+    }
+    expect(got).toEqual(expected);
+    expect(new EndOrder([]).size).toBe(0);
+  });
+});
