@@ -18,8 +18,13 @@ export interface RuntimePredictorOptions {
  * falling back to the user's estimate, then to a default. Tracks prediction error.
  */
 export class RuntimePredictor {
-  private readonly history = new Map<string, number[]>();
-  private readonly medianCache = new Map<string, number>();
+  private readonly history = new Map<string, KeyHistory>();
+  /**
+   * Task object -> its key's history, so a task predicted every cycle (the simulator's queue) costs one
+   * WeakMap lookup instead of building the key string and two Map lookups. Tasks are immutable values
+   * in the scheduler; a fresh object for the same task simply misses this cache.
+   */
+  private readonly byTask = new WeakMap<Task, KeyHistory | null>();
   private readonly defaultRuntimeSec: number;
   private readonly historySize: number;
   private errCount = 0;
@@ -36,13 +41,25 @@ export class RuntimePredictor {
     return task.model === undefined ? undefined : `${task.model}|${task.gpuCount}`;
   }
 
+  private historyOf(task: Task): KeyHistory | null {
+    let h = this.byTask.get(task);
+    if (h === undefined) {
+      const key = RuntimePredictor.key(task);
+      h = null;
+      if (key !== undefined) {
+        h = this.history.get(key) ?? { runtimes: [], median: undefined };
+        this.history.set(key, h);
+      }
+      this.byTask.set(task, h);
+    }
+    return h;
+  }
+
   predict(task: Task): RuntimePrediction {
-    const key = RuntimePredictor.key(task);
-    const h = key === undefined ? undefined : this.history.get(key);
-    if (h && h.length > 0) {
-      let m = this.medianCache.get(key!);
-      if (m === undefined) this.medianCache.set(key!, (m = median(h)));
-      return { seconds: m, source: 'history' };
+    const h = this.historyOf(task);
+    if (h && h.runtimes.length > 0) {
+      if (h.median === undefined) h.median = median(h.runtimes);
+      return { seconds: h.median, source: 'history' };
     }
     if (task.estimatedRuntimeSec !== undefined && task.estimatedRuntimeSec > 0) {
       return { seconds: task.estimatedRuntimeSec, source: 'estimate' };
@@ -59,13 +76,11 @@ export class RuntimePredictor {
       this.absPctErrSum += err / Math.max(actualSec, 1);
       if (predictedSec < actualSec) this.underCount++;
     }
-    const key = RuntimePredictor.key(task);
-    if (key === undefined) return;
-    let h = this.history.get(key);
-    if (!h) this.history.set(key, (h = []));
-    h.push(actualSec);
-    this.medianCache.delete(key);
-    if (h.length > this.historySize) h.shift();
+    const h = this.historyOf(task);
+    if (!h) return;
+    h.runtimes.push(actualSec);
+    h.median = undefined;
+    if (h.runtimes.length > this.historySize) h.runtimes.shift();
   }
 
   errorStats(): { samples: number; meanAbsErrorSec: number; meanAbsPctError: number; underPredictedFraction: number } {
@@ -77,6 +92,12 @@ export class RuntimePredictor {
       underPredictedFraction: n ? this.underCount / n : 0,
     };
   }
+}
+
+/** Finished runtimes of one (model, gpuCount) key, oldest first, and their median once computed. */
+interface KeyHistory {
+  runtimes: number[];
+  median: number | undefined;
 }
 
 export function median(xs: readonly number[]): number {

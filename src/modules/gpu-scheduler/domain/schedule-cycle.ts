@@ -55,10 +55,11 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   const scorer = opts.scorer ?? worstFit;
   const view = new ClusterView(state.nodes);
   const decisions: Decision[] = [];
-  const memo = new Map<string, number>();
+  // keyed by the task object (identity hash: cheaper than hashing the id string); queue entries are distinct
+  const memo = new Map<Task, number>();
   const predict = (t: Task) => {
-    let p = memo.get(t.id);
-    if (p === undefined) memo.set(t.id, (p = Math.max(1, opts.predictRuntime(t))));
+    let p = memo.get(t);
+    if (p === undefined) memo.set(t, (p = Math.max(1, opts.predictRuntime(t))));
     return p;
   };
 

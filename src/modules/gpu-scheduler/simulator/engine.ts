@@ -135,11 +135,9 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
   const byId = new Map(arrivals.map((t) => [t.id, t]));
   const predictor = new RuntimePredictor({ defaultRuntimeSec: opts.defaultRuntimeSec ?? 3600 });
   const predicted = new Map<string, number>();
-  const predict = (t: Task) => {
-    const p = predictor.predict(t).seconds;
-    predicted.set(t.id, p);
-    return p;
-  };
+  // The predictor only changes between cycles (observe on completion), so the prediction a task was
+  // started with is predictor.predict at its start; recorded then, not on every call.
+  const predict = (t: Task) => predictor.predict(t).seconds;
   const windowSec = opts.quota?.windowSec ?? 3600;
   const hrtime = opts.hrtimeMs ?? (() => 0);
 
@@ -228,6 +226,7 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
             freeGpus -= a.gpuIndices.length;
           }
           queuedBySize.set(st.gpuCount, queuedBySize.get(st.gpuCount)! - 1);
+          predicted.set(st.id, predictor.predict(st).seconds);
           running.set(st.id, { task: st, startedAt: t, allocations: d.allocations, predictedEndAt: d.predictedEndAt });
           completions.push({ at: t + st.runtimeSec, id: st.id });
           startedAt.set(st.id, t);
