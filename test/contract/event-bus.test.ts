@@ -221,4 +221,18 @@ describe.each(adapters)('EventBus contract: %s', (_name, make) => {
     expect(asked).toEqual([`${t}/0`]);
     expect(got.map((m) => m.offset)).toEqual(['6', '7', '8', '9']);
   });
+
+  it('replays from resumeFrom at assignment even when the group offset is ahead and nothing new arrives', async () => {
+    // The crash case: a worker committed the group offset past its last state checkpoint, then died.
+    const t = await topic(1);
+    await bus.publish(t, Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: String(i) })));
+    const groupId = `g.${uid()}`;
+    const first = await collect({ groupId, topics: [t] });
+    await waitFor('all ten', () => first.got.length >= 10);
+    await Promise.all(subs.map((s) => s.close()));
+    subs = [];
+    const { got } = await collect({ groupId, topics: [t], resumeFrom: async () => '6' });
+    await waitFor('replayed messages', () => got.length >= 4);
+    expect(got.map((m) => m.offset)).toEqual(['6', '7', '8', '9']);
+  });
 });

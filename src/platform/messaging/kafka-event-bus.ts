@@ -121,7 +121,8 @@ export class KafkaEventBus extends EventBus {
     }
 
     let assigned = new Set<string>();
-    const fresh = new Set<string>(); // assigned partitions whose resume point is not checked yet
+    // Partition -> the offset the consumer's own state resumes from, until a batch starts there.
+    const resumeAt = new Map<string, string>();
     let ready: Promise<void> = Promise.resolve();
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const now = new Set<string>();
@@ -130,13 +131,23 @@ export class KafkaEventBus extends EventBus {
       const revoked = [...assigned].filter((k) => !now.has(k)).map(parseKey);
       const added = [...now].filter((k) => !assigned.has(k)).map(parseKey);
       assigned = now;
-      fresh.clear();
-      for (const k of now) fresh.add(k); // kafkajs re-reads committed offsets on every join
+      resumeAt.clear(); // kafkajs re-reads committed offsets on every join
       // Listeners are not awaited by kafkajs, so batches wait on `ready` instead.
       const prev = ready;
       ready = prev.then(async () => {
         if (revoked.length > 0) await opts.onRevoked?.(revoked);
         if (added.length > 0) await opts.onAssigned?.(added);
+        if (!opts.resumeFrom) return;
+        // Seek at assignment, not at the first batch: when the group offset is ahead of the
+        // consumer's checkpoint (killed between the two) and no new message arrives, no batch
+        // would ever come to trigger the replay.
+        for (const k of now) {
+          const tp = parseKey(k);
+          const resume = await opts.resumeFrom(tp);
+          if (resume === undefined || !assigned.has(k)) continue;
+          resumeAt.set(k, resume);
+          consumer.seek({ ...tp, offset: resume });
+        }
       });
     });
 
@@ -150,14 +161,14 @@ export class KafkaEventBus extends EventBus {
         await ready;
         const tp = { topic: batch.topic, partition: batch.partition };
         const k = keyOf(tp);
-        if (fresh.has(k)) {
-          fresh.delete(k);
-          const resume = await opts.resumeFrom?.(tp);
-          if (resume !== undefined && resume !== batch.firstOffset()) {
-            // Skip this batch; the next fetch starts where the consumer's own state says.
+        const resume = resumeAt.get(k);
+        if (resume !== undefined) {
+          if (resume !== batch.firstOffset()) {
+            // Fetched before the seek took effect: skip it; the next fetch starts at `resume`.
             consumer.seek({ ...tp, offset: resume });
             return;
           }
+          resumeAt.delete(k);
         }
         if (batch.isEmpty() || !isRunning() || isStale()) return;
         const messages = batch.messages.map((m) => ({
