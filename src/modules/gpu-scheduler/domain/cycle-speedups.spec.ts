@@ -1,6 +1,7 @@
 import { RunningTask } from './model';
 import { ClusterView, placeGang, PlacementFailureMemo } from './placement';
 import { EndOrder } from './schedule-cycle';
+import { DEFAULT_AGING, fullOrder, fullOrderStream } from './selection';
 import { node, task } from './test-helpers';
 
 /** Data structures added to make the simulator's cycles cheap; each must give the same answers as the plain way. */
@@ -58,5 +59,21 @@ describe('cycle speed-up structures', () => {
     }
     expect(got).toEqual(expected);
     expect(new EndOrder([]).size).toBe(0);
+  });
+
+  it('fullOrderStream yields fullOrder one task at a time and predicts only what was read', () => {
+    const queue = [...Array(40).keys()].map((i) => task(`t${i}`, { tier: i % 3 ? 'normal' : 'vip', submittedAt: i * 7, gpuCount: 1 + (i % 4) }));
+    const q = { windowSec: 3600, vipShare: 0.8 };
+    const charge = (t: ReturnType<typeof task>) => 100 + t.gpuCount;
+    const all = fullOrder(queue, 300, { vip: 10, normal: 90 }, q, { ...DEFAULT_AGING, maxAgeSec: 150 }, charge).map((t) => t.id);
+    let charged = 0;
+    const next = fullOrderStream(queue, 300, { vip: 10, normal: 90 }, q, { ...DEFAULT_AGING, maxAgeSec: 150 }, (t) => (charged++, charge(t)));
+    const firstFive = [next(), next(), next(), next(), next()].map((t) => t!.id);
+    expect(firstFive).toEqual(all.slice(0, 5));
+    expect(charged).toBeLessThanOrEqual(5);
+    const rest: string[] = [];
+    for (let t = next(); t !== undefined; t = next()) rest.push(t.id);
+    expect([...firstFive, ...rest]).toEqual(all);
+    expect(next()).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@ import {
   DEFAULT_AGING,
   DEFAULT_QUOTA,
   fifoOrder,
-  fullOrder,
+  fullOrderStream,
   QuotaOptions,
   strictPriorityOrder,
   windowUsage,
@@ -63,26 +63,37 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
     return p;
   };
 
-  let order: Task[];
+  // `order` is materialised lazily through at(i): the full policy's order is a stream (fullOrderStream)
+  // and the scans below stop when no GPU is left, so the tail of a long queue is never ordered.
+  let order: Task[] = [];
+  let pull: (() => Task | undefined) | undefined;
   if (opts.policy === 'fifo') order = fifoOrder(state.queue);
   else if (opts.policy === 'strict-priority') order = strictPriorityOrder(state.queue);
   else {
     const quota = opts.quota ?? DEFAULT_QUOTA;
     const usage = windowUsage(state.history ?? [], state.running, now, quota.windowSec);
-    order = fullOrder(state.queue, now, usage, quota, opts.aging ?? DEFAULT_AGING, predict);
+    pull = fullOrderStream(state.queue, now, usage, quota, opts.aging ?? DEFAULT_AGING, predict);
   }
+  const at = (i: number): Task | undefined => {
+    while (pull && order.length <= i) {
+      const t = pull();
+      if (t === undefined) pull = undefined;
+      else order.push(t);
+    }
+    return order[i];
+  };
   const backfill = opts.policy === 'full' && opts.backfill !== false;
 
   let k = 0;
-  for (; k < order.length; k++) {
+  for (; at(k) !== undefined; k++) {
     const t = order[k];
     const allocs = placeGang(t, view, scorer);
     if (!allocs) break;
     view.take(allocs);
     decisions.push({ taskId: t.id, allocations: allocs, backfilled: false, predictedEndAt: now + predict(t) });
   }
-  if (k >= order.length) return { decisions };
-  const head = order[k];
+  const head = at(k);
+  if (head === undefined) return { decisions };
   if (!backfill) return { decisions };
 
   // EASY backfill: one reservation, for the head.
@@ -96,8 +107,9 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   if (reservation.at === Infinity) {
     // The head can never fit on the current ACTIVE nodes: it cannot be delayed; schedule the rest greedily.
     const failed = new PlacementFailureMemo();
-    for (let i = k + 1; i < order.length && view.totalFreeAll() > 0; i++) {
-      const t = order[i];
+    for (let i = k + 1; view.totalFreeAll() > 0; i++) {
+      const t = at(i);
+      if (t === undefined) break;
       if (failed.knownToFail(t)) continue;
       const allocs = placeGang(t, view, scorer);
       if (!allocs) {
@@ -121,8 +133,9 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   // no node scan), and once `view` is empty (spare is a subset) no later task can start: stop scanning.
   const failedView = new PlacementFailureMemo();
   const failedSpare = new PlacementFailureMemo();
-  for (let i = k + 1; i < order.length && view.totalFreeAll() > 0; i++) {
-    const t = order[i];
+  for (let i = k + 1; view.totalFreeAll() > 0; i++) {
+    const t = at(i);
+    if (t === undefined) break;
     const end = now + predict(t);
     // Ends before the reservation: may use any free GPU; prefer spare ones so later long tasks still fit.
     const inView = end <= reservation.at;
