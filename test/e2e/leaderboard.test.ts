@@ -107,6 +107,21 @@ describe('leaderboard (embedded profile over HTTP)', () => {
     expect((await top('inc')).body.entries[0].score).toBe(12);
   });
 
+  it('exports write outcomes, apply time and write visibility lag on /metrics', async () => {
+    await board('metrics-b', { updatePolicy: 'increment' });
+    await put('metrics-b', 'p', 1, { 'idempotency-key': 'k1' });
+    await put('metrics-b', 'p', 1, { 'idempotency-key': 'k1' });
+    await until(() => top('metrics-b'), (x) => x.body.entries?.[0]?.score === 1);
+    const value = (text: string, series: string) => Number(text.split('\n').find((l) => l.startsWith(series + ' '))?.split(' ')[1] ?? 0);
+    const m = await until(
+      async () => (await fetch(`${t.url}/metrics`)).text(),
+      (text) => value(text, 'leaderboard_writes_total{outcome="duplicate"}') >= 1,
+    );
+    expect(value(m, 'leaderboard_writes_total{outcome="applied"}')).toBeGreaterThanOrEqual(1);
+    expect(value(m, 'leaderboard_apply_batch_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(value(m, 'leaderboard_write_visibility_lag_seconds_count')).toBeGreaterThanOrEqual(1);
+  });
+
   it('a redelivered batch (same message ids) is applied once by the consumer', async () => {
     await board('redeliver', { updatePolicy: 'increment' });
     const svc = t.app.get(LeaderboardService);

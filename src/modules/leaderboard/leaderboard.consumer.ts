@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { AppConfig } from '../../config/app-config';
 import { EventBus, Subscription } from '../../platform/messaging/event-bus.port';
 import { groupName } from '../../platform/messaging/topics';
+import { LeaderboardMetrics } from './leaderboard.metrics';
 import { LeaderboardService, ScoreMessage } from './leaderboard.service';
 
 /**
@@ -18,6 +19,7 @@ export class LeaderboardScoreConsumer implements OnApplicationBootstrap, BeforeA
     private readonly bus: EventBus,
     private readonly config: AppConfig,
     private readonly service: LeaderboardService,
+    private readonly metrics: LeaderboardMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -30,16 +32,25 @@ export class LeaderboardScoreConsumer implements OnApplicationBootstrap, BeforeA
       // player, is kept.
       partitionsConcurrently: this.config.KAFKA_PARTITIONS,
       handleBatch: async (batch) => {
+        const started = Date.now();
         const messages: (ScoreMessage & { position: string })[] = [];
         for (const m of batch.messages) {
           try {
             // The log position dedupes redeliveries (see APPLY_SCORES).
             messages.push({ ...(JSON.parse(m.value) as ScoreMessage), position: `${m.partition}:${m.offset}` });
           } catch {
+            this.metrics.writes.inc({ outcome: 'malformed' });
             this.log.warn(`skipping malformed message at ${m.partition}/${m.offset}`);
           }
         }
-        await this.service.applyMessages(messages);
+        const outcomes = await this.service.applyMessages(messages);
+        const counts = new Map<string, number>();
+        for (const o of outcomes) counts.set(o, (counts.get(o) ?? 0) + 1);
+        for (const [outcome, n] of counts) this.metrics.writes.inc({ outcome }, n);
+        const done = Date.now();
+        this.metrics.applySeconds.observe((done - started) / 1000);
+        const oldest = batch.messages[0]?.timestamp;
+        if (oldest) this.metrics.visibilityLagSeconds.observe(Math.max(0, done - oldest) / 1000);
       },
     });
   }

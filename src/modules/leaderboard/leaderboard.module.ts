@@ -2,13 +2,14 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
 import { LeaderboardController } from './api/leaderboard.controller';
 import { LeaderboardScoreConsumer } from './leaderboard.consumer';
+import { LeaderboardMetrics } from './leaderboard.metrics';
 import { LeaderboardResetScheduler } from './leaderboard.scheduler';
 import { LeaderboardService } from './leaderboard.service';
 
 /** Seed design notes for this module: see docs/leaderboard.md. Its public surface is ./index.ts. */
 @Module({
   controllers: [LeaderboardController],
-  providers: [LeaderboardService, LeaderboardScoreConsumer, LeaderboardResetScheduler],
+  providers: [LeaderboardService, LeaderboardMetrics, LeaderboardScoreConsumer, LeaderboardResetScheduler],
   exports: [LeaderboardService],
 })
 export class LeaderboardModule implements OnModuleInit {

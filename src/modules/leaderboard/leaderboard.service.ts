@@ -8,7 +8,7 @@ import { KeyValueStore } from '../../platform/kv/key-value-store.port';
 import { EventBus, OutgoingMessage } from '../../platform/messaging/event-bus.port';
 import { topicName } from '../../platform/messaging/topics';
 import { isValidBoardId, isValidPlayerId, percentile, validateBoardConfig, validateMetadata } from './domain';
-import { KvRankStore, ScoreWrite, StoredRankedEntry } from './adapters/kv-rank-store';
+import { ApplyOutcome, KvRankStore, ScoreWrite, StoredRankedEntry } from './adapters/kv-rank-store';
 import { Board, SqlBoardRepository } from './adapters/sql-board-repository';
 import { BoardExists, BoardNotFound, InvalidLeaderboardInput, PlayerNotFound, SeasonNotFound } from './leaderboard.errors';
 
@@ -190,8 +190,12 @@ export class LeaderboardService {
     return ids;
   }
 
-  /** Consumer side: applies messages in log order, grouped per board. Idempotent by message id. */
-  async applyMessages(messages: (ScoreMessage & { position?: string })[]): Promise<void> {
+  /**
+   * Consumer side: applies messages in log order, grouped per board. Idempotent by message id.
+   * Returns each write's outcome (writes to a deleted board count as `stale`).
+   */
+  async applyMessages(messages: (ScoreMessage & { position?: string })[]): Promise<ApplyOutcome[]> {
+    const all: ApplyOutcome[] = [];
     const byBoard = new Map<string, ScoreWrite[]>();
     for (const m of messages) {
       const list = byBoard.get(m.boardId) ?? [];
@@ -203,14 +207,19 @@ export class LeaderboardService {
       try {
         board = await this.board(boardId);
       } catch (e) {
-        if (e instanceof BoardNotFound) continue; // board gone: nothing to apply to
+        if (e instanceof BoardNotFound) {
+          for (let i = 0; i < writes.length; i++) all.push('stale'); // board gone: nothing to apply to
+          continue;
+        }
         throw e;
       }
       const outcomes = await this.ranks.apply(board, board.season, writes);
       outcomes.forEach((o, i) => {
         if (o === 'rejected') this.log.warn(`${boardId}/${writes[i].playerId}: increment would leave the safe-integer range; dropped`);
       });
+      all.push(...outcomes);
     }
+    return all;
   }
 
   /** The `top` response as JSON text (what the route sends): cached pages are serialized once. */

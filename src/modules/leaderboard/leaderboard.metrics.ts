@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram } from 'prom-client';
+import { MetricsRegistry } from '../../platform/metrics/metrics';
+
+/**
+ * What an operator watches on the write path: how writes end (a rising `duplicate` share means
+ * redeliveries, `stale` means writes racing deletes), how long a batch takes to apply, and how old
+ * a write is when it becomes visible (the async write path's freshness, seed: "seconds").
+ */
+@Injectable()
+export class LeaderboardMetrics {
+  readonly writes: Counter<'outcome'>;
+  readonly applySeconds: Histogram;
+  readonly visibilityLagSeconds: Histogram;
+
+  constructor(metrics: MetricsRegistry) {
+    const registers = [metrics.registry];
+    this.writes = new Counter({
+      name: 'leaderboard_writes_total',
+      help: 'score writes taken from the log, by outcome (applied, duplicate, stale, rejected, malformed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.applySeconds = new Histogram({
+      name: 'leaderboard_apply_batch_seconds',
+      help: 'time to apply one consumed batch to the rank store',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.visibilityLagSeconds = new Histogram({
+      name: 'leaderboard_write_visibility_lag_seconds',
+      help: 'from the log append (the 202) to the write being applied, per batch (oldest message)',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+  }
+}
