@@ -45,6 +45,18 @@ describe('ticketing (embedded profile over HTTP)', () => {
   });
   afterAll(() => t.close());
 
+  it('exports hold outcomes, reconcile repairs and the outbox backlog on /metrics', async () => {
+    const e = await ga(1);
+    expect((await hold(e.body.id, { userId: 'm1', quantity: 1 })).status).toBe(201);
+    expect((await hold(e.body.id, { userId: 'm2', quantity: 1 })).status).toBe(409);
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const value = (series: string) => Number(text.split('\n').find((l) => l.startsWith(series + ' '))?.split(' ')[1]);
+    expect(value('ticketing_hold_requests_total{outcome="created"}')).toBeGreaterThanOrEqual(1);
+    expect(value('ticketing_hold_requests_total{outcome="sold_out"}')).toBeGreaterThanOrEqual(1);
+    expect(value('ticketing_outbox_backlog')).toBeGreaterThanOrEqual(0);
+    expect(text).toContain('# TYPE ticketing_reconcile_repairs_total counter');
+  });
+
   describe('events', () => {
     it('creates a seated event (admin only) and reads it and its availability', async () => {
       expect((await http(t.url, 'POST', '/api/v1/events', { key: KEYS.client, body: {} })).status).toBe(403);

@@ -3,6 +3,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { AppConfig } from '../../config/app-config';
 import { TicketingOrders } from './orders/ticketing-orders.service';
 import { OutboxRelay } from './outbox/outbox-relay';
+import { TicketingMetrics } from './ticketing.metrics';
 import { TicketingService } from './ticketing.service';
 
 /**
@@ -19,6 +20,7 @@ export class TicketingCron {
     private readonly orders: TicketingOrders,
     private readonly outbox: OutboxRelay,
     private readonly config: AppConfig,
+    private readonly metrics: TicketingMetrics,
   ) {}
 
   @Cron(CronExpression.EVERY_10_SECONDS, { name: 'ticketing-reconcile' })
@@ -38,7 +40,7 @@ export class TicketingCron {
 
   /** One pass; the counts say what each step repaired. */
   async reconcileOnce(): Promise<Record<string, number>> {
-    return {
+    const done = {
       expiredHolds: await this.holds.reconcileExpiredHolds(),
       expiredOrders: await this.orders.reconcileExpiredOrders(),
       voidsSettled: await this.orders.settleDueVoids(),
@@ -47,5 +49,7 @@ export class TicketingCron {
       repairedInventories: await this.holds.repairInventoryDrift(),
       outboxPruned: await this.outbox.prune(),
     };
+    for (const [step, n] of Object.entries(done)) if (n > 0 && step !== 'outboxPruned') this.metrics.repairs.inc({ step }, n);
+    return done;
   }
 }

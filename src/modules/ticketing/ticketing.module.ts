@@ -9,6 +9,7 @@ import { inventoryStrategyProvider } from './inventory/inventory-strategy.provid
 import { TicketingOrders } from './orders/ticketing-orders.service';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { PaymentProvider } from './ports/payment-provider.port';
+import { TicketingMetrics } from './ticketing.metrics';
 import { TicketingCron } from './ticketing.cron';
 import { TicketingProcessor } from './ticketing.processor';
 import { TicketingService } from './ticketing.service';
@@ -27,6 +28,7 @@ import { WaitingRoomService } from './waiting-room/waiting-room.service';
     OutboxRelay,
     TicketingProcessor,
     TicketingCron,
+    TicketingMetrics,
     PaymentWebhookService,
     {
       provide: PaymentProvider,

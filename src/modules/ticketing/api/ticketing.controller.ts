@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query } 
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { TicketingOrders } from '../orders/ticketing-orders.service';
+import { TicketingMetrics } from '../ticketing.metrics';
 import { TicketingService } from '../ticketing.service';
 import { AvailabilityQueryDto, CheckoutDto, CreateEventDto, CreateHoldDto, ReleaseQueryDto } from './ticketing.dto';
 
@@ -10,6 +11,7 @@ import { AvailabilityQueryDto, CheckoutDto, CreateEventDto, CreateHoldDto, Relea
 export class TicketingController {
   constructor(
     private readonly sut: TicketingService,
+    private readonly metrics: TicketingMetrics,
     private readonly orders: TicketingOrders,
   ) {}
 
@@ -41,7 +43,7 @@ export class TicketingController {
     @Headers('idempotency-key') key?: string,
     @Headers('waiting-room-token') roomToken?: string,
   ) {
-    return this.sut.hold(eventId, dto, key, roomToken);
+    return this.metrics.countHold(this.sut.hold(eventId, dto, key, roomToken));
   }
 
   @RequireRole('client')
