@@ -72,6 +72,12 @@ export interface SubscribeOptions {
    * the in-process log ignores it.
    */
   partitionsConcurrently?: number;
+  /**
+   * Fetch sizing for high-volume consumers (Kafka: bytes per partition and per fetch response; kafkajs
+   * defaults 1 MiB / 10 MiB). Bigger batches spread the per-batch costs (offset commit, heartbeat, the
+   * handler's bookkeeping) over more messages. The in-process log ignores it.
+   */
+  fetch?: { maxBytesPerPartition?: number; maxBytes?: number };
   onAssigned?(partitions: TopicPartition[]): Promise<void> | void;
   onRevoked?(partitions: TopicPartition[]): Promise<void> | void;
   handleBatch(batch: ConsumerBatch, ctx: BatchContext): Promise<void>;

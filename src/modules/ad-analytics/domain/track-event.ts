@@ -67,7 +67,9 @@ export function decodeEvent(value: string): AdEvent | null {
   const { type, impressionId, adId, campaignId, ts } = v;
   if ((type !== 'impression' && type !== 'click') || typeof impressionId !== 'string' || typeof adId !== 'string') return null;
   if (typeof campaignId !== 'string' || typeof ts !== 'number' || !Number.isFinite(ts)) return null;
-  return { type, impressionId, adId, campaignId, ts };
+  // The parsed object itself, not a copy (one allocation less per event): the processor reads these
+  // five fields and copies what it keeps, so an extra field on the log changes nothing.
+  return v as AdEvent;
 }
 
 function fail(index: number, field: string, message: string): ParsedBatch {
