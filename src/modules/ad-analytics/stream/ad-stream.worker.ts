@@ -214,9 +214,14 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
       task.nextOffset = BigInt(msgs[msgs.length - 1].offset) + 1n;
       task.dirty = true;
       task.lastBatchAt = now;
-      if (this.due(task, now) && !(await this.safeCheckpoint(task))) {
-        // Redelivered: the reloaded task resumes from the checkpoint (or restarts the subscription on a gap).
-        throw new Error(`partition ${batch.partition}: checkpoint failed; the batch is redelivered`);
+      if (!this.due(task, now)) return;
+      if (this.config.ADS_CHECKPOINT_INTERVAL_MS === 0) {
+        if (!(await this.safeCheckpoint(task))) {
+          // Redelivered: the reloaded task resumes from the checkpoint (or restarts the subscription on a gap).
+          throw new Error(`partition ${batch.partition}: checkpoint failed; the batch is redelivered`);
+        }
+      } else if (!task.inflight) {
+        this.checkpointInBackground(task);
       }
     });
   }
@@ -246,7 +251,7 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
           if (task.dropped || this.closing) return;
           const now = this.clock.now();
           task.absorb(task.processor.onIdle(now));
-          if (task.dirty && this.due(task, now, now - task.lastBatchAt >= IDLE_CHECKPOINT_MS)) await this.safeCheckpoint(task);
+          if (task.dirty && !task.inflight && this.due(task, now, now - task.lastBatchAt >= IDLE_CHECKPOINT_MS)) await this.safeCheckpoint(task);
         });
       }
     } finally {
@@ -269,31 +274,59 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /** Call inside task.run. One transaction: closed windows + snapshot + next offset + counters. */
+  /**
+   * Call inside task.run. Snapshots now (the state at task.nextOffset) and commits while later batches
+   * go on: PostgreSQL writing the row was most of a checkpoint's time, and it no longer stalls the
+   * consumer. Exactly-once is unchanged: PostgreSQL still holds the only resume point, and a commit
+   * that fails or is fenced drops the task and restarts the subscription, so every partition re-reads
+   * from its last committed checkpoint (the batches processed meanwhile are discarded with the state).
+   */
+  private checkpointInBackground(task: PartitionTask): void {
+    const p = this.commitCheckpoint(task).catch((e: unknown) => {
+      if (e instanceof CheckpointFenced) this.log.warn(e.message);
+      else this.log.error(`checkpoint of partition ${task.partition} failed: ${(e as Error).message}`);
+      this.drop(task);
+      this.restart();
+    });
+    const inflight: Promise<void> = p.finally(() => {
+      if (task.inflight === inflight) task.inflight = undefined;
+    });
+    task.inflight = inflight;
+  }
+
+  /** Call inside task.run: waits for a background checkpoint, then commits one now. */
   private async checkpoint(task: PartitionTask): Promise<void> {
+    await task.inflight;
+    if (task.dropped) throw new Error(`partition ${task.partition}: a background checkpoint failed`);
+    await this.commitCheckpoint(task);
+  }
+
+  /** One transaction: closed windows + snapshot + next offset + counters. */
+  private async commitCheckpoint(task: PartitionTask): Promise<void> {
     if (!task.dirty) return;
     const started = this.clock.now();
     const end = this.m.checkpoint.startTimer();
-    const windows = task.pending;
-    const outbox = task.redisBacklog.concat(windows);
+    const snapshot = task.processor.snapshot();
+    const c = task.capture();
+    const outbox = task.redisBacklog.concat(c.windows);
     const seq = await this.store.commit(this.key(task.partition), {
-      expectedSeq: task.seq,
-      nextOffset: task.nextOffset,
-      snapshot: task.processor.snapshot(),
-      windows,
+      expectedSeq: c.expectedSeq,
+      nextOffset: c.nextOffset,
+      snapshot,
+      windows: c.windows,
       outbox: outbox.length > MAX_REDIS_BACKLOG ? outbox.slice(-MAX_REDIS_BACKLOG) : outbox,
-      deltas: task.deltas,
+      deltas: c.deltas,
     });
     end();
-    const d = task.deltas;
+    const d = c.deltas;
     this.m.events.inc(d.events);
     this.m.late.inc(d.late);
     this.m.unmatched.inc(d.unmatched);
     this.m.malformed.inc(d.malformed);
-    this.m.windows.inc(windows.length);
+    this.m.windows.inc(c.windows.length);
     const now = this.clock.now();
     task.lastCheckpointCostMs = now - started;
-    task.committed(seq, now);
+    task.committed(seq, c.windows, now);
     const wm = task.processor.currentWatermark;
     const label = { partition: String(task.partition) };
     if (Number.isFinite(wm)) this.m.watermarkLag.set(label, (now - wm) / 1000);
@@ -322,6 +355,8 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
       const old = this.sub;
       this.sub = undefined;
       await old?.close().catch((e: unknown) => this.log.warn(`closing the subscription failed: ${(e as Error).message}`));
+      // Let background checkpoints land first, so the reloaded tasks start from the newest ones.
+      await Promise.all([...this.tasks.values()].map((t) => t.inflight));
       for (const t of [...this.tasks.values()]) this.drop(t);
       for (let delay = 200; !this.closing; delay = Math.min(delay * 2, 5000)) {
         try {

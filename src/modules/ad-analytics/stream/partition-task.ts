@@ -20,6 +20,8 @@ export class PartitionTask {
   lastBatchAt = 0;
   /** set when the task must not be used any more (revoked, fenced, failed) */
   dropped = false;
+  /** the checkpoint being committed in the background (at most one per task: each needs the last seq) */
+  inflight?: Promise<void>;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -47,13 +49,23 @@ export class PartitionTask {
     if (r.closedWindows.length > 0 || r.late > 0 || r.unmatched > 0) this.dirty = true;
   }
 
-  /** What the checkpoint just committed; called only after the transaction succeeded. */
-  committed(seq: number, now: number): void {
-    this.seq = seq;
-    this.redisBacklog = this.redisBacklog.concat(this.pending);
+  /**
+   * Takes what the next checkpoint writes (closed windows, counter deltas) out of the task, so batches
+   * can go on while it commits. Called inside `run`; if the commit then fails the task is dropped, so
+   * nothing taken here is lost: the next owner recomputes it from the last checkpoint.
+   */
+  capture(): { windows: WindowAggregate[]; deltas: PartitionTask['deltas']; nextOffset: bigint; expectedSeq: number } {
+    const c = { windows: this.pending, deltas: this.deltas, nextOffset: this.nextOffset, expectedSeq: this.seq };
     this.pending = [];
     this.deltas = { events: 0, late: 0, unmatched: 0, malformed: 0 };
     this.dirty = false;
+    return c;
+  }
+
+  /** What a checkpoint committed; called only after its transaction succeeded. */
+  committed(seq: number, windows: WindowAggregate[], now: number): void {
+    this.seq = seq;
+    this.redisBacklog = this.redisBacklog.concat(windows);
     this.lastCheckpointAt = now;
   }
 }
