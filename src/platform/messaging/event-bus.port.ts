@@ -38,6 +38,8 @@ export interface ConsumerBatch {
   topic: string;
   partition: number;
   messages: IncomingMessage[];
+  /** The partition's end (offset of the next message to be written) when fetched, if the log reports it. */
+  highWatermark?: string;
 }
 
 export interface BatchContext {

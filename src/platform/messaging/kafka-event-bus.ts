@@ -180,7 +180,7 @@ export class KafkaEventBus extends EventBus {
         const next = (BigInt(last) + 1n).toString();
         const output: { topic: string; messages: OutgoingMessage[] }[] = [];
         await opts.handleBatch(
-          { ...tp, messages },
+          { ...tp, messages, highWatermark: batch.highWatermark },
           {
             produce: (topic, msgs) => {
               if (!txProducer) throw new Error('produce() needs a transactional subscription');

@@ -214,7 +214,10 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
       task.nextOffset = BigInt(msgs[msgs.length - 1].offset) + 1n;
       task.dirty = true;
       task.lastBatchAt = now;
-      if (!this.due(task, now)) return;
+      // Caught up with the log's end: like an idle partition, there is no throughput to protect, so the
+      // checkpoint is due after the plain interval (fresher windows; a burst still gets paced ones).
+      const caughtUp = batch.highWatermark !== undefined && BigInt(batch.highWatermark) <= task.nextOffset;
+      if (!this.due(task, now, caughtUp)) return;
       if (this.config.ADS_CHECKPOINT_INTERVAL_MS === 0) {
         if (!(await this.safeCheckpoint(task))) {
           // Redelivered: the reloaded task resumes from the checkpoint (or restarts the subscription on a gap).
@@ -231,7 +234,8 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
    * coming to 9x the last checkpoint's cost times the partitions held (they share one event loop), so
    * full snapshots of a large state take at most ~10 % of the worker's time; capped at
    * MAX_CHECKPOINT_STRETCH_MS, which bounds the replay after a crash. An idle partition (no batch
-   * for IDLE_CHECKPOINT_MS) checkpoints after the plain interval: there is no throughput left to protect.
+   * for IDLE_CHECKPOINT_MS) or one whose batch reached the log's end checkpoints after the plain
+   * interval: there is no throughput left to protect.
    */
   private due(task: PartitionTask, now: number, idle = false): boolean {
     const interval = this.config.ADS_CHECKPOINT_INTERVAL_MS;
