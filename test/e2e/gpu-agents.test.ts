@@ -203,8 +203,13 @@ setTimeout(() => process.exit(Number(code)), Number(retry ? retryMs : ms));
     });
     expect(await nodeView('agent-b')).toMatchObject({ gpuType: 'L4', gpuCount: 2, gpuMemoryGb: 24, simulated: false, labels: { gpus: 'simulated' } });
     // Heartbeats carry nvidia-smi's per-GPU utilization (of the four A100 devices only).
-    const cluster = (await http(t.url, 'GET', '/api/v1/gpu/cluster', { key: KEYS.client })).body;
-    expect(cluster.nodes.find((n: { id: string }) => n.id === 'agent-a').gpuUtilization).toEqual([50, 50, 50, 50]);
+    // Registration comes before the first heartbeat, so wait for one rather than read once.
+    const utilization = await until(
+      'agent-a heartbeat with utilization',
+      async () => (await http(t.url, 'GET', '/api/v1/gpu/cluster', { key: KEYS.client })).body.nodes.find((n: { id: string }) => n.id === 'agent-a')?.gpuUtilization,
+      (u) => Array.isArray(u),
+    );
+    expect(utilization).toEqual([50, 50, 50, 50]);
   });
 
   it('runs tasks as processes on their placement, reports exit codes, and frees the GPUs', async () => {
