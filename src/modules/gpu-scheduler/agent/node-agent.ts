@@ -306,7 +306,9 @@ export class NodeAgent {
     if (this.stopped) return;
     this.stopped = true;
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
-    await this.worker?.close();
+    // Closing the worker waits for its running jobs, and a job may be a report still retrying:
+    // cancel first, then wait for both under one bound, so a shutdown is never held up by them.
+    const workerClosed = this.worker?.close();
     if (opts.terminateRunning) {
       for (const t of this.tasks.values()) {
         if (!t.run) continue;
@@ -314,7 +316,7 @@ export class NodeAgent {
         t.run.cancel('agent stopped', opts.graceMs ?? 2_000);
       }
     }
-    const all = Promise.all([...this.inFlight]);
+    const all = Promise.all([workerClosed, ...this.inFlight]);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, opts.waitMs ?? 5_000)))]);
     clearTimeout(timer);
