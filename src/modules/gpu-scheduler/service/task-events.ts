@@ -27,7 +27,7 @@ export interface TaskEvent {
 /**
  * Transactional outbox for `gpu.tasks`: `record` writes the event in the same transaction as the
  * state change, `flush` (after commit, and periodically) publishes pending rows and deletes them in
- * one transaction holding them FOR UPDATE SKIP LOCKED. A crash after the publish but before the
+ * one transaction holding the namespace's advisory lock. A crash after the publish but before the
  * delete republishes: at-least-once, in commit order per task, never an event for a rolled-back change.
  */
 @Injectable()
@@ -72,9 +72,12 @@ export class TaskEvents implements OnModuleDestroy {
 
   private async flushOnce(): Promise<number> {
     return this.ds.transaction(async (tx) => {
+      // One publisher per namespace at a time. Not SKIP LOCKED: a second relay would skip the
+      // rows the first holds and publish a task's later event before its earlier one.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`gpu-outbox:${this.config.NAMESPACE}`]);
       const rows = await select<{ seq: string; key: string; value: string }>(
         tx,
-        `SELECT seq, key, value FROM gpu_outbox WHERE namespace = $1 ORDER BY seq LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+        `SELECT seq, key, value FROM gpu_outbox WHERE namespace = $1 ORDER BY seq LIMIT ${BATCH}`,
         [this.config.NAMESPACE],
       );
       if (rows.length === 0) return 0;
