@@ -1,4 +1,4 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
-import { waitForPort } from '../support/processes';
+import { AppProcess } from '../support/processes';
 
 // Fault tests of the ad-analytics worker role, full profile, as separate OS processes
 // (`APP_ROLES=worker APP_MODULES=ad-analytics` running src/main.ts) fed straight through Kafka:
@@ -82,13 +82,6 @@ function scenario(tag: string, batches: number, perBatch: number) {
   return { batches: out, expected, ads: ads.map((a) => a.adId), closerAd: `${tag}-closer` };
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 function portFree(port: number): Promise<boolean> {
   const srv = createServer();
@@ -98,36 +91,6 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-class WorkerProcess {
-  proc!: ChildProcess;
-  port = 0;
-  output = '';
-  exited!: Promise<NodeJS.Signals | number | null>;
-
-  constructor(private readonly env: Record<string, string>) {}
-
-  async start(): Promise<this> {
-    this.port = await freePort();
-    this.proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/main.ts')], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, ...this.env, PORT: String(this.port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.proc.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
-    this.proc.stderr!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve(signal ?? code)));
-    await Promise.race([
-      waitForPort(this.port, 60_000),
-      this.exited.then((c) => { throw new Error(`worker exited (${String(c)}) before listening:\n${this.output}`); }),
-    ]);
-    return this;
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<NodeJS.Signals | number | null> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
-    return this.exited;
-  }
-}
 
 function workerEnv(ns: string, archiveDir: string, brokers: string): Record<string, string> {
   return {
@@ -198,7 +161,7 @@ class Harness {
   readonly archiveDir = mkdtempSync(join(tmpdir(), 'tetrad-fault-archive-'));
   readonly s = scenario(this.ns, 40, 250);
   readonly bus: KafkaEventBus;
-  readonly workers: WorkerProcess[] = [];
+  readonly workers: AppProcess[] = [];
   produced: string[] = [];
 
   constructor(
@@ -213,8 +176,8 @@ class Harness {
     await this.bus.ensureTopics([{ name: this.topic, partitions: PARTITIONS }]);
   }
 
-  worker(): Promise<WorkerProcess> {
-    const w = new WorkerProcess(workerEnv(this.ns, this.archiveDir, this.brokers));
+  worker(): Promise<AppProcess> {
+    const w = new AppProcess(workerEnv(this.ns, this.archiveDir, this.brokers));
     this.workers.push(w);
     return w.start();
   }

@@ -1,64 +1,16 @@
 import Redis from 'ioredis';
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { http } from '../support/app';
-import { waitForPort } from '../support/processes';
+import { AppProcess } from '../support/processes';
 
-const ROOT = join(__dirname, '../..');
 const DB_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN = 'crash-admin-key';
 const CLIENT = 'crash-client-key';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
-/** The real application as its own OS process (main.ts, full profile), so it can be SIGKILLed. */
-class AppProcess {
-  proc!: ChildProcess;
-  port = 0;
-  output = '';
-  exited!: Promise<NodeJS.Signals | number | null>;
-
-  constructor(private readonly env: Record<string, string>) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<this> {
-    this.port = await freePort();
-    this.proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/main.ts')], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, ...this.env, PORT: String(this.port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.proc.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
-    this.proc.stderr!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve(signal ?? code)));
-    await Promise.race([
-      waitForPort(this.port, 60_000),
-      this.exited.then((c) => {
-        throw new Error(`app exited (${String(c)}) before listening:\n${this.output}`);
-      }),
-    ]);
-    return this;
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<NodeJS.Signals | number | null> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
-    return this.exited;
-  }
-}
 
 /**
  * Acceptance: the app PROCESS is killed (SIGKILL) between hold and payment confirmation, with

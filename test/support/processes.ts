@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -50,5 +50,56 @@ export class PrivateRedis {
       p.once('exit', () => resolve());
       p.kill('SIGKILL');
     });
+  }
+}
+
+/** A port nobody listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/**
+ * The real application as its own OS process (src/main.ts under ts-node), so a test can SIGKILL it
+ * mid-stream and start another. Keeps the last 20 kB of its output for failure messages.
+ */
+export class AppProcess {
+  proc!: ChildProcess;
+  port = 0;
+  output = '';
+  exited!: Promise<NodeJS.Signals | number | null>;
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    const root = join(__dirname, '../..');
+    this.port = await freePort();
+    this.proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src/main.ts')], {
+      cwd: root,
+      env: { PATH: process.env.PATH, ...this.env, PORT: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
+    this.proc.stderr!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
+    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve(signal ?? code)));
+    await Promise.race([
+      waitForPort(this.port, 60_000),
+      this.exited.then((c) => {
+        throw new Error(`app exited (${String(c)}) before listening:\n${this.output}`);
+      }),
+    ]);
+    return this;
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<NodeJS.Signals | number | null> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
+    return this.exited;
   }
 }
