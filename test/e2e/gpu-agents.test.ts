@@ -9,14 +9,19 @@ import { http, KEYS, startTestApp, TestApp } from '../support/app';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Closes a test app and its infrastructure. createApp's `app.close` override never takes effect
- * (Nest's application proxy has a `set` trap that does not assign), so PostgreSQL/Redis/Kafka
- * connections would stay open and keep Jest from exiting; Infrastructure.close is idempotent.
+ * Closes a test app, bounded like main.ts bounds a SIGTERM (SHUTDOWN_TIMEOUT_MS, then forced exit):
+ * under full-suite load the simulated-nodes app has twice taken over 60 s to close (cause not yet
+ * found; see the issue note), so the test says so and closes the connections itself instead of
+ * timing out the hook.
  */
 async function closeApp(app: TestApp | undefined): Promise<void> {
   if (!app) return;
   const infra = app.app.get(Infrastructure);
-  await app.close();
+  const closed = app.close().then(() => true);
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([closed, new Promise<false>((r) => (timer = setTimeout(() => r(false), 20_000)))]);
+  clearTimeout(timer);
+  if (!inTime) console.warn('gpu-agents: app.close() did not finish within 20 s; closing its connections directly');
   await infra.close();
 }
 
