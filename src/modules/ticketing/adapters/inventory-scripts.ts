@@ -1,17 +1,11 @@
 import type { AtomicScript, SyncKeyValueOps } from '../../../platform/kv/key-value-store.port';
 
 /**
- * Hot inventory of one event in the key/value store, decided atomically (one Lua script in Redis,
- * the same logic synchronously in memory):
- *   KEYS[1] stock: GA → a counter of free places; SEATED → a set of free seat ids
- *   KEYS[2] users: hash userId → places the user holds or bought
- *   KEYS[3] ready: marker written last by a rebuild; without it the script answers `missing`
- * ARGV: mode ('ga'|'seated'), userId, maxPerUser, quantity, seatIds...
- * Reply: ['ok'] | ['missing'] | ['limit', held] | ['sold_out', available] | ['seat_unavailable', ...ids]
+ * The decision TRY_HOLD makes, as Lua that falls through on success (no `return {'ok'}`), so a
+ * script that adds to it (TRY_HOLD_KEYED) shares one copy. Seat ids are ARGV[firstSeatArg..].
  */
-export const TRY_HOLD: AtomicScript<string[]> = {
-  name: 'ticketing_try_hold',
-  lua: `
+export function holdDecisionLua(firstSeatArg: number): string {
+  return `
 if redis.call('EXISTS', KEYS[3]) == 0 then return {'missing'} end
 local user = ARGV[2]
 local maxPer = tonumber(ARGV[3])
@@ -24,15 +18,28 @@ if ARGV[1] == 'ga' then
   redis.call('DECRBY', KEYS[1], qty)
 else
   local bad = {'seat_unavailable'}
-  for i = 5, #ARGV do
+  for i = ${firstSeatArg}, #ARGV do
     if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 0 then table.insert(bad, ARGV[i]) end
   end
   if #bad > 1 then return bad end
-  for i = 5, #ARGV do redis.call('SREM', KEYS[1], ARGV[i]) end
+  for i = ${firstSeatArg}, #ARGV do redis.call('SREM', KEYS[1], ARGV[i]) end
 end
-redis.call('HINCRBY', KEYS[2], user, qty)
-return {'ok'}
-`,
+redis.call('HINCRBY', KEYS[2], user, qty)`;
+}
+
+/**
+ * Hot inventory of one event in the key/value store, decided atomically (one Lua script in Redis,
+ * the same logic synchronously in memory):
+ *   KEYS[1] stock: GA → a counter of free places; SEATED → a set of free seat ids
+ *   KEYS[2] users: hash userId → places the user holds or bought
+ *   KEYS[3] ready: marker written last by a rebuild; without it the script answers `missing`
+ * ARGV: mode ('ga'|'seated'), userId, maxPerUser, quantity, seatIds...
+ * Reply: ['ok'] | ['missing'] | ['limit', held] | ['sold_out', available] | ['seat_unavailable', ...ids]
+ */
+export const TRY_HOLD: AtomicScript<string[]> = {
+  name: 'ticketing_try_hold',
+  lua: `${holdDecisionLua(5)}
+return {'ok'}`,
   local(ops: SyncKeyValueOps, keys: string[], args: string[]): string[] {
     if (!ops.exists(keys[2])) return ['missing'];
     const [mode, user, maxPerRaw, qtyRaw, ...seats] = args;

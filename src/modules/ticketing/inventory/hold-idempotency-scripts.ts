@@ -1,5 +1,5 @@
 import type { AtomicScript, SyncKeyValueOps } from '../../../platform/kv/key-value-store.port';
-import { TRY_HOLD } from '../adapters/inventory-scripts';
+import { holdDecisionLua, TRY_HOLD } from '../adapters/inventory-scripts';
 
 /** Key of one Idempotency-Key's claim, and of the sentinel saying the claims are all present. */
 export const holdKeyClaim = (namespace: string, key: string) => `${namespace}:ticketing:holdkey:${key}`;
@@ -19,25 +19,7 @@ export const TRY_HOLD_KEYED: AtomicScript<string[]> = {
 if redis.call('EXISTS', KEYS[5]) == 0 then return {'unloaded'} end
 local v = redis.call('GET', KEYS[4])
 if v then return {'claimed', v} end
-if redis.call('EXISTS', KEYS[3]) == 0 then return {'missing'} end
-local user = ARGV[2]
-local maxPer = tonumber(ARGV[3])
-local qty = tonumber(ARGV[4])
-local held = tonumber(redis.call('HGET', KEYS[2], user) or '0')
-if held + qty > maxPer then return {'limit', tostring(held)} end
-if ARGV[1] == 'ga' then
-  local stock = tonumber(redis.call('GET', KEYS[1]) or '0')
-  if stock < qty then return {'sold_out', tostring(stock)} end
-  redis.call('DECRBY', KEYS[1], qty)
-else
-  local bad = {'seat_unavailable'}
-  for i = 7, #ARGV do
-    if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 0 then table.insert(bad, ARGV[i]) end
-  end
-  if #bad > 1 then return bad end
-  for i = 7, #ARGV do redis.call('SREM', KEYS[1], ARGV[i]) end
-end
-redis.call('HINCRBY', KEYS[2], user, qty)
+${holdDecisionLua(7)}
 redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[6])
 return {'ok'}
 `,
