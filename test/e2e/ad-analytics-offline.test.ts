@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { DataSource } from 'typeorm';
 import { DailyReportScheduler } from '../../src/modules/ad-analytics/offline/daily-report.scheduler';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 
@@ -190,6 +191,35 @@ describe.each(['embedded', 'full'] as const)('ad-analytics offline report (%s)',
     const after = (await http(t.url, 'GET', `/api/v1/reports/daily?date=${date}`, { key: KEYS.client })).body;
     expect(Date.parse(after.run.builtAt)).toBeGreaterThanOrEqual(Date.parse(before.run.builtAt));
     expect({ ...after, run: undefined }).toEqual({ ...before, run: undefined });
+  });
+
+  it('a build whose real-time counts do not match is counted in /metrics (and logged), not only shown', async () => {
+    const counter = async () => {
+      const text = (await http(t.url, 'GET', '/metrics')).body as string;
+      return Number(/^ads_report_reconciliation_mismatches_total (\d+)/m.exec(text)?.[1]);
+    };
+    const before = await counter();
+    expect(before).toBeGreaterThanOrEqual(0); // registered (earlier builds may have run before the stream caught up)
+    const db = t.app.get(DataSource);
+    // One real-time row double-counted by hand: what a lost or repeated checkpoint would leave behind.
+    const bump = (by: number) =>
+      db.query(
+        `UPDATE ad_minute_stats SET impressions = impressions + $1 WHERE (window_start, ad_id) IN
+           (SELECT window_start, ad_id FROM ad_minute_stats WHERE ad_id = $2 AND window_start >= $3 ORDER BY window_start LIMIT 1)`,
+        [by, `${tag}-a1`, day],
+      );
+    await bump(1);
+    try {
+      expect((await http(t.url, 'POST', `/api/v1/reports/daily/build?date=${date}`, { key: KEYS.admin })).status).toBe(200);
+      expect(await counter()).toBe(before + 1);
+      const doc = (await http(t.url, 'GET', `/api/v1/reports/daily?date=${date}`, { key: KEYS.client })).body;
+      expect(doc.reconciliation.matches).toBe(false);
+      expect(doc.reconciliation.totals.unexplained).toEqual({ impressions: 1, clicks: 0 });
+    } finally {
+      await bump(-1);
+    }
+    expect((await http(t.url, 'POST', `/api/v1/reports/daily/build?date=${date}`, { key: KEYS.admin })).status).toBe(200);
+    expect(await counter()).toBe(before + 1);
   });
 
   it('answers problem+json for bad and missing dates', async () => {

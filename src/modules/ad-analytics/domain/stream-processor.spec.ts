@@ -47,6 +47,24 @@ describe('PartitionProcessor — hand-computed stream', () => {
     expect(p.process([imp('e', 'A', 59)])).toEqual({ closedWindows: [], late: 1, unmatched: 0 });
   });
 
+  it('a restore after a downtime does not count the downtime as idleness: the backlog stays on time', () => {
+    // Issue 9 item 8: the worker was down ~40 s; its checkpoint held the last-activity time from before,
+    // so the first idle tick after the restore advanced the watermark by the whole downtime and closed
+    // windows the backlog (tracked during the downtime, on time) still belonged to.
+    const before = new PartitionProcessor(SMALL);
+    expect(before.process([imp('a', 'A', 640), imp('b', 'A', 650)], 1_000_000)).toEqual({ closedWindows: [], late: 0, unmatched: 0 }); // wm 645
+    const checkpoint = before.snapshot();
+    const restored = PartitionProcessor.restore(checkpoint);
+    const afterDowntime = 1_000_000 + 40 * S;
+    expect(restored.onIdle(afterDowntime)).toEqual({ closedWindows: [], late: 0, unmatched: 0 });
+    expect(restored.currentWatermark).toBe(645 * S);
+    // The backlog: tracked while the worker was down, in the still-open window [600, 660).
+    expect(restored.process([imp('c', 'A', 655), imp('d', 'A', 660)], afterDowntime + 10)).toEqual({ closedWindows: [], late: 0, unmatched: 0 });
+    // Idleness counts again from the restore: 30 s without events after the backlog advances the watermark.
+    const r = restored.onIdle(afterDowntime + 10 + 30 * S);
+    expect(r).toEqual({ closedWindows: [row(600, 'A', 3, 0)], late: 0, unmatched: 0 });
+  });
+
   it('a click re-sent with a newer ts after the first expired unmatched still reports the first', () => {
     const p = new PartitionProcessor(SMALL);
     p.process([clk('x', 'A', 0), imp('f', 'A', 126)]); // wm 121: click at 0 expired (0 + 120 < 121), bucket [0,60) not yet

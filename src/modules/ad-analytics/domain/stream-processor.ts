@@ -196,7 +196,8 @@ export class PartitionProcessor {
       config: this.cfg,
       maxTs: fin(this.maxTs),
       watermark: fin(this.watermark),
-      lastActivityMs: this.lastActivityMs,
+      // Processing time is no part of the state: a restore measures idleness afresh (see restore).
+      lastActivityMs: null,
       pairs,
       impressions: { ids: impIds, ts: impTs, ref: impRef },
       clicks: { ids: clickIds, ts: clickTs, ref: clickRef, matched: clickMatched },
@@ -212,7 +213,10 @@ export class PartitionProcessor {
     const p = new PartitionProcessor(s.config);
     p.maxTs = s.maxTs ?? -Infinity;
     p.watermark = s.watermark ?? -Infinity;
-    p.lastActivityMs = s.lastActivityMs;
+    // Not s.lastActivityMs: the time between the checkpoint and this restore is a downtime, not
+    // idleness (the log kept filling meanwhile). Counting it would advance the watermark by the whole
+    // downtime before the backlog is read and count its on-time events late. Idleness counts from here.
+    p.lastActivityMs = null;
     if (s.v === 1) {
       for (const [id, imp] of s.impressions) { p.impressions.set(id, { ...imp }); p.bucketAdd(p.impBuckets, imp.ts, id); }
       for (const [id, c] of s.clicks) { p.clicks.set(id, { ...c }); p.bucketAdd(p.clickBuckets, c.ts, id); }

@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
+import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { eventsTopic, streamConfigOf } from '../ad-analytics.settings';
 import { StreamConfig } from '../domain';
 import { ArchiveLocation } from './archive-dir';
@@ -30,13 +32,20 @@ export class DailyReportService {
   private readonly repo: SqlReportRepository;
   private readonly store: ArchiveStore;
   private readonly stream: StreamConfig;
+  private readonly mismatches: Counter;
 
   constructor(
     db: DataSource,
     private readonly kv: KeyValueStore,
     private readonly config: AppConfig,
     location: ArchiveLocation,
+    metrics: MetricsRegistry,
   ) {
+    this.mismatches = new Counter({
+      name: 'ads_report_reconciliation_mismatches_total',
+      help: 'report builds whose real-time counts differ from the on-time replay (lost or double-counted events)',
+      registers: [metrics.registry],
+    });
     const topic = eventsTopic(config);
     this.repo = new SqlReportRepository(db, topic);
     this.store = new ArchiveStore(location.dir, topic);
@@ -75,10 +84,28 @@ export class DailyReportService {
       const buildMs = performance.now() - started;
       await this.repo.save(date, report, { buildMs, filesRead, recordsSkipped: skipped });
       this.log.log(`report ${date}: ${report.cells.length} cells from ${report.recordsRead} records in ${filesRead} files (${buildMs.toFixed(0)} ms)`);
+      await this.checkReconciliation(date, dayStart);
       return (await this.repo.run(date))!;
     } finally {
       await this.kv.del([lock]).catch(() => undefined);
     }
+  }
+
+  /**
+   * A mismatch means the real-time path lost or double-counted events (or, for a build before the
+   * stream caught up, has not counted them yet): it must not only show in the document but be seen.
+   */
+  private async checkReconciliation(date: string, dayStart: number): Promise<void> {
+    const [cells, realtime] = await Promise.all([this.repo.cells(date), this.repo.realtime(dayStart, dayStart + DAY_MS)]);
+    const r = reconcile(cells, realtime);
+    if (r.matches) return;
+    this.mismatches.inc();
+    const bad = r.ads.filter((a) => !a.matches);
+    const u = r.totals.unexplained;
+    this.log.warn(
+      `report ${date}: real-time counts differ from the on-time replay by ${u.impressions} impressions and ${u.clicks} clicks ` +
+        `(${bad.length} ads, e.g. ${bad.slice(0, 3).map((a) => `${a.adId} ${a.unexplained.impressions}/${a.unexplained.clicks}`).join(', ')})`,
+    );
   }
 
   async get(date: string, campaignId?: string): Promise<DailyReportDocument> {
