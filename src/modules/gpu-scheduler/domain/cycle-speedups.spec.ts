@@ -20,19 +20,23 @@ describe('cycle speed-up structures', () => {
 
   it('PlacementFailureMemo: a failed class fails for every larger gang on a shrinking view, and only then', () => {
     const v = new ClusterView([node('a', 8, 'A100', [0, 1, 2]), node('b', 8, 'A100', [0]), node('h', 8, 'H100', [0, 1, 2, 3, 4], 16)]);
-    const memo = new PlacementFailureMemo();
-    const big = task('big', { gpuType: 'A100', gpuCount: 5 });
+    const memo = new PlacementFailureMemo(v);
+    // fewest-nodes: these gangs may split; the class key includes the gang placement
+    const split = { gangPlacement: 'fewest-nodes' as const };
+    const big = task('big', { gpuType: 'A100', gpuCount: 5, ...split });
     expect(placeGang(big, v)).toBeUndefined();
     memo.recordFailure(big);
     // same class, larger: known to fail, and placeGang agrees
-    const bigger = task('bigger', { gpuType: 'A100', gpuCount: 8 });
+    const bigger = task('bigger', { gpuType: 'A100', gpuCount: 8, ...split });
     expect(memo.knownToFail(bigger)).toBe(true);
     expect(placeGang(bigger, v)).toBeUndefined();
     // smaller gang, other type, other memory: not assumed
-    expect(memo.knownToFail(task('s', { gpuType: 'A100', gpuCount: 4 }))).toBe(false);
-    expect(placeGang(task('s', { gpuType: 'A100', gpuCount: 4 }), v)).toBeDefined();
-    expect(memo.knownToFail(task('h', { gpuType: 'H100', gpuCount: 5 }))).toBe(false);
-    expect(memo.knownToFail(task('m', { gpuType: 'A100', gpuCount: 5, gpuMemoryGb: 40 }))).toBe(false);
+    expect(memo.knownToFail(task('s', { gpuType: 'A100', gpuCount: 4, ...split }))).toBe(false);
+    expect(placeGang(task('s', { gpuType: 'A100', gpuCount: 4, ...split }), v)).toBeDefined();
+    expect(memo.knownToFail(task('h', { gpuType: 'H100', gpuCount: 5, ...split }))).toBe(false);
+    expect(memo.knownToFail(task('m', { gpuType: 'A100', gpuCount: 5, gpuMemoryGb: 40, ...split }))).toBe(false);
+    // the same gang kept on one node is another class (it fails for other reasons)
+    expect(memo.knownToFail(task('one', { gpuType: 'A100', gpuCount: 6 }))).toBe(false);
     // any-type aliases share one class
     memo.recordFailure(task('any', { gpuCount: 6 }));
     expect(memo.knownToFail(task('any2', { gpuType: '*', gpuCount: 7 }))).toBe(true);

@@ -83,6 +83,9 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
     return order[i];
   };
   const backfill = opts.policy === 'full' && opts.backfill !== false;
+  // CPU-only tasks can still start when no GPU milli is left; otherwise no free milli ends a scan.
+  const cpuOnlyQueued = state.queue.some((t) => t.gpuCount === 0);
+  const more = (v: ClusterView) => cpuOnlyQueued || v.totalFreeMilliAll() > 0;
 
   let k = 0;
   for (; at(k) !== undefined; k++) {
@@ -106,8 +109,8 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   const reservation = computeReservation(head, view, [...state.running, ...started], now, scorer);
   if (reservation.at === Infinity) {
     // The head can never fit on the current ACTIVE nodes: it cannot be delayed; schedule the rest greedily.
-    const failed = new PlacementFailureMemo();
-    for (let i = k + 1; view.totalFreeAll() > 0; i++) {
+    const failed = new PlacementFailureMemo(view);
+    for (let i = k + 1; more(view); i++) {
       const t = at(i);
       if (t === undefined) break;
       if (failed.knownToFail(t)) continue;
@@ -123,17 +126,12 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   }
   // GPUs outside the reservation: usable by any backfilled task, however long.
   const spare = view.clone();
-  for (const a of reservation.allocations) {
-    const vn = spare.byId.get(a.nodeId);
-    if (!vn) continue;
-    const reserved = a.gpuIndices.filter((g) => vn.free.includes(g));
-    if (reserved.length) spare.take([{ nodeId: a.nodeId, gpuIndices: reserved }]);
-  }
+  for (const a of reservation.allocations) spare.withhold(a);
   // Both views only shrink from here on, so a failed placement of a class is remembered (same outcome,
   // no node scan), and once `view` is empty (spare is a subset) no later task can start: stop scanning.
-  const failedView = new PlacementFailureMemo();
-  const failedSpare = new PlacementFailureMemo();
-  for (let i = k + 1; view.totalFreeAll() > 0; i++) {
+  const failedView = new PlacementFailureMemo(view);
+  const failedSpare = new PlacementFailureMemo(spare);
+  for (let i = k + 1; more(view); i++) {
     const t = at(i);
     if (t === undefined) break;
     const end = now + predict(t);
@@ -148,11 +146,7 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
     }
     view.take(allocs);
     // keep `spare` a subset of `view`
-    for (const a of allocs) {
-      const vn = spare.byId.get(a.nodeId)!;
-      const inSpare = a.gpuIndices.filter((g) => vn.free.includes(g));
-      if (inSpare.length) spare.take([{ nodeId: a.nodeId, gpuIndices: inSpare }]);
-    }
+    for (const a of allocs) spare.shrinkTo(view, a.nodeId);
     decisions.push({ taskId: t.id, allocations: allocs, backfilled: true, predictedEndAt: end });
   }
   return { decisions, reservation };

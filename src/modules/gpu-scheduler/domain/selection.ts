@@ -1,4 +1,4 @@
-import { RunningTask, Task, Tier, UsageRecord } from './model';
+import { gpuShareOf, RunningTask, Task, Tier, UsageRecord } from './model';
 
 export interface QuotaOptions {
   /** Sliding window over which GPU-time shares are measured (seconds). Default 3600. */
@@ -39,7 +39,7 @@ export function windowUsage(
   }
   for (const r of running) {
     const o = now - Math.max(r.startedAt, from);
-    if (o > 0) u[r.task.tier] += o * r.task.gpuCount;
+    if (o > 0) u[r.task.tier] += o * gpuShareOf(r.task);
   }
   return u;
 }
@@ -113,7 +113,7 @@ export function fullOrderStream(
     const vipUnder = quota.vipShare >= 1 || (total === 0 ? quota.vipShare > 0 : v < quota.vipShare * total);
     const pickVip = j >= normal.length || (i < vip.length && vipUnder);
     const t = pickVip ? vip[i++] : normal[j++];
-    const c = t.gpuCount * Math.min(chargeSec(t), quota.windowSec);
+    const c = gpuShareOf(t) * Math.min(chargeSec(t), quota.windowSec);
     if (pickVip) v += c;
     else n += c;
     return t;

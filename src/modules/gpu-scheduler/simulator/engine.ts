@@ -1,15 +1,21 @@
 import {
   AgingOptions,
+  gpuShareOf,
   GpuNode,
+  MILLI_PER_GPU,
   NodeScorer,
   PolicyName,
   QuotaOptions,
   RunningTask,
+  releaseOnNode,
   RuntimePredictor,
   scheduleCycle,
+  takeOnNode,
   Task,
   Tier,
+  totalGpuMilliOf,
   UsageRecord,
+  usedMilliOf,
 } from '../domain';
 import { SimTask } from './trace';
 
@@ -126,7 +132,7 @@ function tierStats(waits: number[]): TierStats {
  * production. The scheduler only sees predicted runtimes (RuntimePredictor).
  */
 export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[], opts: SimOptions): SimResult {
-  const nodes: GpuNode[] = nodesIn.map((n) => ({ ...n, freeGpuIndices: [...n.freeGpuIndices] }));
+  const nodes: GpuNode[] = nodesIn.map((n) => ({ ...n, freeGpuIndices: [...n.freeGpuIndices], gpuUsedMilli: usedMilliOf(n) }));
   const nodeById = new Map(nodes.map((n) => [n.id, n]));
   const totalGpus = nodes.reduce((s, n) => s + n.gpuCount, 0);
   // Submit order with the cycle's own tie-break (id), so the queue stays sorted as arrivals are appended
@@ -156,9 +162,9 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
   let backfilled = 0;
   let cycleMs = 0;
   let ai = 0;
-  // Free GPUs and queued tasks per gang size: when fewer GPUs are free than the smallest queued gang,
-  // no placement can succeed, so the cycle would return no decision; it is skipped (counted apart).
-  let freeGpus = nodes.reduce((s, n) => s + n.freeGpuIndices.length, 0);
+  // Free GPU milli and queued tasks per GPU milli asked: when less milli is free than the smallest queued
+  // request, no placement can succeed, so the cycle would return no decision; it is skipped (counted apart).
+  let freeMilli = nodes.reduce((s, n) => s + n.gpuUsedMilli!.reduce((x, u) => x + MILLI_PER_GPU - u, 0), 0);
   const queuedBySize = new Map<number, number>();
   const minQueuedGpus = () => {
     let m = Infinity;
@@ -178,15 +184,11 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
       const r = running.get(id)!;
       running.delete(id);
       for (const a of r.allocations) {
-        const n = nodeById.get(a.nodeId)!;
-        for (const g of a.gpuIndices) {
-          if (n.freeGpuIndices.includes(g)) throw new Error(`invariant: GPU ${n.id}#${g} freed twice`);
-          n.freeGpuIndices.push(g);
-        }
-        freeGpus += a.gpuIndices.length;
+        releaseOnNode(nodeById.get(a.nodeId)!, a); // throws on a double release
+        freeMilli += a.gpuIndices.length * (a.gpuMilli ?? MILLI_PER_GPU);
       }
       const st = byId.get(id)!;
-      history.push({ tier: st.tier, gpuCount: st.gpuCount, start: r.startedAt, end: t });
+      history.push({ tier: st.tier, gpuCount: gpuShareOf(st), start: r.startedAt, end: t });
       predictor.observe(st, t - r.startedAt, predicted.get(id));
       jctSum += t - st.submittedAt;
       finished++;
@@ -195,11 +197,12 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
     while (ai < arrivals.length && arrivals[ai].submittedAt === t) {
       const { runtimeSec: _hidden, ...task } = arrivals[ai++];
       queue.push(task);
-      queuedBySize.set(task.gpuCount, (queuedBySize.get(task.gpuCount) ?? 0) + 1);
+      const size = totalGpuMilliOf(task);
+      queuedBySize.set(size, (queuedBySize.get(size) ?? 0) + 1);
     }
     if (history.length > 1024) history = history.filter((h) => h.end > t - windowSec);
 
-    if (queue.length && opts.skipHopelessCycles !== false && freeGpus < minQueuedGpus()) skippedCycles++;
+    if (queue.length && opts.skipHopelessCycles !== false && freeMilli < minQueuedGpus()) skippedCycles++;
     else if (queue.length) {
       const t0 = hrtime();
       const res = scheduleCycle({ nodes, queue, running: [...running.values()], history }, t, {
@@ -217,21 +220,17 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
         for (const d of res.decisions) {
           const st = byId.get(d.taskId)!;
           for (const a of d.allocations) {
-            const n = nodeById.get(a.nodeId)!;
-            for (const g of a.gpuIndices) {
-              const i = n.freeGpuIndices.indexOf(g);
-              if (i < 0) throw new Error(`invariant: GPU ${n.id}#${g} over-allocated`);
-              n.freeGpuIndices.splice(i, 1);
-            }
-            freeGpus -= a.gpuIndices.length;
+            takeOnNode(nodeById.get(a.nodeId)!, a); // throws on over-allocation
+            freeMilli -= a.gpuIndices.length * (a.gpuMilli ?? MILLI_PER_GPU);
           }
-          queuedBySize.set(st.gpuCount, queuedBySize.get(st.gpuCount)! - 1);
+          const size = totalGpuMilliOf(st);
+          queuedBySize.set(size, queuedBySize.get(size)! - 1);
           predicted.set(st.id, predictor.predict(st).seconds);
           running.set(st.id, { task: st, startedAt: t, allocations: d.allocations, predictedEndAt: d.predictedEndAt });
           completions.push({ at: t + st.runtimeSec, id: st.id });
           startedAt.set(st.id, t);
           waits[st.tier].push(t - st.submittedAt);
-          gpuSec[st.tier] += st.gpuCount * st.runtimeSec;
+          gpuSec[st.tier] += gpuShareOf(st) * st.runtimeSec;
           startedIds.add(st.id);
           decisions++;
           if (d.backfilled) backfilled++;
@@ -273,15 +272,30 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
   };
 }
 
-/** Every GPU is either free exactly once or held by exactly one running task. */
+/**
+ * The running tasks' allocations add up, on every GPU, to the node's recorded milli (never over 1000), a
+ * GPU is listed free exactly when nothing holds it, and no node's CPU/memory is over its capacity.
+ */
 export function checkInvariants(nodes: readonly GpuNode[], running: ReadonlyMap<string, RunningTask>): void {
   const held = new Map<string, number>();
-  for (const n of nodes) for (const g of n.freeGpuIndices) held.set(`${n.id}#${g}`, (held.get(`${n.id}#${g}`) ?? 0) + 1);
+  const cpu = new Map<string, number>();
+  const mem = new Map<string, number>();
   for (const r of running.values())
-    for (const a of r.allocations) for (const g of a.gpuIndices) held.set(`${a.nodeId}#${g}`, (held.get(`${a.nodeId}#${g}`) ?? 0) + 1);
-  for (const n of nodes)
-    for (let g = 0; g < n.gpuCount; g++) {
-      const c = held.get(`${n.id}#${g}`) ?? 0;
-      if (c !== 1) throw new Error(`invariant: GPU ${n.id}#${g} held ${c} times`);
+    for (const a of r.allocations) {
+      for (const g of a.gpuIndices) held.set(`${a.nodeId}#${g}`, (held.get(`${a.nodeId}#${g}`) ?? 0) + (a.gpuMilli ?? MILLI_PER_GPU));
+      cpu.set(a.nodeId, (cpu.get(a.nodeId) ?? 0) + (a.cpuMilli ?? 0));
+      mem.set(a.nodeId, (mem.get(a.nodeId) ?? 0) + (a.memoryMib ?? 0));
     }
+  for (const n of nodes) {
+    const used = usedMilliOf(n);
+    const free = new Set(n.freeGpuIndices);
+    if (free.size !== n.freeGpuIndices.length) throw new Error(`invariant: node ${n.id} lists a free GPU twice`);
+    for (let g = 0; g < n.gpuCount; g++) {
+      const h = held.get(`${n.id}#${g}`) ?? 0;
+      if (h > MILLI_PER_GPU || h !== used[g]) throw new Error(`invariant: GPU ${n.id}#${g} held ${h} milli, recorded ${used[g]}`);
+      if ((h === 0) !== free.has(g)) throw new Error(`invariant: GPU ${n.id}#${g} free list disagrees with ${h} milli held`);
+    }
+    if (n.cpuMilli !== undefined && (cpu.get(n.id) ?? 0) > n.cpuMilli) throw new Error(`invariant: node ${n.id} CPU over capacity`);
+    if (n.memoryMib !== undefined && (mem.get(n.id) ?? 0) > n.memoryMib) throw new Error(`invariant: node ${n.id} memory over capacity`);
+  }
 }
