@@ -194,6 +194,17 @@ export class AppConfig {
   @Max(600_000)
   GPU_AGENT_KILL_GRACE_MS = 10_000;
 
+  /**
+   * GPU agent: executables task commands may name, comma-separated absolute paths or globs (`*`, `?`
+   * never cross `/`), e.g. `/usr/bin/python3,/opt/models/bin/*`. Empty = the agent runs no commands.
+   */
+  @Matches(/^$|^\s*\/[^,]*(,\s*\/[^,]*)*$/, { message: 'GPU_AGENT_ALLOWED_COMMANDS must be comma-separated absolute paths or globs' })
+  GPU_AGENT_ALLOWED_COMMANDS = '';
+
+  /** GPU agent: the unprivileged user (name, uid or uid:gid) task commands run as; required when the agent is root. */
+  @Matches(/^$|^[A-Za-z0-9._-]{1,64}$|^\d+(:\d+)?$/, { message: 'GPU_AGENT_RUN_AS_USER must be a user name, uid or uid:gid' })
+  GPU_AGENT_RUN_AS_USER = '';
+
   /** Ticketing: the built-in simulated payment provider's latency and share of declined payments. */
   @Transform(int)
   @IsInt()

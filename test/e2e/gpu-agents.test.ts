@@ -54,7 +54,7 @@ async function untilOr<T>(what: string, probe: () => Promise<T>, ok: (v: T) => b
 let seq = 0;
 async function submitTo(base: string, body: Record<string, unknown>): Promise<string> {
   const r = await http(base, 'POST', '/api/v1/tasks', {
-    key: KEYS.client,
+    key: KEYS.service, // only service/admin keys may set a command
     body: { userId: 'u1', tier: 'normal', gpuMemoryGb: 16, ...body },
     headers: { 'idempotency-key': `agents-${Date.now()}-${++seq}` },
   });
@@ -90,7 +90,7 @@ describe('gpu agents (real agent processes, full profile)', () => {
   const records = (taskId: string) =>
     readdirSync(outDir)
       .filter((f) => f.startsWith(`${taskId}.`))
-      .map((f) => JSON.parse(readFileSync(join(outDir, f), 'utf8')) as { cvd: string; pid: number; attempt: number });
+      .map((f) => JSON.parse(readFileSync(join(outDir, f), 'utf8')) as { cvd: string; pid: number; uid: number; attempt: number });
 
   const agentLogs = () => [...agents].map(([id, a]) => `--- ${id}:\n${a.output.join('').slice(-3000)}`).join('\n');
   const until = <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000) =>
@@ -120,6 +120,9 @@ describe('gpu agents (real agent processes, full profile)', () => {
         GPU_AGENT_API_KEY: KEYS.service,
         GPU_AGENT_HEARTBEAT_MS: '300',
         GPU_AGENT_KILL_GRACE_MS: '500',
+        // Only this Node binary may run, as nobody when the test (so the agent) is root.
+        GPU_AGENT_ALLOWED_COMMANDS: process.execPath,
+        GPU_AGENT_RUN_AS_USER: process.getuid?.() === 0 ? 'nobody' : '',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -144,6 +147,9 @@ describe('gpu agents (real agent processes, full profile)', () => {
 
   beforeAll(async () => {
     for (const d of [smiDir, emptyDir, outDir]) mkdirSync(d);
+    // Task commands run as an unprivileged user: it must reach the script and write its records.
+    chmodSync(dir, 0o755);
+    chmodSync(outDir, 0o777);
     writeFileSync(
       join(smiDir, 'nvidia-smi'),
       [
@@ -161,7 +167,7 @@ const id = process.env.TETRAD_TASK_ID;
 // A later attempt of the same task (one before it left a record) sleeps retryMs instead.
 const retry = retryMs !== undefined && fs.readdirSync(dir).some((f) => f.startsWith(id + '.'));
 fs.writeFileSync(dir + '/' + id + '.' + process.env.TETRAD_TASK_ATTEMPT,
-  JSON.stringify({ cvd: process.env.CUDA_VISIBLE_DEVICES, pid: process.pid, attempt: Number(process.env.TETRAD_TASK_ATTEMPT) }));
+  JSON.stringify({ cvd: process.env.CUDA_VISIBLE_DEVICES, pid: process.pid, uid: process.getuid(), attempt: Number(process.env.TETRAD_TASK_ATTEMPT) }));
 setTimeout(() => process.exit(Number(code)), Number(retry ? retryMs : ms));
 `,
     );
@@ -231,12 +237,26 @@ setTimeout(() => process.exit(Number(code)), Number(retry ? retryMs : ms));
       // Scheduler slots 0..3 are devices 1..4 (device 0 is the hidden RTX 4090).
       const [rec] = records(id);
       expect(rec.cvd).toBe(v.placement[0].gpuIndices.map((i: number) => i + 1).join(','));
+      expect(rec.uid).not.toBe(0); // never as root
     }
     expect(await settled(bad)).toMatchObject({ status: 'FAILED', exitCode: 3, reason: 'exit code 3' });
     expect(await settled(sim)).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
     expect(records(sim)).toHaveLength(0);
 
     await until('all GPUs free', async () => [(await nodeView('agent-a')).freeGpuIndices, (await nodeView('agent-b')).freeGpuIndices], (v) => v[0].length === 4 && v[1].length === 2);
+  }, 60_000);
+
+  it('runs only allow-listed commands, never through a shell: others fail with the reason and nothing runs', async () => {
+    const marker = join(outDir, 'marker');
+    const notListed = await submit({ gpuType: 'L4', gpuCount: 1, command: `/bin/sh -c "touch ${marker}"` });
+    const shellSyntax = await submit({ gpuType: 'L4', gpuCount: 1, command: `${command(0)}; touch ${marker}` });
+    expect(await settled(notListed)).toMatchObject({
+      status: 'FAILED',
+      reason: `command refused: executable "/bin/sh" is not on the agent's allow-list (GPU_AGENT_ALLOWED_COMMANDS)`,
+    });
+    expect(await settled(shellSyntax)).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/^command refused: shell syntax .* is not interpreted/) });
+    expect(records(shellSyntax)).toHaveLength(0);
+    expect(readdirSync(outDir)).not.toContain('marker');
   }, 60_000);
 
   it('cancel stops a running task process', async () => {

@@ -23,6 +23,8 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
   const client = (m: string, p: string, b?: unknown, h?: Record<string, string>) => as(KEYS.client)(m, p, b, h);
   const service = (m: string, p: string, b?: unknown) => as(KEYS.service)(m, p, b);
   const submit = (body: Record<string, unknown>, key = idem()) => client('POST', '/api/v1/tasks', body, { 'idempotency-key': key });
+  /** Tasks with a command: only service/admin keys may set one. */
+  const submitAsService = (body: Record<string, unknown>) => as(KEYS.service)('POST', '/api/v1/tasks', body, { 'idempotency-key': idem() });
   const task = async (id: string) => (await client('GET', `/api/v1/tasks/${id}`)).body;
   const until = async <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, tries = 200): Promise<T> => {
     let v = await probe();
@@ -92,6 +94,19 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
       if (code === 422) expect(r.body).toMatchObject({ code: 'unsatisfiable_request', reason: expect.any(String) });
     });
 
+    it('a client key may not set a command (403 problem+json); service and admin keys may', async () => {
+      const r = await submit(job({ command: '/usr/bin/python3 serve.py' }));
+      expect(r.status).toBe(403);
+      expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(r.body).toMatchObject({ status: 403, code: 'command_forbidden' });
+      for (const key of [KEYS.service, KEYS.admin]) {
+        const ok = await as(key)('POST', '/api/v1/tasks', job({ command: '/usr/bin/python3 serve.py' }), { 'idempotency-key': idem() });
+        expect(ok.status).toBe(202);
+        expect((await task(ok.body.taskId)).command).toBe('/usr/bin/python3 serve.py');
+        await client('DELETE', `/api/v1/tasks/${ok.body.taskId}`);
+      }
+    });
+
     it('the 422 names the reason', async () => {
       const r = await submit(job({ gpuType: 'TPUv9' }));
       expect(r.body.detail).toMatch(/unknown gpuType TPUv9/);
@@ -138,7 +153,7 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
   it('runs a task through QUEUED → SCHEDULED → RUNNING → SUCCEEDED and frees its GPUs, with gpu.tasks events', async () => {
     expect((await node('n-1')).body).toMatchObject({ id: 'n-1', status: 'ACTIVE', freeGpuIndices: [0, 1, 2, 3, 4, 5, 6, 7] });
     agent.attach('n-1');
-    const r = await submit(job({ gpuCount: 2, model: 'llama', estimatedRuntimeSec: 120, command: 'sleep 1' }));
+    const r = await submitAsService(job({ gpuCount: 2, model: 'llama', estimatedRuntimeSec: 120, command: 'sleep 1' }));
     expect(r).toMatchObject({ status: 202, body: { taskId: expect.any(String), status: 'QUEUED' } });
     const id = r.body.taskId;
     const running = await status(id, 'RUNNING');

@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppConfig } from '../../../config/app-config';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
+import { parseAllowList, resolveRunAs } from './command-policy';
 import { discoverGpus, sampleUtilization } from './gpu-discovery';
 import { NodeAgent } from './node-agent';
 import { CommandOrSimulatedExecutor, ProcessRunner } from './process-runner';
@@ -50,8 +51,12 @@ export class AgentService implements OnApplicationBootstrap, BeforeApplicationSh
     if (leftovers.length > 0) {
       this.log.warn(`killed ${leftovers.length} task process group(s) left by a previous run: ${leftovers.map((r) => `${r.taskId}#${r.attempt}`).join(', ')}`);
     }
+    // Misconfiguration (a relative entry, an unknown user, root) stops the agent here, before it takes work.
+    const allowed = parseAllowList(c.GPU_AGENT_ALLOWED_COMMANDS);
+    const policy = { allowed, runAs: resolveRunAs(c.GPU_AGENT_RUN_AS_USER, process.getuid?.() ?? -1, allowed.length > 0) };
+    if (allowed.length === 0) this.log.log('GPU_AGENT_ALLOWED_COMMANDS is empty: tasks with a command fail; tasks without one run simulated');
     const executor = new CommandOrSimulatedExecutor(
-      new ProcessRunner({ killGraceMs: c.GPU_AGENT_KILL_GRACE_MS, log: this.log, pidFiles }),
+      new ProcessRunner({ policy, killGraceMs: c.GPU_AGENT_KILL_GRACE_MS, log: this.log, pidFiles }),
       new SimulatedRunner(c.GPU_AGENT_TIME_SCALE),
     );
     this.agent = new NodeAgent({

@@ -3,7 +3,8 @@
  * 'single' and "double" quotes, backslash escapes — so most commands run without a shell (no
  * injection surface, and the child is the process the agent signals). Returns null when the command
  * uses anything only a shell can do (pipes, redirections, `;`, `&&`, variables, globs, `~`,
- * `VAR=x cmd`, comments, subshells); the caller then runs it with `/bin/sh -c`.
+ * `VAR=x cmd`, comments, subshells); the agent then refuses it (see command-policy.ts): no shell
+ * ever interprets a task's command.
  */
 export function splitCommand(command: string): string[] | null {
   const argv: string[] = [];

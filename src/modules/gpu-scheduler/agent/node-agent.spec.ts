@@ -1,9 +1,9 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryJobQueue } from '../../../platform/queue/memory-job-queue';
+import { nodeOnlyPolicy, taskWritableDir } from '../testing/command-policy';
 import { AgentReport, CANCEL_JOB, DISPATCH_JOB, DispatchMessage, HeartbeatBody, nodeQueueName } from '../agent-protocol';
 import { GpuInventory } from './gpu-discovery';
 import { NodeAgent } from './node-agent';
@@ -362,9 +362,9 @@ describe('NodeAgent against a fake scheduler (agent-protocol.ts)', () => {
   });
 
   it('end to end with real processes: the command sees CUDA_VISIBLE_DEVICES of its slots', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'agent-'));
+    const dir = taskWritableDir('agent-');
     try {
-      const ex = new CommandOrSimulatedExecutor(new ProcessRunner({ killGraceMs: 1000 }), new SimulatedRunner(1000));
+      const ex = new CommandOrSimulatedExecutor(new ProcessRunner({ policy: nodeOnlyPolicy(), killGraceMs: 1000 }), new SimulatedRunner(1000));
       await makeAgent(ex).start();
       const out = join(dir, 'cvd');
       const script = `require('fs').writeFileSync(${JSON.stringify(out)}, process.env.CUDA_VISIBLE_DEVICES)`;
@@ -372,10 +372,21 @@ describe('NodeAgent against a fake scheduler (agent-protocol.ts)', () => {
       await dispatch('t-15', { gpuIndices: [1], command: `${JSON.stringify(process.execPath)} -e "process.exit(7)"` });
       await dispatch('t-16', { gpuIndices: [3], predictedRuntimeSec: 5 }); // no command: simulated, 5 ms
       await until(() => ['t-14', 't-15', 't-16'].every((t) => fake.events(t).length === 3), 'three finished tasks');
+      const marker = join(dir, 'marker');
+      await dispatch('t-17', { gpuIndices: [1], command: `/bin/sh -c "touch ${marker}"` }); // not allow-listed
+      await until(() => fake.events('t-17').length === 3, 't-17 finished');
       expect(readFileSync(out, 'utf8')).toBe('4,6');
       expect(fake.reports('t-14').at(-1)).toMatchObject({ event: 'SUCCEEDED', exitCode: 0 });
       expect(fake.reports('t-15').at(-1)).toMatchObject({ event: 'FAILED', exitCode: 7, reason: 'exit code 7' });
       expect(fake.reports('t-16').at(-1)).toMatchObject({ event: 'SUCCEEDED', exitCode: 0 });
+      expect(fake.reports('t-17').at(-1)).toEqual({
+        taskId: 't-17',
+        nodeId: expect.any(String),
+        attempt: 1,
+        event: 'FAILED',
+        reason: 'command refused: executable "/bin/sh" is not on the agent\'s allow-list (GPU_AGENT_ALLOWED_COMMANDS)',
+      });
+      expect(existsSync(marker)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeOnlyPolicy, taskWritableDir } from '../testing/command-policy';
 import { CommandOrSimulatedExecutor, OutputTail, ProcessRunner } from './process-runner';
 import { SimulatedRunner } from './simulated-runner';
 import { RunSpec } from './task-executor';
@@ -33,16 +33,23 @@ const waitFor = async (check: () => boolean) => {
   while (!check()) await new Promise((r) => setTimeout(r, 20));
 };
 
+/** Task code that starts a long-sleeping child in its own process group, writes its pid, and waits or exits. */
+const spawnsGrandchild = (pidFile: string, wait: boolean) =>
+  `const c = require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });` +
+  `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(c.pid));` +
+  (wait ? `setInterval(() => {}, 1000);` : `c.unref();`);
+
 describe('ProcessRunner', () => {
   let dir: string;
-  const runner = new ProcessRunner({ killGraceMs: 5_000 });
-  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'runner-'))));
+  const policy = nodeOnlyPolicy();
+  const runner = new ProcessRunner({ policy, killGraceMs: 5_000 });
+  beforeEach(() => (dir = taskWritableDir('runner-')));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('runs shell-free with CUDA_VISIBLE_DEVICES, PCI order and the task identity, without agent secrets', async () => {
     const out = join(dir, 'env.json');
     const script = `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ d: process.env.CUDA_VISIBLE_DEVICES, o: process.env.CUDA_DEVICE_ORDER, t: process.env.TETRAD_TASK_ID, a: process.env.TETRAD_TASK_ATTEMPT, k: process.env.GPU_AGENT_API_KEY ?? null, p: process.ppid }))`;
-    const r = new ProcessRunner({ killGraceMs: 1000, env: { ...process.env, GPU_AGENT_API_KEY: 'secret-key-1' } });
+    const r = new ProcessRunner({ policy, killGraceMs: 1000, env: { ...process.env, GPU_AGENT_API_KEY: 'secret-key-1' } });
     await expect(r.start(spec(`${node} -e ${JSON.stringify(script)}`)).done).resolves.toEqual({ kind: 'SUCCEEDED', exitCode: 0 });
     const seen = JSON.parse(readFileSync(out, 'utf8'));
     expect(seen).toMatchObject({ d: '2,5', o: 'PCI_BUS_ID', t: 't1', a: '3', k: null });
@@ -55,14 +62,40 @@ describe('ProcessRunner', () => {
     expect(outcome).toEqual({ kind: 'FAILED', exitCode: 3, reason: 'exit code 3: out of memory on device 2' });
   });
 
-  it('falls back to /bin/sh -c for shell syntax', async () => {
-    const out = join(dir, 'piped');
-    await expect(runner.start(spec(`echo hello | tr a-z A-Z > ${out}`)).done).resolves.toEqual({ kind: 'SUCCEEDED', exitCode: 0 });
-    expect(readFileSync(out, 'utf8').trim()).toBe('HELLO');
+  it('never interprets shell syntax: the command fails with the reason and nothing runs', async () => {
+    const marker = join(dir, 'marker');
+    for (const cmd of [`${node} -e 1; touch ${marker}`, `${node} -e 1 && touch ${marker}`, `${node} -e 1 | tee ${marker}`, `${node} -e 1 > ${marker}`, `touch ${marker}`]) {
+      const outcome = await runner.start(spec(cmd)).done;
+      expect(outcome).toMatchObject({ kind: 'FAILED', reason: expect.stringMatching(/^command refused: /) });
+      expect(outcome).not.toHaveProperty('exitCode');
+    }
+    expect(existsSync(marker)).toBe(false);
+    expect((await runner.start(spec(`${node} -e 1; touch ${marker}`)).done)).toMatchObject({ reason: expect.stringContaining('shell syntax') });
+  });
+
+  it('runs only allow-listed executables', async () => {
+    const marker = join(dir, 'marker');
+    const outcome = await runner.start(spec(`/usr/bin/touch ${marker}`)).done;
+    expect(outcome).toEqual({ kind: 'FAILED', reason: 'command refused: executable "/usr/bin/touch" is not on the agent\'s allow-list (GPU_AGENT_ALLOWED_COMMANDS)' });
+    expect(existsSync(marker)).toBe(false);
+    const none = new ProcessRunner({ policy: { ...policy, allowed: [] }, killGraceMs: 100 });
+    await expect(none.start(spec(`${node} -e 1`)).done).resolves.toMatchObject({ kind: 'FAILED', reason: expect.stringContaining('GPU_AGENT_ALLOWED_COMMANDS is empty') });
+  });
+
+  it('never runs a command as root', async () => {
+    const out = join(dir, 'uid');
+    await expect(runner.start(spec(`${node} -e ${JSON.stringify(`require('fs').writeFileSync(${JSON.stringify(out)}, String(process.getuid()))`)}`)).done).resolves.toEqual({ kind: 'SUCCEEDED', exitCode: 0 });
+    expect(Number(readFileSync(out, 'utf8'))).not.toBe(0);
+    if (process.getuid?.() === 0) {
+      expect(Number(readFileSync(out, 'utf8'))).toBe(65534); // nobody
+      const asRoot = new ProcessRunner({ policy: { allowed: policy.allowed }, killGraceMs: 100 });
+      await expect(asRoot.start(spec(`${node} -e 1`)).done).resolves.toMatchObject({ kind: 'FAILED', reason: expect.stringContaining('GPU_AGENT_RUN_AS_USER') });
+    }
   });
 
   it('fails a command that cannot start', async () => {
-    const outcome = await runner.start(spec('/nonexistent/binary --flag')).done;
+    const missing = new ProcessRunner({ policy: { ...policy, allowed: ['/nonexistent/*'] }, killGraceMs: 100 });
+    const outcome = await missing.start(spec('/nonexistent/binary --flag')).done;
     expect(outcome).toMatchObject({ kind: 'FAILED', reason: expect.stringMatching(/cannot start: .*ENOENT/) });
   });
 
@@ -73,8 +106,8 @@ describe('ProcessRunner', () => {
 
   it('cancel SIGTERMs the whole process group, including children of the task', async () => {
     const pids = join(dir, 'pids');
-    // A shell that starts a background grandchild and waits: both must die on cancel.
-    const run = runner.start(spec(`sleep 30 & echo $! > ${pids}; wait`));
+    // A task that starts a grandchild and waits: both must die on cancel.
+    const run = runner.start(spec(`${node} -e ${JSON.stringify(spawnsGrandchild(pids, true))}`));
     await waitFor(() => {
       try {
         return readFileSync(pids, 'utf8').trim() !== '';
@@ -106,7 +139,7 @@ describe('ProcessRunner', () => {
 
   it('kills what the task left running in its group when its main process exits', async () => {
     const pids = join(dir, 'pids');
-    await runner.start(spec(`sleep 30 & echo $! > ${pids}`)).done;
+    await runner.start(spec(`${node} -e ${JSON.stringify(spawnsGrandchild(pids, false))}`)).done;
     const orphan = Number(readFileSync(pids, 'utf8').trim());
     await waitFor(() => !alive(orphan));
   });

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { splitCommand } from './command-line';
+import { checkCommand, CommandPolicy } from './command-policy';
 import { TaskPidFiles } from './task-pid-files';
 import { RunningTask, RunSpec, TaskExecutor, TaskOutcome } from './task-executor';
 
@@ -33,10 +33,13 @@ export class OutputTail {
 const HIDDEN_ENV = ['API_KEYS', 'GPU_AGENT_API_KEY', 'TICKETING_WEBHOOK_SECRETS', 'DATABASE_URL', 'REDIS_URL'];
 
 export interface ProcessRunnerOptions {
+  /** Which executables may run, and as whom (see command-policy.ts). */
+  policy: CommandPolicy;
   /** SIGTERM → SIGKILL grace on cancel. */
   killGraceMs: number;
   /** Bytes of stdout and of stderr kept for logs and failure reasons. */
   tailBytes?: number;
+  /** Working directory; default `/` when running as another user (it may not reach the agent's), else the agent's. */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   log?: AgentLog;
@@ -48,7 +51,8 @@ export interface ProcessRunnerOptions {
  * Runs a task's command as a child process in its own process group (detached), so cancel can
  * signal everything the task started (SIGTERM, then SIGKILL after the grace) and leftovers are
  * killed when the main process exits: the GPUs are free only when nothing of the task is left.
- * Without shell syntax the command is spawned directly (see splitCommand), else via /bin/sh -c.
+ * Only commands the policy allows run, spawned directly (never through a shell) as the policy's
+ * user; anything else ends FAILED with the reason, without a process.
  */
 export class ProcessRunner implements TaskExecutor {
   constructor(private readonly opts: ProcessRunnerOptions) {}
@@ -56,7 +60,15 @@ export class ProcessRunner implements TaskExecutor {
   start(spec: RunSpec): RunningTask {
     const command = (spec.command ?? '').trim();
     if (command === '') throw new Error('ProcessRunner needs a command');
-    const argv = splitCommand(command) ?? ['/bin/sh', '-c', command];
+    const label = `task ${spec.taskId}#${spec.attempt}`;
+    const check = checkCommand(command, this.opts.policy.allowed);
+    if (!check.ok) return this.refuse(label, check.reason);
+    const runAs = this.opts.policy.runAs;
+    // Second check of "never as root" (AgentService refuses to start that way): a runner built without a user.
+    if (runAs === undefined && process.getuid?.() === 0) {
+      return this.refuse(label, 'command refused: the agent is root and no unprivileged user is configured (GPU_AGENT_RUN_AS_USER)');
+    }
+    const argv = check.argv;
     const env: NodeJS.ProcessEnv = { ...(this.opts.env ?? process.env) };
     for (const k of HIDDEN_ENV) delete env[k];
     Object.assign(env, {
@@ -68,7 +80,6 @@ export class ProcessRunner implements TaskExecutor {
     });
     const out = new OutputTail(this.opts.tailBytes ?? 4096);
     const err = new OutputTail(this.opts.tailBytes ?? 4096);
-    const label = `task ${spec.taskId}#${spec.attempt}`;
 
     let cancelled: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
@@ -88,7 +99,14 @@ export class ProcessRunner implements TaskExecutor {
 
     let child: ChildProcess;
     try {
-      child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd: this.opts.cwd });
+      // With uid/gid, libuv also drops the agent's supplementary groups (setgroups) in the child.
+      child = spawn(argv[0], argv.slice(1), {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+        cwd: this.opts.cwd ?? (runAs ? '/' : undefined),
+        ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      });
     } catch (e) {
       finish({ kind: 'FAILED', reason: `cannot start: ${(e as Error).message}` });
       return { done, cancel: () => undefined };
@@ -137,6 +155,12 @@ export class ProcessRunner implements TaskExecutor {
         killTimer.unref();
       },
     };
+  }
+
+  /** A run that never started: FAILED with the reason, which the agent reports to the scheduler. */
+  private refuse(label: string, reason: string): RunningTask {
+    this.opts.log?.warn(`${label}: ${reason}`);
+    return { done: Promise.resolve({ kind: 'FAILED', reason }), cancel: () => undefined };
   }
 }
 

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodeOnlyPolicy } from '../testing/command-policy';
 import { ProcessRunner } from './process-runner';
 import { TaskPidFiles } from './task-pid-files';
 
@@ -55,7 +56,7 @@ describe('TaskPidFiles', () => {
 
   it('ProcessRunner keeps a record exactly while the task runs', async () => {
     const files = new TaskPidFiles(join(dir, 'node'));
-    const runner = new ProcessRunner({ killGraceMs: 1000, pidFiles: files });
+    const runner = new ProcessRunner({ policy: nodeOnlyPolicy(), killGraceMs: 1000, pidFiles: files });
     const run = runner.start({ taskId: 't1', attempt: 1, command: `"${process.execPath}" -e "setTimeout(() => {}, 60000)"`, deviceIndices: [0], predictedRuntimeSec: 1 });
     const file = join(dir, 'node', 't1.1.json');
     expect(existsSync(file)).toBe(true);

@@ -1,7 +1,9 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { RequireRole } from '../../../platform/auth/roles.decorator';
+import type { AuthenticatedRequest } from '../../../platform/auth/api-key.guard';
+import { RequireRole, roleSatisfies } from '../../../platform/auth/roles.decorator';
+import { AppError } from '../../../platform/errors/app-error';
 import { TaskLifecycle } from '../service/task-lifecycle';
 import { TaskService } from '../service/task.service';
 import { ListTasksQueryDto, ReportDto, SubmitTaskDto } from './gpu.dto';
@@ -18,7 +20,11 @@ export class GpuTasksController {
   @ApiHeader({ name: 'Idempotency-Key', required: true })
   @HttpCode(202)
   @Post('tasks')
-  submit(@Body() dto: SubmitTaskDto, @Headers('idempotency-key') key?: string) {
+  submit(@Body() dto: SubmitTaskDto, @Req() req: AuthenticatedRequest, @Headers('idempotency-key') key?: string) {
+    // A command runs on a GPU machine: only operators' keys may name one (agents also allow-list it).
+    if (dto.command !== undefined && !roleSatisfies(req.apiRole ?? 'client', 'service')) {
+      throw new AppError('forbidden', 'command_forbidden', 'only service or admin keys may set a task command');
+    }
     return this.tasks.submit(dto, key);
   }
 

@@ -62,7 +62,10 @@ export class SubmitTaskDto {
   @Length(1, 200)
   model?: string;
 
-  @ApiPropertyOptional({ example: 'python serve.py' })
+  @ApiPropertyOptional({
+    example: '/usr/bin/python3 serve.py',
+    description: 'service/admin keys only (a client key gets 403); agents run it only if its executable is on GPU_AGENT_ALLOWED_COMMANDS, without a shell, never as root',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 4096)
