@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Admin, Consumer, IHeaders, Kafka, KafkaMessage, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Admin, Consumer, IHeaders, Kafka, KafkaMessage, logCreator, logLevel, Partitioners, Producer } from 'kafkajs';
 import {
   EventBus,
   IncomingMessage,
@@ -22,6 +22,20 @@ export interface KafkaEventBusOptions {
   logLevel?: logLevel;
 }
 
+/**
+ * kafkajs's console logger, less one warning that does not apply here: the idempotent producer's
+ * retries are bounded on purpose, so that a caller gets an error (the tracking gateway answers 503)
+ * instead of waiting forever while the brokers are gone. Idempotence still drops a retried
+ * duplicate within the producer's session, and one request in flight keeps the order.
+ */
+const quietLogCreator: logCreator = () => ({ namespace, level, label, log }) => {
+  if (log.message === 'Limiting retries for the idempotent producer may invalidate EoS guarantees') return;
+  const line = JSON.stringify({ level: label, ...log, message: namespace ? `[${namespace}] ${log.message}` : log.message });
+  if (level === logLevel.ERROR) console.error(line);
+  else if (level === logLevel.WARN) console.warn(line);
+  else console.log(line);
+};
+
 const keyOf = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;
 const toKafka = (m: OutgoingMessage) => ({ key: m.key, value: m.value, headers: m.headers });
 
@@ -39,6 +53,7 @@ export class KafkaEventBus extends EventBus {
       clientId: opts.clientId,
       brokers: opts.brokers,
       logLevel: opts.logLevel ?? logLevel.WARN,
+      logCreator: quietLogCreator,
       retry: { retries: 8, initialRetryTime: 100 },
     });
   }
