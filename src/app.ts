@@ -1,7 +1,7 @@
 import { Logger, Type, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { FieldProblem, ValidationFailed } from './platform/errors/problem-details.filter';
 import { Infrastructure } from './platform/infrastructure';
+import { buildContractDocument } from './platform/openapi';
 import { MetricsRegistry } from './platform/metrics/metrics';
 
 /**
@@ -83,14 +84,7 @@ function installHttpHooks(app: NestFastifyApplication, metrics: MetricsRegistry)
 }
 
 function installSwagger(app: NestFastifyApplication): void {
-  const doc = new DocumentBuilder()
-    .setTitle('Tetrad')
-    .setDescription('Leaderboard, ticketing, ad analytics and GPU scheduling in one service. Errors are application/problem+json.')
-    .setVersion('0.1.0')
-    .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'api-key')
-    .addSecurityRequirements('api-key')
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, () => buildContractDocument(app), { jsonDocumentUrl: 'docs-json' });
 }
 
 function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {

@@ -14,7 +14,7 @@ export class ValidationFailed extends AppError {
   }
 }
 
-const TITLES: Record<number, string> = {
+export const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',

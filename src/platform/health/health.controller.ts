@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Public } from '../auth/roles.decorator';
+import { ApiContract } from '../openapi';
 import { Infrastructure } from '../infrastructure';
 import { withTimeout } from '../with-timeout';
 
@@ -18,6 +19,11 @@ export class HealthController {
   ) {}
 
   /** The process is up and serving HTTP; says nothing about dependencies. */
+  @ApiContract({
+    summary: 'Liveness',
+    description: 'The process is up and serving HTTP; says nothing about dependencies. No API key.',
+    responses: [{ status: 200, description: 'up', schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } }, required: ['status'] }, example: { status: 'ok', info: {}, error: {}, details: {} } }],
+  })
   @Public()
   @Get('live')
   @HealthCheck()
@@ -26,6 +32,11 @@ export class HealthController {
   }
 
   /** Every backing service of the active profile answers; 503 names the ones that do not. */
+  @ApiContract({
+    summary: 'Readiness',
+    description: 'Every backing service of the profile answers within 1.5 s; 503 names the ones that do not (and recovers without a restart). No API key.',
+    responses: [{ status: 200, description: 'ready', schema: { type: 'object' }, example: { status: 'ok', info: { database: { status: 'up' } }, error: {}, details: { database: { status: 'up' } } } }],
+  })
   @Public()
   @Get('ready')
   @HealthCheck()

@@ -1,4 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ClosedSchema } from '../../../platform/openapi';
+import { MAX_TRACK_BATCH, MAX_TS, MIN_TS, TRACK_ID_PATTERN } from '../domain/track-event';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -102,21 +104,25 @@ export class StatsQuery {
   to?: string;
 }
 
+// Documentation only: the body is validated by parseTrackBatch (fast path, error names the index),
+// whose own constants give the limits here.
+const TRACK_ID = { pattern: TRACK_ID_PATTERN.source } as const;
+
+@ClosedSchema()
 export class TrackEventDto {
   @ApiProperty({ enum: ['impression', 'click'] })
   type!: string;
-  @ApiProperty({ example: '0193a1b2-...' })
+  @ApiProperty({ example: '01a22c8e-01ec-7738-baf9-9072b618cd91', description: 'from GET /ads/serve', ...TRACK_ID })
   impressionId!: string;
-  @ApiProperty()
+  @ApiProperty({ example: 'ad-1', ...TRACK_ID })
   adId!: string;
-  @ApiProperty()
+  @ApiProperty({ example: 'c-1', ...TRACK_ID })
   campaignId!: string;
-  @ApiProperty({ description: 'event time, epoch ms' })
+  @ApiProperty({ type: 'integer', description: 'event time, epoch ms', minimum: MIN_TS, maximum: MAX_TS, example: 1_764_507_780_000 })
   ts!: number;
 }
 
-/** Documentation only: the body is validated by parseTrackBatch (fast path, error names the index). */
 export class TrackBatchDoc {
-  @ApiProperty({ type: [TrackEventDto], minItems: 1, maxItems: 1000 })
+  @ApiProperty({ type: [TrackEventDto], minItems: 1, maxItems: MAX_TRACK_BATCH })
   events!: TrackEventDto[];
 }

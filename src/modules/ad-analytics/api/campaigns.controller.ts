@@ -1,8 +1,12 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
+import { ApiContract } from '../../../platform/openapi';
 import { CampaignService } from '../campaign.service';
 import { CreateCampaignDto, PatchCampaignDto, ServeQuery } from './ad-analytics.dto';
+import { CampaignView, ServeDecision } from './ad-analytics.responses';
+
+const CAMPAIGN_EXAMPLE = { id: '01a22c8e-01b5-706c-898f-ea5f96bd6b6c', name: 'Winter sale', advertiserId: 'adv-42', active: true, ads: [{ id: 'ad-1', creativeUrl: 'https://cdn.example.com/creative/1.png', weight: 1 }], createdAt: '2026-11-30T13:03:53.782Z', updatedAt: '2026-11-30T13:03:53.782Z' };
 
 @ApiTags('ad-analytics')
 @ApiSecurity('api-key')
@@ -10,18 +14,41 @@ import { CreateCampaignDto, PatchCampaignDto, ServeQuery } from './ad-analytics.
 export class CampaignsController {
   constructor(private readonly campaigns: CampaignService) {}
 
+  @ApiContract({
+    summary: 'Create a campaign',
+    description: 'A campaign with 1..1,000 ads (creative URL and serving weight); every instance serves it within seconds.',
+    responses: [{
+      status: 201, description: 'the campaign', type: CampaignView, example: CAMPAIGN_EXAMPLE,
+      links: {
+        GetCampaign: { operationId: 'CampaignsController_get', parameters: { id: '$response.body#/id' } },
+        PatchCampaign: { operationId: 'CampaignsController_patch', parameters: { id: '$response.body#/id' } },
+        CampaignStats: { operationId: 'StatsController_campaign', parameters: { campaignId: '$response.body#/id' } },
+      },
+    }],
+    errorNotes: { 409: 'the campaign id exists, or an ad id belongs to another campaign' },
+  })
   @RequireRole('admin')
   @Post('campaigns')
   create(@Body() dto: CreateCampaignDto) {
     return this.campaigns.create(dto);
   }
 
+  @ApiContract({
+    summary: 'Read a campaign',
+    description: 'The campaign with its ads and whether it is active.',
+    responses: [{ status: 200, description: 'the campaign', type: CampaignView, example: CAMPAIGN_EXAMPLE }],
+  })
   @RequireRole('service')
   @Get('campaigns/:id')
   get(@Param('id') id: string) {
     return this.campaigns.get(id);
   }
 
+  @ApiContract({
+    summary: 'Pause or resume a campaign',
+    description: '`active: false` stops serving its ads; `true` resumes.',
+    responses: [{ status: 200, description: 'the campaign', type: CampaignView, example: CAMPAIGN_EXAMPLE }],
+  })
   @RequireRole('admin')
   @Patch('campaigns/:id')
   patch(@Param('id') id: string, @Body() dto: PatchCampaignDto) {
@@ -29,6 +56,15 @@ export class CampaignsController {
   }
 
   /** Chooses an ad from the in-memory snapshot; no I/O on this path. */
+  @ApiContract({
+    summary: 'Choose an ad to show',
+    description: 'Picks an active ad by weight from the in-memory snapshot (no I/O) and mints the impression id to track with.',
+    responses: [{
+      status: 200, description: 'the ad to show', type: ServeDecision,
+      example: { impressionId: '01a22c8e-01ec-7738-baf9-9072b618cd91', adId: 'ad-1', campaignId: '01a22c8e-01b5-706c-898f-ea5f96bd6b6c', creativeUrl: 'https://cdn.example.com/creative/1.png' },
+    }],
+    errorNotes: { 404: 'no active ad can be served (`no_eligible_ad`)' },
+  })
   @RequireRole('service')
   @Get('serve')
   serve(@Query() q: ServeQuery) {

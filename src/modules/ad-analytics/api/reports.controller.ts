@@ -2,6 +2,10 @@ import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
+import { ApiContract } from '../../../platform/openapi';
+import { DailyReport, ReportRun } from './ad-analytics.responses';
+
+const RUN_EXAMPLE = { date: '2026-11-23', builtAt: '2026-11-24T00:05:00.000Z', buildMs: 812, filesRead: 3, recordsRead: 180600, recordsSkipped: 0, duplicates: 0, unmatchedClicks: 0 };
 import { DailyReportService } from '../offline/daily-report.service';
 
 export class DailyReportQuery {
@@ -31,6 +35,15 @@ export class ReportsController {
   constructor(private readonly reports: DailyReportService) {}
 
   /** The T+1 report (hourly and daily per ad and campaign) and its reconciliation with the real-time counts. */
+  @ApiContract({
+    summary: 'The T+1 daily report',
+    description: 'Hourly and daily impressions, clicks and CTR per ad and campaign from the raw archive, and its reconciliation with the real-time counts.',
+    responses: [{
+      status: 200, description: 'the report', type: DailyReport,
+      example: { date: '2026-11-23', campaignId: null, run: RUN_EXAMPLE, totals: { impressions: 0, clicks: 0, ctr: 0, hours: [] }, campaigns: [], ads: [], reconciliation: { matches: true } },
+    }],
+    errorNotes: { 404: 'no report has been built for that day (`report_not_found`)' },
+  })
   @RequireRole('client')
   @Get('daily')
   daily(@Query() q: DailyReportQuery) {
@@ -38,6 +51,15 @@ export class ReportsController {
   }
 
   /** Builds (or rebuilds) a day's report now from the archive; the cron does this for yesterday. */
+  @ApiContract({
+    summary: 'Build a daily report now',
+    description: 'Builds (or rebuilds) a day\'s report from the archive; the nightly job does this for yesterday.',
+    responses: [{
+      status: 200, description: 'the build run', type: ReportRun, example: RUN_EXAMPLE,
+      links: { Report: { operationId: 'ReportsController_daily', parameters: { date: '$response.body#/date' } } },
+    }],
+    errorNotes: { 409: 'the report of that day is being built right now' },
+  })
   @RequireRole('admin')
   @Post('daily/build')
   @HttpCode(200)

@@ -1,9 +1,14 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
+import { ApiContract } from '../../../platform/openapi';
 import { StatsService } from '../stats.service';
 import { StatsQuery } from './ad-analytics.dto';
+import { AdStats, CampaignStats } from './ad-analytics.responses';
+
+const TOTALS_EXAMPLE = { buckets: [{ minute: '2026-11-30T13:02:00.000Z', impressions: 100, clicks: 3, ctr: 0.03 }], totals: { impressions: 100, clicks: 3, ctr: 0.03 } };
+const WINDOW_EXAMPLE = { from: '2026-11-30T12:03:53.846Z', to: '2026-11-30T13:03:53.846Z', ...TOTALS_EXAMPLE };
 
 const HEARTBEAT_MS = 15_000;
 
@@ -14,9 +19,18 @@ export class StatsController {
   constructor(private readonly stats: StatsService) {}
 
   /** Server-sent events: one `minute` event per batch of closed windows (totals over partitions so far). */
+  @ApiContract({
+    summary: 'Live minute counts (server-sent events)',
+    description: 'A `text/event-stream`: one `minute` event per batch of closed windows (totals over partitions so far), and a comment line every 15 s to keep the connection open.',
+    responses: [{
+      status: 200, description: 'the event stream', contentType: 'text/event-stream', schema: { type: 'string' },
+      example:
+        ': connected\n\nevent: minute\ndata: {"minute":"2026-11-30T13:02:00.000Z","windowEnd":"2026-11-30T13:03:00.000Z",' +
+        '"ads":[{"adId":"ad-1","campaignId":"c-1","impressions":100,"clicks":3,"ctr":0.03}]}\n\n',
+    }],
+  })
   @RequireRole('client')
   @Get('stream')
-  @ApiProduces('text/event-stream')
   async stream(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const raw = reply.raw;
     const stop = await this.stats.listen({
@@ -42,12 +56,22 @@ export class StatsController {
     raw.on('close', end);
   }
 
+  @ApiContract({
+    summary: 'Minute counts of an ad',
+    description: 'Impressions, clicks and CTR per closed 1-minute window in [from, to) (default the last hour, at most 7 days).',
+    responses: [{ status: 200, description: 'the windows and totals', type: AdStats, example: { adId: 'ad-1', ...WINDOW_EXAMPLE } }],
+  })
   @RequireRole('client')
   @Get('ads/:adId')
   ad(@Param('adId') adId: string, @Query() q: StatsQuery) {
     return this.stats.forAd(adId, q.from, q.to);
   }
 
+  @ApiContract({
+    summary: 'Minute counts of a campaign',
+    description: 'Impressions, clicks and CTR per closed 1-minute window in [from, to), summed over the campaign\'s ads.',
+    responses: [{ status: 200, description: 'the windows and totals', type: CampaignStats, example: { campaignId: 'c-1', ...WINDOW_EXAMPLE } }],
+  })
   @RequireRole('client')
   @Get('campaigns/:campaignId')
   campaign(@Param('campaignId') campaignId: string, @Query() q: StatsQuery) {

@@ -4,10 +4,11 @@
 import type { AdEvent } from './stream-processor';
 
 export const MAX_TRACK_BATCH = 1000;
-const ID = /^[A-Za-z0-9:_.-]{1,128}$/;
+export const TRACK_ID_PATTERN = /^[A-Za-z0-9:_.-]{1,128}$/;
+const ID = TRACK_ID_PATTERN;
 /** 2000-01-01 .. 2100-01-01: anything outside is a unit mistake (seconds, microseconds), not an event time. */
-const MIN_TS = 946_684_800_000;
-const MAX_TS = 4_102_444_800_000;
+export const MIN_TS = 946_684_800_000;
+export const MAX_TS = 4_102_444_800_000;
 
 export interface EventProblem {
   index: number;

@@ -1,9 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
+import { ApiContract } from '../../../platform/openapi';
 import { ClusterService } from '../service/cluster.service';
 import { NodeService } from '../service/node.service';
 import { HeartbeatDto, PatchNodeDto, RegisterNodeDto } from './gpu.dto';
+import { ClusterSnapshot, NodeView } from './gpu.responses';
+
+const NODE_EXAMPLE = { id: 'node-1', gpuType: 'A100', gpuCount: 8, gpuMemoryGb: 80, labels: { zone: 'a' }, simulated: false, status: 'ACTIVE', freeGpuIndices: [0, 1, 2, 3, 4, 5, 6, 7], lastHeartbeatAt: '2026-11-30T13:03:53.975Z', registeredAt: '2026-11-30T13:03:53.914Z' };
 
 @ApiTags('gpu-scheduler')
 @Controller('api/v1/gpu')
@@ -14,6 +18,18 @@ export class GpuNodesController {
   ) {}
 
   /** Idempotent by id: re-registering returns the node (and revives an UNHEALTHY one). */
+  @ApiContract({
+    summary: 'Register a GPU node',
+    description: 'Idempotent by id: registering again returns the node (and revives an UNHEALTHY one). `simulated` nodes are served by the built-in agent.',
+    responses: [{
+      status: 200, description: 'the node', type: NodeView, example: NODE_EXAMPLE,
+      links: {
+        GetNode: { operationId: 'GpuNodesController_get', parameters: { id: '$response.body#/id' } },
+        Heartbeat: { operationId: 'GpuNodesController_heartbeat', parameters: { id: '$response.body#/id' } },
+        PatchNode: { operationId: 'GpuNodesController_patch', parameters: { id: '$response.body#/id' } },
+      },
+    }],
+  })
   @RequireRole('service')
   @HttpCode(200)
   @Post('nodes')
@@ -21,12 +37,22 @@ export class GpuNodesController {
     return this.nodes.register(dto);
   }
 
+  @ApiContract({
+    summary: 'Read a GPU node',
+    description: 'Status, free GPU indices and last heartbeat.',
+    responses: [{ status: 200, description: 'the node', type: NodeView, example: NODE_EXAMPLE }],
+  })
   @RequireRole('service')
   @Get('nodes/:id')
   get(@Param('id') id: string) {
     return this.nodes.get(id);
   }
 
+  @ApiContract({
+    summary: 'Node heartbeat',
+    description: 'The agent is alive; optionally the tasks it runs and per-GPU utilization. A node silent past the timeout becomes UNHEALTHY.',
+    responses: [{ status: 200, description: 'the node', type: NodeView, example: NODE_EXAMPLE }],
+  })
   @RequireRole('service')
   @HttpCode(200)
   @Post('nodes/:id/heartbeat')
@@ -34,12 +60,30 @@ export class GpuNodesController {
     return this.nodes.heartbeat(id, dto ?? {});
   }
 
+  @ApiContract({
+    summary: 'Drain or maintain a node',
+    description: 'ACTIVE takes new tasks; DRAINING lets running tasks finish and takes no new ones; MAINTENANCE takes none.',
+    responses: [{ status: 200, description: 'the node', type: NodeView, example: { ...NODE_EXAMPLE, status: 'DRAINING' } }],
+  })
   @RequireRole('service')
   @Patch('nodes/:id')
   patch(@Param('id') id: string, @Body() dto: PatchNodeDto) {
     return this.nodes.setStatus(id, dto.status);
   }
 
+  @ApiContract({
+    summary: 'Cluster snapshot',
+    description: 'GPUs total, free and used; per node and GPU type; queue lengths and waits; VIP/normal shares; runtime prediction error.',
+    responses: [{
+      status: 200, description: 'the snapshot', type: ClusterSnapshot,
+      example: {
+        at: '2026-11-30T13:03:54.135Z', gpus: { total: 8, free: 7, used: 1, utilization: 0.125 }, nodes: [], gpuTypes: {},
+        queues: { vip: { length: 0, oldestWaitSec: 0 }, normal: { length: 0, oldestWaitSec: 0 }, byGpuType: {} },
+        quota: { windowSec: 3600, targetVipShare: 0.8, vipGpuHours: 0, normalGpuHours: 0, vipShare: 0, normalShare: 0 },
+        runtimePrediction: { samples: 0, meanAbsErrorSec: 0, meanAbsPctError: 0, underPredictedFraction: 0 },
+      },
+    }],
+  })
   @RequireRole('client')
   @Get('cluster')
   snapshot() {

@@ -4,9 +4,16 @@ import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../../../platform/auth/api-key.guard';
 import { RequireRole, roleSatisfies } from '../../../platform/auth/roles.decorator';
 import { AppError } from '../../../platform/errors/app-error';
+import { ApiContract } from '../../../platform/openapi';
+import { IDEMPOTENCY_KEY } from '../service/idempotency';
 import { TaskLifecycle } from '../service/task-lifecycle';
 import { TaskService } from '../service/task.service';
 import { ListTasksQueryDto, ReportDto, SubmitTaskDto } from './gpu.dto';
+import { ReportResult, TaskAccepted, TaskPage, TaskView } from './gpu.responses';
+
+const TASK_ID = '01a22c8e-0295-7194-b5f3-4284241a6c08';
+const TASK_EXAMPLE = { taskId: TASK_ID, userId: 'user-1', tier: 'normal', gpuType: 'A100', gpuCount: 1, gpuMemoryGb: 40, estimatedRuntimeSec: null, model: null, command: null, onNodeFailure: 'fail', status: 'RUNNING', attempt: 1, placement: [{ nodeId: 'node-1', gpuIndices: [0] }], cancelRequested: false, backfilled: false, queuedAt: '2026-11-30T13:03:54.005Z', scheduledAt: '2026-11-30T13:03:54.024Z', startedAt: '2026-11-30T13:03:54.085Z', finishedAt: null, predictedRuntimeSec: 3600, queuePosition: null, exitCode: null, reason: null };
+const TASK = { taskId: '$request.path.taskId' };
 
 @ApiTags('gpu-scheduler')
 @Controller('api/v1')
@@ -16,8 +23,26 @@ export class GpuTasksController {
     private readonly lifecycle: TaskLifecycle,
   ) {}
 
+  @ApiContract({
+    summary: 'Submit a GPU task',
+    description:
+      'Queues a task for `gpuCount` GPUs of `gpuType` (alternatives `A100|H100`, or `*`) with `gpuMemoryGb` each; VIP and normal tiers share by quota, gangs are placed whole. ' +
+      'The same Idempotency-Key returns the same task; with a different body it is 422.',
+    responses: [{
+      status: 202, description: 'queued', type: TaskAccepted, example: { taskId: TASK_ID, status: 'QUEUED' },
+      links: {
+        GetTask: { operationId: 'GpuTasksController_get', parameters: { taskId: '$response.body#/taskId' } },
+        CancelTask: { operationId: 'GpuTasksController_cancel', parameters: { taskId: '$response.body#/taskId' } },
+      },
+    }],
+    errorNotes: {
+      409: 'the same Idempotency-Key is still in progress',
+      403: 'a client key set `command` (`command_forbidden`)',
+      422: 'no node could ever run it (`unsatisfiable`), or the key was used with a different request (`idempotency_key_reused`)',
+    },
+  })
   @RequireRole('client')
-  @ApiHeader({ name: 'Idempotency-Key', required: true })
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a retry with the same key returns the same task', schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source } })
   @HttpCode(202)
   @Post('tasks')
   submit(@Body() dto: SubmitTaskDto, @Req() req: AuthenticatedRequest, @Headers('idempotency-key') key?: string) {
@@ -28,12 +53,22 @@ export class GpuTasksController {
     return this.tasks.submit(dto, key);
   }
 
+  @ApiContract({
+    summary: 'List GPU tasks',
+    description: 'Tasks newest first, filtered by user and status, a page at a time (`limit` default 50, then `cursor`).',
+    responses: [{ status: 200, description: 'a page of tasks', type: TaskPage, example: { items: [TASK_EXAMPLE], nextCursor: null } }],
+  })
   @RequireRole('client')
   @Get('tasks')
   list(@Query() q: ListTasksQueryDto) {
     return this.tasks.list(q);
   }
 
+  @ApiContract({
+    summary: 'Read a GPU task',
+    description: 'Status, placement (node and GPU indices), times, queue position and outcome.',
+    responses: [{ status: 200, description: 'the task', type: TaskView, example: TASK_EXAMPLE }],
+  })
   @RequireRole('client')
   @Get('tasks/:taskId')
   get(@Param('taskId') taskId: string) {
@@ -41,6 +76,15 @@ export class GpuTasksController {
   }
 
   /** 200 with the CANCELLED task when it had not started; 202 when its agents were asked to stop it. */
+  @ApiContract({
+    summary: 'Cancel a GPU task',
+    description: '200 with the CANCELLED task when it had not started; 202 when its agents were asked to stop it.',
+    responses: [
+      { status: 200, description: 'cancelled', type: TaskView, example: { ...TASK_EXAMPLE, status: 'CANCELLED', placement: [], startedAt: null } },
+      { status: 202, description: 'stopping', type: TaskView, example: { ...TASK_EXAMPLE, cancelRequested: true } },
+    ],
+    errorNotes: { 409: 'the task already finished (`task_finished`)' },
+  })
   @RequireRole('client')
   @Delete('tasks/:taskId')
   async cancel(@Param('taskId') taskId: string, @Res({ passthrough: true }) res: FastifyReply) {
@@ -50,6 +94,14 @@ export class GpuTasksController {
   }
 
   /** Agent → scheduler (see agent-protocol.ts). */
+  @ApiContract({
+    summary: 'Agent report on a task',
+    description: 'A node agent reports ACCEPTED, STARTED, SUCCEEDED, FAILED or CANCELLED for an attempt; stale or repeated reports change nothing and say why.',
+    responses: [{
+      status: 200, description: 'the task after the report', type: ReportResult, example: { taskId: TASK_ID, status: 'RUNNING', attempt: 1 },
+      links: { GetTask: { operationId: 'GpuTasksController_get', parameters: TASK } },
+    }],
+  })
   @RequireRole('service')
   @HttpCode(200)
   @Post('gpu/tasks/:taskId/report')

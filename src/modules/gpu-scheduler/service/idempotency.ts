@@ -15,8 +15,11 @@ function canonical(v: unknown): string {
     .join(',')}}`;
 }
 
+/** Printable ASCII, 1..128: what requireIdempotencyKey accepts (the OpenAPI document shows it). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
 export function requireIdempotencyKey(key: string | undefined): string {
-  if (!key || !/^[\x21-\x7e]{1,128}$/.test(key)) {
+  if (!key || !IDEMPOTENCY_KEY.test(key)) {
     throw new GpuError('invalid', GpuCode.IdempotencyKeyRequired, 'an Idempotency-Key header (1-128 visible ASCII characters) is required');
   }
   return key;

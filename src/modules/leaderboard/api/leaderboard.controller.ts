@@ -1,10 +1,21 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseIntPipe, Post, Put, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiHeader, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
+import { ApiContract } from '../../../platform/openapi';
+import { BOARD_ID_PATTERN, PLAYER_ID_PATTERN } from '../domain';
 import { InvalidLeaderboardInput } from '../leaderboard.errors';
 import { LeaderboardService } from '../leaderboard.service';
 import { AroundQuery, BatchScoresDto, CreateLeaderboardDto, PageQuery, RanksDto, SubmitScoreDto } from './leaderboard.dto';
+import { BoardList, BoardView, PlayerStanding, RanksResult, ResetResult, ScoreAccepted, ScoresAccepted, TopPage } from './leaderboard.responses';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+const BOARD = { boardId: '$request.path.boardId' };
+const BOARD_EXAMPLE = { id: 'global:weekly', order: 'desc', updatePolicy: 'best', shards: 1, resetSchedule: null, season: 1, metadata: {}, createdAt: '2026-11-30T13:03:51.895Z' };
+const TOP_EXAMPLE = { boardId: 'global:weekly', season: 1, total: 2, entries: [{ rank: 1, playerId: 'p2', score: 7 }, { rank: 2, playerId: 'p1', score: 5, metadata: { a: 1 } }] };
+/** Path parameters of every board route: the same patterns the service checks. */
+const BoardParam = () => ApiParam({ name: 'boardId', schema: { type: 'string', pattern: BOARD_ID_PATTERN.source }, example: 'global:weekly' });
+const PlayerParam = () => ApiParam({ name: 'playerId', schema: { type: 'string', pattern: PLAYER_ID_PATTERN.source }, example: 'player-1' });
 
 @ApiTags('leaderboard')
 @ApiSecurity('api-key')
@@ -12,41 +23,91 @@ import { AroundQuery, BatchScoresDto, CreateLeaderboardDto, PageQuery, RanksDto,
 export class LeaderboardController {
   constructor(private readonly service: LeaderboardService) {}
 
+  @ApiContract({
+    summary: 'Create a leaderboard',
+    description: 'Creates a board with its sort order, update policy (default overwrite) and shard count. Scores are written with PUT …/scores/{playerId}.',
+    responses: [{
+      status: 201, description: 'the board', type: BoardView, example: BOARD_EXAMPLE,
+      links: {
+        GetBoard: { operationId: 'LeaderboardController_get', parameters: { boardId: '$response.body#/id' } },
+        SubmitScore: { operationId: 'LeaderboardController_submit', parameters: { boardId: '$response.body#/id' } },
+        Top: { operationId: 'LeaderboardController_top', parameters: { boardId: '$response.body#/id' } },
+      },
+    }],
+    errors: [409],
+    errorNotes: { 409: 'a board with this id exists (`board_exists`)' },
+  })
   @RequireRole('admin')
   @Post()
   create(@Body() dto: CreateLeaderboardDto) {
     return this.service.create(dto);
   }
 
+  @ApiContract({
+    summary: 'List leaderboards',
+    description: 'Boards in id order, a page at a time (`limit` default 100, `offset` default 0).',
+    responses: [{ status: 200, description: 'a page of boards', type: BoardList, example: { boards: [BOARD_EXAMPLE] } }],
+  })
   @RequireRole('client')
   @Get()
   async list(@Query() q: PageQuery) {
     return { boards: await this.service.list(q.limit ?? 100, q.offset ?? 0) };
   }
 
+  @BoardParam()
+  @ApiContract({
+    summary: 'Read a leaderboard',
+    description: 'The board\'s configuration and current season.',
+    responses: [{ status: 200, description: 'the board', type: BoardView, example: BOARD_EXAMPLE }],
+  })
   @RequireRole('client')
   @Get(':boardId')
   get(@Param('boardId') boardId: string) {
     return this.service.board(boardId);
   }
 
+  @BoardParam()
+  @PlayerParam()
+  @ApiContract({
+    summary: 'Submit a score',
+    description:
+      'Accepted (202) once the write is on the log; it is applied in order per player by the board\'s update policy. ' +
+      'A retry with the same Idempotency-Key applies once; the key with a different body is 422.',
+    responses: [{
+      status: 202, description: 'accepted', type: ScoreAccepted, example: { accepted: 1, messageId: '01a22c8d-fb5d-747b-b861-ebdaba73c75f' },
+      links: { GetPlayer: { operationId: 'LeaderboardController_player', parameters: { ...BOARD, playerId: '$request.path.playerId' } } },
+    }],
+    errors: [422],
+    errorNotes: { 422: 'the Idempotency-Key was used with a different request (`idempotency_key_reused`)' },
+  })
   @RequireRole('service')
   @Put(':boardId/scores/:playerId')
   @HttpCode(202)
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a retried write with the same key applies once' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a retried write with the same key applies once', schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source } })
   async submit(
     @Param('boardId') boardId: string,
     @Param('playerId') playerId: string,
     @Body() dto: SubmitScoreDto,
     @Headers('idempotency-key') key?: string,
   ) {
-    if (key !== undefined && !/^[\x21-\x7e]{1,128}$/.test(key)) {
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new InvalidLeaderboardInput('invalid_idempotency_key', 'Idempotency-Key must be 1..128 printable characters');
     }
     const [messageId] = await this.service.submit(boardId, [{ playerId, score: dto.score, metadata: dto.metadata, messageId: key }]);
     return { accepted: 1, messageId };
   }
 
+  @BoardParam()
+  @ApiContract({
+    summary: 'Submit scores in a batch',
+    description: 'Up to 1,000 entries as `entries` (or its alias `scores`, not both). Each entry is checked like PUT …/scores/{playerId}; an entry\'s `messageId` makes its retry apply once.',
+    responses: [{
+      status: 202, description: 'all entries accepted', type: ScoresAccepted, example: { accepted: 1, messageIds: ['01a22c8d-fb81-7433-9752-63f97b41dbcc'] },
+      links: { Top: { operationId: 'LeaderboardController_top', parameters: BOARD } },
+    }],
+    errors: [422],
+    errorNotes: { 422: 'a messageId was used with a different entry (`idempotency_key_reused`)' },
+  })
   @RequireRole('service')
   @Post(':boardId/scores::batch')
   @HttpCode(202)
@@ -60,6 +121,12 @@ export class LeaderboardController {
   }
 
   /** Sends JSON text: cached pages are serialized once per top-K snapshot, not per request. */
+  @BoardParam()
+  @ApiContract({
+    summary: 'Top of a leaderboard',
+    description: 'A page of the current season in rank order (`limit` default 10, `offset` default 0). Equal scores rank by who reached them first.',
+    responses: [{ status: 200, description: 'a page of ranked entries', type: TopPage, example: TOP_EXAMPLE }],
+  })
   @RequireRole('client')
   @Get(':boardId/top')
   async top(@Param('boardId') boardId: string, @Query() q: PageQuery, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -68,12 +135,32 @@ export class LeaderboardController {
     return json;
   }
 
+  @BoardParam()
+  @PlayerParam()
+  @ApiContract({
+    summary: 'A player\'s rank and neighbours',
+    description: 'The player\'s score, exact rank, percentile and up to `around` (default 5) entries above and below.',
+    responses: [{
+      status: 200, description: 'the standing', type: PlayerStanding,
+      example: { boardId: 'global:weekly', season: 1, playerId: 'p1', score: 5, rank: 2, total: 2, percentile: 0, metadata: { a: 1 }, neighbours: [{ rank: 1, playerId: 'p2', score: 7 }] },
+      links: { Remove: { operationId: 'LeaderboardController_remove', parameters: { ...BOARD, playerId: '$request.path.playerId' } } },
+    }],
+  })
   @RequireRole('client')
   @Get(':boardId/players/:playerId')
   player(@Param('boardId') boardId: string, @Param('playerId') playerId: string, @Query() q: AroundQuery) {
     return this.service.player(boardId, playerId, q.around ?? 5);
   }
 
+  @BoardParam()
+  @ApiContract({
+    summary: 'Ranks of many players',
+    description: 'Ranks and scores of up to 100 players in one call; a player without a score has rank and score null.',
+    responses: [{
+      status: 200, description: 'one entry per player asked', type: RanksResult,
+      example: { boardId: 'global:weekly', season: 1, total: 2, entries: [{ playerId: 'p1', rank: 2, score: 5 }, { playerId: 'zz', rank: null, score: null }] },
+    }],
+  })
   @RequireRole('client')
   @Post(':boardId/ranks')
   @HttpCode(200)
@@ -81,6 +168,13 @@ export class LeaderboardController {
     return this.service.ranksOf(boardId, dto.playerIds);
   }
 
+  @BoardParam()
+  @PlayerParam()
+  @ApiContract({
+    summary: 'Remove a player',
+    description: 'Removes the player from the current season; writes accepted before the delete do not bring them back.',
+    responses: [{ status: 204, description: 'removed' }],
+  })
   @RequireRole('admin')
   @Delete(':boardId/players/:playerId')
   @HttpCode(204)
@@ -88,6 +182,15 @@ export class LeaderboardController {
     await this.service.remove(boardId, playerId);
   }
 
+  @BoardParam()
+  @ApiContract({
+    summary: 'Start a new season',
+    description: 'Archives the current season (readable at …/seasons/{season}/top) and starts the next one empty.',
+    responses: [{
+      status: 200, description: 'the archived and the new season', type: ResetResult, example: { boardId: 'global:weekly', archivedSeason: 1, archivedEntries: 2, season: 2 },
+      links: { ArchivedTop: { operationId: 'LeaderboardController_seasonTop', parameters: { ...BOARD, season: '$response.body#/archivedSeason' } } },
+    }],
+  })
   @RequireRole('admin')
   @Post(':boardId/reset')
   @HttpCode(200)
@@ -95,6 +198,13 @@ export class LeaderboardController {
     return this.service.reset(boardId);
   }
 
+  @BoardParam()
+  @ApiParam({ name: 'season', schema: { type: 'integer', minimum: 1 }, example: 1 })
+  @ApiContract({
+    summary: 'Top of an archived season',
+    description: 'A page of a season archived by a reset, in its final rank order.',
+    responses: [{ status: 200, description: 'a page of ranked entries', type: TopPage, example: TOP_EXAMPLE }],
+  })
   @RequireRole('client')
   @Get(':boardId/seasons/:season/top')
   seasonTop(

@@ -1,10 +1,24 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
+import { ApiContract } from '../../../platform/openapi';
+import { IDEMPOTENCY_KEY_PATTERN } from '../domain/idempotency';
 import { TicketingOrders } from '../orders/ticketing-orders.service';
 import { TicketingMetrics } from '../ticketing.metrics';
 import { TicketingService } from '../ticketing.service';
 import { AvailabilityQueryDto, CheckoutDto, CreateEventDto, CreateHoldDto, ReleaseQueryDto } from './ticketing.dto';
+import { Availability, CheckoutAccepted, EventCreated, EventView, HoldReleased, HoldView, OrderView, UserOrders } from './ticketing.responses';
+
+const EVENT_ID = '01a22c8d-fe09-77c5-b697-2102a7ddf007';
+const HOLD_ID = '01a22c8d-fe79-745b-9e0b-e56e58a0c1dd';
+const ORDER_EXAMPLE = {
+  orderId: '01a22c8d-ff03-70b9-847b-58d49a0e2dd1', holdId: HOLD_ID, eventId: EVENT_ID, userId: 'user-1', status: 'CONFIRMED', amount: 25,
+  paymentMethod: 'card', failureReason: null, tickets: [{ code: 'YTWHKYSWKS-L', seatId: 'GA-GA-1' }], version: 2,
+  expiresAt: '2026-11-30T13:08:53.091Z', createdAt: '2026-11-30T13:03:53.091Z',
+};
+const HOLD_EXAMPLE = { holdId: HOLD_ID, eventId: EVENT_ID, userId: 'user-1', seatIds: ['GA-GA-1'], expiresAt: '2026-11-30T13:08:52.984Z', amount: 25 };
+const IdempotencyKey = () =>
+  ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a retry with the same key returns the first answer', schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source } });
 
 @ApiTags('ticketing')
 @Controller('api/v1')
@@ -15,26 +29,79 @@ export class TicketingController {
     private readonly orders: TicketingOrders,
   ) {}
 
+  @ApiContract({
+    summary: 'Create an event',
+    description: 'A seated event (`sections` of rows × seats) or a general-admission one (`generalAdmission`), with hold TTL, per-user limit and an optional waiting room.',
+    responses: [{
+      status: 201, description: 'the event id and capacity', type: EventCreated, example: { id: EVENT_ID, capacity: 1000 },
+      links: {
+        GetEvent: { operationId: 'TicketingController_getEvent', parameters: { eventId: '$response.body#/id' } },
+        Availability: { operationId: 'TicketingController_availability', parameters: { eventId: '$response.body#/id' } },
+        Hold: { operationId: 'TicketingController_hold', parameters: { eventId: '$response.body#/id' } },
+        JoinQueue: { operationId: 'WaitingRoomController_join', parameters: { eventId: '$response.body#/id' } },
+      },
+    }],
+    errorNotes: { 400: 'invalid fields, neither or both of sections and generalAdmission, or duplicate section names' },
+  })
   @RequireRole('admin')
   @Post('events')
   createEvent(@Body() dto: CreateEventDto) {
     return this.sut.createEvent(dto);
   }
 
+  @ApiContract({
+    summary: 'Read an event',
+    description: 'The event\'s configuration: kind, times, limits, sections or general admission, waiting room.',
+    responses: [{
+      status: 200, description: 'the event', type: EventView,
+      example: { id: EVENT_ID, name: 'Finals', kind: 'GA', startsAt: '2030-01-01T20:00:00.000Z', salesOpenAt: null, holdTtlSeconds: 300, maxPerUser: 4, capacity: 1000, waitingRoom: null, generalAdmission: { capacity: 1000, price: 25 } },
+    }],
+  })
   @RequireRole('client')
   @Get('events/:eventId')
   getEvent(@Param('eventId') eventId: string) {
     return this.sut.getEvent(eventId);
   }
 
+  @ApiParam({ name: 'eventId', schema: { type: 'string' } })
+  @ApiContract({
+    summary: 'Availability of an event',
+    description: 'Places available, held and sold, in total and per section; `seats=true` also lists the free seat ids.',
+    responses: [{
+      status: 200, description: 'the counts', type: Availability,
+      example: { eventId: EVENT_ID, capacity: 1000, available: 998, held: 1, sold: 1, sections: [{ name: 'GA', capacity: 1000, available: 998, held: 1, sold: 1 }] },
+    }],
+  })
   @RequireRole('client')
   @Get('events/:eventId/availability')
   availability(@Param('eventId') eventId: string, @Query() q: AvailabilityQueryDto) {
     return this.sut.availability(eventId, q.seats === 'true');
   }
 
+  @ApiContract({
+    summary: 'Hold places',
+    description:
+      'Holds `quantity` places (general admission) or the given `seatIds` for the event\'s hold TTL; never oversells. ' +
+      'The same Idempotency-Key returns the same hold; with a different body it is 422.',
+    responses: [{
+      status: 201, description: 'the hold', type: HoldView, example: HOLD_EXAMPLE,
+      links: {
+        GetHold: { operationId: 'TicketingController_getHold', parameters: { holdId: '$response.body#/holdId' } },
+        Checkout: { operationId: 'TicketingController_checkout', parameters: { holdId: '$response.body#/holdId' } },
+        Release: { operationId: 'TicketingController_release', parameters: { holdId: '$response.body#/holdId' } },
+      },
+    }],
+    errors: [403, 409, 422, 425, 429],
+    errorNotes: {
+      403: 'per-user limit, or the waiting-room token is missing or not this user\'s',
+      409: 'sold out, seats taken, or the same key still in progress',
+      422: 'the Idempotency-Key was used with a different request (`idempotency_key_reused`)',
+      425: 'sales are not open yet',
+      429: 'rate limited, or not admitted from the waiting room yet (Retry-After)',
+    },
+  })
   @RequireRole('client')
-  @ApiHeader({ name: 'Idempotency-Key', required: true })
+  @IdempotencyKey()
   @ApiHeader({ name: 'Waiting-Room-Token', required: false, description: 'required when the event has a waiting room' })
   @Post('events/:eventId/holds')
   hold(
@@ -46,32 +113,70 @@ export class TicketingController {
     return this.metrics.countHold(this.sut.hold(eventId, dto, key, roomToken));
   }
 
+  @ApiContract({
+    summary: 'Read a hold',
+    description: 'The hold with its status (ACTIVE until checked out, released or expired).',
+    responses: [{ status: 200, description: 'the hold', type: HoldView, example: { ...HOLD_EXAMPLE, status: 'ACTIVE' } }],
+  })
   @RequireRole('client')
   @Get('holds/:holdId')
   getHold(@Param('holdId') holdId: string) {
     return this.sut.getHold(holdId);
   }
 
+  @ApiContract({
+    summary: 'Release a hold',
+    description: 'Gives the places back at once. With `userId`, the hold must be that user\'s.',
+    responses: [{ status: 200, description: 'released', type: HoldReleased, example: { holdId: HOLD_ID, status: 'RELEASED' } }],
+    errors: [409],
+    errorNotes: { 403: 'the hold belongs to another user', 409: 'the hold is no longer ACTIVE' },
+  })
   @RequireRole('client')
   @Delete('holds/:holdId')
   release(@Param('holdId') holdId: string, @Query() q: ReleaseQueryDto) {
     return this.sut.releaseHold(holdId, q.userId);
   }
 
+  @ApiContract({
+    summary: 'Check out a hold',
+    description:
+      'Creates a PENDING order for the hold and charges it; the order becomes CONFIRMED (tickets issued), FAILED or EXPIRED. ' +
+      'The same Idempotency-Key returns the same order; with a different body it is 422.',
+    responses: [{
+      status: 202, description: 'the order was created', type: CheckoutAccepted, example: { orderId: ORDER_EXAMPLE.orderId, holdId: HOLD_ID, status: 'PENDING' },
+      links: { GetOrder: { operationId: 'TicketingController_order', parameters: { orderId: '$response.body#/orderId' } } },
+    }],
+    errors: [409, 422],
+    errorNotes: {
+      403: 'the hold belongs to another user',
+      409: 'the hold expired or is not ACTIVE, or the same key is still in progress',
+      422: 'the Idempotency-Key was used with a different request (`idempotency_key_reused`)',
+    },
+  })
   @RequireRole('client')
-  @ApiHeader({ name: 'Idempotency-Key', required: true })
+  @IdempotencyKey()
   @HttpCode(202)
   @Post('holds/:holdId/checkout')
   checkout(@Param('holdId') holdId: string, @Body() dto: CheckoutDto, @Headers('idempotency-key') key?: string) {
     return this.orders.checkout(holdId, dto, key);
   }
 
+  @ApiContract({
+    summary: 'Read an order',
+    description: 'The order\'s status, amount, tickets (once CONFIRMED) and payment deadline.',
+    responses: [{ status: 200, description: 'the order', type: OrderView, example: ORDER_EXAMPLE }],
+  })
   @RequireRole('client')
   @Get('orders/:orderId')
   order(@Param('orderId') orderId: string) {
     return this.orders.getOrder(orderId);
   }
 
+  @ApiContract({
+    summary: 'A user\'s orders',
+    description: 'Every order of the user, newest first.',
+    responses: [{ status: 200, description: 'the orders', type: UserOrders, example: { userId: 'user-1', orders: [ORDER_EXAMPLE] } }],
+  })
   @RequireRole('client')
   @Get('users/:userId/orders')
   userOrders(@Param('userId') userId: string) {

@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../../platform/auth/roles.decorator';
+import { ApiContract } from '../../../../platform/openapi';
+import { QueueView } from '../../api/ticketing.responses';
 import { TicketingService } from '../../ticketing.service';
 import { WaitingRoomService } from '../waiting-room.service';
 import { JoinQueueDto } from './waiting-room.dto';
@@ -14,12 +16,31 @@ export class WaitingRoomController {
   ) {}
 
   /** 201 `{ token, queueNumber, position, admitted, estimatedWaitSeconds }`; joining again returns the same token. */
+  @ApiContract({
+    summary: 'Join an event\'s waiting room',
+    description: 'Takes a place in line (joining again returns the same token). Once admitted, send the token as Waiting-Room-Token when holding.',
+    responses: [{
+      status: 201, description: 'your place in line', type: QueueView,
+      example: { eventId: '01a22c8d-fde9-75db-bf6e-3e2a8f589b95', token: 'Nd6us3bC_wxkElNVV9VX-g', queueNumber: 1, position: 0, admitted: true, estimatedWaitSeconds: 0, admitPerSecond: 100 },
+      links: { Status: { operationId: 'WaitingRoomController_status', parameters: { eventId: '$request.path.eventId', token: '$response.body#/token' } } },
+    }],
+    errorNotes: { 409: 'the event has no waiting room (`waiting_room_disabled`)' },
+  })
   @RequireRole('client')
   @Post()
   async join(@Param('eventId') eventId: string, @Body() dto: JoinQueueDto) {
     return this.room.join(await this.ticketing.roomEvent(eventId), dto.userId);
   }
 
+  @ApiContract({
+    summary: 'Your place in a waiting room',
+    description: 'Position, admission and estimated wait for a token.',
+    responses: [{
+      status: 200, description: 'your place in line', type: QueueView,
+      example: { eventId: '01a22c8d-fde9-75db-bf6e-3e2a8f589b95', token: 'Nd6us3bC_wxkElNVV9VX-g', queueNumber: 7, position: 3, admitted: false, estimatedWaitSeconds: 1, admitPerSecond: 100 },
+    }],
+    errorNotes: { 404: 'unknown token or event', 409: 'the event has no waiting room (`waiting_room_disabled`)' },
+  })
   @RequireRole('client')
   @Get(':token')
   async status(@Param('eventId') eventId: string, @Param('token') token: string) {

@@ -1,0 +1,4 @@
+export { ApiContract, OperationContract, ProblemStatus, SuccessResponse } from './api-contract.decorator';
+export { ClosedSchema } from './closed-schema.decorator';
+export { buildContractDocument } from './contract-document';
+export { PROBLEM_CONTENT_TYPE, ProblemSchema } from './problem.schema';
