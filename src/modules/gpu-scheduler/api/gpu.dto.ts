@@ -15,11 +15,14 @@ import {
   Max,
   Min,
 } from 'class-validator';
+import { MaxDecimalPlaces } from '../../../platform/validation/max-decimal-places';
 import { TASK_STATUSES } from '../gpu-scheduler.types';
 
 const ID = /^[A-Za-z0-9_.@-]{1,128}$/;
 // Node ids name a queue (BullMQ refuses ':' in queue names), so they are a little stricter.
 const NODE_ID = /^[A-Za-z0-9_.-]{1,100}$/;
+/** attempt and exitCode are PostgreSQL integer columns. */
+const INT32_MAX = 2_147_483_647;
 const GPU_TYPE = /^(\*|[A-Za-z0-9_.-]{1,64}(\|[A-Za-z0-9_.-]{1,64}){0,7})$/;
 
 export class SubmitTaskDto {
@@ -45,6 +48,7 @@ export class SubmitTaskDto {
 
   @ApiProperty({ description: 'memory needed on each GPU', example: 40 })
   @IsNumber({ allowNaN: false, allowInfinity: false })
+  @MaxDecimalPlaces(3) // a PostgreSQL real: 5e-324 would underflow it
   @Min(0)
   @Max(4096)
   gpuMemoryGb!: number;
@@ -123,6 +127,7 @@ export class RegisterNodeDto {
 
   @ApiProperty({ example: 80 })
   @IsNumber({ allowNaN: false, allowInfinity: false })
+  @MaxDecimalPlaces(3) // a PostgreSQL real: 5e-324 would underflow it
   @Min(0)
   @Max(4096)
   gpuMemoryGb!: number;
@@ -168,18 +173,21 @@ export class ReportDto {
   @Matches(NODE_ID, { message: 'nodeId must be 1-100 of [A-Za-z0-9_.-]' })
   nodeId!: string;
 
-  @ApiProperty({ minimum: 1 })
+  @ApiProperty({ minimum: 1, maximum: INT32_MAX })
   @IsInt()
   @Min(1)
+  @Max(INT32_MAX)
   attempt!: number;
 
   @ApiProperty({ enum: ['ACCEPTED', 'STARTED', 'SUCCEEDED', 'FAILED', 'CANCELLED'] })
   @IsIn(['ACCEPTED', 'STARTED', 'SUCCEEDED', 'FAILED', 'CANCELLED'])
   event!: 'ACCEPTED' | 'STARTED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ minimum: -INT32_MAX - 1, maximum: INT32_MAX })
   @IsOptional()
   @IsInt()
+  @Min(-INT32_MAX - 1)
+  @Max(INT32_MAX)
   exitCode?: number;
 
   @ApiPropertyOptional()

@@ -213,6 +213,8 @@ export class LeaderboardController {
     season: number,
     @Query() q: PageQuery,
   ) {
+    // Seasons count from 1 in a PostgreSQL integer column.
+    if (season < 1 || season > 2_147_483_647) throw new InvalidLeaderboardInput('invalid_season', 'season must be 1..2147483647');
     return this.service.seasonTop(boardId, season, q.limit ?? 10, q.offset ?? 0);
   }
 }

@@ -16,6 +16,8 @@ import {
 } from 'class-validator';
 
 const SAFE = Number.MAX_SAFE_INTEGER;
+/** Past any real board (and within PostgreSQL's OFFSET and Redis's ranks); deep top pages have their own cap. */
+const MAX_OFFSET = 1_000_000_000;
 
 export class CreateLeaderboardDto {
   @ApiProperty({ example: 'global:weekly', pattern: '^[A-Za-z0-9:_-]{1,64}$' })
@@ -118,11 +120,12 @@ export class PageQuery {
   @Max(1000)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, default: 0 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_OFFSET)
   offset?: number;
 }
 

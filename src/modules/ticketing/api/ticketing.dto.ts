@@ -15,6 +15,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { MaxDecimalPlaces } from '../../../platform/validation/max-decimal-places';
 import { WaitingRoomDto } from '../waiting-room/api/waiting-room.dto';
 
 const ID = /^[A-Za-z0-9_.:@-]+$/;
@@ -38,7 +39,8 @@ export class SectionDto {
   seatsPerRow!: number;
 
   @ApiProperty({ example: 49.5 })
-  @IsNumber({ maxDecimalPlaces: 2 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @MaxDecimalPlaces(2)
   @Min(0)
   @Max(1_000_000)
   price!: number;
@@ -52,7 +54,8 @@ export class GeneralAdmissionDto {
   capacity!: number;
 
   @ApiProperty({ example: 25 })
-  @IsNumber({ maxDecimalPlaces: 2 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @MaxDecimalPlaces(2)
   @Min(0)
   @Max(1_000_000)
   price!: number;
