@@ -9,6 +9,9 @@ import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { FieldProblem, ValidationFailed } from './platform/errors/problem-details.filter';
+import { installBodyParsers } from './platform/http/body-parsers';
+import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './platform/http/router-errors';
+import { installTextCheck } from './platform/http/well-formed-text';
 import { Infrastructure } from './platform/infrastructure';
 import { buildContractDocument } from './platform/openapi';
 import { MetricsRegistry } from './platform/metrics/metrics';
@@ -33,10 +36,15 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
       forceCloseConnections: 'idle',
       return503OnClosing: true,
       trustProxy: true,
+      routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+      frameworkErrors,
+      clientErrorHandler,
     });
     const app = await NestFactory.create<NestFastifyApplication>(AppModule.compose(infra, extra), adapter, {
       bufferLogs: true,
       abortOnError: false,
+      // Ours instead (installBodyParsers): depth-bounded JSON, raw bytes for signed routes, 415 for forms.
+      bodyParser: false,
     });
     app.useLogger(app.get(PinoLogger));
     app.useGlobalPipes(
@@ -50,6 +58,8 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
     );
     // Connections close in InfrastructureCloser, after every module's shutdown hooks.
     installHttpHooks(app, app.get(MetricsRegistry));
+    installBodyParsers(app.getHttpAdapter().getInstance());
+    installTextCheck(app.getHttpAdapter().getInstance());
     installSwagger(app);
     return app;
   } catch (e) {

@@ -20,12 +20,15 @@ export const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   425: 'Too Early',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -41,60 +44,77 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<FastifyRequest>();
-    const reply = ctx.getResponse<FastifyReply>();
-    const problem = this.toProblem(exception);
-    if (problem.status >= 500 && !(exception instanceof AppError)) {
-      this.log.error({ err: exception, reqId: req.id }, 'unhandled error');
-    }
-    const headers = (problem as { headers?: Record<string, string> }).headers;
-    delete (problem as { headers?: unknown }).headers;
-    if (headers) for (const [k, v] of Object.entries(headers)) void reply.header(k, v);
-    void reply
-      .status(problem.status)
-      .header('content-type', 'application/problem+json; charset=utf-8')
-      .send({ ...problem, instance: req.url, requestId: req.id });
+    sendProblem(ctx.getRequest<FastifyRequest>(), ctx.getResponse<FastifyReply>(), exception, this.log);
   }
+}
 
-  private toProblem(e: unknown): { status: number; title: string; detail: string; code: string; [k: string]: unknown } {
-    if (e instanceof AppError) {
-      const status = statusOf(e.kind);
-      const { retryAfterSeconds, ...extra } = e.extra as { retryAfterSeconds?: number };
-      return {
-        type: `urn:tetrad:problem:${e.code}`,
-        status,
-        title: TITLES[status] ?? 'Error',
-        detail: e.message,
-        code: e.code,
-        ...extra,
-        ...(retryAfterSeconds !== undefined ? { headers: { 'retry-after': String(retryAfterSeconds) } } : {}),
-      };
-    }
-    if (e instanceof HttpException) {
-      const status = e.getStatus();
-      // The issue's contract answers oversized bodies with 400 like every other malformed input.
-      if (status === 413) return { type: 'about:blank', status: 400, title: TITLES[400], detail: e.message, code: 'body_too_large' };
-      const body = e.getResponse();
-      const detail =
-        typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? e.message);
-      return { type: 'about:blank', status, title: TITLES[status] ?? 'Error', detail, code: codeFor(status) };
-    }
-    // Fastify raises plain errors with a statusCode for bad JSON, wrong content type, big bodies.
-    const fastify = e as { statusCode?: number; code?: string; message?: string };
-    if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
-      // The issue's contract answers oversized bodies with 400 like every other malformed input.
-      const status = fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 400 : fastify.statusCode;
-      const code = fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : 'malformed_request';
-      return { type: 'about:blank', status, title: TITLES[status] ?? 'Bad Request', detail: fastify.message ?? 'bad request', code };
-    }
+/**
+ * Writes `exception` as a problem document. Also used for errors Fastify raises before any Nest
+ * handler runs (bad URLs, over-long path parameters), so every error has the same shape.
+ */
+export function sendProblem(req: FastifyRequest, reply: FastifyReply, exception: unknown, log?: Logger): void {
+  const problem = toProblem(exception);
+  if (problem.status >= 500 && !(exception instanceof AppError)) {
+    (log ?? fallbackLog).error({ err: exception, reqId: req.id }, 'unhandled error');
+  }
+  const headers = (problem as { headers?: Record<string, string> }).headers;
+  delete (problem as { headers?: unknown }).headers;
+  if (headers) for (const [k, v] of Object.entries(headers)) void reply.header(k, v);
+  void reply
+    .status(problem.status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .send({ ...problem, instance: req.url, requestId: req.id });
+}
+
+const fallbackLog = new Logger('http');
+
+/** Fastify's own error codes that deserve a more telling `code` than malformed_request. */
+const FASTIFY_CODES: Record<string, { status?: number; code: string }> = {
+  // The issue's contract answers oversized bodies with 400 like every other malformed input.
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 400, code: 'body_too_large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'uri_too_long' },
+  FST_ERR_BAD_URL: { code: 'malformed_url' },
+};
+
+function toProblem(e: unknown): { status: number; title: string; detail: string; code: string; [k: string]: unknown } {
+  if (e instanceof AppError) {
+    const status = statusOf(e.kind);
+    const { retryAfterSeconds, ...extra } = e.extra as { retryAfterSeconds?: number };
     return {
-      type: 'about:blank',
-      status: HttpStatus.INTERNAL_SERVER_ERROR,
-      title: TITLES[500],
-      detail: 'internal error; quote the requestId when reporting it',
-      code: 'internal',
+      type: `urn:tetrad:problem:${e.code}`,
+      status,
+      title: TITLES[status] ?? 'Error',
+      detail: e.message,
+      code: e.code,
+      ...extra,
+      ...(retryAfterSeconds !== undefined ? { headers: { 'retry-after': String(retryAfterSeconds) } } : {}),
     };
   }
+  if (e instanceof HttpException) {
+    const status = e.getStatus();
+    // The issue's contract answers oversized bodies with 400 like every other malformed input.
+    if (status === 413) return { type: 'about:blank', status: 400, title: TITLES[400], detail: e.message, code: 'body_too_large' };
+    const body = e.getResponse();
+    const detail =
+      typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? e.message);
+    return { type: 'about:blank', status, title: TITLES[status] ?? 'Error', detail, code: codeFor(status) };
+  }
+  // Fastify raises plain errors with a statusCode for bad JSON, wrong content type, big bodies.
+  const fastify = e as { statusCode?: number; code?: string; message?: string };
+  if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
+    const known = FASTIFY_CODES[fastify.code ?? ''];
+    const status = known?.status ?? fastify.statusCode;
+    const code = known?.code ?? 'malformed_request';
+    return { type: 'about:blank', status, title: TITLES[status] ?? 'Bad Request', detail: fastify.message ?? 'bad request', code };
+  }
+  return {
+    type: 'about:blank',
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    title: TITLES[500],
+    detail: 'internal error; quote the requestId when reporting it',
+    code: 'internal',
+  };
 }
 
 function codeFor(status: number): string {

@@ -1,14 +1,14 @@
-import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../../platform/auth/roles.decorator';
+import { RawBodyRequest, SignedBody } from '../../../platform/http/body-parsers';
 import { ApiContract } from '../../../platform/openapi';
 import { PaymentWebhookService } from '../ticketing.webhook';
 import { PaymentWebhookEvent, WebhookReceived } from './ticketing.responses';
 
 /**
- * No API key: the provider authenticates with an HMAC signature. The signature covers the exact
- * body: sent as text/plain it is checked byte for byte; sent as application/json it is checked
- * against the compact re-serialization (JSON.stringify) of the parsed body.
+ * No API key: the provider authenticates with an HMAC signature over the exact bytes received,
+ * sent as application/json or text/plain.
  */
 @ApiTags('ticketing')
 @Controller('api/v1/payments')
@@ -31,8 +31,8 @@ export class PaymentWebhookController {
   @Public()
   @HttpCode(200)
   @Post('webhook')
-  receive(@Body() body: unknown, @Headers('tetrad-signature') signature?: string) {
-    const raw = typeof body === 'string' ? body : JSON.stringify(body ?? null);
-    return this.sut.handle(raw, signature);
+  @SignedBody()
+  receive(@Req() req: RawBodyRequest, @Headers('tetrad-signature') signature?: string) {
+    return this.sut.handle(req.rawBody ?? Buffer.alloc(0), signature);
   }
 }
