@@ -1,3 +1,4 @@
+import { signWebhook } from '../../src/modules/ticketing/domain';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 
 /**
@@ -151,6 +152,52 @@ describe('hardening: client input never reaches a 500 (embedded)', () => {
       const r = await admin('POST', '/api/v1/gpu/tasks/t-1/report', { body });
       expectProblem(r, 400, 'validation_failed');
       expect(r.body.errors).toEqual([expect.objectContaining({ field })]);
+    });
+  });
+
+  describe('content types and the signed webhook', () => {
+    it.each([
+      ['application/x-www-form-urlencoded', 'name=a&startsAt=2030-01-01T00:00:00Z'],
+      ['text/plain', '{"name":"a"}'],
+      ['multipart/form-data; boundary=x', '--x--'],
+    ])('answers %s on a JSON route with 415 problem+json', async (type, raw) => {
+      expectProblem(await admin('POST', '/api/v1/events', { raw, headers: { 'content-type': type } }), 415, 'unsupported_media_type');
+    });
+
+    const pendingOrder = async (user: string): Promise<string> => {
+      const ev = await admin('POST', '/api/v1/events', { body: { name: 'wh', startsAt: future(86_400_000), generalAdmission: { capacity: 5, price: 10 } } });
+      const h = await admin('POST', `/api/v1/events/${ev.body.id}/holds`, { body: { userId: user, quantity: 1 }, headers: { 'idempotency-key': `h-${user}` } });
+      const c = await admin('POST', `/api/v1/holds/${h.body.holdId}/checkout`, { body: { paymentMethod: 'async' }, headers: { 'idempotency-key': `c-${user}` } });
+      expect(c.status).toBe(202);
+      return c.body.orderId as string;
+    };
+    const deliver = (raw: string | Buffer, type: string, signedOver: string | Buffer = raw) =>
+      fetch(`${t.url}/api/v1/payments/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': type, 'tetrad-signature': signWebhook('dev-webhook-secret', signedOver, Math.floor(Date.now() / 1000)) },
+        body: raw,
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+
+    it('verifies the HMAC over the bytes received, not over a re-serialization of the parsed JSON', async () => {
+      const orderId = await pendingOrder('raw-1');
+      // Pretty-printed, keys in the provider's order: JSON.stringify(JSON.parse(raw)) differs from raw.
+      const raw = `{\n  "type": "payment.succeeded",\n  "id": "evt-raw-1",\n  "orderId": "${orderId}"\n}`;
+      const ok = await deliver(raw, 'application/json');
+      expect(ok).toEqual({ status: 200, body: { received: true, orderId, applied: true } });
+    });
+
+    it('rejects a delivery signed over the compact re-serialization instead of the bytes sent', async () => {
+      const orderId = await pendingOrder('raw-2');
+      const raw = `{ "id": "evt-raw-2", "type": "payment.succeeded", "orderId": "${orderId}" }`;
+      const forged = await deliver(raw, 'application/json', JSON.stringify(JSON.parse(raw)));
+      expect(forged.status).toBe(401);
+    });
+
+    it('still takes a text/plain delivery, and refuses NUL text in it after the signature check', async () => {
+      const orderId = await pendingOrder('raw-3');
+      expect((await deliver(`{"id":"evt-raw-3","type":"payment.succeeded","orderId":"${orderId}"}`, 'text/plain')).status).toBe(200);
+      const nul = await deliver(`{"id":"evt-raw-3b","type":"payment.failed","orderId":"${orderId}","reason":"a\\u0000"}`, 'text/plain');
+      expect(nul.status).toBe(400);
     });
   });
 
