@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
+import { serveConsole } from './platform/console/serve-console';
 import { FieldProblem, ValidationFailed } from './platform/errors/problem-details.filter';
 import { installBodyParsers } from './platform/http/body-parsers';
 import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './platform/http/router-errors';
@@ -61,6 +62,7 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
     installBodyParsers(app.getHttpAdapter().getInstance());
     installTextCheck(app.getHttpAdapter().getInstance());
     installSwagger(app);
+    await serveConsole(app);
     return app;
   } catch (e) {
     await infra.close();

@@ -4,6 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { WhoAmIController } from './auth/whoami.controller';
 import { Clock } from './clock/clock';
 import { SqlDatabase } from './database/sql-database';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
@@ -45,7 +46,7 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       imports: [TerminusModule.forRoot({ logger: false, errorLogStyle: 'json' })],
-      controllers: [HealthController, MetricsController],
+      controllers: [HealthController, MetricsController, WhoAmIController],
       providers: [
         ...values,
         ModuleTopics,

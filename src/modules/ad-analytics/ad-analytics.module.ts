@@ -1,3 +1,5 @@
+import { AdsConsoleController } from './api/ads-console.controller';
+import { AdsViews } from './console/ads-views.service';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
@@ -19,8 +21,8 @@ import { AdAnalyticsOfflineModule } from './offline/offline.module';
  */
 @Module({
   imports: [AdAnalyticsOfflineModule], // archiver, T+1 report, /reports (offline path)
-  controllers: [CampaignsController, TrackController, StatsController],
-  providers: [CampaignService, EventTracker, StatsService, AdStreamWorker],
+  controllers: [CampaignsController, TrackController, StatsController, AdsConsoleController],
+  providers: [CampaignService, EventTracker, StatsService, AdStreamWorker, AdsViews],
   exports: [AdStreamWorker, StatsService, CampaignService],
 })
 export class AdAnalyticsModule implements OnModuleInit {

@@ -64,7 +64,7 @@ export class StatsService implements OnModuleDestroy {
   }
 
   /** [from, to) over window starts; default the last hour; at most 7 days. */
-  private range(fromQ?: string, toQ?: string) {
+  range(fromQ?: string, toQ?: string) {
     const to = toQ === undefined ? this.clock.now() : parseTime(toQ);
     if (to === null) throw invalidInput('invalid_time', 'to must be epoch milliseconds or an ISO 8601 date-time', { field: 'to' });
     const from = fromQ === undefined ? to - DEFAULT_RANGE_MS : parseTime(fromQ);

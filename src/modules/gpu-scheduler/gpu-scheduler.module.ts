@@ -1,8 +1,10 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
+import { GpuConsoleController } from './api/gpu-console.controller';
 import { GpuNodesController } from './api/gpu-nodes.controller';
 import { GpuTasksController } from './api/gpu-tasks.controller';
 import { AgentModule } from './agent/agent.module';
+import { ClusterViewService } from './service/cluster-view.service';
 import { ClusterService } from './service/cluster.service';
 import { CycleTrigger } from './service/cycle-trigger';
 import { NodeService } from './service/node.service';
@@ -15,8 +17,8 @@ import { TaskService } from './service/task.service';
 /** Seed design notes for this module: see docs/gpu-scheduler.md. Its public surface is ./index.ts. */
 @Module({
   imports: [AgentModule],
-  controllers: [GpuTasksController, GpuNodesController],
-  providers: [TaskEvents, CycleTrigger, TaskService, TaskLifecycle, NodeService, ClusterService, SchedulerService, SchedulerLoop],
+  controllers: [GpuTasksController, GpuNodesController, GpuConsoleController],
+  providers: [TaskEvents, CycleTrigger, TaskService, TaskLifecycle, NodeService, ClusterService, ClusterViewService, SchedulerService, SchedulerLoop],
   exports: [TaskService, TaskLifecycle, NodeService, SchedulerService, SchedulerLoop],
 })
 export class GpuSchedulerModule implements OnModuleInit {

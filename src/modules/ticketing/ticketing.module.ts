@@ -4,7 +4,9 @@ import { KeyValueStore } from '../../platform/kv/key-value-store.port';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
 import { SimulatedPaymentProvider } from './adapters/simulated-payment-provider';
 import { PaymentWebhookController } from './api/payment-webhook.controller';
+import { TicketingConsoleController } from './api/ticketing-console.controller';
 import { TicketingController } from './api/ticketing.controller';
+import { TicketingViews } from './console/ticketing-views.service';
 import { inventoryStrategyProvider } from './inventory/inventory-strategy.provider';
 import { TicketingOrders } from './orders/ticketing-orders.service';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -19,10 +21,11 @@ import { WaitingRoomService } from './waiting-room/waiting-room.service';
 
 /** Seed design notes for this module: see docs/ticketing.md. Its public surface is ./index.ts. */
 @Module({
-  controllers: [TicketingController, PaymentWebhookController, WaitingRoomController],
+  controllers: [TicketingController, PaymentWebhookController, WaitingRoomController, TicketingConsoleController],
   providers: [
     TicketingService,
     WaitingRoomService,
+    TicketingViews,
     inventoryStrategyProvider,
     TicketingOrders,
     OutboxRelay,

@@ -100,6 +100,27 @@ export class WaitingRoomService {
     }
   }
 
+  /**
+   * The line as a whole, for operators: how many joined, how many of them are admitted by now, and
+   * the admission rate. Read-only: the gate is advanced as the scripts would, without storing it.
+   */
+  async line(e: RoomEvent): Promise<{ enabled: boolean; joined: number; admitted: number; waiting: number; admitPerSecond: number }> {
+    const room = e.waitingRoom;
+    if (!room?.enabled) return { enabled: false, joined: 0, admitted: 0, waiting: 0, admitPerSecond: 0 };
+    const keys = this.keys(e.id);
+    const [seq, gate] = await this.kv.mGet([keys[0], keys[4]]);
+    const joined = Number(seq ?? 0);
+    let frontier = room.admitPerSecond;
+    if (gate) {
+      const [f, last] = gate.split('|').map(Number);
+      const from = Math.max(last, e.salesOpenAtMs ?? 0);
+      const now = this.clock.now();
+      frontier = now > from ? Math.min(f + ((now - from) * room.admitPerSecond) / 1000, Math.max(f, joined + room.admitPerSecond)) : f;
+    }
+    const admitted = Math.min(joined, Math.floor(frontier));
+    return { enabled: true, joined, admitted, waiting: joined - admitted, admitPerSecond: room.admitPerSecond };
+  }
+
   private async peek(e: RoomEvent, room: WaitingRoomConfig, token: string) {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(token)) return undefined;
     const r = await this.kv.runScript(PEEK_ROOM, this.keys(e.id), [token, '', ...this.clockArgs(e, room)]);

@@ -1,0 +1,99 @@
+import { Logger } from '@nestjs/common';
+
+export interface FeedSubscriber<T> {
+  (value: T): void;
+}
+
+/**
+ * One poller per key shared by every subscriber of that key, running only while someone listens:
+ * N browsers watching the same GPU cluster cost one query per interval, not N, and a subscriber is
+ * sent a value only when it differs from the last one (compared as JSON). The first value goes to
+ * each new subscriber at once.
+ */
+export class PolledFeeds<T> {
+  private readonly log: Logger;
+  private readonly feeds = new Map<string, Feed<T>>();
+
+  constructor(
+    name: string,
+    private readonly intervalMs: number,
+  ) {
+    this.log = new Logger(name);
+  }
+
+  subscribe(key: string, load: () => Promise<T>, fn: FeedSubscriber<T>): () => void {
+    let feed = this.feeds.get(key);
+    if (!feed) {
+      feed = new Feed<T>(load, this.intervalMs, this.log);
+      this.feeds.set(key, feed);
+    }
+    const f = feed;
+    f.add(fn);
+    return () => {
+      if (f.remove(fn) === 0) {
+        f.stop();
+        if (this.feeds.get(key) === f) this.feeds.delete(key);
+      }
+    };
+  }
+
+  /** Shutdown: stop every poller. */
+  close(): void {
+    for (const f of this.feeds.values()) f.stop();
+    this.feeds.clear();
+  }
+
+  get size(): number {
+    return this.feeds.size;
+  }
+}
+
+class Feed<T> {
+  private readonly subscribers = new Set<FeedSubscriber<T>>();
+  private last: { json: string; value: T } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = false;
+
+  constructor(
+    private readonly load: () => Promise<T>,
+    intervalMs: number,
+    private readonly log: Logger,
+  ) {
+    this.timer = setInterval(() => void this.poll(), intervalMs);
+    this.timer.unref();
+    void this.poll();
+  }
+
+  add(fn: FeedSubscriber<T>): void {
+    this.subscribers.add(fn);
+    if (this.last) fn(this.last.value);
+  }
+
+  remove(fn: FeedSubscriber<T>): number {
+    this.subscribers.delete(fn);
+    return this.subscribers.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      const value = await this.load();
+      const json = JSON.stringify(value);
+      if (this.stopped || json === this.last?.json) return;
+      this.last = { json, value };
+      for (const fn of this.subscribers) fn(value);
+    } catch (e) {
+      this.log.warn(`poll failed (will retry): ${(e as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+}
