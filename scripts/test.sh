@@ -17,6 +17,7 @@ trap cleanup EXIT
 
 echo "== type check"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p src/console/tsconfig.json
 echo "== module boundaries"
 npx depcruise src --config .dependency-cruiser.js
 echo "== jest"
