@@ -54,6 +54,8 @@ class Feed<T> {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = false;
+  /** One warning per streak of failures, not one a second while a store is down. */
+  private failing = false;
 
   constructor(
     private readonly load: () => Promise<T>,
@@ -86,12 +88,15 @@ class Feed<T> {
     this.running = true;
     try {
       const value = await this.load();
+      if (this.failing) this.log.log('poll recovered');
+      this.failing = false;
       const json = JSON.stringify(value);
       if (this.stopped || json === this.last?.json) return;
       this.last = { json, value };
       for (const fn of this.subscribers) fn(value);
     } catch (e) {
-      this.log.warn(`poll failed (will retry): ${(e as Error).message}`);
+      if (!this.failing) this.log.warn(`poll failed (will retry every interval): ${(e as Error).message}`);
+      this.failing = true;
     } finally {
       this.running = false;
     }
