@@ -1,10 +1,15 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
+import { ApiContract } from '../../../platform/openapi';
 import { openSse } from '../../../platform/sse/sse-response';
 import { ClusterViewService } from '../service/cluster-view.service';
 import { RecentTasksQueryDto } from './gpu-console.dto';
+import { GridView, RecentTasksView } from './gpu-console.responses';
+
+const GRID_EXAMPLE = { nodes: [{ id: 'node-1', gpuType: 'A100', status: 'ACTIVE', gpuCount: 4, freeGpuIndices: [2, 3], tasks: ['0193…a1', '0193…a1', null, null] }] };
+const RECENT_EXAMPLE = { items: [{ taskId: '0193…a1', userId: 'u1', tier: 'vip', status: 'RUNNING', gpuCount: 2, at: '2026-11-30T13:02:00.000Z', reason: null }] };
 
 /** Read views for operators (the web console's GPU page); no state changes here. */
 @ApiTags('gpu-scheduler')
@@ -12,29 +17,46 @@ import { RecentTasksQueryDto } from './gpu-console.dto';
 export class GpuConsoleController {
   constructor(private readonly views: ClusterViewService) {}
 
-  /** Every node with the task on each of its GPUs. */
+  @ApiContract({
+    summary: 'GPU grid: the task on every GPU',
+    description: 'Every node with its status and, for each GPU index, the task holding it (null when none).',
+    responses: [{ status: 200, description: 'the grid', type: GridView, example: { at: '2026-11-30T13:02:00.000Z', ...GRID_EXAMPLE } }],
+  })
   @RequireRole('client')
   @Get('grid')
   grid() {
     return this.views.grid();
   }
 
-  /** The latest task state changes (among the newest 200 tasks), newest first. */
+  @ApiContract({
+    summary: 'Recent task state changes',
+    description: 'The latest state change of the newest 200 tasks, newest change first.',
+    responses: [{ status: 200, description: 'the changes', type: RecentTasksView, example: RECENT_EXAMPLE }],
+  })
   @RequireRole('client')
   @Get('tasks/recent')
   recent(@Query() q: RecentTasksQueryDto) {
     return this.views.recent(q.limit ?? 20);
   }
 
-  /**
-   * Server-sent events, each sent when its view changed (checked once a second, one check shared
-   * by every listener): `grid` (as GET /gpu/grid), `cluster` (GET /gpu/cluster without `at` and
-   * `nodes`), `tasks` (GET /gpu/tasks/recent).
-   */
+  @ApiContract({
+    summary: 'Live cluster views (server-sent events)',
+    description:
+      'A `text/event-stream` of `grid` (as GET /gpu/grid without `at`), `cluster` (GET /gpu/cluster without `at` and `nodes`) and `tasks` ' +
+      '(GET /gpu/tasks/recent) events, each sent first on connect and then whenever that view changed (checked once a second, one check ' +
+      'shared by every listener), and a comment line every 15 s.',
+    responses: [
+      {
+        status: 200,
+        description: 'the event stream',
+        contentType: 'text/event-stream',
+        schema: { type: 'string' },
+        example: `: connected\n\nevent: grid\ndata: ${JSON.stringify(GRID_EXAMPLE)}\n\nevent: tasks\ndata: ${JSON.stringify(RECENT_EXAMPLE)}\n\n`,
+      },
+    ],
+  })
   @RequireRole('client')
   @Get('cluster/stream')
-  @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'text/event-stream of `grid`, `cluster` and `tasks` events', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   async stream(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     // Fail before the stream starts (a proper problem response) when the store is unreachable.
     await this.views.grid();
