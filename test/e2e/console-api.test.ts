@@ -60,6 +60,7 @@ describe('console read API', () => {
       ADS_OUT_OF_ORDERNESS_MS: '0',
       ADS_ALLOWED_LATENESS_MS: '0',
       ADS_CHECKPOINT_INTERVAL_MS: '0',
+      ADS_IDLE_TIMEOUT_MS: '3600000', // an idle partition must not close the open window by wall clock mid-test
     });
   }, 180_000);
   afterAll(() => t?.close());

@@ -61,6 +61,7 @@ describe('web console (headless Chromium)', () => {
       ADS_ALLOWED_LATENESS_MS: '0',
       ADS_JOIN_TTL_MS: '180000',
       ADS_CHECKPOINT_INTERVAL_MS: '0',
+      ADS_IDLE_TIMEOUT_MS: '3600000', // an idle partition must not close the open window by wall clock mid-test
       GPU_CYCLE_INTERVAL_MS: '200',
       GPU_ACK_TIMEOUT_MS: '10000',
       GPU_HEARTBEAT_TIMEOUT_MS: '10000',
