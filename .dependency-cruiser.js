@@ -27,7 +27,7 @@ module.exports = {
       name: 'domain-does-not-import-adapters',
       severity: 'error',
       from: { path: '/domain/' },
-      to: { path: '(/adapters/|/api/|src/platform/(?!ids|clock|errors))' },
+      to: { path: '(/adapters/|/api/|src/platform/(?!ids|clock|errors|idempotency/request-fingerprint))' },
     },
     {
       name: 'no-circular',

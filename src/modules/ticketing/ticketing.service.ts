@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../platform/clock/clock';
 import { IdGenerator } from '../../platform/ids/id-generator';
 import { KeyValueStore } from '../../platform/kv/key-value-store.port';
+import { runIdempotent, STALE_IN_FLIGHT_MS } from '../../platform/idempotency/sql-idempotency';
 import { JobQueue } from '../../platform/queue/job-queue.port';
-import { canonicalJson } from './domain';
+import { rowsOf } from '../../platform/database/rows-of';
 import { ClaimsUnloaded, DuplicateHoldKey, HoldIdempotency, KeyClaimed } from './inventory/hold-idempotency';
 import { HoldDecision, InventoryEvent, InventoryStrategy } from './inventory/inventory-strategy';
 import { RoomEvent, WaitingRoomConfig, WaitingRoomService } from './waiting-room/waiting-room.service';
@@ -16,7 +16,6 @@ import { CreateEventInput, HoldInput, HoldView } from './ticketing.types';
 export const HOLD_QUEUE = 'ticketing-holds';
 export const PAYMENT_QUEUE = 'ticketing-payments';
 const MAX_CAPACITY = 100_000;
-const IDEMPOTENCY_TTL = '24 hours';
 
 interface EventRow {
   id: string;
@@ -39,12 +38,6 @@ interface HoldRow {
   amount_cents: string;
   status: string;
   expires_at_ms: string;
-}
-
-/** TypeORM's postgres driver answers UPDATE/DELETE with [rows, count]; everything else with rows. */
-function rowsOf<T>(res: unknown): T[] {
-  if (Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number') return res[0] as T[];
-  return res as T[];
 }
 
 const cents = (price: number) => Math.round(price * 100);
@@ -180,7 +173,8 @@ export class TicketingService {
     const request = { eventId, ...input };
     const holdId = this.ids.next();
     if (this.inventory.name === 'postgres') {
-      return this.idempotent('ticketing:hold', key, request, () => this.placeHold(eventId, input, holdId));
+      // A takeover of a stale key reuses the crashed attempt's hold id: answer from its hold if it committed.
+      return this.idempotent('ticketing:hold', key, request, holdId, async (id) => (id !== holdId && (await this.holdKeys.viewById(id))) || this.placeHold(eventId, input, id));
     }
     // Redis path: key claims in the key/value store, the key committed on the hold row itself.
     return this.holdKeys.run(key, request, holdId, (idem) => this.placeHold(eventId, input, holdId, idem));
@@ -460,45 +454,13 @@ export class TicketingService {
   }
 
   /**
-   * Runs `run` once per (scope, key) using the platform idempotency_keys table: a replay with the
-   * same body returns the stored response, a different body is 422, a replay while the first is
-   * still running is 409. A failed first attempt frees the key, so the client may retry it.
+   * Runs `run` once per (scope, key) over the platform idempotency_keys table (see runIdempotent):
+   * same body → the stored response, other body → 422, still running → 409 until the first attempt
+   * is STALE_IN_FLIGHT_MS old, when a replay takes the key over and runs again with the first
+   * attempt's `intent` (so `run` must answer from what that intent already committed).
    */
-  async idempotent<T>(scope: string, rawKey: string | undefined, request: unknown, run: () => Promise<T>): Promise<T> {
-    const key = requireKey(rawKey);
-    const hash = createHash('sha256').update(canonicalJson(request)).digest('hex');
-    const inserted: unknown[] = await this.ds.query(
-      `INSERT INTO idempotency_keys (scope, key, request_hash, status, expires_at)
-       VALUES ($1, $2, $3, 'PENDING', now() + interval '${IDEMPOTENCY_TTL}')
-       ON CONFLICT (scope, key) DO NOTHING RETURNING key`,
-      [scope, key, hash],
-    );
-    if (inserted.length === 0) {
-      const rows: { request_hash: string; status: string; response: T | null }[] = await this.ds.query(
-        `SELECT request_hash, status, response FROM idempotency_keys WHERE scope = $1 AND key = $2`,
-        [scope, key],
-      );
-      const prior = rows[0];
-      if (!prior) return this.idempotent(scope, key, request, run);
-      if (prior.request_hash !== hash) {
-        throw new TicketingError('unprocessable', C.IdempotencyKeyReused, 'this Idempotency-Key was used with a different request');
-      }
-      if (prior.status === 'COMPLETED' && prior.response !== null) return prior.response;
-      throw new TicketingError('conflict', C.RequestInProgress, 'a request with this Idempotency-Key is still in progress', { retryAfterSeconds: 1 });
-    }
-    let result: T;
-    try {
-      result = await run();
-    } catch (err) {
-      await this.ds.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2`, [scope, key]).catch(() => undefined);
-      throw err;
-    }
-    await this.ds.query(`UPDATE idempotency_keys SET status = 'COMPLETED', response = $3 WHERE scope = $1 AND key = $2`, [
-      scope,
-      key,
-      JSON.stringify(result),
-    ]);
-    return result;
+  idempotent<T>(scope: string, rawKey: string | undefined, request: unknown, intent: string, run: (intent: string) => Promise<T>): Promise<T> {
+    return runIdempotent({ ds: this.ds, scope, key: requireKey(rawKey), request, intent, run, staleAfterMs: STALE_IN_FLIGHT_MS });
   }
 }
 

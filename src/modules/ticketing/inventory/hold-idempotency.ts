@@ -1,15 +1,15 @@
-import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock';
+import { STALE_IN_FLIGHT_MS } from '../../../platform/idempotency/sql-idempotency';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
-import { canonicalJson } from '../domain';
+import { requestFingerprint } from '../../../platform/idempotency/request-fingerprint';
 import { TicketingCode as C, TicketingError } from '../ticketing.errors';
 import { HoldView } from '../ticketing.types';
 import { claimsLoadedKey, holdKeyClaim, LOAD_KEYS, SWAP_KEY } from './hold-idempotency-scripts';
 
 const TTL_MS = 24 * 3_600_000;
 /** A pending claim older than this belongs to a request that died (crash) or hung; SQL decides. */
-const STALE_MS = 30_000;
+const STALE_MS = STALE_IN_FLIGHT_MS;
 
 /** Thrown by the hold path when SQL already has a hold under this Idempotency-Key. */
 export class DuplicateHoldKey extends Error {}
@@ -75,7 +75,7 @@ export class HoldIdempotency {
     holdId: string,
     place: (idem: { key: string; hash: string; claim: string }) => Promise<HoldView>,
   ): Promise<HoldView> {
-    const hash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    const hash = requestFingerprint(request);
     const claimKey = holdKeyClaim(this.namespace, key);
     for (let attempt = 0; ; attempt++) {
       if (attempt > 5) throw new TicketingError('unavailable', C.InventoryBusy, 'idempotency claims are being reloaded; retry', { retryAfterSeconds: 1 });
@@ -150,7 +150,8 @@ export class HoldIdempotency {
     }
   }
 
-  private async viewById(holdId: string): Promise<HoldView | undefined> {
+  /** The answer a committed hold got, by its id (undefined: no such hold). */
+  async viewById(holdId: string): Promise<HoldView | undefined> {
     const rows: KeyedHoldRow[] = await this.ds.query(`SELECT * FROM ticketing_holds WHERE id = $1`, [holdId]);
     return rows[0]?.seat_ids ? toView(rows[0]) : undefined;
   }

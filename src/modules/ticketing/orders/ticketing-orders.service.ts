@@ -5,6 +5,7 @@ import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
 import { IdGenerator } from '../../../platform/ids/id-generator';
 import { topicName } from '../../../platform/messaging/topics';
+import { rowsOf } from '../../../platform/database/rows-of';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { OrderEvent, OrderState, paymentDeadline, transition } from '../domain';
 import { appendOutbox } from '../outbox/outbox';
@@ -33,11 +34,6 @@ interface OrderRow {
   version: number;
 }
 
-/** TypeORM's postgres driver answers UPDATE/DELETE with [rows, count]; everything else with rows. */
-function rowsOf<T>(res: unknown): T[] {
-  if (Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number') return res[0] as T[];
-  return res as T[];
-}
 
 const money = (c: number | string) => Number(c) / 100;
 const iso = (ms: number | string) => new Date(Number(ms)).toISOString();
@@ -67,15 +63,24 @@ export class TicketingOrders {
   // ---------------------------------------------------------------- checkout
 
   async checkout(holdId: string, input: CheckoutInput, idempotencyKey: string | undefined): Promise<{ orderId: string; holdId: string; status: 'PENDING' }> {
-    return this.inventory.idempotent('ticketing:checkout', idempotencyKey, { holdId, ...input }, async () => {
+    // The order id is the key's intent: a retry that takes over a crashed attempt's key (after
+    // STALE_IN_FLIGHT_MS) checks out under the same id and finds that order if it committed.
+    return this.inventory.idempotent('ticketing:checkout', idempotencyKey, { holdId, ...input }, this.ids.next(), async (orderId) => {
       const now = this.clock.now();
-      const orderId = this.ids.next();
       const deadline = await this.ds.transaction(async (m) => {
         const rows: { user_id: string; event_id: string; status: string; expires_at_ms: string; amount_cents: string }[] = await m.query(
           `SELECT * FROM ticketing_holds WHERE id = $1 FOR UPDATE`,
           [holdId],
         );
         if (rows.length === 0) throw new TicketingError('not_found', C.HoldNotFound, `hold ${holdId} not found`);
+        const prior: { status: OrderState; expires_at_ms: string }[] = await m.query(
+          `SELECT status, expires_at_ms FROM ticketing_orders WHERE id = $1`,
+          [orderId],
+        );
+        // Committed by the attempt whose key was taken over (read under the hold's lock, so this also
+        // sees one that was still committing): never a second order. The jobs below are keyed by the
+        // order id, so re-adding them for a PENDING order cannot charge twice.
+        if (prior.length > 0) return prior[0].status === 'PENDING' ? Number(prior[0].expires_at_ms) : null;
         const h = rows[0];
         if (input.userId !== undefined && input.userId !== h.user_id) {
           throw new TicketingError('forbidden', C.HoldNotOwned, 'the hold belongs to another user');
@@ -95,6 +100,7 @@ export class TicketingOrders {
         return due;
       });
       this.relay.poke();
+      if (deadline === null) return { orderId, holdId, status: 'PENDING' as const };
       // Lost if the process dies right here: the reconciler then expires or re-charges the order.
       await this.queue.remove(HOLD_QUEUE, `expire-${holdId}`).catch(() => false);
       await this.queue.add(ORDER_QUEUE, 'deadline', { orderId }, { jobId: `deadline-${orderId}`, delayMs: Math.max(0, deadline - now) });

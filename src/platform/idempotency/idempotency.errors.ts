@@ -1,0 +1,15 @@
+import { AppError } from '../errors/app-error';
+
+/** The same Idempotency-Key was sent with a different request (RFC draft: 422). */
+export class IdempotencyKeyReused extends AppError {
+  constructor() {
+    super('unprocessable', 'idempotency_key_reused', 'this Idempotency-Key was used with a different request');
+  }
+}
+
+/** The first request with this key is still running: retry shortly (409). */
+export class RequestInProgress extends AppError {
+  constructor() {
+    super('conflict', 'request_in_progress', 'a request with this Idempotency-Key is still in progress', { retryAfterSeconds: 1 });
+  }
+}
