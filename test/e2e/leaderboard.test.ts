@@ -68,7 +68,7 @@ describe('leaderboard (embedded profile over HTTP)', () => {
   });
 
   it('best policy keeps the best score; ties order by who reached the score first', async () => {
-    await board('best');
+    await board('best', { updatePolicy: 'best' });
     expect((await put('best', 'alice', 100)).status).toBe(202);
     await settle('best', 1);
     await put('best', 'bob', 100);
@@ -174,7 +174,7 @@ describe('leaderboard (embedded profile over HTTP)', () => {
   });
 
   it('best on an asc board keeps the lowest; increment overflow is dropped; more 4xx cases', async () => {
-    await board('asc-best', { order: 'asc' });
+    await board('asc-best', { order: 'asc', updatePolicy: 'best' });
     await put('asc-best', 'r', 50);
     await settle('asc-best', 1);
     await put('asc-best', 'r', 70);
@@ -236,6 +236,7 @@ describe('leaderboard (embedded profile over HTTP)', () => {
     expect(me.body.neighbours.map((n: { playerId: string; rank: number }) => [n.rank, n.playerId])).toEqual([
       [8, 'p12'],
       [9, 'p11'],
+      [10, 'p10'],
       [11, 'p9'],
       [12, 'p8'],
     ]);

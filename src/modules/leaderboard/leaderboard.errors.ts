@@ -25,3 +25,13 @@ export class InvalidLeaderboardInput extends AppError {
     super('invalid', code, message);
   }
 }
+export class SeasonNotCurrent extends AppError {
+  constructor(boardId: string, season: number, current: number) {
+    super('conflict', 'season_not_current', `leaderboard ${boardId} is at season ${current}; season ${season} is not the current one nor archived`, { currentSeason: current });
+  }
+}
+export class ResetInProgress extends AppError {
+  constructor(boardId: string) {
+    super('conflict', 'reset_in_progress', `a reset of leaderboard ${boardId} is in progress`, { retryAfterSeconds: 2 });
+  }
+}

@@ -10,6 +10,8 @@ import { LeaderboardService } from './leaderboard.service';
 const RESET_LOCK_TTL_MS = 60 * 60 * 1000;
 /** Boards created through another instance are picked up by this periodic re-scan. */
 const RESYNC_MS = 30_000;
+/** A failed scheduled reset is retried (for the same season) after this. */
+const RESET_RETRY_MS = 30_000;
 const PAGE = 500;
 
 /**
@@ -94,17 +96,29 @@ export class LeaderboardResetScheduler implements OnApplicationBootstrap, OnModu
     }
   }
 
-  /** One tick: resets the board's current season unless another instance holds its lock. */
-  async tick(boardId: string): Promise<boolean> {
+  /**
+   * One tick: resets the board's current season unless another instance holds its lock. A failed
+   * reset changed nothing (archive and season move commit together): its lock is released and the
+   * same season is retried after RESET_RETRY_MS, so a scheduled reset is not skipped until the next
+   * cron slot.
+   */
+  async tick(boardId: string, season?: number): Promise<boolean> {
+    if (this.stopped) return false;
+    let target = season;
+    let lock: string | undefined;
     try {
       const board = await this.service.board(boardId, true);
-      const lock = `${this.config.NAMESPACE}:lb:reset-lock:${board.id}:${board.season}`;
+      target ??= board.season;
+      lock = `${this.config.NAMESPACE}:lb:reset-lock:${board.id}:${target}`;
       if (!(await this.kv.set(lock, '1', { onlyIfAbsent: true, ttlMs: RESET_LOCK_TTL_MS }))) return false;
-      const r = await this.service.reset(board.id, board.season);
+      const r = await this.service.reset(board.id, target, true);
       if (r) this.log.log(`board ${board.id}: scheduled reset archived season ${r.archivedSeason} (${r.archivedEntries} entries)`);
       return r !== null;
     } catch (e) {
-      this.log.warn(`board ${boardId}: scheduled reset failed: ${String(e)}`);
+      this.log.warn(`board ${boardId}: scheduled reset failed, retrying in ${RESET_RETRY_MS / 1000} s: ${String(e)}`);
+      if (lock) await this.kv.del([lock]).catch(() => 0);
+      const again = target;
+      if (!this.stopped && again !== undefined) setTimeout(() => void this.tick(boardId, again), RESET_RETRY_MS).unref();
       return false;
     }
   }

@@ -4,16 +4,22 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../platform/clock/clock';
 import { IdGenerator } from '../../platform/ids/id-generator';
+import { claimFingerprints } from '../../platform/idempotency/fingerprint-claims';
+import { requestFingerprint, tupleKey } from '../../platform/idempotency/request-fingerprint';
 import { KeyValueStore } from '../../platform/kv/key-value-store.port';
 import { EventBus, OutgoingMessage } from '../../platform/messaging/event-bus.port';
 import { topicName } from '../../platform/messaging/topics';
 import { isValidBoardId, isValidPlayerId, percentile, validateBoardConfig, validateMetadata } from './domain';
-import { ApplyOutcome, KvRankStore, ScoreWrite, StoredRankedEntry } from './adapters/kv-rank-store';
+import { ApplyOutcome, DEDUPE_TTL_MS, KvRankStore, ScoreWrite, StoredRankedEntry } from './adapters/kv-rank-store';
 import { Board, SqlBoardRepository } from './adapters/sql-board-repository';
-import { BoardExists, BoardNotFound, InvalidLeaderboardInput, PlayerNotFound, SeasonNotFound } from './leaderboard.errors';
+import { BoardExists, BoardNotFound, InvalidLeaderboardInput, PlayerNotFound, ResetInProgress, SeasonNotCurrent, SeasonNotFound } from './leaderboard.errors';
 
 export const SCORES_TOPIC = 'leaderboard.scores';
 const BOARD_CACHE_MS = 1000;
+/** A batch being applied with a stale board when the cache expired finishes within this. */
+const LATE_WRITE_MARGIN_MS = 250;
+/** One reset of a board at a time; outlives any plausible archive run (released when done). */
+const RESET_LOCK_TTL_MS = 10 * 60 * 1000;
 /** Sharded top-K reads merge offset+limit entries per shard; deeper pages are refused. */
 export const MAX_TOP_DEPTH = 10_000;
 /** Pages within the first TOP_CACHE_DEPTH entries are served from a per-process top-K cache. */
@@ -95,7 +101,7 @@ export class LeaderboardService {
   readonly topCacheMs: number;
 
   constructor(
-    kv: KeyValueStore,
+    private readonly kv: KeyValueStore,
     db: DataSource,
     private readonly bus: EventBus,
     private readonly config: AppConfig,
@@ -151,6 +157,12 @@ export class LeaderboardService {
     return board;
   }
 
+  /** `GET /leaderboards/:boardId`: the config, the season number and the season's player count. */
+  async describe(boardId: string): Promise<Board & { players: number }> {
+    const board = await this.board(boardId);
+    return { ...board, players: await this.ranks.total(board, board.season) };
+  }
+
   private checkPlayer(playerId: string): void {
     if (!isValidPlayerId(playerId)) throw new InvalidLeaderboardInput('invalid_player_id', 'player id must match [A-Za-z0-9:_.@-]{1,128}');
   }
@@ -160,6 +172,7 @@ export class LeaderboardService {
     const board = await this.board(boardId);
     const messages: OutgoingMessage[] = [];
     const ids: string[] = [];
+    const claims: { key: string; fingerprint: string }[] = [];
     for (const w of writes) {
       // Batch entries arrive unchecked (see BatchScoresDto): every field is checked here.
       if (typeof w !== 'object' || w === null) throw new InvalidLeaderboardInput('invalid_entry', 'each entry must be an object');
@@ -172,6 +185,11 @@ export class LeaderboardService {
       if (w.metadata !== undefined) {
         const errs = validateMetadata(w.metadata);
         if (errs.length) throw new InvalidLeaderboardInput('invalid_metadata', errs.join('; '));
+      }
+      if (w.messageId !== undefined) {
+        // The key is bound to the write it came with: a replay re-publishes (the consumer dedupes
+        // it), another write under the same key is refused instead of being dropped as a duplicate.
+        claims.push({ key: this.claimKey(board.id, w.playerId, w.messageId), fingerprint: requestFingerprint({ score: w.score, metadata: w.metadata }) });
       }
       const messageId = w.messageId ?? this.ids.next();
       ids.push(messageId);
@@ -186,8 +204,14 @@ export class LeaderboardService {
       };
       messages.push({ key: `${board.id}:${w.playerId}`, value: JSON.stringify(msg), headers: { 'message-id': messageId } });
     }
+    await claimFingerprints(this.kv, claims, DEDUPE_TTL_MS);
     await this.bus.publish(this.topic, messages);
     return ids;
+  }
+
+  /** Where a caller-chosen message id's request fingerprint lives (one hash slot per board). */
+  private claimKey(boardId: string, playerId: string, messageId: string): string {
+    return `${this.config.NAMESPACE}:lb:${boardId}:{lb-keys#${boardId}}:${tupleKey(playerId, messageId)}`;
   }
 
   /**
@@ -308,26 +332,56 @@ export class LeaderboardService {
   }
 
   /**
-   * Ends the season: the board moves to season+1 (new writes land there), then the finished
-   * season's entries are archived to SQL with their final ranks and its keys are dropped.
+   * Ends the current season, all or nothing: the season's entries (final ranks) are archived and
+   * the board moves to season+1 in ONE SQL transaction, so a failed archive leaves the board on the
+   * season it was on, with its live keys, and a retry archives that same season. Only then do the
+   * old season's keys go. Writes that still land in the old season (another process's board cache,
+   * up to BOARD_CACHE_MS) are folded into the archive before the keys are dropped. `season`: the
+   * season the caller means to end — when it has ended already (a retry of a reset whose answer
+   * was lost), its archive is answered again instead of ending the next one.
    */
-  async reset(boardId: string): Promise<ResetResult>;
+  async reset(boardId: string, season?: number): Promise<ResetResult>;
   /** Scheduled form: only when the board is still at `expectedSeason`, else null. */
-  async reset(boardId: string, expectedSeason: number): Promise<ResetResult | null>;
-  async reset(boardId: string, expectedSeason?: number): Promise<ResetResult | null> {
+  async reset(boardId: string, expectedSeason: number, scheduled: true): Promise<ResetResult | null>;
+  async reset(boardId: string, season?: number, scheduled = false): Promise<ResetResult | null> {
     const board = await this.board(boardId, true);
-    const ended = await this.boards.nextSeason(board.id, expectedSeason);
-    if (ended === null) {
-      if (expectedSeason !== undefined) return null;
-      throw new BoardNotFound(boardId);
+    if (season !== undefined && season !== board.season) {
+      const ended = season < board.season ? await this.boards.season(board.id, season) : null;
+      if (scheduled) return null;
+      if (!ended) throw new SeasonNotCurrent(board.id, season, board.season);
+      return { boardId: board.id, archivedSeason: season, archivedEntries: ended.total, season: board.season };
     }
-    this.cache.delete(board.id);
-    this.topCache.delete(board.id);
-    const old: Board = { ...board, season: ended };
-    const entries = await this.ranks.all(old, ended);
-    await this.boards.archive(board.id, ended, entries);
-    await this.ranks.dropSeason(board.id, ended);
-    return { boardId: board.id, archivedSeason: ended, archivedEntries: entries.length, season: ended + 1 };
+    const lock = `${this.config.NAMESPACE}:lb:${board.id}:resetting`;
+    if (!(await this.kv.set(lock, '1', { onlyIfAbsent: true, ttlMs: RESET_LOCK_TTL_MS }))) {
+      if (scheduled) return null;
+      throw new ResetInProgress(board.id);
+    }
+    try {
+      const ended = board.season;
+      // Keys of the season before, left by a reset that crashed after its commit.
+      if (ended > 1) await this.ranks.dropSeason(board.id, ended - 1);
+      const entries = await this.ranks.all(board, ended);
+      if (!(await this.boards.archiveAndAdvance(board.id, ended, entries))) {
+        if (scheduled) return null;
+        throw new SeasonNotCurrent(board.id, ended, (await this.board(board.id, true)).season);
+      }
+      this.cache.delete(board.id);
+      this.topCache.delete(board.id);
+      const final = await this.foldLateWrites(board, ended, entries);
+      await this.ranks.dropSeason(board.id, ended);
+      return { boardId: board.id, archivedSeason: ended, archivedEntries: final.length, season: ended + 1 };
+    } finally {
+      await this.kv.del([lock]);
+    }
+  }
+
+  /** Re-reads the ended season once no process can still be applying to it; re-archives on change. */
+  private async foldLateWrites(board: Board, season: number, archived: StoredRankedEntry[]): Promise<StoredRankedEntry[]> {
+    await new Promise((r) => setTimeout(r, BOARD_CACHE_MS + LATE_WRITE_MARGIN_MS));
+    const now = await this.ranks.all(board, season);
+    if (JSON.stringify(now) === JSON.stringify(archived)) return archived;
+    await this.boards.rewriteArchive(board.id, season, now);
+    return now;
   }
 
   async seasonTop(boardId: string, season: number, limit: number, offset: number) {

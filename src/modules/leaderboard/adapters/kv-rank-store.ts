@@ -1,5 +1,6 @@
 import { AtomicScript, KeyValueStore, SyncKeyValueOps, ZMember } from '../../../platform/kv/key-value-store.port';
 import { parseScore } from '../../../platform/kv/score-bound';
+import { tupleKey } from '../../../platform/idempotency/request-fingerprint';
 import {
   applyUpdate,
   compareEntries,
@@ -44,7 +45,7 @@ export interface StoredRankedEntry extends RankedEntry {
 export interface PlayerView {
   entry: StoredRankedEntry;
   total: number;
-  /** Up to `around` entries above and below, in board order (not the player). */
+  /** The player and up to `around` entries above and below, in board order. */
   neighbours: StoredRankedEntry[];
 }
 
@@ -54,7 +55,8 @@ export interface PlayerView {
  */
 export type ApplyOutcome = 'applied' | 'duplicate' | 'rejected' | 'stale';
 
-const DEDUPE_TTL_MS = 24 * 3600 * 1000;
+/** How long a caller-chosen message id dedupes (and stays bound to its request). */
+export const DEDUPE_TTL_MS = 24 * 3600 * 1000;
 /** Writes per script call: long enough to amortise the call, short enough not to stall Redis. */
 const APPLY_CHUNK = 200;
 
@@ -378,7 +380,8 @@ export class KvRankStore {
         const args: (string | number)[] = [board.updatePolicy, board.order, DEDUPE_TTL_MS];
         for (const i of part) {
           const w = writes[i];
-          keys.push(`${k.dd}${w.playerId}:${w.messageId}`);
+          // Length-prefixed: (player `a`, id `b:c`) and (player `a:b`, id `c`) are different writes.
+          keys.push(`${k.dd}${tupleKey(w.playerId, w.messageId)}`);
           // Only caller-chosen ids (and writes not from the log) need a dedupe key: a redelivery
           // is caught by its log position, with no key per write kept for 24 h.
           const useKey = w.keyed || w.position === undefined ? '1' : '0';
@@ -514,7 +517,7 @@ export class KvRankStore {
     all.sort((a, b) => compareEntries(board.order, a, b));
     const at = all.indexOf(result.entry);
     for (let i = Math.max(0, at - around); i <= Math.min(all.length - 1, at + around); i++) {
-      if (i !== at) result.neighbours.push({ ...all[i], rank: rank + (i - at) });
+      result.neighbours.push({ ...all[i], rank: rank + (i - at) });
     }
     return result;
   }

@@ -1,4 +1,5 @@
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { rowsOf } from '../../../platform/database/rows-of';
 import { SortOrder, UpdatePolicy } from '../domain';
 import { StoredRankedEntry } from './kv-rank-store';
 
@@ -64,41 +65,26 @@ export class SqlBoardRepository {
   }
 
   /**
-   * Moves the board to the next season; returns the season that ended (null: no such board, or it
-   * is no longer at `expected` when that is given).
+   * Archives a finished season's standings (every entry with its final rank) and moves the board to
+   * the next season in ONE transaction: either both happen or neither. False (nothing written) when
+   * the board is no longer at `season`.
    */
-  async nextSeason(id: string, expected?: number): Promise<number | null> {
-    const rows: { season: number }[] = await this.db.query(
-      expected === undefined
-        ? `WITH u AS (UPDATE leaderboards SET season = season + 1 WHERE id = $1 RETURNING season)
-           SELECT season - 1 AS season FROM u`
-        : `WITH u AS (UPDATE leaderboards SET season = season + 1 WHERE id = $1 AND season = $2 RETURNING season)
-           SELECT season - 1 AS season FROM u`,
-      expected === undefined ? [id] : [id, expected],
-    );
-    return rows.length ? Number(rows[0].season) : null;
+  async archiveAndAdvance(boardId: string, season: number, entries: StoredRankedEntry[]): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      const moved = rowsOf(await m.query(`UPDATE leaderboards SET season = season + 1 WHERE id = $1 AND season = $2 RETURNING season`, [boardId, season]));
+      if (moved.length === 0) return false;
+      await m.query(`INSERT INTO leaderboard_seasons (board_id, season, total) VALUES ($1, $2, $3)`, [boardId, season, entries.length]);
+      await insertEntries(m, boardId, season, entries);
+      return true;
+    });
   }
 
-  /** Writes a finished season's standings (every entry with its final rank) in one transaction. */
-  async archive(boardId: string, season: number, entries: StoredRankedEntry[]): Promise<void> {
+  /** Replaces an archived season's standings (writes that landed after the archive was taken). */
+  async rewriteArchive(boardId: string, season: number, entries: StoredRankedEntry[]): Promise<void> {
     await this.db.transaction(async (m) => {
-      await m.query(`INSERT INTO leaderboard_seasons (board_id, season, total) VALUES ($1, $2, $3)`, [boardId, season, entries.length]);
-      const CHUNK = 1000;
-      for (let i = 0; i < entries.length; i += CHUNK) {
-        const part = entries.slice(i, i + CHUNK);
-        await m.query(
-          `INSERT INTO leaderboard_season_entries (board_id, season, rank, player_id, score, metadata)
-           SELECT $1, $2, r, p, s, md FROM unnest($3::int[], $4::text[], $5::bigint[], $6::jsonb[]) AS t(r, p, s, md)`,
-          [
-            boardId,
-            season,
-            part.map((e) => e.rank),
-            part.map((e) => e.playerId),
-            part.map((e) => String(e.score)),
-            part.map((e) => (e.metadata === undefined ? null : JSON.stringify(e.metadata))),
-          ],
-        );
-      }
+      await m.query(`DELETE FROM leaderboard_season_entries WHERE board_id = $1 AND season = $2`, [boardId, season]);
+      await m.query(`UPDATE leaderboard_seasons SET total = $3 WHERE board_id = $1 AND season = $2`, [boardId, season, entries.length]);
+      await insertEntries(m, boardId, season, entries);
     });
   }
 
@@ -123,5 +109,24 @@ export class SqlBoardRepository {
       score: Number(r.score),
       ...(r.metadata ? { metadata: r.metadata } : {}),
     }));
+  }
+}
+
+async function insertEntries(m: EntityManager, boardId: string, season: number, entries: StoredRankedEntry[]): Promise<void> {
+  const CHUNK = 1000;
+  for (let i = 0; i < entries.length; i += CHUNK) {
+    const part = entries.slice(i, i + CHUNK);
+    await m.query(
+      `INSERT INTO leaderboard_season_entries (board_id, season, rank, player_id, score, metadata)
+       SELECT $1, $2, r, p, s, md FROM unnest($3::int[], $4::text[], $5::bigint[], $6::jsonb[]) AS t(r, p, s, md)`,
+      [
+        boardId,
+        season,
+        part.map((e) => e.rank),
+        part.map((e) => e.playerId),
+        part.map((e) => String(e.score)),
+        part.map((e) => (e.metadata === undefined ? null : JSON.stringify(e.metadata))),
+      ],
+    );
   }
 }

@@ -6,8 +6,8 @@ import { ApiContract } from '../../../platform/openapi';
 import { BOARD_ID_PATTERN, PLAYER_ID_PATTERN } from '../domain';
 import { InvalidLeaderboardInput } from '../leaderboard.errors';
 import { LeaderboardService } from '../leaderboard.service';
-import { AroundQuery, BatchScoresDto, CreateLeaderboardDto, PageQuery, RanksDto, SubmitScoreDto } from './leaderboard.dto';
-import { BoardList, BoardView, PlayerStanding, RanksResult, ResetResult, ScoreAccepted, ScoresAccepted, TopPage } from './leaderboard.responses';
+import { AroundQuery, BatchScoresDto, CreateLeaderboardDto, ResetDto, PageQuery, RanksDto, SubmitScoreDto } from './leaderboard.dto';
+import { BoardDetail, BoardList, BoardView, PlayerStanding, RanksResult, ResetResult, ScoreAccepted, ScoresAccepted, TopPage } from './leaderboard.responses';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 const BOARD = { boardId: '$request.path.boardId' };
@@ -57,13 +57,13 @@ export class LeaderboardController {
   @BoardParam()
   @ApiContract({
     summary: 'Read a leaderboard',
-    description: 'The board\'s configuration and current season.',
-    responses: [{ status: 200, description: 'the board', type: BoardView, example: BOARD_EXAMPLE }],
+    description: 'The board\'s configuration, current season and its player count.',
+    responses: [{ status: 200, description: 'the board', type: BoardDetail, example: { ...BOARD_EXAMPLE, players: 2 } }],
   })
   @RequireRole('client')
   @Get(':boardId')
   get(@Param('boardId') boardId: string) {
-    return this.service.board(boardId);
+    return this.service.describe(boardId);
   }
 
   @BoardParam()
@@ -139,10 +139,10 @@ export class LeaderboardController {
   @PlayerParam()
   @ApiContract({
     summary: 'A player\'s rank and neighbours',
-    description: 'The player\'s score, exact rank, percentile and up to `around` (default 5) entries above and below.',
+    description: 'The player\'s score, exact rank, percentile and `neighbours`: the player itself with up to `around` (default 5) entries above and below, in rank order.',
     responses: [{
       status: 200, description: 'the standing', type: PlayerStanding,
-      example: { boardId: 'global:weekly', season: 1, playerId: 'p1', score: 5, rank: 2, total: 2, percentile: 0, metadata: { a: 1 }, neighbours: [{ rank: 1, playerId: 'p2', score: 7 }] },
+      example: { boardId: 'global:weekly', season: 1, playerId: 'p1', score: 5, rank: 2, total: 2, percentile: 0, metadata: { a: 1 }, neighbours: [{ rank: 1, playerId: 'p2', score: 7 }, { rank: 2, playerId: 'p1', score: 5, metadata: { a: 1 } }] },
       links: { Remove: { operationId: 'LeaderboardController_remove', parameters: { ...BOARD, playerId: '$request.path.playerId' } } },
     }],
   })
@@ -185,17 +185,22 @@ export class LeaderboardController {
   @BoardParam()
   @ApiContract({
     summary: 'Start a new season',
-    description: 'Archives the current season (readable at …/seasons/{season}/top) and starts the next one empty.',
+    description:
+      'Archives the current season (readable at …/seasons/{season}/top) and starts the next one empty, in one transaction: a failed ' +
+      'archive leaves the season current. With `season`, only that season is ended; when it has ended already (a retried reset), ' +
+      'its archive is answered again and nothing changes.',
     responses: [{
       status: 200, description: 'the archived and the new season', type: ResetResult, example: { boardId: 'global:weekly', archivedSeason: 1, archivedEntries: 2, season: 2 },
       links: { ArchivedTop: { operationId: 'LeaderboardController_seasonTop', parameters: { ...BOARD, season: '$response.body#/archivedSeason' } } },
     }],
+    errors: [409],
+    errorNotes: { 409: '`season` is neither current nor archived (`season_not_current`), or a reset of this board is running (`reset_in_progress`)' },
   })
   @RequireRole('admin')
   @Post(':boardId/reset')
   @HttpCode(200)
-  reset(@Param('boardId') boardId: string) {
-    return this.service.reset(boardId);
+  reset(@Param('boardId') boardId: string, @Body() dto?: ResetDto) {
+    return this.service.reset(boardId, dto?.season);
   }
 
   @BoardParam()

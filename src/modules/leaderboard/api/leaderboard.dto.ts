@@ -30,7 +30,7 @@ export class CreateLeaderboardDto {
   @IsIn(['desc', 'asc'])
   order?: 'desc' | 'asc';
 
-  @ApiPropertyOptional({ enum: ['overwrite', 'best', 'increment'], default: 'best' })
+  @ApiPropertyOptional({ enum: ['overwrite', 'best', 'increment'], default: 'overwrite' })
   @IsOptional()
   @IsIn(['overwrite', 'best', 'increment'])
   updatePolicy?: 'overwrite' | 'best' | 'increment';
@@ -137,4 +137,16 @@ export class AroundQuery {
   @Min(0)
   @Max(50)
   around?: number;
+}
+
+export class ResetDto {
+  @ApiPropertyOptional({
+    minimum: 1,
+    description: 'the season to end; when it has ended already (a retried reset), its archive is answered again and nothing else changes',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  season?: number;
 }

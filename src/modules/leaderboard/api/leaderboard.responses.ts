@@ -15,6 +15,11 @@ export class BoardView {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
+/** GET /leaderboards/:boardId: the board and its live season's player count. */
+export class BoardDetail extends BoardView {
+  @ApiProperty({ type: 'integer', example: 2, description: 'players with a score in the current season' }) players!: number;
+}
+
 export class BoardList {
   @ApiProperty({ type: [BoardView] }) boards!: BoardView[];
 }

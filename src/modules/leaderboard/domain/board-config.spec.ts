@@ -17,7 +17,7 @@ describe(validateBoardConfig.name, () => {
   it('applies defaults', () => {
     expect(sut({ id: 'b' })).toEqual({
       ok: true,
-      value: { id: 'b', order: 'desc', updatePolicy: 'best', shards: 1, metadata: {} },
+      value: { id: 'b', order: 'desc', updatePolicy: 'overwrite', shards: 1, metadata: {} },
     });
   });
 

@@ -55,11 +55,11 @@ export function validateMetadata(metadata: unknown): string[] {
   return bytes > MAX_METADATA_BYTES ? [`metadata is ${bytes} bytes, max ${MAX_METADATA_BYTES}`] : [];
 }
 
-/** Validates untrusted input; defaults: order desc, updatePolicy best, shards 1, metadata {}. */
+/** Validates untrusted input; defaults: order desc, updatePolicy overwrite (the seed's rule), shards 1, metadata {}. */
 export function validateBoardConfig(input: unknown): Validation<BoardConfig> {
   if (!isPlainObject(input)) return { ok: false, errors: ['config must be an object'] };
   const errors: string[] = [];
-  const { id, order = 'desc', updatePolicy = 'best', shards = 1, metadata = {} } = input;
+  const { id, order = 'desc', updatePolicy = 'overwrite', shards = 1, metadata = {} } = input;
   if (!isValidBoardId(id)) errors.push('id must match [A-Za-z0-9:_-]{1,64}');
   if (!ORDERS.includes(order as SortOrder)) errors.push('order must be desc or asc');
   if (!POLICIES.includes(updatePolicy as UpdatePolicy)) errors.push('updatePolicy must be overwrite, best or increment');
