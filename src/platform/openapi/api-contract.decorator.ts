@@ -1,11 +1,12 @@
 import { applyDecorators, Type } from '@nestjs/common';
 import { ApiExtraModels, ApiOperation, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { LinkObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { STATUS_CODES } from 'node:http';
 import { TITLES } from '../errors/problem-details.filter';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema } from './problem.schema';
 
 /** Error statuses an operation may declare; each is documented as a Problem. */
-export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 425 | 429 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 414 | 415 | 422 | 425 | 429 | 503;
 
 export interface SuccessResponse {
   status: number;
@@ -27,7 +28,7 @@ export interface OperationContract {
   responses: SuccessResponse[];
   /**
    * Error statuses beyond the ones the document adds from the route itself (see contract-document:
-   * 400 and 429/503 under /api, 401/403 with an API key, 404 with a path id, 415 with a body).
+   * 400 and 429/503 under /api, 401/403 with an API key, 404/414 with a path id, 415 with a body).
    */
   errors?: ProblemStatus[];
   /** Why an error happens, shown beside its status (and declaring it): `{ 409: 'the board exists' }`. */
@@ -53,7 +54,7 @@ function errorStatuses(c: OperationContract): ProblemStatus[] {
 }
 
 export function problemResponse(status: number, note?: string): ResponseObject {
-  const title = TITLES[status] ?? 'Error';
+  const title = TITLES[status] ?? STATUS_CODES[status] ?? 'Error';
   return {
     description: note ? `${title}: ${note}` : title,
     content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemSchema) } } },

@@ -69,7 +69,7 @@ describe('finishDocument', () => {
     expect(live.security).toEqual([]);
     expect(live).not.toHaveProperty('x-public');
     const put = out.paths['/api/v1/things/{id}'].put!;
-    expect(Object.keys(put.responses).sort()).toEqual(['202', '400', '401', '403', '404', '409', '415', '429', '503']);
+    expect(Object.keys(put.responses).sort()).toEqual(['202', '400', '401', '403', '404', '409', '414', '415', '429', '503']);
     for (const s of ['400', '409', '415']) {
       expect((put.responses[s] as { content: object }).content).toEqual({
         'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },

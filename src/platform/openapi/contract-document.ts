@@ -59,7 +59,8 @@ function finishOperation(path: string, method: (typeof METHODS)[number], op: Ope
   // Any /api request can be malformed (bad JSON, NUL bytes, an over-long id), with or without a DTO.
   if (api || parameters.length > 0) implied.push(400);
   if (!isPublic) implied.push(401, 403);
-  if (parameters.some((p) => p.in === 'path')) implied.push(404);
+  // A path id can be unknown (404) or longer than the router matches (414).
+  if (parameters.some((p) => p.in === 'path')) implied.push(404, 414);
   if (op.requestBody || method === 'post' || method === 'put' || method === 'patch') implied.push(415);
   // The rate limiter answers 429, and 503 when its store (Redis on the full profile) is down.
   if (api) implied.push(429, 503);
