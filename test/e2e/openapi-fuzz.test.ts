@@ -21,12 +21,13 @@ const ORDER: Record<string, number> = { post: 0, put: 1, get: 2, patch: 3, delet
 
 interface Parameter {
   name: string;
+  example?: unknown;
   in: 'path' | 'query' | 'header';
   required?: boolean;
   schema: Schema;
 }
 interface Response {
-  content?: Record<string, { schema?: Schema }>;
+  content?: Record<string, { schema?: Schema; example?: unknown }>;
   links?: Record<string, { operationId: string; parameters: Record<string, string> }>;
 }
 interface Operation {
@@ -34,7 +35,7 @@ interface Operation {
   summary?: string;
   description?: string;
   parameters?: Parameter[];
-  requestBody?: { content: Record<string, { schema: Schema }> };
+  requestBody?: { content: Record<string, { schema: Schema; example?: unknown }> };
   responses: Record<string, Response>;
   security?: unknown[];
   'x-required-role'?: 'client' | 'service' | 'admin';
@@ -116,6 +117,19 @@ describe('OpenAPI-driven fuzzing (embedded profile)', () => {
       }
     });
 
+    it('gives every /api success response and JSON request body an example', () => {
+      for (const { method, path, op } of ops.filter((o) => o.path.startsWith('/api/'))) {
+        const body = op.requestBody?.content['application/json'];
+        if (body) expect({ where: `${method} ${path} request`, example: 'example' in body }).toEqual({ where: `${method} ${path} request`, example: true });
+        for (const [status, r] of Object.entries(op.responses)) {
+          if (!status.startsWith('2') || status === '204') continue;
+          for (const [type, media] of Object.entries(r.content ?? {})) {
+            expect({ where: `${method} ${path} ${status} ${type}`, example: 'example' in media }).toEqual({ where: `${method} ${path} ${status} ${type}`, example: true });
+          }
+        }
+      }
+    });
+
     it('marks open routes `security: []`, declares the auth errors of the others, and lists each header once', () => {
       for (const { method, path, op } of ops) {
         const where = `${method} ${path}`;
@@ -133,6 +147,17 @@ describe('OpenAPI-driven fuzzing (embedded profile)', () => {
       const ids = new Set(ops.map((o) => o.op.operationId));
       for (const id of linked) expect(ids.has(id)).toBe(true);
       expect(linked).toEqual(expect.arrayContaining(['TicketingController_getEvent', 'TicketingController_hold', 'TicketingController_checkout', 'LeaderboardController_player', 'GpuTasksController_get', 'CampaignsController_get']));
+    });
+
+    it('never puts `nullable` beside a reference (OpenAPI 3.0 ignores it there, so null would not validate)', () => {
+      const offenders = JSON.stringify(doc)
+        .match(/\{[^{}]*"nullable":true[^{}]*\}/g)
+        ?.filter((s) => s.includes('"$ref"') || s.includes('"allOf"'));
+      expect(offenders ?? []).toEqual([]);
+      const viaAllOf = Object.entries(doc.components.schemas).flatMap(([name, schema]) =>
+        Object.entries(schema.properties ?? {}).filter(([, p]) => p.nullable && (p.allOf || p.$ref)).map(([prop]) => `${name}.${prop}`),
+      );
+      expect(viaAllOf).toEqual([]);
     });
 
     it('keeps input schemas closed and their limits those of the validators', () => {
@@ -157,11 +182,17 @@ describe('OpenAPI-driven fuzzing (embedded profile)', () => {
             }
             return true;
           }),
-          { seed: SEED + round, numRuns: RUNS_PER_ROUND, endOnFailure: true, examples: round === 0 ? sweepOf(o).map((plan) => [plan]) : [] },
+          {
+            seed: SEED + round,
+            numRuns: RUNS_PER_ROUND,
+            endOnFailure: true,
+            examples: [examplePlan(o), ...(round === 0 ? sweepOf(o) : [])].map((plan) => [plan]),
+          },
         );
       }
     }
-    console.log(`openapi-fuzz: ${ops.length} operations, ${ROUNDS} × ${RUNS_PER_ROUND} generated requests each plus the hostile sweep; statuses seen:\n${summary()}`);
+    const total = [...seen.values()].reduce((n, m) => n + [...m.values()].reduce((a, b) => a + b, 0), 0);
+    console.log(`openapi-fuzz: ${ops.length} operations, ${total} requests (${ROUNDS} × ${RUNS_PER_ROUND} generated each, plus examples and the hostile sweep); statuses seen:\n${summary()}`);
     expect(Object.fromEntries(failures)).toEqual({});
   }, 300_000);
 
@@ -197,6 +228,25 @@ describe('OpenAPI-driven fuzzing (embedded profile)', () => {
       if (hostile) options.push(fc.constantFrom(...HOSTILE_STRINGS, 'x'.repeat(129), 'a'.repeat(1000)).map((value) => ({ value })));
       return fc.oneof(...options);
     }
+  }
+
+  /**
+   * The documented request: the body's example, ids of the first resources the links collected,
+   * and the parameters' examples — the happy path each round starts with.
+   */
+  function examplePlan(o: Op): Plan {
+    const [base] = fc.sample(planOf(o, 'valid'), { seed: SEED, numRuns: 1 });
+    const params = o.op.parameters ?? [];
+    const example = o.op.requestBody?.content['application/json']?.example;
+    const query = params
+      .filter((p) => p.in === 'query' && (p.example !== undefined || p.schema.example !== undefined))
+      .map((p): [string, unknown] => [p.name, p.example ?? p.schema.example]);
+    return {
+      ...base,
+      path: Object.fromEntries(Object.keys(base.path).map((name) => [name, { pool: 0 }])),
+      query: [...base.query.filter(([name]) => params.find((p) => p.name === name)?.required), ...query],
+      body: example === undefined ? base.body : { raw: JSON.stringify(example), contentType: 'application/json' },
+    };
   }
 
   /**
@@ -329,7 +379,8 @@ describe('OpenAPI-driven fuzzing (embedded profile)', () => {
             : undefined;
         if (typeof value !== 'string' && typeof value !== 'number') continue;
         const pool = pools.get(name) ?? [];
-        if (!pool.includes(String(value))) pools.set(name, [...pool, String(value)].slice(-20));
+        // The first ones stay: the documented examples' resources are what `{ pool: 0 }` means.
+        if (!pool.includes(String(value)) && pool.length < 20) pools.set(name, [...pool, String(value)]);
       }
     }
   }

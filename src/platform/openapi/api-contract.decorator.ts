@@ -1,9 +1,12 @@
 import { applyDecorators, Type } from '@nestjs/common';
-import { ApiExtraModels, ApiOperation, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtension, ApiExtraModels, ApiOperation, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { LinkObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { STATUS_CODES } from 'node:http';
 import { TITLES } from '../errors/problem-details.filter';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema } from './problem.schema';
+
+/** Carries an operation's request example to contract-document, which puts it on the request body. */
+export const REQUEST_EXAMPLE_EXTENSION = 'x-request-example';
 
 /** Error statuses an operation may declare; each is documented as a Problem. */
 export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 414 | 415 | 422 | 425 | 429 | 503;
@@ -24,6 +27,8 @@ export interface SuccessResponse {
 export interface OperationContract {
   summary: string;
   description: string;
+  /** A request body that succeeds (on the resources the examples of earlier operations create). */
+  requestExample?: unknown;
   /** Every success status the operation answers (a 204 needs no type). */
   responses: SuccessResponse[];
   /**
@@ -42,6 +47,7 @@ export interface OperationContract {
 export function ApiContract(c: OperationContract): MethodDecorator {
   return applyDecorators(
     ApiOperation({ summary: c.summary, description: c.description }),
+    ...(c.requestExample !== undefined ? [ApiExtension(REQUEST_EXAMPLE_EXTENSION, c.requestExample)] : []),
     ApiExtraModels(ProblemSchema, ...c.responses.flatMap((r) => (r.type ? [Array.isArray(r.type) ? r.type[0] : r.type] : []))),
     ...c.responses.map((r) => ApiResponse({ status: r.status, description: r.description, content: successContent(r), links: r.links })),
     ...errorStatuses(c).map((s) => ApiResponse({ status: s, ...problemResponse(s, c.errorNotes?.[s]) })),

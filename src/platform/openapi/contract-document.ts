@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject, OperationObject, ParameterObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { problemResponse } from './api-contract.decorator';
+import { problemResponse, REQUEST_EXAMPLE_EXTENSION } from './api-contract.decorator';
 import { closedSchemas } from './closed-schema.decorator';
 import { copyValidatorConstraints } from './validator-constraints';
 
@@ -50,6 +50,10 @@ function finishOperation(path: string, method: (typeof METHODS)[number], op: Ope
   const ext = op as OperationObject & Record<string, unknown>;
   const isPublic = ext[PUBLIC_EXTENSION] === true;
   delete ext[PUBLIC_EXTENSION];
+  const example = ext[REQUEST_EXAMPLE_EXTENSION];
+  delete ext[REQUEST_EXAMPLE_EXTENSION];
+  const json = op.requestBody && 'content' in op.requestBody ? op.requestBody.content['application/json'] : undefined;
+  if (json && example !== undefined) json.example = example;
   const parameters = dedupeHeaders((op.parameters ?? []) as ParameterObject[]);
   op.parameters = parameters;
   if (isPublic) op.security = [];

@@ -16,6 +16,7 @@ export class CampaignsController {
 
   @ApiContract({
     summary: 'Create a campaign',
+    requestExample: { name: 'Winter sale', advertiserId: 'adv-42', ads: [{ id: 'ad-1', creativeUrl: 'https://cdn.example.com/creative/1.png', weight: 1 }] },
     description: 'A campaign with 1..1,000 ads (creative URL and serving weight); every instance serves it within seconds.',
     responses: [{
       status: 201, description: 'the campaign', type: CampaignView, example: CAMPAIGN_EXAMPLE,
@@ -46,6 +47,7 @@ export class CampaignsController {
 
   @ApiContract({
     summary: 'Pause or resume a campaign',
+    requestExample: { active: false },
     description: '`active: false` stops serving its ads; `true` resumes.',
     responses: [{ status: 200, description: 'the campaign', type: CampaignView, example: CAMPAIGN_EXAMPLE }],
   })

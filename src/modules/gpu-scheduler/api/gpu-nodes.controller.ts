@@ -20,6 +20,7 @@ export class GpuNodesController {
   /** Idempotent by id: re-registering returns the node (and revives an UNHEALTHY one). */
   @ApiContract({
     summary: 'Register a GPU node',
+    requestExample: { id: 'node-1', gpuType: 'A100', gpuCount: 8, gpuMemoryGb: 80, labels: { zone: 'a' }, simulated: true },
     description: 'Idempotent by id: registering again returns the node (and revives an UNHEALTHY one). `simulated` nodes are served by the built-in agent.',
     responses: [{
       status: 200, description: 'the node', type: NodeView, example: NODE_EXAMPLE,
@@ -50,6 +51,7 @@ export class GpuNodesController {
 
   @ApiContract({
     summary: 'Node heartbeat',
+    requestExample: { runningTaskIds: [], gpuUtilization: [12.5, 0, 0, 0, 0, 0, 0, 0] },
     description: 'The agent is alive; optionally the tasks it runs and per-GPU utilization. A node silent past the timeout becomes UNHEALTHY.',
     responses: [{ status: 200, description: 'the node', type: NodeView, example: NODE_EXAMPLE }],
   })
@@ -62,6 +64,7 @@ export class GpuNodesController {
 
   @ApiContract({
     summary: 'Drain or maintain a node',
+    requestExample: { status: 'DRAINING' },
     description: 'ACTIVE takes new tasks; DRAINING lets running tasks finish and takes no new ones; MAINTENANCE takes none.',
     responses: [{ status: 200, description: 'the node', type: NodeView, example: { ...NODE_EXAMPLE, status: 'DRAINING' } }],
   })

@@ -25,6 +25,7 @@ export class GpuTasksController {
 
   @ApiContract({
     summary: 'Submit a GPU task',
+    requestExample: { userId: 'user-1', tier: 'normal', gpuType: 'A100', gpuCount: 1, gpuMemoryGb: 40, estimatedRuntimeSec: 600 },
     description:
       'Queues a task for `gpuCount` GPUs of `gpuType` (alternatives `A100|H100`, or `*`) with `gpuMemoryGb` each; VIP and normal tiers share by quota, gangs are placed whole. ' +
       'The same Idempotency-Key returns the same task; with a different body it is 422.',
@@ -96,6 +97,7 @@ export class GpuTasksController {
   /** Agent → scheduler (see agent-protocol.ts). */
   @ApiContract({
     summary: 'Agent report on a task',
+    requestExample: { nodeId: 'node-1', attempt: 1, event: 'STARTED' },
     description: 'A node agent reports ACCEPTED, STARTED, SUCCEEDED, FAILED or CANCELLED for an attempt; stale or repeated reports change nothing and say why.',
     responses: [{
       status: 200, description: 'the task after the report', type: ReportResult, example: { taskId: TASK_ID, status: 'RUNNING', attempt: 1 },

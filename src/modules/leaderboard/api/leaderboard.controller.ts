@@ -25,6 +25,7 @@ export class LeaderboardController {
 
   @ApiContract({
     summary: 'Create a leaderboard',
+    requestExample: { id: 'global:weekly', order: 'desc', updatePolicy: 'best' },
     description: 'Creates a board with its sort order, update policy (default overwrite) and shard count. Scores are written with PUT …/scores/{playerId}.',
     responses: [{
       status: 201, description: 'the board', type: BoardView, example: BOARD_EXAMPLE,
@@ -70,6 +71,7 @@ export class LeaderboardController {
   @PlayerParam()
   @ApiContract({
     summary: 'Submit a score',
+    requestExample: { score: 1200, metadata: { level: 3 } },
     description:
       'Accepted (202) once the write is on the log; it is applied in order per player by the board\'s update policy. ' +
       'A retry with the same Idempotency-Key applies once; the key with a different body is 422.',
@@ -100,6 +102,7 @@ export class LeaderboardController {
   @BoardParam()
   @ApiContract({
     summary: 'Submit scores in a batch',
+    requestExample: { entries: [{ playerId: 'player-1', score: 1200 }, { playerId: 'player-2', score: 900, messageId: 'm-2' }] },
     description: 'Up to 1,000 entries as `entries` (or its alias `scores`, not both). Each entry is checked like PUT …/scores/{playerId}; an entry\'s `messageId` makes its retry apply once.',
     responses: [{
       status: 202, description: 'all entries accepted', type: ScoresAccepted, example: { accepted: 1, messageIds: ['01a22c8d-fb81-7433-9752-63f97b41dbcc'] },
@@ -155,6 +158,7 @@ export class LeaderboardController {
   @BoardParam()
   @ApiContract({
     summary: 'Ranks of many players',
+    requestExample: { playerIds: ['player-1', 'player-2'] },
     description: 'Ranks and scores of up to 100 players in one call; a player without a score has rank and score null.',
     responses: [{
       status: 200, description: 'one entry per player asked', type: RanksResult,
@@ -185,6 +189,7 @@ export class LeaderboardController {
   @BoardParam()
   @ApiContract({
     summary: 'Start a new season',
+    requestExample: { season: 1 },
     description:
       'Archives the current season (readable at …/seasons/{season}/top) and starts the next one empty, in one transaction: a failed ' +
       'archive leaves the season current. With `season`, only that season is ended; when it has ended already (a retried reset), ' +

@@ -31,6 +31,7 @@ export class TicketingController {
 
   @ApiContract({
     summary: 'Create an event',
+    requestExample: { name: 'Finals', startsAt: '2030-01-01T20:00:00Z', maxPerUser: 4, generalAdmission: { capacity: 1000, price: 25 } },
     description: 'A seated event (`sections` of rows × seats) or a general-admission one (`generalAdmission`), with hold TTL, per-user limit and an optional waiting room.',
     responses: [{
       status: 201, description: 'the event id and capacity', type: EventCreated, example: { id: EVENT_ID, capacity: 1000 },
@@ -80,6 +81,7 @@ export class TicketingController {
 
   @ApiContract({
     summary: 'Hold places',
+    requestExample: { userId: 'user-1', quantity: 2 },
     description:
       'Holds `quantity` places (general admission) or the given `seatIds` for the event\'s hold TTL; never oversells. ' +
       'The same Idempotency-Key returns the same hold; with a different body it is 422.',
@@ -139,6 +141,7 @@ export class TicketingController {
 
   @ApiContract({
     summary: 'Check out a hold',
+    requestExample: { paymentMethod: 'card', userId: 'user-1' },
     description:
       'Creates a PENDING order for the hold and charges it; the order becomes CONFIRMED (tickets issued), FAILED or EXPIRED. ' +
       'The same Idempotency-Key returns the same order; with a different body it is 422.',

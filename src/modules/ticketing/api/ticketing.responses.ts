@@ -1,6 +1,6 @@
 // Response bodies of the ticketing API as the OpenAPI document shows them (documentation only:
 // the services return plain objects of these shapes).
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiPropertyOptions } from '@nestjs/swagger';
 
 export class EventCreated {
   @ApiProperty({ example: '01a22c8d-fde9-75db-bf6e-3e2a8f589b95' }) id!: string;
@@ -19,10 +19,13 @@ class GeneralAdmissionView {
   @ApiProperty() price!: number;
 }
 
-class WaitingRoomView {
-  @ApiProperty() enabled!: boolean;
-  @ApiProperty({ type: 'integer' }) admitPerSecond!: number;
-}
+/** Inline rather than a class: OpenAPI 3.0 ignores `nullable` beside a `$ref`. */
+const WAITING_ROOM_VIEW: ApiPropertyOptions = {
+  type: 'object',
+  nullable: true,
+  properties: { enabled: { type: 'boolean' }, admitPerSecond: { type: 'integer' } },
+  required: ['enabled', 'admitPerSecond'],
+};
 
 export class EventView {
   @ApiProperty() id!: string;
@@ -33,7 +36,7 @@ export class EventView {
   @ApiProperty({ type: 'integer' }) holdTtlSeconds!: number;
   @ApiProperty({ type: 'integer' }) maxPerUser!: number;
   @ApiProperty({ type: 'integer' }) capacity!: number;
-  @ApiProperty({ type: WaitingRoomView, nullable: true }) waitingRoom!: WaitingRoomView | null;
+  @ApiProperty(WAITING_ROOM_VIEW) waitingRoom!: { enabled: boolean; admitPerSecond: number } | null;
   @ApiPropertyOptional({ type: [SectionView], description: 'seated events' }) sections?: SectionView[];
   @ApiPropertyOptional({ type: GeneralAdmissionView, description: 'general-admission events' }) generalAdmission?: GeneralAdmissionView;
 }

@@ -18,6 +18,7 @@ export class WaitingRoomController {
   /** 201 `{ token, queueNumber, position, admitted, estimatedWaitSeconds }`; joining again returns the same token. */
   @ApiContract({
     summary: 'Join an event\'s waiting room',
+    requestExample: { userId: 'user-1' },
     description: 'Takes a place in line (joining again returns the same token). Once admitted, send the token as Waiting-Room-Token when holding.',
     responses: [{
       status: 201, description: 'your place in line', type: QueueView,
