@@ -13,7 +13,10 @@ import { FieldProblem, ValidationFailed } from './platform/errors/problem-detail
 import { installBodyParsers } from './platform/http/body-parsers';
 import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './platform/http/router-errors';
 import { installTextCheck } from './platform/http/well-formed-text';
+import { installSecurityHeaders } from './platform/http/security-headers';
 import { Infrastructure } from './platform/infrastructure';
+import { installIpRateLimit } from './platform/rate-limit/ip-rate-limit';
+import { RateLimiter } from './platform/rate-limit/rate-limiter';
 import { buildContractDocument } from './platform/openapi';
 import { MetricsRegistry } from './platform/metrics/metrics';
 
@@ -36,7 +39,14 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
       // Keep-alive sockets must not hold up a graceful shutdown.
       forceCloseConnections: 'idle',
       return503OnClosing: true,
-      trustProxy: true,
+      trustProxy: config.trustProxy,
+      // Slow-body defence: the whole request within HTTP_REQUEST_TIMEOUT_MS, checked often enough
+      // that the limit holds (Node checks every 30 s by default).
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      http: {
+        headersTimeout: Math.min(60_000, config.HTTP_REQUEST_TIMEOUT_MS),
+        connectionsCheckingInterval: Math.min(1_000, config.HTTP_REQUEST_TIMEOUT_MS),
+      },
       routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
       frameworkErrors,
       clientErrorHandler,
@@ -59,6 +69,8 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
     );
     // Connections close in InfrastructureCloser, after every module's shutdown hooks.
     installHttpHooks(app, app.get(MetricsRegistry));
+    await installSecurityHeaders(app);
+    installIpRateLimit(app.getHttpAdapter().getInstance(), app.get(RateLimiter), config.ipRateLimitPerSecond);
     installBodyParsers(app.getHttpAdapter().getInstance());
     installTextCheck(app.getHttpAdapter().getInstance());
     installSwagger(app);

@@ -136,6 +136,28 @@ export class AppConfig {
   @Max(64 * 1024 * 1024)
   HTTP_BODY_LIMIT_BYTES = 1024 * 1024;
 
+  /** Requests per second per client IP, counted before the key check (keyless, bad-key and webhook
+   *  requests included; /health and /metrics exempt); 0 = off; unset = RATE_LIMIT_PER_SECOND. */
+  @IsOptional()
+  @Transform(int)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_PER_IP_PER_SECOND?: number;
+
+  /** Time a client has to send a whole request, headers and body; past it, 408 and the socket closes. */
+  @Transform(int)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+  /** Whose X-Forwarded-For to believe for the client IP: false, true, a hop count, or addresses/CIDRs
+   *  (also loopback, linklocal, uniquelocal), comma-separated. */
+  @Matches(/^(true|false|\d{1,2}|[A-Za-z0-9.:/]+(,\s*[A-Za-z0-9.:/]+)*)$/, {
+    message: 'HTTP_TRUST_PROXY must be true, false, a hop count, or comma-separated addresses/CIDRs',
+  })
+  HTTP_TRUST_PROXY = 'loopback';
+
   @Transform(int)
   @IsInt()
   @Min(100)
@@ -397,6 +419,14 @@ export class AppConfig {
   get isFull(): boolean {
     return this.APP_PROFILE === 'full';
   }
+  get ipRateLimitPerSecond(): number {
+    return this.RATE_LIMIT_PER_IP_PER_SECOND ?? this.RATE_LIMIT_PER_SECOND;
+  }
+  /** HTTP_TRUST_PROXY in the form Fastify's trustProxy takes. */
+  get trustProxy(): boolean | number | string {
+    const v = this.HTTP_TRUST_PROXY;
+    return v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v;
+  }
 }
 
 export const DEV_ADMIN_KEY = 'dev-admin-key';
@@ -417,7 +447,7 @@ const SECRET = /KEY|PASSWORD|SECRET|TOKEN/;
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const known = Object.keys(new AppConfig()).filter((k) => /^[A-Z]/.test(k));
   const raw: Record<string, string> = {};
-  for (const k of [...known, 'API_KEYS', 'TICKETING_WEBHOOK_SECRETS', 'NODE_ENV']) {
+  for (const k of [...known, 'API_KEYS', 'TICKETING_WEBHOOK_SECRETS', 'NODE_ENV', 'RATE_LIMIT_PER_IP_PER_SECOND']) {
     const v = env[k];
     if (v !== undefined && v !== '') raw[k] = v;
   }

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { signWebhook } from '../../src/modules/ticketing/domain';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 
@@ -233,3 +235,132 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 10000): Promis
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('hardening: security headers', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ RATE_LIMIT_PER_SECOND: '0', APP_MODULES: 'leaderboard' });
+  });
+  afterAll(() => t.close());
+
+  const csp = (h: Headers) =>
+    new Map((h.get('content-security-policy') ?? '').split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+
+  it('sends nosniff, frame-ancestors none and no-store on API answers, errors included', async () => {
+    for (const r of [
+      await http(t.url, 'GET', '/api/v1/leaderboards', { key: KEYS.admin }),
+      await http(t.url, 'GET', '/api/v1/leaderboards'), // 401
+      await http(t.url, 'GET', '/api/v1/no-such-route', { key: KEYS.admin }), // 404
+    ]) {
+      expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(csp(r.headers).get('frame-ancestors')).toEqual(["'none'"]);
+      expect(r.headers.get('x-frame-options')).toBe('DENY');
+      expect(r.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
+  it('serves Swagger UI under a CSP that allows exactly what the page loads', async () => {
+    const page = await fetch(`${t.url}/docs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const policy = csp(page.headers);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(policy.get('frame-ancestors')).toEqual(["'none'"]);
+    // Scripts: only files from this origin, no inline code (which 'self' would block).
+    expect(policy.get('script-src')).toEqual(["'self'"]);
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(policy.get('style-src')).toEqual(expect.arrayContaining(["'self'"]));
+    if (/<style/.test(html)) expect(policy.get('style-src')).toContain("'unsafe-inline'");
+    expect(policy.get('connect-src')).toEqual(["'self'"]);
+    expect(policy.get('img-src')).toEqual(expect.arrayContaining(["'self'", 'data:']));
+    expect(policy.has('upgrade-insecure-requests')).toBe(false); // would break plain-http deployments
+    // Every asset the page references is same-origin and served with the right type.
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(assets.length).toBeGreaterThanOrEqual(4);
+    for (const a of assets) {
+      const url = new URL(a, `${t.url}/docs`);
+      expect(url.origin).toBe(t.url);
+      const r = await fetch(url);
+      expect([a, r.status]).toEqual([a, 200]);
+      if (a.endsWith('.js')) expect(r.headers.get('content-type')).toMatch(/javascript/);
+      if (a.endsWith('.css')) expect(r.headers.get('content-type')).toMatch(/text\/css/);
+    }
+    expect((await fetch(`${t.url}/docs-json`)).status).toBe(200);
+  });
+});
+
+describe('hardening: per-IP rate limit before the key check', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // The per-key limit stays high: only the per-IP limit can answer 429 here.
+    // The proxy we trust is elsewhere: X-Forwarded-For from this test (127.0.0.1) is the client's own claim.
+    t = await startTestApp({ RATE_LIMIT_PER_SECOND: '1000', RATE_LIMIT_PER_IP_PER_SECOND: '5', APP_MODULES: 'ticketing', HTTP_TRUST_PROXY: '10.0.0.1' });
+  });
+  afterAll(() => t.close());
+
+  const burst = async (send: () => Promise<{ status: number; headers: Headers }>) => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 12; i++) {
+      const r = await send();
+      statuses.push(r.status);
+      if (r.status === 429) retryAfter = r.headers.get('retry-after');
+    }
+    return { statuses, retryAfter };
+  };
+
+  it.each([
+    ['without a key', () => http(t.url, 'GET', '/api/v1/orders/o-1')],
+    ['with a bad key', () => http(t.url, 'GET', '/api/v1/orders/o-1', { key: 'not-a-known-key' })],
+    ['to the payment webhook', () => http(t.url, 'POST', '/api/v1/payments/webhook', { body: { id: 'e' } })],
+  ])('limits requests %s per IP, with Retry-After', async (_what, send) => {
+    await new Promise((r) => setTimeout(r, 1100)); // a fresh one-second window for each case
+    const { statuses, retryAfter } = await burst(send);
+    expect(statuses).toContain(429);
+    expect(statuses.filter((s) => s !== 429).length).toBeLessThanOrEqual(5);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('does not count a spoofed X-Forwarded-For from an untrusted peer as another client', async () => {
+    await new Promise((r) => setTimeout(r, 1100));
+    let n = 0;
+    const { statuses } = await burst(() => http(t.url, 'GET', '/api/v1/orders/o-1', { headers: { 'x-forwarded-for': `203.0.113.${++n}` } }));
+    expect(statuses).toContain(429);
+  });
+
+  it('leaves health probes unlimited', async () => {
+    const { statuses } = await burst(() => http(t.url, 'GET', '/health/live'));
+    expect(new Set(statuses)).toEqual(new Set([200]));
+  });
+});
+
+describe('hardening: request timeout', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ RATE_LIMIT_PER_SECOND: '0', APP_MODULES: 'ticketing', HTTP_REQUEST_TIMEOUT_MS: '1000' });
+  });
+  afterAll(() => t.close());
+
+  it('closes a body trickled to the public webhook with a 408 problem before it is complete', async () => {
+    const { port } = new URL(t.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    const total = 200;
+    socket.write(`POST /api/v1/payments/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`);
+    let answer = '';
+    socket.on('data', (d) => (answer += d.toString()));
+    const closed = once(socket, 'close');
+    let sent = 0;
+    // One byte every 100 ms would take 20 s; the old server waited for all of it.
+    while (sent < total && !socket.destroyed && answer === '') {
+      socket.write(' ');
+      sent++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await closed;
+    expect(sent).toBeLessThan(total);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer).toContain('application/problem+json');
+    expect(answer).toContain('"code":"request_timeout"');
+  });
+});

@@ -5,7 +5,7 @@ import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { PUBLIC_KEY } from '../auth/roles.decorator';
 import { RateLimiter } from './rate-limiter';
 
-/** The global per-key limit (per IP without a key); runs after authentication. */
+/** The per-key limit; runs after authentication. The per-IP limit runs earlier (ip-rate-limit.ts). */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
   constructor(
