@@ -40,6 +40,9 @@ interface HoldRow {
   expires_at_ms: string;
 }
 
+/** A shortfall seen twice this far apart is not just holds in flight (those take milliseconds). */
+const SHORTFALL_CONFIRM_MS = 200;
+
 const cents = (price: number) => Math.round(price * 100);
 const money = (c: number | string) => Number(c) / 100;
 const iso = (ms: number | string) => new Date(Number(ms)).toISOString();
@@ -369,9 +372,13 @@ export class TicketingService {
 
   /**
    * Repairs hot inventory that disagrees with SQL (a process killed between the key/value step and
-   * the SQL step of a hold or a release). A difference is normal while holds are in flight, so an
-   * event is rebuilt only when the same difference is seen on two consecutive calls (the cron runs
-   * every 10 s); during a sustained burst the repair waits for a quiet moment. Returns rebuilds.
+   * the SQL step of a hold or a release). Places SQL has free but the store has not turn buyers
+   * away with `sold_out`: when a second look SHORTFALL_CONFIRM_MS later still finds such a
+   * shortfall, the event is rebuilt in this pass, sale or not (the rebuild is safe under load; see
+   * RedisInventoryStrategy.prepare). A shortfall that is only holds in flight (taken in the store,
+   * not yet in SQL) costs a needless rebuild, never a wrong count. Any other difference (the store
+   * high, per-user counts) is rebuilt when the same difference is seen on two consecutive calls, as
+   * before. Returns rebuilds.
    */
   async repairInventoryDrift(): Promise<number> {
     const events: { id: string }[] = await this.ds.query(
@@ -383,7 +390,11 @@ export class TicketingService {
     for (const e of events) {
       const drift = await this.inventoryDrift(e.id);
       if (drift === null) continue;
-      if (this.lastDrift.get(e.id) === drift) {
+      if (await this.confirmedShortfall(e.id)) {
+        this.log.warn(`event ${e.id}: hot inventory is short of SQL's free places (${drift}); rebuilding now`);
+        await this.rebuildInventory(e.id);
+        n++;
+      } else if (this.lastDrift.get(e.id) === drift) {
         this.log.warn(`event ${e.id}: hot inventory disagrees with SQL (${drift}); rebuilding`);
         await this.rebuildInventory(e.id);
         n++;
@@ -391,6 +402,39 @@ export class TicketingService {
     }
     this.lastDrift = seen;
     return n;
+  }
+
+  /** Whether two looks SHORTFALL_CONFIRM_MS apart both find free SQL places the store lacks. */
+  private async confirmedShortfall(eventId: string): Promise<boolean> {
+    const first = await this.shortfall(eventId);
+    if (first.size === 0) return false;
+    await new Promise((r) => setTimeout(r, SHORTFALL_CONFIRM_MS));
+    const second = await this.shortfall(eventId);
+    return [...first].some((x) => second.has(x));
+  }
+
+  /**
+   * Places free in SQL but not in the store: the seat ids, or for GA one token when the count is
+   * short. The store is read first: a hold in flight shows up as a shortfall, a release in flight
+   * too; neither can hide one.
+   */
+  private async shortfall(eventId: string): Promise<Set<string>> {
+    const e = await this.eventRow(eventId);
+    const [stock] = this.keys(eventId);
+    if (e.kind === 'GA') {
+      const kvFree = Number((await this.kv.get(stock)) ?? '0');
+      const [{ n }]: { n: string }[] = await this.ds.query(
+        `SELECT count(*) AS n FROM ticketing_seats WHERE event_id = $1 AND status = 'AVAILABLE'`,
+        [eventId],
+      );
+      return new Set(Number(n) > kvFree ? ['places'] : []);
+    }
+    const kvFree = new Set(await this.kv.sMembers(stock));
+    const free: { seat_id: string }[] = await this.ds.query(
+      `SELECT seat_id FROM ticketing_seats WHERE event_id = $1 AND status = 'AVAILABLE'`,
+      [eventId],
+    );
+    return new Set(free.map((r) => r.seat_id).filter((id) => !kvFree.has(id)));
   }
 
   /** null when the event's hot inventory matches SQL (or is not built); else what differs. */

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
-import { RELEASE, TRY_HOLD } from '../adapters/inventory-scripts';
+import { REBUILD_COMMIT, RELEASE, TRY_HOLD } from '../adapters/inventory-scripts';
 import { claimsLoadedKey, holdKeyClaim, SWAP_KEY, TRY_HOLD_KEYED } from './hold-idempotency-scripts';
 import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy, seatInLayout } from './inventory-strategy';
 import { writeHold } from './sql-hold-writer';
@@ -66,7 +66,7 @@ export class RedisInventoryStrategy extends InventoryStrategy {
     // is dropped so the client may retry (except for duplicate_key, whose claim the caller completes
     // with the hold SQL already has).
     const undo = async (keepClaim: boolean) => {
-      await this.kv.runScript(RELEASE, keys, [mode, req.userId, req.quantity, ...req.seatIds]);
+      await this.kv.runScript(RELEASE, [...keys, this.releaseLog(e.id)], [mode, req.userId, req.quantity, ...req.seatIds]);
       if (claim !== undefined && !keepClaim) await this.kv.runScript(SWAP_KEY, [claimKey], [claim, '', 0]);
     };
     let written;
@@ -103,7 +103,7 @@ export class RedisInventoryStrategy extends InventoryStrategy {
   async giveBack(e: InventoryEvent, userId: string, seatIds: string[]): Promise<void> {
     if (seatIds.length === 0) return;
     const mode = e.kind === 'GA' ? 'ga' : 'seated';
-    await this.kv.runScript(RELEASE, this.keys(e.id), [mode, userId, seatIds.length, ...(mode === 'ga' ? [] : seatIds)]);
+    await this.kv.runScript(RELEASE, [...this.keys(e.id), this.releaseLog(e.id)], [mode, userId, seatIds.length, ...(mode === 'ga' ? [] : seatIds)]);
   }
 
   async isPrepared(eventId: string): Promise<boolean> {
@@ -111,12 +111,19 @@ export class RedisInventoryStrategy extends InventoryStrategy {
   }
 
   /**
-   * Writes the event's hot inventory from SQL. The ready marker goes last, so holds racing a
-   * rebuild see `missing` and wait rather than deciding against half-written keys. A lock keeps
-   * concurrent rebuilds of one event to one.
+   * Writes the event's hot inventory from SQL, safely while holds and releases run (issue 9: drift
+   * was repaired only after two quiet passes, i.e. after the sale). Dropping the ready marker
+   * freezes the event: holds answer `missing` and wait for this rebuild (the lock below), releases
+   * are logged instead of applied. A hold decided before the freeze whose SQL write commits after
+   * the read leaves the new count one hold high, never low; releases logged after the read began
+   * are added back in the same atomic step that sets the ready marker (REBUILD_COMMIT), so one whose
+   * SQL commit the read missed is not lost (added twice at worst: high, never low). High is safe:
+   * the guarded SQL write refuses a place SQL does not have. A lock keeps concurrent rebuilds of
+   * one event to one.
    */
   async prepare(eventId: string): Promise<void> {
     const [stock, users, ready] = this.keys(eventId);
+    const log = this.releaseLog(eventId);
     const lock = `${ready}:lock`;
     if (!(await this.kv.set(lock, '1', { onlyIfAbsent: true, ttlMs: 10_000 }))) {
       for (let i = 0; i < 100 && (await this.kv.get(ready)) === null; i++) await new Promise((r) => setTimeout(r, 20));
@@ -125,20 +132,26 @@ export class RedisInventoryStrategy extends InventoryStrategy {
     try {
       const ev: { kind: string }[] = await this.ds.query(`SELECT kind FROM ticketing_events WHERE id = $1`, [eventId]);
       if (ev.length === 0) return;
-      await this.kv.del([ready, stock, users]);
+      await this.kv.del([log]);
+      await this.kv.hSet(log, { '#': 0 });
+      await this.kv.pExpire(log, 60_000); // a rebuilder that dies leaves no log behind for long
+      await this.kv.del([ready]);
+      // Releases logged up to here ran before the read below, so their SQL commits are in it.
+      const since = Number((await this.kv.hGet(log, '#')) ?? '0');
       const free: { seat_id: string }[] = await this.ds.query(
         `SELECT seat_id FROM ticketing_seats WHERE event_id = $1 AND status = 'AVAILABLE'`,
         [eventId],
       );
-      if (ev[0].kind === 'GA') await this.kv.set(stock, String(free.length));
-      else for (let i = 0; i < free.length; i += 1000) await this.kv.sAdd(stock, free.slice(i, i + 1000).map((r) => r.seat_id));
       const perUser: { user_id: string; n: string }[] = await this.ds.query(
         `SELECT h.user_id, count(*) AS n FROM ticketing_seats s JOIN ticketing_holds h ON h.id = s.hold_id
          WHERE s.event_id = $1 GROUP BY h.user_id`,
         [eventId],
       );
-      if (perUser.length > 0) await this.kv.hSet(users, Object.fromEntries(perUser.map((r) => [r.user_id, Number(r.n)])));
-      await this.kv.set(ready, String(this.clock.now()));
+      const args: (string | number)[] = [ev[0].kind === 'GA' ? 'ga' : 'seated', String(this.clock.now()), since, perUser.length];
+      for (const r of perUser) args.push(r.user_id, Number(r.n));
+      if (ev[0].kind === 'GA') args.push(free.length);
+      else for (const r of free) args.push(r.seat_id);
+      await this.kv.runScript(REBUILD_COMMIT, [stock, users, ready, log], args);
     } finally {
       await this.kv.del([lock]);
     }
@@ -147,6 +160,11 @@ export class RedisInventoryStrategy extends InventoryStrategy {
   /** Drops the ready marker, so the next hold under this strategy rebuilds from SQL. */
   async forget(eventId: string): Promise<void> {
     await this.kv.del([this.keys(eventId)[2]]);
+  }
+
+  /** Releases that ran while a rebuild had the event frozen (RELEASE, REBUILD_COMMIT). */
+  private releaseLog(eventId: string): string {
+    return `${this.namespace}:ticketing:${eventId}:released`;
   }
 
   /** Same key layout as TicketingService.keys (its drift check reads them). */
