@@ -1,15 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { http, startTestApp, TestApp } from '../support/app';
+import { http, startTestApp, TestApp, until } from '../support/app';
 import { PrivateRedis } from '../support/processes';
 import { Infrastructure } from '../../src/platform/infrastructure';
-
-async function until(check: () => Promise<boolean>, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('platform (full profile: PostgreSQL, Redis, Kafka)', () => {
   const redis = new PrivateRedis(16391);

@@ -64,3 +64,12 @@ export async function http(
   }
   return { status: res.status, headers: res.headers, body };
 }
+
+/** Polls `check` until it holds (every 50 ms), failing after `timeoutMs`. */
+export async function until(check: () => Promise<boolean>, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
