@@ -38,6 +38,10 @@ async function main(): Promise<void> {
   }
   await app.listen({ port: config.PORT, host: config.HOST });
   log.log(`tetrad listening on ${config.HOST}:${config.PORT} (profile ${config.APP_PROFILE}, roles ${config.APP_ROLES.join(',')}, modules ${config.APP_MODULES.join(',')})`);
+  if (config.APP_ROLES.includes('api')) {
+    const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+    log.log(`web console: http://${host}:${config.PORT}/console/ (API docs: /docs)`);
+  }
 }
 
 main().catch((e: unknown) => {

@@ -42,8 +42,12 @@ export function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+// One formatter for every number: Number#toLocaleString builds a new one per call, which costs
+// milliseconds over a 1,000-row table.
+const INT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
 export const fmt = {
-  int: (n: number | null | undefined) => (n === null || n === undefined ? '–' : Math.round(n).toLocaleString('en-US')),
+  int: (n: number | null | undefined) => (n === null || n === undefined ? '–' : INT.format(n)),
   pct: (x: number | null | undefined, digits = 2) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(digits)} %`),
   secs: (s: number) => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`),
   time: (iso: string) => new Date(iso).toLocaleTimeString('en-GB', { hour12: false }),

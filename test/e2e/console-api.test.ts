@@ -63,7 +63,10 @@ describe('console read API', () => {
       ADS_IDLE_TIMEOUT_MS: '3600000', // an idle partition must not close the open window by wall clock mid-test
     });
   }, 180_000);
-  afterAll(() => t?.close());
+  let closed = false;
+  afterAll(async () => {
+    if (!closed) await t?.close();
+  });
 
   it('GET /whoami names the key role; 401 without a known key', async () => {
     expect((await admin('GET', '/api/v1/whoami')).body).toEqual({ role: 'admin' });
@@ -179,6 +182,24 @@ describe('console read API', () => {
     }
     for (const p of ['/api/v1/whoami', '/api/v1/gpu/grid', '/api/v1/gpu/tasks/recent', '/api/v1/events/{eventId}/seats', '/api/v1/events/{eventId}/orders', '/api/v1/events/{eventId}/waiting-room', '/api/v1/ads/campaigns', '/api/v1/stats/campaigns/{campaignId}/ads']) {
       expect(doc.paths[p]?.get).toBeDefined();
+    }
+  });
+
+  it('shutdown ends open streams, so the server closes without waiting for its timeout', async () => {
+    const opened = await Promise.all(
+      ['/api/v1/gpu/cluster/stream', `/api/v1/events/${(await client('GET', '/api/v1/events?limit=1')).body.events[0].id}/availability/stream`].map(async (path) => {
+        const res = await fetch(t.url + path, { headers: { 'x-api-key': KEYS.client } });
+        const reader = res.body!.getReader();
+        await reader.read(); // connected
+        return reader;
+      }),
+    );
+    closed = true;
+    await t.close();
+    for (const reader of opened) {
+      let done = false;
+      while (!done) done = (await reader.read()).done;
+      expect(done).toBe(true);
     }
   });
 });

@@ -120,7 +120,12 @@ function gpuState(n: GridNode, i: number): 'free' | 'used' | 'draining' | 'unhea
   return n.status === 'ACTIVE' ? 'free' : 'draining';
 }
 
-/** One node's row; re-renders only when the node object changed (see reuseUnchanged). */
+/**
+ * One node's row; re-renders only when the node object changed (see reuseUnchanged). Rows are
+ * ARIA table rows laid out as independent CSS grids with `content-visibility: auto`, so a change
+ * lays out one row, and rows scrolled out of view are not laid out or painted at all (an HTML
+ * table of 8,000 cells re-lays out as a whole).
+ */
 class NodeRow extends Component<{ node: GridNode; width: number }> {
   override shouldComponentUpdate(next: { node: GridNode; width: number }) {
     return next.node !== this.props.node || next.width !== this.props.width;
@@ -130,29 +135,29 @@ class NodeRow extends Component<{ node: GridNode; width: number }> {
     const cells = [];
     for (let i = 0; i < width; i++) {
       if (i >= n.gpuCount) {
-        cells.push(<td key={i} class="gpu gpu-none" />);
+        cells.push(<span key={i} role="cell" class="gpu gpu-none" />);
         continue;
       }
       const s = gpuState(n, i);
       const task = n.tasks[i];
       cells.push(
-        <td key={i} class={`gpu gpu-${s}`} data-task={task ?? undefined} title={`${n.id} GPU ${i}: ${s}${task ? `, task ${task}` : ''}`}>
-          {task ? task.slice(-4) : s === 'free' ? '' : s[0]}
+        <span key={i} role="cell" class={`gpu gpu-${s}`} data-task={task ?? undefined} title={`${n.id} GPU ${i}: ${s}${task ? `, task ${task}` : ''}`}>
+          <span aria-hidden="true">{task ? task.slice(-4) : s === 'free' ? '' : s[0]}</span>
           <span class="sr-only">{task ? `task ${task}` : s}</span>
-        </td>,
+        </span>,
       );
     }
     return (
-      <tr data-node={n.id}>
-        <th scope="row">
+      <div role="row" class="grid-row" data-node={n.id}>
+        <span role="rowheader" class="grid-node">
           {n.id}
           <span class="node-meta">
             {n.gpuType}
             {n.status !== 'ACTIVE' ? ` · ${n.status.toLowerCase()}` : ''}
           </span>
-        </th>
+        </span>
         {cells}
-      </tr>
+      </div>
     );
   }
 }
@@ -162,24 +167,25 @@ function Grid({ nodes }: { nodes: GridNode[] }) {
   if (nodes.length === 0) return <p class="hint">No nodes registered.</p>;
   return (
     <div class="scroll grid-scroll">
-      <table id="gpu-grid" class="grid" data-nodes={nodes.length}>
-        <caption class="sr-only">Each row is a node; each cell is one of its GPUs, with the task on it.</caption>
-        <thead>
-          <tr>
-            <th scope="col">Node</th>
+      <div id="gpu-grid" class="grid" style={{ '--gpus': String(width) }} role="table" aria-label="Nodes and their GPUs: each row is a node, each cell one of its GPUs with the task on it" data-nodes={nodes.length}>
+        <div role="rowgroup">
+          <div role="row" class="grid-row grid-head">
+            <span role="columnheader" class="grid-node">
+              Node
+            </span>
             {Array.from({ length: width }, (_, i) => (
-              <th scope="col" key={i}>
+              <span role="columnheader" key={i}>
                 {i}
-              </th>
+              </span>
             ))}
-          </tr>
-        </thead>
-        <tbody>
+          </div>
+        </div>
+        <div role="rowgroup">
           {nodes.map((n) => (
             <NodeRow key={n.id} node={n} width={width} />
           ))}
-        </tbody>
-      </table>
+        </div>
+      </div>
     </div>
   );
 }

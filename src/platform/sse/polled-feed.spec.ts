@@ -61,3 +61,21 @@ describe('PolledFeeds', () => {
     info.mockRestore();
   });
 });
+
+describe('PolledFeeds.close', () => {
+  it('ends every open subscriber (so the server can close) and stops polling', async () => {
+    const feeds = new PolledFeeds<number>('test-feed', 5);
+    const ended: string[] = [];
+    let loads = 0;
+    feeds.subscribe('a', async () => ++loads, () => undefined, () => ended.push('a'));
+    feeds.subscribe('b', async () => 1, () => undefined, () => ended.push('b'));
+    const stopC = feeds.subscribe('b', async () => 1, () => undefined, () => ended.push('c'));
+    stopC(); // unsubscribed before shutdown: not ended again
+    feeds.close();
+    expect(ended.sort()).toEqual(['a', 'b']);
+    expect(feeds.size).toBe(0);
+    const after = loads;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(loads).toBeLessThanOrEqual(after + 1);
+  });
+});

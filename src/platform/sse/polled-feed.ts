@@ -13,6 +13,7 @@ export interface FeedSubscriber<T> {
 export class PolledFeeds<T> {
   private readonly log: Logger;
   private readonly feeds = new Map<string, Feed<T>>();
+  private readonly enders = new Set<() => void>();
 
   constructor(
     name: string,
@@ -21,7 +22,8 @@ export class PolledFeeds<T> {
     this.log = new Logger(name);
   }
 
-  subscribe(key: string, load: () => Promise<T>, fn: FeedSubscriber<T>): () => void {
+  /** `end` runs at shutdown (close()), so an open response ends and the server can close. */
+  subscribe(key: string, load: () => Promise<T>, fn: FeedSubscriber<T>, end?: () => void): () => void {
     let feed = this.feeds.get(key);
     if (!feed) {
       feed = new Feed<T>(load, this.intervalMs, this.log);
@@ -29,7 +31,9 @@ export class PolledFeeds<T> {
     }
     const f = feed;
     f.add(fn);
+    if (end) this.enders.add(end);
     return () => {
+      if (end) this.enders.delete(end);
       if (f.remove(fn) === 0) {
         f.stop();
         if (this.feeds.get(key) === f) this.feeds.delete(key);
@@ -37,10 +41,13 @@ export class PolledFeeds<T> {
     };
   }
 
-  /** Shutdown: stop every poller. */
+  /** Shutdown: stop every poller and end every subscriber's response. */
   close(): void {
     for (const f of this.feeds.values()) f.stop();
     this.feeds.clear();
+    const enders = [...this.enders];
+    this.enders.clear();
+    for (const end of enders) end();
   }
 
   get size(): number {

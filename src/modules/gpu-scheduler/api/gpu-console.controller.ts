@@ -63,9 +63,9 @@ export class GpuConsoleController {
     const stops: (() => void)[] = [];
     const sse = openSse(req, reply, () => stops.forEach((s) => s()));
     stops.push(
-      this.views.feeds.subscribe('grid', () => this.views.grid().then(({ at: _at, ...g }) => g), (v) => sse.send('grid', v)),
-      this.views.feeds.subscribe('cluster', () => this.views.summary(), (v) => sse.send('cluster', v)),
-      this.views.feeds.subscribe('tasks', () => this.views.recent(20), (v) => sse.send('tasks', v)),
+      this.views.feeds.subscribe('grid', () => this.views.grid().then(({ at: _at, ...g }) => g), (v) => sse.send('grid', v), sse.end),
+      this.views.feeds.subscribe('cluster', () => this.views.summary(), (v) => sse.send('cluster', v), sse.end),
+      this.views.feeds.subscribe('tasks', () => this.views.recent(20), (v) => sse.send('tasks', v), sse.end),
     );
   }
 }

@@ -90,9 +90,9 @@ export class TicketingConsoleController {
     const stops: (() => void)[] = [];
     const sse = openSse(req, reply, () => stops.forEach((s) => s()));
     stops.push(
-      this.views.feeds.subscribe(`a:${eventId}`, () => this.views.availability(eventId), (v) => sse.send('availability', v)),
-      this.views.feeds.subscribe(`s:${eventId}`, () => this.views.seats(eventId), (v) => sse.send('seats', v)),
-      this.views.feeds.subscribe(`q:${eventId}`, () => this.views.waitingRoom(eventId), (v) => sse.send('queue', v)),
+      this.views.feeds.subscribe(`a:${eventId}`, () => this.views.availability(eventId), (v) => sse.send('availability', v), sse.end),
+      this.views.feeds.subscribe(`s:${eventId}`, () => this.views.seats(eventId), (v) => sse.send('seats', v), sse.end),
+      this.views.feeds.subscribe(`q:${eventId}`, () => this.views.waitingRoom(eventId), (v) => sse.send('queue', v), sse.end),
     );
   }
 }
