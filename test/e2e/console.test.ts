@@ -81,7 +81,7 @@ describe('web console (headless Chromium)', () => {
       const res = await route.fetch();
       await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': CSP } });
     });
-  }, 180_000);
+  }, 480_000); // room for apt-get install chromium (bounded at 300 s) on a clean machine
 
   afterAll(async () => {
     await browser?.close();
