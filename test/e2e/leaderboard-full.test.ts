@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { http, KEYS, startTestApp, TestApp } from '../support/app';
+import { http, KEYS, pollUntil, startTestApp, TestApp } from '../support/app';
+
+/** Kafka and Redis on a shared box: allow 30 s. */
+const until = <T>(fn: () => Promise<T>, ok: (v: T) => boolean) => pollUntil(fn, ok, 30000, 50);
 
 /** Smoke test on the full profile: PostgreSQL registry, Redis sorted sets + Lua, Kafka write path. */
 describe('leaderboard (full profile: PostgreSQL, Redis, Kafka)', () => {
@@ -9,15 +12,6 @@ describe('leaderboard (full profile: PostgreSQL, Redis, Kafka)', () => {
     t = await startTestApp({ APP_PROFILE: 'full', RATE_LIMIT_PER_SECOND: '0', APP_MODULES: 'leaderboard' });
   }, 120000);
   afterAll(() => t?.close());
-
-  async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (ok(v) || Date.now() > end) return v;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   it('accepts writes through Kafka and ranks them in Redis with ties, increments and resets', async () => {
     // The registry lives in a shared database: unique ids per run.

@@ -1,20 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { LeaderboardResetScheduler } from '../../src/modules/leaderboard';
-import { http, KEYS, startTestApp, TestApp } from '../support/app';
+import { http, KEYS, pollUntil as until, startTestApp, TestApp } from '../support/app';
 
 const A = KEYS.admin;
 const S = KEYS.service;
 const C = KEYS.client;
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /**
  * Issue 9 defects of the leaderboard, on both profiles: dedupe identities that collided, keys
@@ -37,7 +28,7 @@ describe.each(['embedded', 'full'])('leaderboard hardening (%s profile)', (profi
     http(t.url, 'PUT', `/api/v1/leaderboards/${b}/scores/${p}`, { key: S, body, headers: key ? { 'idempotency-key': key } : {} });
   const batch = (b: string, entries: unknown[]) => http(t.url, 'POST', `/api/v1/leaderboards/${b}/scores:batch`, { key: S, body: { entries } });
   const top = (b: string) => http(t.url, 'GET', `/api/v1/leaderboards/${b}/top?limit=100`, { key: C });
-  const settle = (b: string, total: number) => until(() => top(b), (r) => r.body?.total === total);
+  const settle = (b: string, total: number) => until(() => top(b), (r) => r.body?.total === total, 20000);
   const reset = (b: string, body?: unknown) => http(t.url, 'POST', `/api/v1/leaderboards/${b}/reset`, { key: A, body });
 
   it('keeps (player, key) pairs that share their joined text apart, for Idempotency-Key and batch messageId', async () => {
@@ -91,7 +82,7 @@ describe.each(['embedded', 'full'])('leaderboard hardening (%s profile)', (profi
     expect((await batch(b, Array.from({ length: 6 }, (_, i) => ({ playerId: `p${i}`, score: i * 10 })))).status).toBe(202);
     await settle(b, 6);
     expect((await put(b, 'p5', { score: 1 })).status).toBe(202); // overwrite: 50 → 1
-    await until(() => top(b), (r) => r.body?.entries?.[4]?.playerId === 'p5'); // 40 30 20 10 1 0
+    await until(() => top(b), (r) => r.body?.entries?.[4]?.playerId === 'p5', 20000); // 40 30 20 10 1 0
     const me = await http(t.url, 'GET', `/api/v1/leaderboards/${b}/players/p3?around=2`, { key: C });
     expect(me.body).toMatchObject({ rank: 2, score: 30 });
     expect(me.body.neighbours.map((n: { rank: number; playerId: string }) => [n.rank, n.playerId])).toEqual([

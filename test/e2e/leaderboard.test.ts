@@ -1,18 +1,9 @@
 import { LeaderboardResetScheduler, LeaderboardService } from '../../src/modules/leaderboard';
-import { http, KEYS, startTestApp, TestApp } from '../support/app';
+import { http, KEYS, pollUntil as until, startTestApp, TestApp } from '../support/app';
 
 const A = KEYS.admin;
 const S = KEYS.service;
 const C = KEYS.client;
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('leaderboard (embedded profile over HTTP)', () => {
   let t: TestApp;

@@ -65,11 +65,20 @@ export async function http(
   return { status: res.status, headers: res.headers, body };
 }
 
+/**
+ * Polls `fn` until `ok` accepts its value or `ms` pass, and returns the last value (the caller's
+ * assertion on it then says what was missing).
+ */
+export async function pollUntil<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10000, everyMs = 20): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** Polls `check` until it holds (every 50 ms), failing after `timeoutMs`. */
 export async function until(check: () => Promise<boolean>, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  if (!(await pollUntil(check, (held) => held, timeoutMs, 50))) throw new Error('condition not met in time');
 }
