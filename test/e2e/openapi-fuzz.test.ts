@@ -242,7 +242,7 @@ describe('OpenAPI-driven fuzzing (embedded profile)', () => {
     return {
       ...base,
       path: Object.fromEntries(Object.keys(base.path).map((name) => [name, { pool: 0 }])),
-      query: [...base.query.filter(([name]) => params.find((p) => p.name === name)?.required), ...query],
+      query: [...base.query.filter(([name]) => params.find((p) => p.name === name)?.required && !query.some(([q]) => q === name)), ...query],
       body: example === undefined ? base.body : { raw: JSON.stringify(example), contentType: 'application/json' },
     };
   }
