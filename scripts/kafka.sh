@@ -1,20 +1,42 @@
 #!/usr/bin/env bash
-# Runs a single-node KRaft Kafka broker for the full profile and the contract tests, with no
-# Kafka install: the broker jars come from Maven Central once (mvn), then `java -cp jars kafka.Kafka`.
+# Runs KRaft Kafka for the full profile and the tests, with no Kafka install: the broker jars come
+# from Maven Central once (mvn), then `java -cp jars kafka.Kafka`. One broker by default; with
+# KAFKA_NODES=N, an N-broker cluster (every node broker+controller) on 127.0.0.1.
 # Pinned to 3.9.1: Kafka 4.0 (KIP-896) dropped old protocol versions that kafkajs 2.2.4 still uses.
 #   scripts/kafka.sh start|stop|status
-# Env: KAFKA_PORT (9092; controller is +1), KAFKA_DATA_DIR (second broker for a test), TETRAD_CACHE.
+# Env: KAFKA_PORT (9092; controller is +1), KAFKA_DATA_DIR (second broker for a test), TETRAD_CACHE,
+#   KAFKA_NODES (1): N > 1 puts node i on KAFKA_PORT + 2(i-1) (controller +1), data in
+#   KAFKA_DATA_DIR/node-i (default $TETRAD_CACHE/kafka-3.9.1/cluster-$KAFKA_PORT); with 3+ nodes
+#   internal topics get replication 3 and min.insync.replicas 2.
+#   KAFKA_HEAP (JVM heap flags; "-Xms256m -Xmx1g" for one broker, "-Xms128m -Xmx256m" per cluster node).
 set -euo pipefail
 
 VERSION=3.9.1
 CACHE="${TETRAD_CACHE:-$HOME/.cache/tetrad}"
 JARS="$CACHE/kafka-$VERSION/libs"
-PORT="${KAFKA_PORT:-9092}"
-CPORT="$((PORT + 1))"
-DATA="${KAFKA_DATA_DIR:-$CACHE/kafka-$VERSION/data-$PORT}"
-PROPS="$DATA/server.properties"
-PIDF="$DATA/kafka.pid"
-LOG="$DATA/kafka.out"
+BASE_PORT="${KAFKA_PORT:-9092}"
+NODES="${KAFKA_NODES:-1}"
+if [[ "$NODES" -le 1 ]]; then
+  ROOT="${KAFKA_DATA_DIR:-$CACHE/kafka-$VERSION/data-$BASE_PORT}"
+  HEAP="${KAFKA_HEAP:--Xms256m -Xmx1g}"
+else
+  ROOT="${KAFKA_DATA_DIR:-$CACHE/kafka-$VERSION/cluster-$BASE_PORT}"
+  HEAP="${KAFKA_HEAP:--Xms128m -Xmx256m}"
+fi
+
+# Node i's port, controller port and data dir (one broker: the historical single-node layout).
+node_port() { echo $((BASE_PORT + 2 * ($1 - 1))); }
+node_dir() { if [[ "$NODES" -le 1 ]]; then echo "$ROOT"; else echo "$ROOT/node-$1"; fi; }
+use_node() {
+  NODE="$1"
+  PORT="$(node_port "$1")"
+  CPORT="$((PORT + 1))"
+  DATA="$(node_dir "$1")"
+  PROPS="$DATA/server.properties"
+  PIDF="$DATA/kafka.pid"
+  LOG="$DATA/kafka.out"
+}
+use_node 1
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # A stale pid file may name a reused pid: only a live kafka.Kafka process counts.
@@ -56,10 +78,13 @@ EOF
 
 write_props() {
   mkdir -p "$DATA/logs"
+  local voters="" i rf=1 isr=1
+  for i in $(seq 1 "$NODES"); do voters="$voters${voters:+,}$i@127.0.0.1:$(( $(node_port "$i") + 1 ))"; done
+  if [[ "$NODES" -ge 3 ]]; then rf=3; isr=2; elif [[ "$NODES" -eq 2 ]]; then rf=2; fi
   cat >"$PROPS" <<EOF
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$CPORT
+node.id=$NODE
+controller.quorum.voters=$voters
 listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
 advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
 controller.listener.names=CONTROLLER
@@ -67,59 +92,87 @@ inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$DATA/logs
 num.partitions=1
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
 transaction.state.log.num.partitions=10
-min.insync.replicas=1
+default.replication.factor=$rf
+min.insync.replicas=$isr
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 EOF
 }
 
-start() {
+# Launches node $NODE unless it runs; formats its storage with the cluster id on first start.
+launch() {
   mkdir -p "$DATA"
-  exec 9>"$DATA/.lock"
-  flock 9 # a test script and a developer starting the same broker at once start it once
   if running; then echo "kafka.sh: already running on 127.0.0.1:$PORT (pid $(cat "$PIDF"))"; return 0; fi
   if port_open "$PORT"; then echo "kafka.sh: 127.0.0.1:$PORT is already taken by another process" >&2; return 1; fi
-  command -v java >/dev/null || { echo "kafka.sh: java 17+ is required" >&2; return 1; }
-  fetch_jars
   write_props
   local cp="$JARS/*"
   if [[ ! -f "$DATA/logs/meta.properties" ]]; then
-    # KRaft storage must be formatted once with a cluster id before the first start.
-    local id
-    id="$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
+    # KRaft storage must be formatted once with a cluster id (the same on every node) before the first start.
     java -Dlog4j.configuration="file:$CACHE/kafka-$VERSION/log4j.properties" -cp "$cp" \
-      kafka.tools.StorageTool format -t "$id" -c "$PROPS" >/dev/null
+      kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$PROPS" >/dev/null
   fi
-  nohup java -Xms256m -Xmx1g -Dlog4j.configuration="file:$CACHE/kafka-$VERSION/log4j.properties" \
+  # shellcheck disable=SC2086 # HEAP is a list of JVM flags
+  nohup java $HEAP -Dlog4j.configuration="file:$CACHE/kafka-$VERSION/log4j.properties" \
     -cp "$cp" kafka.Kafka "$PROPS" >"$LOG" 2>&1 </dev/null 8>&- 9>&- &  # the broker must not hold our locks
   echo $! >"$PIDF"
-  for _ in $(seq 1 120); do
-    if port_open "$PORT"; then echo "kafka.sh: Kafka $VERSION up on 127.0.0.1:$PORT (pid $(cat "$PIDF"), log $LOG)"; return 0; fi
+}
+
+await_node() {
+  for _ in $(seq 1 180); do
+    if port_open "$PORT"; then echo "kafka.sh: Kafka $VERSION node $NODE up on 127.0.0.1:$PORT (pid $(cat "$PIDF"), log $LOG)"; return 0; fi
     if ! running; then echo "kafka.sh: broker exited; last log lines:" >&2; tail -30 "$LOG" >&2; return 1; fi
     sleep 0.5
   done
-  echo "kafka.sh: broker did not open 127.0.0.1:$PORT in 60s; see $LOG" >&2
+  echo "kafka.sh: broker did not open 127.0.0.1:$PORT in 90s; see $LOG" >&2
   return 1
 }
 
-stop() {
-  if ! running; then echo "kafka.sh: not running"; rm -f "$PIDF"; return 0; fi
+start() {
+  mkdir -p "$ROOT"
+  exec 9>"$ROOT/.lock"
+  flock 9 # a test script and a developer starting the same broker at once start it once
+  command -v java >/dev/null || { echo "kafka.sh: java 17+ is required" >&2; return 1; }
+  fetch_jars
+  [[ -f "$ROOT/cluster.id" ]] || java -cp "$JARS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1 >"$ROOT/cluster.id"
+  CLUSTER_ID="$(cat "$ROOT/cluster.id")"
+  local i
+  # All nodes first, then wait: a controller quorum needs a majority up before any broker is ready.
+  for i in $(seq 1 "$NODES"); do use_node "$i"; launch; done
+  for i in $(seq 1 "$NODES"); do use_node "$i"; await_node; done
+}
+
+stop_node() {
+  if ! running; then rm -f "$PIDF"; return 0; fi
   local pid
   pid="$(cat "$PIDF")"
   kill "$pid"
   for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
   rm -f "$PIDF"
+}
+
+stop() {
+  local i any=0
+  for i in $(seq 1 "$NODES"); do use_node "$i"; running && any=1; done
+  if [[ "$any" = 0 ]]; then echo "kafka.sh: not running"; for i in $(seq 1 "$NODES"); do use_node "$i"; rm -f "$PIDF"; done; return 0; fi
+  # In parallel: a cluster node waits for its peers during a controlled shutdown.
+  for i in $(seq 1 "$NODES"); do (use_node "$i"; stop_node) & done
+  wait
   echo "kafka.sh: stopped"
 }
 
 status() {
-  if running; then echo "kafka.sh: running on 127.0.0.1:$PORT (pid $(cat "$PIDF"))"; else echo "kafka.sh: not running"; return 3; fi
+  local i rc=0
+  for i in $(seq 1 "$NODES"); do
+    use_node "$i"
+    if running; then echo "kafka.sh: running on 127.0.0.1:$PORT (pid $(cat "$PIDF"))"; else echo "kafka.sh: not running (127.0.0.1:$PORT)"; rc=3; fi
+  done
+  return "$rc"
 }
 
 case "${1:-}" in

@@ -88,6 +88,21 @@ export class AppConfig {
   @IsString()
   REDIS_URL = 'redis://127.0.0.1:6379';
 
+  /**
+   * `host:port,host:port,...` of Redis Cluster seed nodes: set, it selects cluster mode (ioredis
+   * Cluster) and REDIS_URL is not used; unset, REDIS_URL is the one Redis.
+   */
+  @IsOptional()
+  @Transform(list)
+  @IsArray()
+  @ArrayNotEmpty()
+  @Matches(/^[^:,\s]+:\d{1,5}$/, { each: true, message: 'REDIS_CLUSTER_NODES must be host:port,host:port' })
+  REDIS_CLUSTER_NODES?: string[];
+
+  /** Where leaderboard reads go in cluster mode: `replica` reads from replicas (ioredis scaleReads). */
+  @IsIn(['primary', 'replica'])
+  REDIS_READ_FROM: 'primary' | 'replica' = 'primary';
+
   @Transform(list)
   @IsArray()
   @ArrayNotEmpty()

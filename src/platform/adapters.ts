@@ -1,15 +1,15 @@
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { SqlDatabase } from './database/sql-database';
 import { PgliteSqlDatabase } from './database/pglite-sql-database';
 import { PostgresSqlDatabase } from './database/postgres-sql-database';
 import { KeyValueStore } from './kv/key-value-store.port';
 import { MemoryKeyValueStore } from './kv/memory-key-value-store';
-import { RedisKeyValueStore } from './kv/redis-key-value-store';
+import { RedisClient, RedisKeyValueStore } from './kv/redis-key-value-store';
 import { EventBus } from './messaging/event-bus.port';
 import { KafkaEventBus } from './messaging/kafka-event-bus';
 import { MemoryEventBus } from './messaging/memory-event-bus';
-import { BullMqJobQueue } from './queue/bullmq-job-queue';
+import { BullMqJobQueue, clusterSeeds } from './queue/bullmq-job-queue';
 import { JobQueue } from './queue/job-queue.port';
 import { MemoryJobQueue } from './queue/memory-job-queue';
 
@@ -18,7 +18,7 @@ export interface Adapters {
   kv: KeyValueStore;
   queue: JobQueue;
   bus: EventBus;
-  redis: Redis | undefined;
+  redis: RedisClient | undefined;
   closers: (() => Promise<void>)[];
 }
 
@@ -41,13 +41,16 @@ export async function createAdapters(config: AppConfig): Promise<Adapters> {
     const sql = new PostgresSqlDatabase({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
     await sql.open();
     closers.push(() => sql.close());
-    // Fail fast on boot, then reconnect forever: a Redis restart must not need an app restart.
-    const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableAutoPipelining: true, maxRetriesPerRequest: 2 });
-    await redis.connect();
+    const redis = await openRedis(config, 'master');
     // QUIT lets replies in flight arrive; a dead server is cut off instead.
     closers.push(() => redis.quit().then(() => undefined, () => redis.disconnect()));
-    const kv = new RedisKeyValueStore(redis);
-    const queue = new BullMqJobQueue({ url: config.REDIS_URL, prefix: config.NAMESPACE });
+    let replicaReads: RedisClient | undefined;
+    if (config.REDIS_CLUSTER_NODES && config.REDIS_READ_FROM === 'replica') {
+      const r = (replicaReads = await openRedis(config, 'slave'));
+      closers.push(() => r.quit().then(() => undefined, () => r.disconnect()));
+    }
+    const kv = new RedisKeyValueStore(redis, replicaReads);
+    const queue = new BullMqJobQueue({ url: config.REDIS_URL, prefix: config.NAMESPACE, clusterNodes: config.REDIS_CLUSTER_NODES });
     closers.push(() => queue.close());
     const bus = new KafkaEventBus({
       brokers: config.KAFKA_BROKERS,
@@ -63,4 +66,31 @@ export async function createAdapters(config: AppConfig): Promise<Adapters> {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * One Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES). Fail fast on boot, then reconnect
+ * forever: a Redis restart or a cluster failover must not need an app restart. `reads` 'slave'
+ * sends read-only commands to replicas (the leaderboard's read path with REDIS_READ_FROM=replica).
+ */
+async function openRedis(config: AppConfig, reads: 'master' | 'slave'): Promise<RedisClient> {
+  if (!config.REDIS_CLUSTER_NODES) {
+    const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+    await redis.connect();
+    return redis;
+  }
+  const cluster = new Cluster(clusterSeeds(config.REDIS_CLUSTER_NODES), {
+    lazyConnect: true,
+    enableAutoPipelining: true,
+    scaleReads: reads,
+    // A failover moves slots: re-read the slot map soon and retry the command on the new primary
+    // (CLUSTERDOWN / connection closed / MOVED) instead of failing the request at once.
+    slotsRefreshInterval: 2000,
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    retryDelayOnTryAgain: 200,
+    redisOptions: { maxRetriesPerRequest: 2 },
+  });
+  await cluster.connect();
+  return cluster;
 }

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { Clock, SystemClock } from './clock/clock';
 import { IdGenerator, UuidV7IdGenerator } from './ids/id-generator';
 import { KeyValueStore } from './kv/key-value-store.port';
+import type { RedisClient } from './kv/redis-key-value-store';
 import { EventBus } from './messaging/event-bus.port';
 import { JobQueue } from './queue/job-queue.port';
 import { SqlDatabase } from './database/sql-database';
@@ -36,7 +36,7 @@ export class Infrastructure {
     readonly queue: JobQueue,
     readonly bus: EventBus,
     /** Full profile only: the shared ioredis connection, for adapters that need Redis itself. */
-    readonly redis: Redis | undefined,
+    readonly redis: RedisClient | undefined,
     closers: (() => Promise<void>)[],
   ) {
     this.closers = closers;

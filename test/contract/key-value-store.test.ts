@@ -52,7 +52,8 @@ describe.each(adapters)('KeyValueStore contract: %s', (_name, make) => {
   let made: Made;
   let kv: KeyValueStore;
   // Unique per run: Redis is shared with other suites and developers.
-  const p = `contract:kv:${randomUUID()}:`;
+  // One hash tag for the whole run: the multi-key scripts below must stay in one cluster slot.
+  const p = `contract:kv:{${randomUUID()}}:`;
 
   beforeAll(() => {
     made = make();
@@ -251,7 +252,7 @@ describe('RedisKeyValueStore scripts', () => {
   it('re-sends a script body after Redis forgets it (SCRIPT FLUSH, as after a restart)', async () => {
     const client = createRedisClient(REDIS_URL);
     const store = new RedisKeyValueStore(client);
-    const key = `contract:kv:${randomUUID()}:stock`;
+    const key = `contract:kv:{${randomUUID()}}:stock`;
     try {
       await store.set(key, '2');
       expect(await store.runScript(takeStock, [key, `${key}:sold`], [1, 'a'])).toEqual({ ok: true, left: 1 });

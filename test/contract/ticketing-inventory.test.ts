@@ -6,6 +6,7 @@ import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy } from '..
 import { PostgresInventoryStrategy } from '../../src/modules/ticketing/inventory/postgres-inventory.strategy';
 import { RedisInventoryStrategy } from '../../src/modules/ticketing/inventory/redis-inventory.strategy';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
+import { eventKeyPrefix, holdKeyClaim } from '../../src/modules/ticketing/inventory/hold-idempotency-scripts';
 
 /**
  * One contract for both hold strategies (TICKETING_HOLD_STRATEGY=redis|postgres), each on both
@@ -216,13 +217,13 @@ describe.each(combos)('ticketing inventory strategy %s (%s profile)', (strategy,
       // Redis flushed (claims and their sentinel gone): the event is sold out now, yet the replay
       // must still answer the hold it won, reloaded from the hold rows in SQL.
       const kv = t.app.get(KeyValueStore);
-      await kv.deleteByPrefix(`${t.config.NAMESPACE}:ticketing:holdkey`);
+      await kv.deleteByPrefix(`${eventKeyPrefix(t.config.NAMESPACE, e.id)}:holdkey`);
       expect(await holdOver(e.id, k, { userId: 'r1', quantity: 1 })).toMatchObject({ status: 201, body: first.body });
       expect((await holdOver(e.id, k, { userId: 'r2', quantity: 1 })).status).toBe(422);
 
       // A first attempt that committed in SQL and died before completing its claim: while fresh the
       // claim answers 409 (in progress); once stale, SQL decides and the hold is answered.
-      const claim = `${t.config.NAMESPACE}:ticketing:holdkey:${k}`;
+      const claim = holdKeyClaim(t.config.NAMESPACE, e.id, k);
       const hash = JSON.parse((await kv.get(claim))!).h;
       await kv.set(claim, JSON.stringify({ s: 'P', h: hash, t: clock.now(), id: first.body.holdId }));
       expect((await holdOver(e.id, k, { userId: 'r1', quantity: 1 })).status).toBe(409);
@@ -232,7 +233,7 @@ describe.each(combos)('ticketing inventory strategy %s (%s profile)', (strategy,
       // A loser's key is freed: the same key may be retried (and loses again, sold out).
       const lk = `rk-${ids.next()}`;
       expect((await holdOver(e.id, lk, { userId: 'r3', quantity: 1 })).status).toBe(409);
-      expect(await kv.get(`${t.config.NAMESPACE}:ticketing:holdkey:${lk}`)).toBeNull();
+      expect(await kv.get(holdKeyClaim(t.config.NAMESPACE, e.id, lk))).toBeNull();
       expect(await sqlState(e.id)).toMatchObject({ available: 0, held: 1 });
     });
   }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { http } from '../support/app';
 import { AppProcess } from '../support/processes';
+import { eventKeyPrefix } from '../../src/modules/ticketing/inventory/hold-idempotency-scripts';
 
 const DB_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -113,7 +114,7 @@ describe('ticketing crash convergence (full profile, app process SIGKILLed mid-p
     // flight) is checked against SQL and repaired by the drift reconciler.
     const app2 = await new AppProcess(env).start();
     apps.push(app2);
-    const flushed = await redis.keys(`${ns}:ticketing:${seated.id}:*`);
+    const flushed = await redis.keys(`${eventKeyPrefix(ns, seated.id)}:*`);
     if (flushed.length > 0) await redis.del(...flushed);
 
     const events = [ga.id, seated.id];
@@ -129,7 +130,7 @@ describe('ticketing crash convergence (full profile, app process SIGKILLed mid-p
           )
         ).rows.map((r) => [r.user_id, Number(r.n)]),
       );
-      const p = `${ns}:ticketing:${eventId}`;
+      const p = eventKeyPrefix(ns, eventId);
       if ((await redis.get(`${p}:ready`)) === null) return false;
       const stockOk =
         kind === 'GA' ? Number(await redis.get(`${p}:stock`)) === free.length : JSON.stringify((await redis.smembers(`${p}:stock`)).sort()) === JSON.stringify(free);

@@ -5,6 +5,7 @@ import { JobQueue } from '../../src/platform/queue/job-queue.port';
 import { EventBus } from '../../src/platform/messaging/event-bus.port';
 import { topicName } from '../../src/platform/messaging/topics';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
+import { eventKeyPrefix } from '../../src/modules/ticketing/inventory/hold-idempotency-scripts';
 
 const future = (ms: number) => new Date(Date.now() + ms).toISOString();
 let n = 0;
@@ -265,11 +266,11 @@ describe('ticketing (embedded profile over HTTP)', () => {
       const { body: ev } = await ga(5, { maxPerUser: 2 });
       expect((await hold(ev.id, { userId: 'r1', quantity: 2 })).status).toBe(201);
       const kv = t.app.get(KeyValueStore);
-      expect(await kv.deleteByPrefix(`${t.config.NAMESPACE}:ticketing:${ev.id}`)).toBeGreaterThan(0);
+      expect(await kv.deleteByPrefix(eventKeyPrefix(t.config.NAMESPACE, ev.id))).toBeGreaterThan(0);
       // The per-user count survives the loss: it is rebuilt from the seats r1 holds.
       expect((await hold(ev.id, { userId: 'r1', quantity: 1 })).status).toBe(403);
       expect((await hold(ev.id, { userId: 'r2', quantity: 2 })).status).toBe(201);
-      await kv.deleteByPrefix(`${t.config.NAMESPACE}:ticketing:${ev.id}`);
+      await kv.deleteByPrefix(eventKeyPrefix(t.config.NAMESPACE, ev.id));
       expect(await t.app.get(TicketingService).rebuildMissingInventories()).toBeGreaterThanOrEqual(1);
       expect((await hold(ev.id, { userId: 'r3', quantity: 2 })).status).toBe(409);
       expect((await hold(ev.id, { userId: 'r3', quantity: 1 })).status).toBe(201);

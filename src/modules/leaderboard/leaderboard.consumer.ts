@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { KeyValueStore } from '../../platform/kv/key-value-store.port';
 import { EventBus, Subscription } from '../../platform/messaging/event-bus.port';
 import { groupName } from '../../platform/messaging/topics';
 import { LeaderboardMetrics } from './leaderboard.metrics';
@@ -9,6 +10,11 @@ import { LeaderboardService, ScoreMessage } from './leaderboard.service';
  * Worker role: applies `leaderboard.scores` to the rank store. At-least-once delivery; the apply
  * script dedupes by log position (and by message id for caller-chosen ids), so a redelivered batch
  * changes nothing twice.
+ *
+ * Kafka is the log of record. The batch's offset is committed only after the Redis primaries have
+ * passed its writes to a replica (WAIT): a failover that promotes a replica lacking some writes
+ * also lacks their per-player log positions (they are written in the same script), and those
+ * writes are still after the committed offset, so the consumer applies them again.
  */
 @Injectable()
 export class LeaderboardScoreConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -20,6 +26,7 @@ export class LeaderboardScoreConsumer implements OnApplicationBootstrap, BeforeA
     private readonly config: AppConfig,
     private readonly service: LeaderboardService,
     private readonly metrics: LeaderboardMetrics,
+    private readonly kv: KeyValueStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -44,6 +51,8 @@ export class LeaderboardScoreConsumer implements OnApplicationBootstrap, BeforeA
           }
         }
         const outcomes = await this.service.applyMessages(messages);
+        // Throws when a primary with a replica did not replicate in time: no commit, redelivery.
+        await this.kv.waitForReplicas();
         const counts = new Map<string, number>();
         for (const o of outcomes) counts.set(o, (counts.get(o) ?? 0) + 1);
         for (const [outcome, n] of counts) this.metrics.writes.inc({ outcome }, n);

@@ -8,6 +8,7 @@ import { runIdempotent, STALE_IN_FLIGHT_MS } from '../../platform/idempotency/sq
 import { JobQueue } from '../../platform/queue/job-queue.port';
 import { rowsOf } from '../../platform/database/rows-of';
 import { ClaimsUnloaded, DuplicateHoldKey, HoldIdempotency, KeyClaimed } from './inventory/hold-idempotency';
+import { eventKeyPrefix } from './inventory/hold-idempotency-scripts';
 import { HoldDecision, InventoryEvent, InventoryStrategy } from './inventory/inventory-strategy';
 import { RoomEvent, WaitingRoomConfig, WaitingRoomService } from './waiting-room/waiting-room.service';
 import { TicketingCode as C, TicketingError } from './ticketing.errors';
@@ -180,7 +181,7 @@ export class TicketingService {
       return this.idempotent('ticketing:hold', key, request, holdId, async (id) => (id !== holdId && (await this.holdKeys.viewById(id))) || this.placeHold(eventId, input, id));
     }
     // Redis path: key claims in the key/value store, the key committed on the hold row itself.
-    return this.holdKeys.run(key, request, holdId, (idem) => this.placeHold(eventId, input, holdId, idem));
+    return this.holdKeys.run(eventId, key, request, holdId, (idem) => this.placeHold(eventId, input, holdId, idem));
   }
 
   /** The event as the waiting room sees it (404 for an unknown event). */
@@ -482,7 +483,7 @@ export class TicketingService {
   // ---------------------------------------------------------------- helpers
 
   keys(eventId: string): [string, string, string] {
-    const p = `${this.config.NAMESPACE}:ticketing:${eventId}`;
+    const p = eventKeyPrefix(this.config.NAMESPACE, eventId);
     return [`${p}:stock`, `${p}:users`, `${p}:ready`];
   }
 

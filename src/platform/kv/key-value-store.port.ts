@@ -36,6 +36,8 @@ export interface RangeByScoreOptions {
 export interface AtomicScript<T> {
   name: string;
   lua: string;
+  /** Reads only: may run on a replica (EVALSHA_RO) through `forReads()`. */
+  readOnly?: boolean;
   local(ops: SyncKeyValueOps, keys: string[], args: string[]): T;
   fromRedis(reply: unknown): T;
 }
@@ -102,7 +104,23 @@ export abstract class KeyValueStore {
   abstract zRangeByScore(key: string, min: ScoreBound, max: ScoreBound, opts?: RangeByScoreOptions): Promise<ZMember[]>;
   abstract zCount(key: string, min: ScoreBound, max: ScoreBound): Promise<number>;
 
+  /** Every key must hash to one Redis Cluster slot (see hash-slot.ts); both adapters check it. */
   abstract runScript<T>(script: AtomicScript<T>, keys: string[], args: (string | number)[]): Promise<T>;
+
+  /**
+   * The store to send reads to that may lag the primary a little (Redis replicas when
+   * REDIS_READ_FROM=replica); only reads and readOnly scripts may go through it. Itself by default.
+   */
+  forReads(): KeyValueStore {
+    return this;
+  }
+
+  /**
+   * Durability barrier: resolves once the writes this process made so far reached a replica (Redis
+   * WAIT on each primary that has one), so an offset committed afterwards cannot outlive its data
+   * in a failover. Nothing to wait for without replicas (memory store, one Redis).
+   */
+  async waitForReplicas(): Promise<void> {}
 
   /** Deletes every key that starts with prefix (SCAN + UNLINK); for resets and tests. */
   abstract deleteByPrefix(prefix: string): Promise<number>;

@@ -10,6 +10,7 @@ import {
 } from './key-value-store.port';
 import { OrderStatisticSet } from './order-statistic-set';
 import { parseBound } from './score-bound';
+import { assertOneSlot } from './hash-slot';
 
 type Entry =
   | { type: 'string'; value: string }
@@ -289,6 +290,7 @@ export class MemoryKeyValueStore extends KeyValueStore {
 
   /** Synchronous, so no other operation interleaves: the same atomicity a Lua script has. */
   async runScript<T>(script: AtomicScript<T>, keys: string[], args: (string | number)[]): Promise<T> {
+    assertOneSlot(script.name, keys);
     return script.local(this.ops, keys, args.map(String));
   }
 

@@ -36,6 +36,9 @@ const quietLogCreator: logCreator = () => ({ namespace, level, label, log }) => 
   else console.log(line);
 };
 
+/** 2 of 3 (a majority, leaving one broker to lose); 1 when there is no third copy. */
+export const minInsyncReplicas = (replicationFactor: number) => (replicationFactor >= 3 ? 2 : 1);
+
 const keyOf = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;
 const toKafka = (m: OutgoingMessage) => ({ key: m.key, value: m.value, headers: m.headers });
 
@@ -96,6 +99,9 @@ export class KafkaEventBus extends EventBus {
           topic: t.name,
           numPartitions: t.partitions ?? this.opts.defaultPartitions,
           replicationFactor: this.opts.replicationFactor,
+          // With acks=all, an acknowledged message is on at least two brokers when replicated 3
+          // ways, and one broker may be lost without stopping writes.
+          configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas(this.opts.replicationFactor)) }],
         })),
       });
     } catch (e) {

@@ -1,4 +1,5 @@
 import { Job as BullJob, Queue, RedisOptions, Worker } from 'bullmq';
+import { Cluster } from 'ioredis';
 import { Job, JobOptions, JobQueue, ProcessOptions, QueueCounts, QueueWorker } from './job-queue.port';
 import { withTimeout } from '../with-timeout';
 
@@ -7,6 +8,19 @@ export interface BullMqJobQueueOptions {
   url: string;
   /** Redis key prefix for every queue, so environments and test runs do not collide. */
   prefix: string;
+  /**
+   * Redis Cluster seed nodes (host:port): set, each queue gets a cluster connection and the
+   * hash-tag prefix `{prefix:queue}` BullMQ documents for clusters (its scripts touch many keys of
+   * one queue; one tag per queue keeps them in one slot and spreads the queues over the primaries).
+   */
+  clusterNodes?: string[];
+}
+
+export function clusterSeeds(nodes: string[]): { host: string; port: number }[] {
+  return nodes.map((n) => {
+    const i = n.lastIndexOf(':');
+    return { host: n.slice(0, i), port: Number(n.slice(i + 1)) };
+  });
 }
 
 export function redisOptionsFromUrl(url: string): RedisOptions {
@@ -39,16 +53,32 @@ export class BullMqJobQueue extends JobQueue {
   private readonly connection: RedisOptions;
   private readonly queues = new Map<string, Queue>();
   private readonly workers = new Set<Worker>();
+  /** Cluster connections we made: BullMQ treats a passed-in client as shared and leaves it open. */
+  private readonly clusters = new Set<Cluster>();
 
   constructor(private readonly opts: BullMqJobQueueOptions) {
     super();
     this.connection = redisOptionsFromUrl(opts.url);
   }
 
+  private prefixOf(queue: string): string {
+    return this.opts.clusterNodes ? `{${this.opts.prefix}:${queue}}` : this.opts.prefix;
+  }
+
+  /** A fresh connection per Queue/Worker, as BullMQ does itself from plain options. */
+  private connectionFor(blocking: boolean): RedisOptions | Cluster {
+    const redisOptions = blocking ? { maxRetriesPerRequest: null } : {};
+    if (!this.opts.clusterNodes) return { ...this.connection, ...redisOptions };
+    const c = new Cluster(clusterSeeds(this.opts.clusterNodes), { redisOptions });
+    c.on('error', () => undefined); // surfaced through ping()
+    this.clusters.add(c);
+    return c;
+  }
+
   private queue(name: string): Queue {
     let q = this.queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: { ...this.connection }, prefix: this.opts.prefix });
+      q = new Queue(name, { connection: this.connectionFor(false), prefix: this.prefixOf(name) });
       q.on('error', () => undefined); // surfaced through ping(); avoid unhandled 'error' events
       this.queues.set(name, q);
     }
@@ -101,8 +131,8 @@ export class BullMqJobQueue extends JobQueue {
       },
       {
         // Workers block on Redis; BullMQ requires null so blocking calls are never cut short.
-        connection: { ...this.connection, maxRetriesPerRequest: null },
-        prefix: this.opts.prefix,
+        connection: this.connectionFor(true),
+        prefix: this.prefixOf(queue),
         concurrency: Math.max(1, opts.concurrency ?? 1),
       },
     );
@@ -139,5 +169,7 @@ export class BullMqJobQueue extends JobQueue {
     this.workers.clear();
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
+    await Promise.all([...this.clusters].map((c) => c.quit().catch(() => c.disconnect())));
+    this.clusters.clear();
   }
 }

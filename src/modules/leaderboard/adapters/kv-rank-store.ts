@@ -226,13 +226,16 @@ const bytesBefore = (a: string, b: string) => a < b;
  * their metadata. On the player's own shard (ARGV player set) it first reads the player's member
  * and score, and the count is ZREVRANK/ZRANK (Redis order is board order). On the other shards
  * (ARGV score + member of the probe) it is ZCOUNT of better scores plus the tied members that sort
- * before the probe, compared bytewise (Lua's `<` on strings follows the locale).
+ * before the probe, found by binary search over the ties' ranks and compared bytewise (Lua's `<` on
+ * strings follows the locale). Nothing is written, so it runs on a replica (EVALSHA_RO); the old
+ * ZADD/ZRANK/ZREM probe of the foreign shard was a write inside a read.
  * KEYS: zset, metadata hash, member hash. ARGV: order, around (-1: no window), playerId or '',
  * score, member. Reply: {0} when the player has no entry, else {1, score, member, better, card,
  * window [member, score, ...], metadata [...]}.
  */
 export const SHARD_VIEW: AtomicScript<ShardView | null> = {
   name: 'leaderboard-shard-view',
+  readOnly: true,
   lua: `
 local z, d, m = KEYS[1], KEYS[2], KEYS[3]
 local order, around = ARGV[1], tonumber(ARGV[2])
@@ -258,10 +261,18 @@ local better
 if own == 1 then
   if order == 'desc' then better = redis.call('ZREVRANK', z, member) else better = redis.call('ZRANK', z, member) end
 else
-  if order == 'desc' then better = redis.call('ZCOUNT', z, '(' .. score, '+inf') else better = redis.call('ZCOUNT', z, '-inf', '(' .. score) end
-  for _, t in ipairs(redis.call('ZRANGEBYSCORE', z, score, score)) do
-    if (order == 'desc' and before(member, t)) or (order ~= 'desc' and before(t, member)) then better = better + 1 end
+  local c
+  if order == 'desc' then c = redis.call('ZCOUNT', z, '(' .. score, '+inf') else c = redis.call('ZCOUNT', z, '-inf', '(' .. score) end
+  -- The ties sit at board positions [c, c + ties) in member order: binary search the first one
+  -- the probe sorts before, reading one element by rank per step (O(log ties * log n)).
+  local lo, hi = 0, redis.call('ZCOUNT', z, score, score)
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local t
+    if order == 'desc' then t = redis.call('ZREVRANGE', z, c + mid, c + mid)[1] else t = redis.call('ZRANGE', z, c + mid, c + mid)[1] end
+    if (order == 'desc' and before(member, t)) or (order ~= 'desc' and before(t, member)) then lo = mid + 1 else hi = mid end
   end
+  better = c + lo
 end
 local window, metas = {}, {}
 if around >= 0 then
@@ -338,10 +349,15 @@ return {1, score, member, better, card, window, metas}
  * playerId → metadata JSON. Ranks are exact: the sum over shards of entries strictly better.
  */
 export class KvRankStore {
+  /** Where top, player views and ranks read: replicas with REDIS_READ_FROM=replica. */
+  private readonly reads: KeyValueStore;
+
   constructor(
     private readonly kv: KeyValueStore,
     private readonly namespace: string,
-  ) {}
+  ) {
+    this.reads = kv.forReads();
+  }
 
   private base(boardId: string): string {
     return `${this.namespace}:lb:${boardId}`;
@@ -349,6 +365,10 @@ export class KvRankStore {
   private shardKeys(boardId: string, season: number, shard: number) {
     const tag = `${this.base(boardId)}:{${boardId}#${season}#${shard}}`;
     return { z: `${tag}:z`, m: `${tag}:m`, d: `${tag}:d`, t: `${tag}:t`, o: `${tag}:o`, dd: `${tag}:dd:` };
+  }
+  /** The sorted set of one shard; its `{board#season#shard}` tag decides its Redis Cluster slot. */
+  shardKey(boardId: string, season: number, shard: number): string {
+    return this.shardKeys(boardId, season, shard).z;
   }
   seasonPrefix(boardId: string, season: number): string {
     return `${this.base(boardId)}:{${boardId}#${season}#`;
@@ -430,7 +450,7 @@ export class KvRankStore {
   }
 
   async total(board: BoardRef, season: number): Promise<number> {
-    const counts = await Promise.all(this.shardList(board).map((s) => this.kv.zCard(this.shardKeys(board.id, season, s).z)));
+    const counts = await Promise.all(this.shardList(board).map((s) => this.reads.zCard(this.shardKeys(board.id, season, s).z)));
     return counts.reduce((a, b) => a + b, 0);
   }
 
@@ -438,9 +458,9 @@ export class KvRankStore {
     return Array.from({ length: board.shards }, (_, i) => i);
   }
 
-  private async range(board: BoardRef, season: number, shard: number, start: number, stop: number): Promise<RankedEntry[]> {
+  private async range(board: BoardRef, season: number, shard: number, start: number, stop: number, kv = this.reads): Promise<RankedEntry[]> {
     if (stop >= 0 && stop < start) return [];
-    const rows = await this.kv.zRange(this.shardKeys(board.id, season, shard).z, start, stop, this.dir(board.order));
+    const rows = await kv.zRange(this.shardKeys(board.id, season, shard).z, start, stop, this.dir(board.order));
     return rows.map((r) => ({ score: r.score, ...decodeMember(board.order, r.member) }));
   }
 
@@ -454,16 +474,17 @@ export class KvRankStore {
 
   /** Every entry in global order (season archive). */
   async all(board: BoardRef, season: number): Promise<StoredRankedEntry[]> {
-    const lists = await Promise.all(this.shardList(board).map((s) => this.range(board, season, s, 0, -1)));
+    // From the primary: an archive must not miss the last writes a replica has not received yet.
+    const lists = await Promise.all(this.shardList(board).map((s) => this.range(board, season, s, 0, -1, this.kv)));
     const n = lists.reduce((a, l) => a + l.length, 0);
     const merged = mergeTopK(board.order, lists, n);
-    return this.withMetadata(board, season, merged.map((e, i) => ({ ...e, rank: i + 1 })));
+    return this.withMetadata(board, season, merged.map((e, i) => ({ ...e, rank: i + 1 })), this.kv);
   }
 
-  async withMetadata(board: BoardRef, season: number, entries: StoredRankedEntry[]): Promise<StoredRankedEntry[]> {
+  async withMetadata(board: BoardRef, season: number, entries: StoredRankedEntry[], kv = this.reads): Promise<StoredRankedEntry[]> {
     await Promise.all(
       entries.map(async (e) => {
-        const raw = await this.kv.hGet(this.shardKeys(board.id, season, shardOf(e.playerId, board.shards)).d, e.playerId);
+        const raw = await kv.hGet(this.shardKeys(board.id, season, shardOf(e.playerId, board.shards)).d, e.playerId);
         if (raw !== null) e.metadata = JSON.parse(raw) as Record<string, unknown>;
       }),
     );
@@ -479,7 +500,7 @@ export class KvRankStore {
   async view(board: BoardRef, season: number, playerId: string, around: number): Promise<PlayerView | null> {
     const own = shardOf(playerId, board.shards);
     const ownKeys = this.shardKeys(board.id, season, own);
-    const mine = await this.kv.runScript(SHARD_VIEW, [ownKeys.z, ownKeys.d, ownKeys.m], [board.order, around, playerId, '', '']);
+    const mine = await this.reads.runScript(SHARD_VIEW, [ownKeys.z, ownKeys.d, ownKeys.m], [board.order, around, playerId, '', '']);
     if (!mine) return null;
     const views: ShardView[] = [mine];
     if (board.shards > 1) {
@@ -488,7 +509,7 @@ export class KvRankStore {
           .filter((s) => s !== own)
           .map((s) => {
             const k = this.shardKeys(board.id, season, s);
-            return this.kv.runScript(SHARD_VIEW, [k.z, k.d, k.m], [board.order, around, '', mine.score, mine.member]);
+            return this.reads.runScript(SHARD_VIEW, [k.z, k.d, k.m], [board.order, around, '', mine.score, mine.member]);
           }),
       );
       for (const v of others) if (v) views.push(v);

@@ -36,9 +36,9 @@ export function shardOf(playerId: string, shards: number): number {
  * (better score, or equal score and earlier). A player lives in exactly one shard (shardOf):
  * - own shard: ZREVRANK (desc) / ZRANK (asc) of the player's member is that count;
  * - other shards: the count the player would have there. Because the member encoding makes Redis
- *   order equal board order, one atomic Lua call per shard does it exactly:
- *   ZADD key score member; r = ZREVRANK|ZRANK key member; ZREM key member; return r
- *   (the player is never stored in a foreign shard, so the probe never clobbers data).
+ *   order equal board order, a read-only count does it exactly: ZCOUNT of strictly better scores
+ *   plus the tied members that sort before the player's member (binary search over the ties'
+ *   ranks; see SHARD_VIEW). Read-only, so it may run on a replica.
  */
 export function globalRank(strictlyBetterPerShard: readonly number[]): number {
   let sum = 0;

@@ -1,9 +1,14 @@
 import type { AtomicScript, SyncKeyValueOps } from '../../../platform/kv/key-value-store.port';
 import { holdDecisionLua, TRY_HOLD } from '../adapters/inventory-scripts';
 
-/** Key of one Idempotency-Key's claim, and of the sentinel saying the claims are all present. */
-export const holdKeyClaim = (namespace: string, key: string) => `${namespace}:ticketing:holdkey:${key}`;
-export const claimsLoadedKey = (namespace: string) => `${namespace}:ticketing:holdkey-loaded`;
+/**
+ * Every hot key of one event shares the `{eventId}` hash tag, so the hold scripts (stock, users,
+ * ready, claim, sentinel) run on one Redis Cluster node, and events spread over the primaries.
+ */
+export const eventKeyPrefix = (namespace: string, eventId: string) => `${namespace}:ticketing:{${eventId}}`;
+/** Key of one Idempotency-Key's claim, and of the sentinel saying the event's claims are all present. */
+export const holdKeyClaim = (namespace: string, eventId: string, key: string) => `${eventKeyPrefix(namespace, eventId)}:holdkey:${key}`;
+export const claimsLoadedKey = (namespace: string, eventId: string) => `${eventKeyPrefix(namespace, eventId)}:holdkey-loaded`;
 
 /**
  * TRY_HOLD and the key's claim in ONE script, so a loser of a flash sale costs one round trip:

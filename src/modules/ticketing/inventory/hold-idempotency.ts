@@ -70,13 +70,14 @@ export class HoldIdempotency {
    * it atomically with its decision, or answers KeyClaimed / ClaimsUnloaded without deciding.
    */
   async run(
+    eventId: string,
     key: string,
     request: unknown,
     holdId: string,
     place: (idem: { key: string; hash: string; claim: string }) => Promise<HoldView>,
   ): Promise<HoldView> {
     const hash = requestFingerprint(request);
-    const claimKey = holdKeyClaim(this.namespace, key);
+    const claimKey = holdKeyClaim(this.namespace, eventId, key);
     for (let attempt = 0; ; attempt++) {
       if (attempt > 5) throw new TicketingError('unavailable', C.InventoryBusy, 'idempotency claims are being reloaded; retry', { retryAfterSeconds: 1 });
       const mine = JSON.stringify({ s: 'P', h: hash, t: this.clock.now(), id: holdId } satisfies Claim);
@@ -86,7 +87,7 @@ export class HoldIdempotency {
         return view;
       } catch (err) {
         if (err instanceof ClaimsUnloaded) {
-          await this.load();
+          await this.load(eventId);
           continue;
         }
         if (err instanceof DuplicateHoldKey) {
@@ -118,33 +119,36 @@ export class HoldIdempotency {
     await this.kv.runScript(SWAP_KEY, [claimKey], [expected, done, TTL_MS]);
   }
 
-  private loadedKey(): string {
-    return claimsLoadedKey(this.namespace);
+  private loadedKey(eventId: string): string {
+    return claimsLoadedKey(this.namespace, eventId);
   }
 
-  /** Reloads the claims of recent keyed holds from SQL (one loader at a time; others wait). */
-  private async load(): Promise<void> {
-    const lock = `${this.loadedKey()}:lock`;
+  /**
+   * Reloads the claims of the event's recent keyed holds from SQL (one loader at a time; others
+   * wait). Per event: claims live in the event's hash slot, beside the inventory they guard.
+   */
+  private async load(eventId: string): Promise<void> {
+    const lock = `${this.loadedKey(eventId)}:lock`;
     if (!(await this.kv.set(lock, '1', { onlyIfAbsent: true, ttlMs: 60_000 }))) {
-      for (let i = 0; i < 250 && (await this.kv.get(this.loadedKey())) === null; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 250 && (await this.kv.get(this.loadedKey(eventId))) === null; i++) await new Promise((r) => setTimeout(r, 20));
       return;
     }
     try {
       const since = this.clock.now() - TTL_MS;
       for (let after = '';;) {
         const rows: KeyedHoldRow[] = await this.ds.query(
-          `SELECT * FROM ticketing_holds WHERE idempotency_key IS NOT NULL AND created_at_ms > $1 AND id > $2 ORDER BY id LIMIT 1000`,
-          [since, after],
+          `SELECT * FROM ticketing_holds WHERE event_id = $3 AND idempotency_key IS NOT NULL AND created_at_ms > $1 AND id > $2 ORDER BY id LIMIT 1000`,
+          [since, after, eventId],
         );
         if (rows.length === 0) break;
-        const keys = rows.map((r) => holdKeyClaim(this.namespace, r.idempotency_key));
+        const keys = rows.map((r) => holdKeyClaim(this.namespace, eventId, r.idempotency_key));
         const values = rows.map((r) =>
           JSON.stringify({ s: 'C', h: r.request_hash, t: Number(r.created_at_ms), id: r.id, r: toView(r) } satisfies Claim),
         );
         await this.kv.runScript(LOAD_KEYS, keys, [TTL_MS, ...values]);
         after = rows[rows.length - 1].id;
       }
-      await this.kv.set(this.loadedKey(), String(this.clock.now()));
+      await this.kv.set(this.loadedKey(eventId), String(this.clock.now()));
     } finally {
       await this.kv.del([lock]);
     }

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { REBUILD_COMMIT, RELEASE, TRY_HOLD } from '../adapters/inventory-scripts';
-import { claimsLoadedKey, holdKeyClaim, SWAP_KEY, TRY_HOLD_KEYED } from './hold-idempotency-scripts';
+import { claimsLoadedKey, eventKeyPrefix, holdKeyClaim, SWAP_KEY, TRY_HOLD_KEYED } from './hold-idempotency-scripts';
 import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy, seatInLayout } from './inventory-strategy';
 import { writeHold } from './sql-hold-writer';
 
@@ -32,10 +32,10 @@ export class RedisInventoryStrategy extends InventoryStrategy {
     const mode = e.kind === 'GA' ? 'ga' : 'seated';
     const keys = this.keys(e.id);
     const claim = req.idempotency?.claim;
-    const claimKey = req.idempotency ? holdKeyClaim(this.namespace, req.idempotency.key) : '';
+    const claimKey = req.idempotency ? holdKeyClaim(this.namespace, e.id, req.idempotency.key) : '';
     const decide = () =>
       claim !== undefined
-        ? this.kv.runScript(TRY_HOLD_KEYED, [...keys, claimKey, claimsLoadedKey(this.namespace)], [
+        ? this.kv.runScript(TRY_HOLD_KEYED, [...keys, claimKey, claimsLoadedKey(this.namespace, e.id)], [
             mode, req.userId, e.maxPerUser, req.quantity, claim, CLAIM_TTL_MS, ...req.seatIds,
           ])
         : this.kv.runScript(TRY_HOLD, keys, [mode, req.userId, e.maxPerUser, req.quantity, ...req.seatIds]);
@@ -164,12 +164,12 @@ export class RedisInventoryStrategy extends InventoryStrategy {
 
   /** Releases that ran while a rebuild had the event frozen (RELEASE, REBUILD_COMMIT). */
   private releaseLog(eventId: string): string {
-    return `${this.namespace}:ticketing:${eventId}:released`;
+    return `${eventKeyPrefix(this.namespace, eventId)}:released`;
   }
 
   /** Same key layout as TicketingService.keys (its drift check reads them). */
   private keys(eventId: string): [string, string, string] {
-    const p = `${this.namespace}:ticketing:${eventId}`;
+    const p = eventKeyPrefix(this.namespace, eventId);
     return [`${p}:stock`, `${p}:users`, `${p}:ready`];
   }
 }

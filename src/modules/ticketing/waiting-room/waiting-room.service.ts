@@ -5,6 +5,7 @@ import { Clock } from '../../../platform/clock/clock';
 import { AppError } from '../../../platform/errors/app-error';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { JOIN_ROOM, PEEK_ROOM } from './waiting-room-scripts';
+import { eventKeyPrefix } from '../inventory/hold-idempotency-scripts';
 
 export interface WaitingRoomConfig {
   enabled: boolean;
@@ -140,7 +141,8 @@ export class WaitingRoomService {
   }
 
   private keys(eventId: string): string[] {
-    const p = `${this.config.NAMESPACE}:ticketing:${eventId}:room`;
+    // The event's hash tag: the room scripts' keys stay in one Redis Cluster slot.
+    const p = `${eventKeyPrefix(this.config.NAMESPACE, eventId)}:room`;
     return [`${p}:seq`, `${p}:queue`, `${p}:users`, `${p}:owners`, `${p}:gate`];
   }
 }

@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { Cluster } from 'ioredis';
+import { Client } from 'pg';
+import { hashSlot } from '../../src/platform/kv/hash-slot';
+import { eventKeyPrefix } from '../../src/modules/ticketing/inventory/hold-idempotency-scripts';
+import { http, KEYS } from '../support/app';
+import { AppProcess } from '../support/processes';
+import { LocalCluster } from './local-cluster';
+
+/**
+ * The full profile on a real cluster, started by this suite (scripts/cluster.sh): a Redis Cluster
+ * of six redis-server processes (3 primaries + 3 replicas) and three KRaft brokers (replication 3,
+ * min.insync.replicas 2), beside the shared PostgreSQL. Two `api` and two `worker,scheduler`
+ * processes share it. Then nodes are SIGKILLed under load and nothing acknowledged may be lost.
+ */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined as T);
+    if (ok(v) || Date.now() > end) return v;
+    await sleep(200);
+  }
+}
+
+describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker processes', () => {
+  const cluster = new LocalCluster();
+  const ns = `c-${randomBytes(4).toString('hex')}`;
+  const apis: AppProcess[] = [];
+  const workers: AppProcess[] = [];
+  let db: Client;
+  let redis: Cluster;
+
+  const env = (roles: string): Record<string, string> => ({
+    APP_PROFILE: 'full',
+    APP_ROLES: roles,
+    NAMESPACE: ns,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL,
+    DATABASE_POOL_SIZE: '5',
+    REDIS_CLUSTER_NODES: cluster.redisNodes,
+    REDIS_READ_FROM: 'replica',
+    KAFKA_BROKERS: cluster.kafkaBrokers.join(','),
+    KAFKA_REPLICATION_FACTOR: '3',
+    KAFKA_PARTITIONS: '3',
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
+    API_KEYS: `admin:${KEYS.admin},service:${KEYS.service},client:${KEYS.client}`,
+    RATE_LIMIT_PER_SECOND: '0',
+    LEADERBOARD_TOP_CACHE_MS: '0',
+  });
+  const api = (i: number) => apis[i % apis.length].url;
+
+  beforeAll(async () => {
+    await cluster.up();
+    db = new Client({ connectionString: DATABASE_URL });
+    await db.connect();
+    redis = new Cluster(cluster.redisNodes.split(',').map((n) => ({ host: '127.0.0.1', port: Number(n.split(':')[1]) })));
+    // One process first creates the topics and runs the migrations; the others then start together.
+    workers.push(await new AppProcess(env('worker,scheduler')).start());
+    const rest = await Promise.all([
+      new AppProcess(env('worker,scheduler')).start(),
+      new AppProcess(env('api')).start(),
+      new AppProcess(env('api')).start(),
+    ]);
+    workers.push(rest[0]);
+    apis.push(rest[1], rest[2]);
+  }, 420_000);
+
+  afterAll(async () => {
+    await Promise.all([...apis, ...workers].map((p) => p.kill('SIGTERM').catch(() => undefined)));
+    redis?.disconnect();
+    await db?.end();
+    await cluster.down();
+  }, 180_000);
+
+  it('spreads a sharded board over the three primaries', async () => {
+    const id = `spread-${randomBytes(3).toString('hex')}`;
+    const created = await http(api(0), 'POST', '/api/v1/leaderboards', { key: KEYS.admin, body: { id, shards: 16 } });
+    expect(created.status).toBe(201);
+    const nodes = await cluster.nodes();
+    const owners = new Map<number, number>();
+    for (let s = 0; s < 16; s++) {
+      const slot = hashSlot(`{${id}#${created.body.season}#${s}}`);
+      const owner = nodes.find((n) => n.role === 'master' && n.slots.some(([a, b]) => slot >= a && slot <= b))!;
+      owners.set(owner.port, (owners.get(owner.port) ?? 0) + 1);
+    }
+    expect(owners.size).toBe(3);
+  });
+
+  it('leaderboard: a primary SIGKILLed during writes loses no acknowledged score and applies none twice', async () => {
+    const id = `fo-${randomBytes(3).toString('hex')}`;
+    const created = await http(api(0), 'POST', '/api/v1/leaderboards', { key: KEYS.admin, body: { id, updatePolicy: 'increment', shards: 6 } });
+    expect(created.status).toBe(201);
+    const expected = new Map<string, number>();
+    let batches = 0;
+    let stop = false;
+    // Two writers, one per api process; every 202 is recorded.
+    const writers = [0, 1].map(async (w) => {
+      while (!stop) {
+        const entries = Array.from({ length: 100 }, () => ({ playerId: `p${Math.floor(Math.random() * 300)}`, score: 1 + Math.floor(Math.random() * 50) }));
+        const r = await http(api(w), 'POST', `/api/v1/leaderboards/${id}/scores:batch`, { key: KEYS.service, body: { entries } }).catch(() => undefined);
+        if (r?.status === 202) {
+          for (const e of entries) expected.set(e.playerId, (expected.get(e.playerId) ?? 0) + e.score);
+          batches++;
+        }
+        await sleep(30);
+      }
+    });
+    const standings = async () => {
+      const r = await http(api(1), 'GET', `/api/v1/leaderboards/${id}/top?limit=1000`, { key: KEYS.client });
+      if (r.status !== 200) throw new Error(`top ${r.status}`);
+      return new Map((r.body.entries as { playerId: string; score: number }[]).map((e) => [e.playerId, e.score]));
+    };
+    const sum = (m?: Map<string, number>) => (m ? [...m.values()].reduce((a, b) => a + b, 0) : 0);
+    await until(standings, (m) => sum(m) > 0 && batches >= 5, 60_000);
+
+    // The primary that holds shard 0 dies without a word to its replica.
+    const victim = (await cluster.primaryOf(hashSlot(`{${id}#${created.body.season}#0}`)))!;
+    cluster.killRedis(victim.port);
+    // Its replica is promoted (cluster-node-timeout 2 s), while writes go on.
+    const promoted = await until(
+      () => cluster.primaryOf(hashSlot(`{${id}#${created.body.season}#0}`)),
+      (n) => n !== undefined && n.port !== victim.port,
+      30_000,
+    );
+    expect(promoted?.port).not.toBe(victim.port);
+    await sleep(3000);
+    stop = true;
+    await Promise.all(writers);
+    const total = sum(expected);
+    const final = await until(standings, (m) => sum(m) === total, 90_000);
+    expect(sum(final)).toBe(total);
+    expect(final).toEqual(expected);
+    await sleep(2000); // a late double apply would show up now
+    expect(await standings()).toEqual(expected);
+    // Ranks read from replicas agree with the board order.
+    const someone = [...expected.keys()][0];
+    const view = await http(api(0), 'GET', `/api/v1/leaderboards/${id}/players/${someone}?around=1`, { key: KEYS.client });
+    expect(view.status).toBe(200);
+    expect(view.body.score).toBe(expected.get(someone));
+    // The killed node comes back as a replica of the promoted one, for the next test.
+    await cluster.restartMissing();
+    await until(() => cluster.nodes(), (ns) => ns.filter((n) => n.role === 'slave' && n.connected && !n.failed).length === 3, 60_000);
+  }, 300_000);
+
+  it('ticketing: a primary SIGKILLed during a flash sale never oversells, and Redis agrees with PostgreSQL after reconciliation', async () => {
+    const capacity = 150;
+    const ev = await http(api(0), 'POST', '/api/v1/events', {
+      key: KEYS.admin,
+      body: { name: 'flash', startsAt: new Date(Date.now() + 86_400_000).toISOString(), generalAdmission: { capacity, price: 10 }, maxPerUser: 1 },
+    });
+    expect(ev.status).toBe(201);
+    const eventId = ev.body.id as string;
+    const prefix = eventKeyPrefix(ns, eventId);
+    const statuses = new Map<number, number>();
+    const hold = async (i: number) => {
+      const r = await http(api(i), 'POST', `/api/v1/events/${eventId}/holds`, {
+        key: KEYS.client,
+        body: { userId: `u${i}`, quantity: 1 },
+        headers: { 'idempotency-key': `k-${eventId}-${i}` },
+      }).catch(() => ({ status: 0 }));
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    };
+    // The sale: 450 buyers for 150 places, 30 at a time, the event's primary killed a third of the way.
+    let victimKilled = false;
+    for (let i = 0; i < 450; i += 30) {
+      await Promise.all(Array.from({ length: 30 }, (_, j) => hold(i + j)));
+      if (!victimKilled && i >= 120) {
+        const victim = (await cluster.primaryOf(hashSlot(`${prefix}:stock`)))!;
+        cluster.killRedis(victim.port);
+        victimKilled = true;
+      }
+    }
+    const held: { n: string }[] = (await db.query(`SELECT count(*) AS n FROM ticketing_seats WHERE event_id = $1 AND status <> 'AVAILABLE'`, [eventId])).rows;
+    expect(Number(held[0].n)).toBeLessThanOrEqual(capacity);
+    expect(statuses.get(201) ?? 0).toBeLessThanOrEqual(capacity);
+    expect(statuses.get(201) ?? 0).toBe(Number(held[0].n));
+    // The reconciler (scheduler role, every 10 s) rebuilds or repairs the hot inventory from SQL.
+    const agrees = async () => {
+      const free: { n: string }[] = (await db.query(`SELECT count(*) AS n FROM ticketing_seats WHERE event_id = $1 AND status = 'AVAILABLE'`, [eventId])).rows;
+      const stock = await redis.get(`${prefix}:stock`);
+      const ready = await redis.get(`${prefix}:ready`);
+      return ready !== null && Number(stock) === Number(free[0].n);
+    };
+    expect(await until(agrees, (ok) => ok === true, 90_000)).toBe(true);
+    // The sale goes on after the failover: the remaining places sell, and no more.
+    for (let i = 1000; i < 1000 + 2 * capacity; i += 30) await Promise.all(Array.from({ length: 30 }, (_, j) => hold(i + j)));
+    const after: { n: string }[] = (await db.query(`SELECT count(*) AS n FROM ticketing_seats WHERE event_id = $1 AND status <> 'AVAILABLE'`, [eventId])).rows;
+    expect(Number(after[0].n)).toBe(capacity);
+    await cluster.restartMissing();
+  }, 300_000);
+});
