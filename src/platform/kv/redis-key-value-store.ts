@@ -73,10 +73,11 @@ export class RedisKeyValueStore extends KeyValueStore {
     if (!(this.client instanceof Cluster)) return;
     await Promise.all(
       this.client.nodes('master').map(async (node) => {
-        const acked = Number(await node.wait(1, WAIT_REPLICA_MS));
-        if (acked >= 1) return;
+        // ROLE first: a primary left without a replica must not cost every batch the WAIT timeout.
         const role = (await node.role()) as [string, number, [string, string, string][]];
-        if ((role[2] ?? []).length > 0) throw new Error(`Redis ${node.options.host}:${node.options.port}: no replica acknowledged the writes within ${WAIT_REPLICA_MS} ms`);
+        if ((role[2] ?? []).length === 0) return;
+        const acked = Number(await node.wait(1, WAIT_REPLICA_MS));
+        if (acked < 1) throw new Error(`Redis ${node.options.host}:${node.options.port}: no replica acknowledged the writes within ${WAIT_REPLICA_MS} ms`);
       }),
     );
   }

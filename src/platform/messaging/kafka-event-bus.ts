@@ -94,7 +94,9 @@ export class KafkaEventBus extends EventBus {
     if (missing.length === 0) return;
     try {
       await admin.createTopics({
-        waitForLeaders: true,
+        // kafkajs's own wait asks one broker once and fails with UNKNOWN_TOPIC_OR_PARTITION when
+        // that broker has not heard of the topic yet (multi-broker KRaft); polled below instead.
+        waitForLeaders: false,
         topics: missing.map((t) => ({
           topic: t.name,
           numPartitions: t.partitions ?? this.opts.defaultPartitions,
@@ -107,6 +109,14 @@ export class KafkaEventBus extends EventBus {
     } catch (e) {
       // Another process may create the same topics at the same time.
       if (!/already exists/i.test(String((e as Error).message))) throw e;
+    }
+    // On a multi-broker cluster the controller answers before every broker has the new topics'
+    // metadata; wait until the topics are known with a leader for every partition.
+    for (let attempt = 0; ; attempt++) {
+      const meta = await admin.fetchTopicMetadata({ topics: missing.map((t) => t.name) }).catch((e: Error) => e);
+      if (!(meta instanceof Error) && meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      if (attempt >= 100) throw meta instanceof Error ? meta : new Error('kafka: new topics have no leaders after 20 s');
+      await new Promise((r) => setTimeout(r, 200));
     }
   }
 
