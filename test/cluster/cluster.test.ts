@@ -14,12 +14,24 @@ import { LocalCluster } from './local-cluster';
  * processes share it. Then nodes are SIGKILLed under load and nothing acknowledged may be lost.
  */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const t0 = Date.now();
+/** Progress on stderr: a slow step on a loaded box is then visible in the run's output. */
+const step = (what: string) => process.stderr.write(`[cluster suite +${((Date.now() - t0) / 1000).toFixed(0)}s] ${what}\n`);
+/** A request that cannot hang the test: 10 s at most. */
+const call = (base: string, method: string, path: string, opts: Parameters<typeof http>[3]) =>
+  Promise.race([http(base, method, path, opts), sleep(10_000).then(() => ({ status: 0, headers: new Headers(), body: undefined }))]);
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/** Polls until `ok`; on time-out returns the last value, and `untilError` keeps the last failure. */
+let untilError: unknown;
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
   const end = Date.now() + ms;
+  untilError = undefined;
   for (;;) {
-    const v = await fn().catch(() => undefined as T);
+    const v = await fn().catch((e: unknown) => {
+      untilError = e;
+      return undefined as T;
+    });
     if (ok(v) || Date.now() > end) return v;
     await sleep(200);
   }
@@ -55,9 +67,14 @@ describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker proc
 
   beforeAll(async () => {
     await cluster.up();
+    step(`cluster up: redis ${cluster.redisNodes}, kafka ${cluster.kafkaBrokers.join(',')}`);
     db = new Client({ connectionString: DATABASE_URL });
     await db.connect();
-    redis = new Cluster(cluster.redisNodes.split(',').map((n) => ({ host: '127.0.0.1', port: Number(n.split(':')[1]) })));
+    redis = new Cluster(
+      cluster.redisNodes.split(',').map((n) => ({ host: '127.0.0.1', port: Number(n.split(':')[1]) })),
+      { slotsRefreshInterval: 2000, retryDelayOnFailover: 200, retryDelayOnClusterDown: 200 },
+    );
+    redis.on('error', () => undefined); // a killed node's connection errors until the slots move
     // One process first creates the topics and runs the migrations; the others then start together.
     workers.push(await new AppProcess(env('worker,scheduler')).start());
     const rest = await Promise.all([
@@ -67,6 +84,7 @@ describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker proc
     ]);
     workers.push(rest[0]);
     apis.push(rest[1], rest[2]);
+    step('2 api + 2 worker processes up');
   }, 420_000);
 
   afterAll(async () => {
@@ -101,7 +119,7 @@ describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker proc
     const writers = [0, 1].map(async (w) => {
       while (!stop) {
         const entries = Array.from({ length: 100 }, () => ({ playerId: `p${Math.floor(Math.random() * 300)}`, score: 1 + Math.floor(Math.random() * 50) }));
-        const r = await http(api(w), 'POST', `/api/v1/leaderboards/${id}/scores:batch`, { key: KEYS.service, body: { entries } }).catch(() => undefined);
+        const r = await call(api(w), 'POST', `/api/v1/leaderboards/${id}/scores:batch`, { key: KEYS.service, body: { entries } }).catch(() => undefined);
         if (r?.status === 202) {
           for (const e of entries) expected.set(e.playerId, (expected.get(e.playerId) ?? 0) + e.score);
           batches++;
@@ -110,16 +128,18 @@ describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker proc
       }
     });
     const standings = async () => {
-      const r = await http(api(1), 'GET', `/api/v1/leaderboards/${id}/top?limit=1000`, { key: KEYS.client });
+      const r = await call(api(1), 'GET', `/api/v1/leaderboards/${id}/top?limit=1000`, { key: KEYS.client });
       if (r.status !== 200) throw new Error(`top ${r.status}`);
       return new Map((r.body.entries as { playerId: string; score: number }[]).map((e) => [e.playerId, e.score]));
     };
     const sum = (m?: Map<string, number>) => (m ? [...m.values()].reduce((a, b) => a + b, 0) : 0);
-    await until(standings, (m) => sum(m) > 0 && batches >= 5, 60_000);
+    const started = await until(standings, (m) => sum(m) > 0 && batches >= 5, 60_000);
+    if (!(sum(started) > 0)) throw new Error(`no score applied before the kill (${String(untilError)}, ${batches} batches); worker logs:\n${workers.map((w) => w.output.slice(-3000)).join('\n---\n')}`);
 
     // The primary that holds shard 0 dies without a word to its replica.
     const victim = (await cluster.primaryOf(hashSlot(`{${id}#${created.body.season}#0}`)))!;
     cluster.killRedis(victim.port);
+    step(`leaderboard: SIGKILLed primary ${victim.port} after ${batches} batches`);
     // Its replica is promoted (cluster-node-timeout 2 s), while writes go on.
     const promoted = await until(
       () => cluster.primaryOf(hashSlot(`{${id}#${created.body.season}#0}`)),
@@ -127,12 +147,16 @@ describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker proc
       30_000,
     );
     expect(promoted?.port).not.toBe(victim.port);
+    step(`leaderboard: replica ${promoted?.port} promoted`);
     await sleep(3000);
     stop = true;
     await Promise.all(writers);
     const total = sum(expected);
+    step(`leaderboard: writers stopped, ${batches} batches acknowledged`);
     const final = await until(standings, (m) => sum(m) === total, 90_000);
-    expect(sum(final)).toBe(total);
+    if (sum(final) !== total) {
+      throw new Error(`board sum ${sum(final)} != acknowledged ${total} (${String(untilError)}); worker logs:\n${workers.map((w) => w.output.slice(-3000)).join('\n---\n')}`);
+    }
     expect(final).toEqual(expected);
     await sleep(2000); // a late double apply would show up now
     expect(await standings()).toEqual(expected);
@@ -141,10 +165,12 @@ describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker proc
     const view = await http(api(0), 'GET', `/api/v1/leaderboards/${id}/players/${someone}?around=1`, { key: KEYS.client });
     expect(view.status).toBe(200);
     expect(view.body.score).toBe(expected.get(someone));
+    step('leaderboard: board equals the acknowledged writes');
     // The killed node comes back as a replica of the promoted one, for the next test.
     await cluster.restartMissing();
+    step('leaderboard: killed node restarted');
     await until(() => cluster.nodes(), (ns) => ns.filter((n) => n.role === 'slave' && n.connected && !n.failed).length === 3, 60_000);
-  }, 300_000);
+  }, 420_000);
 
   it('ticketing: a primary SIGKILLed during a flash sale never oversells, and Redis agrees with PostgreSQL after reconciliation', async () => {
     const capacity = 150;
@@ -157,7 +183,7 @@ describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker proc
     const prefix = eventKeyPrefix(ns, eventId);
     const statuses = new Map<number, number>();
     const hold = async (i: number) => {
-      const r = await http(api(i), 'POST', `/api/v1/events/${eventId}/holds`, {
+      const r = await call(api(i), 'POST', `/api/v1/events/${eventId}/holds`, {
         key: KEYS.client,
         body: { userId: `u${i}`, quantity: 1 },
         headers: { 'idempotency-key': `k-${eventId}-${i}` },
@@ -172,12 +198,14 @@ describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker proc
         const victim = (await cluster.primaryOf(hashSlot(`${prefix}:stock`)))!;
         cluster.killRedis(victim.port);
         victimKilled = true;
+        step(`ticketing: SIGKILLed primary ${victim.port} after ${i + 30} buyers`);
       }
     }
     const held: { n: string }[] = (await db.query(`SELECT count(*) AS n FROM ticketing_seats WHERE event_id = $1 AND status <> 'AVAILABLE'`, [eventId])).rows;
     expect(Number(held[0].n)).toBeLessThanOrEqual(capacity);
     expect(statuses.get(201) ?? 0).toBeLessThanOrEqual(capacity);
     expect(statuses.get(201) ?? 0).toBe(Number(held[0].n));
+    step(`ticketing: sale over, ${JSON.stringify(Object.fromEntries(statuses))}`);
     // The reconciler (scheduler role, every 10 s) rebuilds or repairs the hot inventory from SQL.
     const agrees = async () => {
       const free: { n: string }[] = (await db.query(`SELECT count(*) AS n FROM ticketing_seats WHERE event_id = $1 AND status = 'AVAILABLE'`, [eventId])).rows;
@@ -185,11 +213,13 @@ describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker proc
       const ready = await redis.get(`${prefix}:ready`);
       return ready !== null && Number(stock) === Number(free[0].n);
     };
-    expect(await until(agrees, (ok) => ok === true, 90_000)).toBe(true);
+    if ((await until(agrees, (ok) => ok === true, 90_000)) !== true) {
+      throw new Error(`Redis disagrees with PostgreSQL (${String(untilError)}); worker logs:\n${workers.map((w) => w.output.slice(-3000)).join('\n---\n')}`);
+    }
     // The sale goes on after the failover: the remaining places sell, and no more.
     for (let i = 1000; i < 1000 + 2 * capacity; i += 30) await Promise.all(Array.from({ length: 30 }, (_, j) => hold(i + j)));
     const after: { n: string }[] = (await db.query(`SELECT count(*) AS n FROM ticketing_seats WHERE event_id = $1 AND status <> 'AVAILABLE'`, [eventId])).rows;
     expect(Number(after[0].n)).toBe(capacity);
     await cluster.restartMissing();
-  }, 300_000);
+  }, 420_000);
 });

@@ -5,7 +5,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../support/processes';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -58,12 +57,17 @@ export class LocalCluster {
   }
 
   async up(): Promise<void> {
-    for (let i = 0; i < 12; i++) (i < 6 ? this.redisPorts : this.busPorts).push(await freePort());
-    // Kafka needs six consecutive ports (three brokers, controllers +1).
+    // 18 consecutive free ports (6 Redis, 6 cluster bus, 6 Kafka: 3 brokers with controllers +1),
+    // below the ephemeral range (32768+) where outgoing connections could take one meanwhile.
     for (let tries = 0; tries < 50 && this.kafkaBase === 0; tries++) {
-      const base = 30000 + 2 * Math.floor(Math.random() * 5000);
-      if (await portsFree([0, 1, 2, 3, 4, 5].map((d) => base + d))) this.kafkaBase = base;
+      const base = 20000 + 2 * Math.floor(Math.random() * 6000);
+      const ports = Array.from({ length: 18 }, (_, i) => base + i);
+      if (!(await portsFree(ports))) continue;
+      this.redisPorts = ports.slice(0, 6);
+      this.busPorts = ports.slice(6, 12);
+      this.kafkaBase = base + 12;
     }
+    if (this.kafkaBase === 0) throw new Error('no 18 consecutive free ports found');
     await this.script('up', 300_000);
   }
 
