@@ -23,7 +23,7 @@ module.exports = {
     // Starts its own Redis Cluster and 3-broker Kafka (scripts/cluster.sh) and stops them: several
     // minutes, so only with TETRAD_CLUSTER_SUITE=1 until it is stable on the shared box.
     ...(process.env.TETRAD_CLUSTER_SUITE === '1'
-      ? [{ ...common, displayName: 'cluster', rootDir: __dirname, testTimeout: 600000, testMatch: ['<rootDir>/test/cluster/**/*.test.ts'] }]
+      ? [{ ...common, displayName: 'cluster', rootDir: __dirname, testMatch: ['<rootDir>/test/cluster/**/*.test.ts'] }]
       : []),
   ],
 };

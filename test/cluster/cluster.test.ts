@@ -88,7 +88,7 @@ describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker proc
   }, 420_000);
 
   afterAll(async () => {
-    await Promise.all([...apis, ...workers].map((p) => p.kill('SIGTERM').catch(() => undefined)));
+    await Promise.all([...apis, ...workers].map((p) => p.kill('SIGKILL').catch(() => undefined)));
     redis?.disconnect();
     await db?.end();
     await cluster.down();
