@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { TicketingService } from '../../src/modules/ticketing';
 import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
+import { eventKeyPrefix } from '../../src/modules/ticketing/inventory/hold-idempotency-scripts';
 
 const future = (ms: number) => new Date(Date.now() + ms).toISOString();
 
@@ -27,7 +28,7 @@ describe.each(['full', 'embedded'])('inventory drift repaired during a sale (%s 
 
   const client = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     http(t.url, method, path, { key: KEYS.client, body, headers });
-  const stockKey = (eventId: string) => `${t.config.NAMESPACE}:ticketing:${eventId}:stock`;
+  const stockKey = (eventId: string) => `${eventKeyPrefix(t.config.NAMESPACE, eventId)}:stock`;
   const sqlFree = async (eventId: string) =>
     Number(((await db.query(`SELECT count(*) AS n FROM ticketing_seats WHERE event_id = $1 AND status = 'AVAILABLE'`, [eventId])) as { n: string }[])[0].n);
 

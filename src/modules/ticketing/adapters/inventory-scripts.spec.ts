@@ -38,26 +38,26 @@ describe('inventory scripts (local body)', () => {
   });
 
   it('logs releases while a rebuild has the event frozen and adds back those after its read', async () => {
-    const withLog = [...keys, 'e:released'];
-    await sut.hSet('e:released', { '#': 0 });
+    const withLog = [...keys, '{e}:released'];
+    await sut.hSet('{e}:released', { '#': 0 });
     expect(await sut.runScript(RELEASE, withLog, ['ga', 'u1', 2])).toBe(0); // before the read: in SQL already
     expect(await sut.runScript(RELEASE, withLog, ['ga', 'u2', 3])).toBe(0); // after it began: maybe not
-    expect(await sut.get('e:stock')).toBeNull();
+    expect(await sut.get('{e}:stock')).toBeNull();
     expect(await sut.runScript(REBUILD_COMMIT, withLog, ['ga', '42', 1, 1, 'u3', 2, 10])).toBe(3);
-    expect(await sut.get('e:stock')).toBe('13');
-    expect(await sut.hGetAll('e:users')).toEqual({ u3: '2' });
-    expect(await sut.get('e:ready')).toBe('42');
-    expect(await sut.hGetAll('e:released')).toEqual({});
+    expect(await sut.get('{e}:stock')).toBe('13');
+    expect(await sut.hGetAll('{e}:users')).toEqual({ u3: '2' });
+    expect(await sut.get('{e}:ready')).toBe('42');
+    expect(await sut.hGetAll('{e}:released')).toEqual({});
     expect(await sut.runScript(RELEASE, withLog, ['ga', 'u3', 1])).toBe(1); // ready again: applied
-    expect(await sut.get('e:stock')).toBe('14');
+    expect(await sut.get('{e}:stock')).toBe('14');
   });
 
   it('rebuilds a seated event and adds back the seats released during the read', async () => {
-    const withLog = [...keys, 'e:released'];
-    await sut.sAdd('e:stock', ['stale']);
-    await sut.hSet('e:released', { '#': 0 });
+    const withLog = [...keys, '{e}:released'];
+    await sut.sAdd('{e}:stock', ['stale']);
+    await sut.hSet('{e}:released', { '#': 0 });
     await sut.runScript(RELEASE, withLog, ['seated', 'u1', 2, 'A-1-3', 'A-1-4']);
     expect(await sut.runScript(REBUILD_COMMIT, withLog, ['seated', '1', 0, 0, 'A-1-1', 'A-1-2'])).toBe(2);
-    expect((await sut.sMembers('e:stock')).sort()).toEqual(['A-1-1', 'A-1-2', 'A-1-3', 'A-1-4']);
+    expect((await sut.sMembers('{e}:stock')).sort()).toEqual(['A-1-1', 'A-1-2', 'A-1-3', 'A-1-4']);
   });
 });
