@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AgentReport, DISPATCH_JOB } from '../../src/modules/gpu-scheduler';
-import { bindDecision } from '../../src/modules/gpu-scheduler/service/binder';
+import { bindDecision, snapshotOf } from '../../src/modules/gpu-scheduler/service/binder';
 import { ScriptedAgent } from '../../src/modules/gpu-scheduler/testing/scripted-agent';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
@@ -61,18 +61,12 @@ describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full
     await Promise.all([a?.close(), b?.close()]);
   });
 
-  it('binds 400 tasks from two schedulers with no GPU ever allocated twice, and rolls back failed dispatches', async () => {
-    for (let i = 0; i < NODES; i++) {
-      const id = `dn-${i}`;
-      const r = await http(pick(i).url, 'POST', '/api/v1/gpu/nodes', {
-        key: KEYS.service,
-        body: { id, gpuType: i % 4 === 3 ? 'H100' : 'A100', gpuCount: 8, gpuMemoryGb: 80 },
-      });
-      expect(r.status).toBe(200);
-      agent.attach(id);
-    }
-
-    // Fault injection in app B's queue adapter: every 7th dispatch fails as a Redis outage would.
+  /**
+   * Submits TASKS tasks (half to each app) while both schedulers run, tasks finishing 20-120 ms after
+   * they start, and every 7th dispatch of app B failing as a Redis outage would; waits until all
+   * SUCCEEDED. Returns how many dispatch failures were injected.
+   */
+  async function runLoad(body: (i: number) => Record<string, unknown>, tag: string): Promise<{ injected: number }> {
     const qb = b.app.get(JobQueue);
     const realAdd = qb.add.bind(qb);
     let dispatchCalls = 0;
@@ -84,8 +78,6 @@ describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full
       }
       return realAdd(q, name, data, opts);
     });
-
-    // Tasks finish 20-120 ms after they start, so GPUs are released and re-bound all the time.
     const startedAt = new Map<string, number>();
     let finishing = true;
     const finisher = (async () => {
@@ -101,38 +93,18 @@ describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full
         await sleep(10);
       }
     })();
-
-    const ids: string[] = [];
     try {
-      const sizes = [1, 1, 1, 2, 2, 4, 8, 12];
+      const before: number = (await ds.query(`SELECT count(*)::int AS n FROM gpu_tasks WHERE namespace = $1 AND status = 'SUCCEEDED'`, [ns]))[0].n;
       const submits: Promise<{ status: number; body: { taskId: string } }>[] = [];
       for (let i = 0; i < TASKS; i++) {
-        submits.push(
-          http(pick(i).url, 'POST', '/api/v1/tasks', {
-            key: KEYS.client,
-            headers: { 'idempotency-key': `${ns}-${i}` },
-            body: {
-              userId: `u${i % 13}`,
-              tier: i % 3 === 0 ? 'vip' : 'normal',
-              gpuType: i % 5 === 4 ? 'H100' : 'A100',
-              gpuCount: sizes[i % sizes.length],
-              gpuMemoryGb: 40,
-              estimatedRuntimeSec: 60,
-              model: `m${i % 4}`,
-            },
-          }),
-        );
+        submits.push(http(pick(i).url, 'POST', '/api/v1/tasks', { key: KEYS.client, headers: { 'idempotency-key': `${ns}-${tag}-${i}` }, body: body(i) }));
         if (i % 50 === 49) await sleep(20);
       }
-      for (const r of await Promise.all(submits)) {
-        expect(r.status).toBe(202);
-        ids.push(r.body.taskId);
-      }
-
+      for (const r of await Promise.all(submits)) expect(r).toMatchObject({ status: 202 });
       // Wait until every task has SUCCEEDED (polling the database, the source of truth).
       for (let i = 0; i < 600; i++) {
         const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM gpu_tasks WHERE namespace = $1 AND status = 'SUCCEEDED'`, [ns]);
-        if (n === TASKS) break;
+        if (n === before + TASKS) break;
         await sleep(100);
       }
     } finally {
@@ -140,6 +112,31 @@ describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full
       await finisher;
       spy.mockRestore();
     }
+    return { injected };
+  }
+
+  it('binds 400 tasks from two schedulers with no GPU ever allocated twice, and rolls back failed dispatches', async () => {
+    for (let i = 0; i < NODES; i++) {
+      const id = `dn-${i}`;
+      const r = await http(pick(i).url, 'POST', '/api/v1/gpu/nodes', {
+        key: KEYS.service,
+        body: { id, gpuType: i % 4 === 3 ? 'H100' : 'A100', gpuCount: 8, gpuMemoryGb: 80 },
+      });
+      expect(r.status).toBe(200);
+      agent.attach(id);
+    }
+
+    const sizes = [1, 1, 1, 2, 2, 4, 8, 12];
+    const { injected } = await runLoad((i) => ({
+      userId: `u${i % 13}`,
+      tier: i % 3 === 0 ? 'vip' : 'normal',
+      gpuType: i % 5 === 4 ? 'H100' : 'A100',
+      gpuCount: sizes[i % sizes.length],
+      gpuMemoryGb: 40,
+      estimatedRuntimeSec: 60,
+      model: `m${i % 4}`,
+    }), 'whole');
+    const ids = (await ds.query(`SELECT id FROM gpu_tasks WHERE namespace = $1`, [ns])).map((r: { id: string }) => r.id);
 
     const statuses = await ds.query(`SELECT status, count(*)::int AS n FROM gpu_tasks WHERE namespace = $1 GROUP BY status`, [ns]);
     expect(statuses).toEqual([{ status: 'SUCCEEDED', n: TASKS }]);
@@ -212,25 +209,93 @@ describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full
     expect(nodes.every((n) => n.free_gpus.length === 8)).toBe(true);
     expect(agent.errors).toEqual([]);
   }, 120_000);
+  it('shares of GPUs from two schedulers: never more than 1000 milli on a GPU, nor over a node\'s CPU or memory', async () => {
+    const FN = 8;
+    const CPU = 16_000;
+    const MEM = 65_536;
+    for (let i = 0; i < FN; i++) {
+      const id = `fn-${i}`;
+      const r = await http(pick(i).url, 'POST', '/api/v1/gpu/nodes', {
+        key: KEYS.service,
+        body: { id, gpuType: 'L4', gpuCount: 4, gpuMemoryGb: 24, cpuMilli: CPU, memoryMib: MEM },
+      });
+      expect(r.status).toBe(200);
+      agent.attach(id);
+    }
+    const shares = [250, 300, 500, 750, 100, 1000];
+    const { injected } = await runLoad(
+      (i) => ({
+        userId: `f${i % 7}`,
+        tier: i % 3 === 0 ? 'vip' : 'normal',
+        gpuType: 'L4',
+        gpuCount: i % 9 === 8 ? 2 : 1,
+        ...(i % 9 === 8 ? {} : { gpuMilli: shares[i % shares.length] }),
+        cpuMilli: 1000 * (1 + (i % 4)),
+        memoryMib: 4096 * (1 + (i % 3)),
+        gpuMemoryGb: 8,
+        estimatedRuntimeSec: 60,
+      }),
+      'share',
+    );
+    expect(injected).toBeGreaterThan(0);
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM gpu_tasks WHERE namespace = $1 AND gpu_type = 'L4' AND status = 'SUCCEEDED'`, [ns]);
+    expect(n).toBe(TASKS);
+
+    // Sweep every binding row of the L4 nodes in time order: live milli per GPU, CPU and memory per node.
+    const rows: { node_id: string; gpu_index: number; milli: number; cpu_milli: number; memory_mib: number; bound_at_ms: string; released_at_ms: string | null }[] =
+      await ds.query(`SELECT node_id, gpu_index, milli, cpu_milli, memory_mib, bound_at_ms, released_at_ms FROM gpu_allocations WHERE namespace = $1 AND node_id LIKE 'fn-%'`, [ns]);
+    expect(rows.every((r) => r.released_at_ms !== null)).toBe(true);
+    expect(rows.some((r) => r.milli < 1000)).toBe(true);
+    const events = rows.flatMap((r) => [
+      { at: Number(r.bound_at_ms), d: 1, r },
+      { at: Number(r.released_at_ms), d: -1, r },
+    ]);
+    events.sort((x, y) => x.at - y.at || x.d - y.d); // a release at the same ms as a bind goes first
+    const milli = new Map<string, number>();
+    const cpu = new Map<string, number>();
+    const mem = new Map<string, number>();
+    const over: string[] = [];
+    let sharedAtOnce = 0;
+    for (const { d, r } of events) {
+      const g = `${r.node_id}/${r.gpu_index}`;
+      milli.set(g, (milli.get(g) ?? 0) + d * r.milli);
+      cpu.set(r.node_id, (cpu.get(r.node_id) ?? 0) + d * r.cpu_milli);
+      mem.set(r.node_id, (mem.get(r.node_id) ?? 0) + d * r.memory_mib);
+      if (milli.get(g)! > 1000) over.push(`${g}: ${milli.get(g)} milli`);
+      if (cpu.get(r.node_id)! > CPU) over.push(`${r.node_id}: ${cpu.get(r.node_id)} milli CPU`);
+      if (mem.get(r.node_id)! > MEM) over.push(`${r.node_id}: ${mem.get(r.node_id)} MiB`);
+      if (d > 0 && r.milli < 1000 && milli.get(g)! > r.milli) sharedAtOnce++;
+    }
+    expect(over).toEqual([]);
+    expect(sharedAtOnce).toBeGreaterThan(0); // GPUs really were shared
+    // Everything went back: no milli, CPU or memory held on any node.
+    const nodes: { free_gpus: number[]; gpu_used_milli: number[]; cpu_used_milli: number; memory_used_mib: number }[] = await ds.query(
+      `SELECT free_gpus, gpu_used_milli, cpu_used_milli, memory_used_mib FROM gpu_nodes WHERE namespace = $1 AND id LIKE 'fn-%'`,
+      [ns],
+    );
+    expect(nodes).toEqual(Array(FN).fill({ free_gpus: [0, 1, 2, 3], gpu_used_milli: [0, 0, 0, 0], cpu_used_milli: 0, memory_used_mib: 0 }));
+    expect(agent.errors).toEqual([]);
+  }, 120_000);
+
   it('the version guard alone decides races: two binders on one node snapshot, one wins, even on disjoint GPUs', async () => {
     // A namespace no scheduler loop serves, so only these direct bindDecision calls touch it.
     const race = `${ns}-race`;
     const now = Date.now();
     await ds.query(
-      `INSERT INTO gpu_nodes (namespace, id, gpu_type, gpu_count, gpu_memory_gb, status, free_gpus, last_heartbeat_ms, registered_at_ms)
-       VALUES ($1, 'r-1', 'A100', 8, 80, 'ACTIVE', '{0,1,2,3,4,5,6,7}', $2, $2)`,
+      `INSERT INTO gpu_nodes (namespace, id, gpu_type, gpu_count, gpu_memory_gb, status, free_gpus, gpu_used_milli, last_heartbeat_ms, registered_at_ms)
+       VALUES ($1, 'r-1', 'A100', 8, 80, 'ACTIVE', '{0,1,2,3,4,5,6,7}', '{0,0,0,0,0,0,0,0}', $2, $2)`,
       [race, now],
     );
     let wins = 0;
     let conflicts = 0;
     for (let round = 0; round < 20; round++) {
-      const [node] = await ds.query(`SELECT version, free_gpus FROM gpu_nodes WHERE namespace = $1 AND id = 'r-1'`, [race]);
+      const [node] = await ds.query(`SELECT * FROM gpu_nodes WHERE namespace = $1 AND id = 'r-1'`, [race]);
       if (node.free_gpus.length < 2) {
         await ds.query(`UPDATE gpu_allocations SET released_at_ms = $2 WHERE namespace = $1 AND released_at_ms IS NULL`, [race, Date.now()]);
-        await ds.query(`UPDATE gpu_nodes SET free_gpus = '{0,1,2,3,4,5,6,7}', version = version + 1 WHERE namespace = $1`, [race]);
+        await ds.query(`UPDATE gpu_nodes SET free_gpus = '{0,1,2,3,4,5,6,7}', gpu_used_milli = '{0,0,0,0,0,0,0,0}', version = version + 1 WHERE namespace = $1`, [race]);
         continue;
       }
-      const snap = new Map([['r-1', { version: String(node.version), free: node.free_gpus as number[] }]]);
+      const snap = new Map([['r-1', snapshotOf(node)]]);
       const ids = [`${race}-${round}-a`, `${race}-${round}-b`];
       for (const id of ids) {
         await ds.query(

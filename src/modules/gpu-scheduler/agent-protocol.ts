@@ -18,6 +18,11 @@ export interface DispatchMessage {
   attempt: number;
   nodeId: string;
   gpuIndices: number[];
+  /** Share of each GPU in gpuIndices, in milli (absent = whole GPUs); the agent passes it on as TETRAD_GPU_MILLI. */
+  gpuMilli?: number;
+  /** CPU (milli-cores) and memory (MiB) granted on this node, passed on as TETRAD_CPU_MILLI / TETRAD_MEMORY_MIB. */
+  cpuMilli?: number;
+  memoryMib?: number;
   command?: string;
   model?: string;
   /** Simulated agents run this long (divided by the configured time scale). */

@@ -7,6 +7,8 @@ export enum GpuCode {
   Unsatisfiable = 'unsatisfiable_request',
   InvalidCursor = 'invalid_cursor',
   InvalidLabels = 'invalid_labels',
+  InvalidShare = 'invalid_share',
+  CapacityInUse = 'capacity_in_use',
   IdempotencyKeyRequired = 'idempotency_key_required',
   IdempotencyKeyReused = 'idempotency_key_reused',
   RequestInProgress = 'request_in_progress',

@@ -1,5 +1,5 @@
 import type { AgentReportEvent } from './agent-protocol';
-import type { NodeStatus, Tier } from './domain';
+import type { GangPlacement, NodeStatus, Tier } from './domain';
 
 export const TASK_STATUSES = ['QUEUED', 'SCHEDULED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -17,11 +17,21 @@ export interface SubmitTaskInput {
   command?: string;
   /** What happens when a node running the task becomes UNHEALTHY. Default fail. */
   onNodeFailure?: NodeFailurePolicy;
+  /** Share of one GPU in milli (1..1000; < 1000 only with gpuCount 1). Absent = whole GPUs. */
+  gpuMilli?: number;
+  /** CPU (milli-cores) and memory (MiB) the whole task needs; absent = not accounted. */
+  cpuMilli?: number;
+  memoryMib?: number;
+  gangPlacement?: GangPlacement;
 }
 
 export interface PlacementView {
   nodeId: string;
   gpuIndices: number[];
+  /** Present for a share of a GPU (milli held on each index) and when CPU/memory were asked for. */
+  gpuMilli?: number;
+  cpuMilli?: number;
+  memoryMib?: number;
 }
 
 export interface TaskView {
@@ -35,6 +45,10 @@ export interface TaskView {
   model: string | null;
   command: string | null;
   onNodeFailure: NodeFailurePolicy;
+  gpuMilli: number | null;
+  cpuMilli: number | null;
+  memoryMib: number | null;
+  gangPlacement: GangPlacement | null;
   status: TaskStatus;
   attempt: number;
   placement: PlacementView[];
@@ -58,6 +72,9 @@ export interface RegisterNodeInput {
   gpuMemoryGb: number;
   labels?: Record<string, string>;
   simulated?: boolean;
+  /** CPU (milli-cores) and memory (MiB) tasks may use on this node; absent = not accounted. */
+  cpuMilli?: number;
+  memoryMib?: number;
 }
 
 export interface NodeView {
@@ -68,7 +85,14 @@ export interface NodeView {
   labels: Record<string, string>;
   simulated: boolean;
   status: NodeStatus;
+  /** GPUs no task holds any share of. */
   freeGpuIndices: number[];
+  /** Milli (of 1000) held on each GPU, by index. */
+  gpuUsedMilli: number[];
+  cpuMilli: number | null;
+  memoryMib: number | null;
+  cpuUsedMilli: number;
+  memoryUsedMib: number;
   lastHeartbeatAt: string;
   registeredAt: string;
 }

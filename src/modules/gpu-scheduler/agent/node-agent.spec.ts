@@ -165,7 +165,7 @@ describe('NodeAgent against a fake scheduler (agent-protocol.ts)', () => {
     await makeAgent(ex).start();
     await dispatch('t-1', { command: 'python serve.py', predictedRuntimeSec: 42 });
     await until(() => ex.started.length === 1, 'start');
-    expect(ex.started[0]).toEqual({ taskId: 't-1', attempt: 1, command: 'python serve.py', deviceIndices: [5, 7], predictedRuntimeSec: 42 });
+    expect(ex.started[0]).toEqual({ taskId: 't-1', attempt: 1, command: 'python serve.py', deviceIndices: [5, 7], predictedRuntimeSec: 42, gpuMilli: 1000 });
     await until(() => fake.events('t-1').includes('STARTED'), 'STARTED');
     // While it runs, heartbeats carry it and its slots look busy.
     await until(() => fake.heartbeats().some((h) => h.runningTaskIds?.includes('t-1')), 'heartbeat with t-1');
@@ -320,6 +320,25 @@ describe('NodeAgent against a fake scheduler (agent-protocol.ts)', () => {
     expect(ex.started.map((s) => s.taskId)).toEqual(['t-9']);
   });
 
+  it('shares a GPU: shares that fit run side by side with their share passed on; one that does not fit is refused', async () => {
+    const ex = new ManualExecutor();
+    await makeAgent(ex).start();
+    await dispatch('s-1', { gpuIndices: [2], gpuMilli: 500, cpuMilli: 2000, memoryMib: 4096 });
+    await dispatch('s-2', { gpuIndices: [2], gpuMilli: 300 });
+    await until(() => fake.events('s-1').includes('STARTED') && fake.events('s-2').includes('STARTED'), 'both shares STARTED');
+    await dispatch('s-3', { gpuIndices: [2], gpuMilli: 300 });
+    await until(() => fake.events('s-3').length === 1, 's-3 refused');
+    expect(fake.reports('s-3')[0]).toMatchObject({ event: 'FAILED', reason: expect.stringMatching(/^GPU\(s\) 2 still busy on node node-a with task\(s\) s-1,s-2$/) });
+    expect(ex.started.find((r) => r.taskId === 's-1')).toMatchObject({ deviceIndices: [6], gpuMilli: 500, cpuMilli: 2000, memoryMib: 4096 });
+    expect(ex.started.find((r) => r.taskId === 's-2')).toMatchObject({ deviceIndices: [6], gpuMilli: 300 });
+    // Heartbeat utilization follows the share held (800 milli = 80).
+    await until(() => fake.heartbeats().at(-1)?.gpuUtilization?.[2] === 80, 'utilization 80 on slot 2');
+    ex.runs.get('s-1')!.finish({ kind: 'SUCCEEDED', exitCode: 0 });
+    await until(() => fake.events('s-1').includes('SUCCEEDED'), 's-1 done');
+    await dispatch('s-4', { gpuIndices: [2], gpuMilli: 700 });
+    await until(() => fake.events('s-4').includes('STARTED'), 's-4 fits once s-1 left');
+  });
+
   it('kills a task whose STARTED the scheduler ignores as stale', async () => {
     fake.answer = (s) => (s.body?.event === 'STARTED' ? { taskId: 't-12b', status: 'RUNNING', attempt: 2, ignored: 'stale_attempt' } : { ok: true });
     const ex = new ManualExecutor();
@@ -367,7 +386,7 @@ describe('NodeAgent against a fake scheduler (agent-protocol.ts)', () => {
       const ex = new CommandOrSimulatedExecutor(new ProcessRunner({ policy: nodeOnlyPolicy(), killGraceMs: 1000 }), new SimulatedRunner(1000));
       await makeAgent(ex).start();
       const out = join(dir, 'cvd');
-      const script = `require('fs').writeFileSync(${JSON.stringify(out)}, process.env.CUDA_VISIBLE_DEVICES)`;
+      const script = `require('fs').writeFileSync(${JSON.stringify(out)}, process.env.CUDA_VISIBLE_DEVICES + ' ' + process.env.TETRAD_GPU_MILLI)`;
       await dispatch('t-14', { gpuIndices: [0, 2], command: `${JSON.stringify(process.execPath)} -e ${JSON.stringify(script)}` });
       await dispatch('t-15', { gpuIndices: [1], command: `${JSON.stringify(process.execPath)} -e "process.exit(7)"` });
       await dispatch('t-16', { gpuIndices: [3], predictedRuntimeSec: 5 }); // no command: simulated, 5 ms
@@ -375,7 +394,7 @@ describe('NodeAgent against a fake scheduler (agent-protocol.ts)', () => {
       const marker = join(dir, 'marker');
       await dispatch('t-17', { gpuIndices: [1], command: `/bin/sh -c "touch ${marker}"` }); // not allow-listed
       await until(() => fake.events('t-17').length === 3, 't-17 finished');
-      expect(readFileSync(out, 'utf8')).toBe('4,6');
+      expect(readFileSync(out, 'utf8')).toBe('4,6 1000');
       expect(fake.reports('t-14').at(-1)).toMatchObject({ event: 'SUCCEEDED', exitCode: 0 });
       expect(fake.reports('t-15').at(-1)).toMatchObject({ event: 'FAILED', exitCode: 7, reason: 'exit code 7' });
       expect(fake.reports('t-16').at(-1)).toMatchObject({ event: 'SUCCEEDED', exitCode: 0 });

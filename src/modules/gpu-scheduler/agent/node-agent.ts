@@ -27,7 +27,7 @@ export interface NodeAgentOptions {
    */
   register: boolean;
   labels?: Record<string, string>;
-  /** Per-slot utilization for heartbeats (nvidia-smi); default: 100 for busy slots, 0 for idle. */
+  /** Per-slot utilization for heartbeats (nvidia-smi); default: the share held (1000 milli = 100). */
   utilization?: () => Promise<number[] | undefined>;
   log: AgentLog;
   /** How long final reports keep retrying while the scheduler is unreachable. */
@@ -38,6 +38,8 @@ interface LocalTask {
   taskId: string;
   attempt: number;
   slots: number[];
+  /** Milli of each slot this task holds (1000 = whole GPUs). */
+  milli: number;
   run?: RunningTask;
   /** Set when a cancel arrived before the run started. */
   cancelBeforeStart?: string;
@@ -75,8 +77,8 @@ class RecentAttempts {
  */
 export class NodeAgent {
   private readonly tasks = new Map<string, LocalTask>();
-  /** slot → the local task (attempt) holding it. */
-  private readonly busy = new Map<number, LocalTask>();
+  /** slot → the local tasks (attempts) holding a share of it; at most 1000 milli together. */
+  private readonly busy = new Map<number, Set<LocalTask>>();
   private readonly finished = new RecentAttempts();
   private readonly cancelledEarly = new RecentAttempts();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -155,7 +157,14 @@ export class NodeAgent {
   }
 
   private slotUtilization(): number[] {
-    return this.o.inventory.physicalIndices.map((_, slot) => (this.busy.has(slot) ? 100 : 0));
+    return this.o.inventory.physicalIndices.map((_, slot) => Math.min(100, this.heldMilli(slot) / 10));
+  }
+
+  /** Milli held on a slot by tasks other than `exceptTaskId` (an older attempt of it may still be dying there). */
+  private heldMilli(slot: number, exceptTaskId?: string): number {
+    let m = 0;
+    for (const t of this.busy.get(slot) ?? []) if (t.taskId !== exceptTaskId) m += t.milli;
+    return m;
   }
 
   private async onJob(job: Job<unknown>): Promise<void> {
@@ -192,21 +201,28 @@ export class NodeAgent {
     const slots = msg.gpuIndices;
     const invalid = slots.filter((s, i) => !Number.isInteger(s) || s < 0 || s >= count || slots.indexOf(s) !== i);
     // An older attempt of this same task may still be dying on these slots: not a conflict.
-    const taken = slots.filter((s) => this.busy.has(s) && this.busy.get(s)!.taskId !== msg.taskId);
-    if (invalid.length > 0 || taken.length > 0 || slots.length === 0) {
+    const milli = msg.gpuMilli ?? 1000;
+    const taken = slots.filter((s) => this.heldMilli(s, msg.taskId) + milli > 1000);
+    if (invalid.length > 0 || taken.length > 0 || slots.length === 0 || !(milli >= 1 && milli <= 1000)) {
       const reason =
         invalid.length > 0 || slots.length === 0
           ? `invalid GPU indices [${slots.join(',')}] for a node with ${count} GPUs`
-          : `GPU(s) ${taken.join(',')} still busy on node ${this.o.nodeId} with task(s) ${[...new Set(taken.map((s) => this.busy.get(s)!.taskId))].join(',')}`;
+          : taken.length === 0
+            ? `invalid GPU share ${milli} milli`
+            : `GPU(s) ${taken.join(',')} still busy on node ${this.o.nodeId} with task(s) ${[...new Set(taken.flatMap((s) => [...this.busy.get(s)!].map((t) => t.taskId)))].join(',')}`;
       this.o.log.warn(`node ${this.o.nodeId}: ${label} refused: ${reason}`);
       await this.send(msg.taskId, { nodeId: this.o.nodeId, attempt: msg.attempt, event: 'FAILED', reason }, { budgetMs: 30_000 });
       this.finished.remember(msg.taskId, msg.attempt);
       return;
     }
 
-    const task: LocalTask = { taskId: msg.taskId, attempt: msg.attempt, slots: [...slots], reports: Promise.resolve() };
+    const task: LocalTask = { taskId: msg.taskId, attempt: msg.attempt, slots: [...slots], milli, reports: Promise.resolve() };
     this.tasks.set(msg.taskId, task);
-    for (const s of slots) this.busy.set(s, task);
+    for (const s of slots) {
+      let held = this.busy.get(s);
+      if (!held) this.busy.set(s, (held = new Set()));
+      held.add(task);
+    }
 
     const ack = await this.enqueueReport(task, 'ACCEPTED', {}, { budgetMs: Math.max(2_000, msg.ackDeadline - Date.now()) });
     const notLive = ack.kind === 'ok' ? refusalOf(ack) : describe(ack);
@@ -228,6 +244,9 @@ export class NodeAgent {
         command: msg.command,
         deviceIndices: slots.map((s) => this.o.inventory.physicalIndices[s]),
         predictedRuntimeSec: msg.predictedRuntimeSec,
+        gpuMilli: milli,
+        ...(msg.cpuMilli !== undefined ? { cpuMilli: msg.cpuMilli } : {}),
+        ...(msg.memoryMib !== undefined ? { memoryMib: msg.memoryMib } : {}),
       });
     } catch (e) {
       this.runEnded(task, { kind: 'FAILED', reason: `cannot start: ${(e as Error).message}` });
@@ -260,7 +279,11 @@ export class NodeAgent {
   }
 
   private release(task: LocalTask): void {
-    for (const s of task.slots) if (this.busy.get(s) === task) this.busy.delete(s);
+    for (const s of task.slots) {
+      const held = this.busy.get(s);
+      held?.delete(task);
+      if (held?.size === 0) this.busy.delete(s);
+    }
   }
 
   private async onCancel(msg: CancelMessage): Promise<void> {

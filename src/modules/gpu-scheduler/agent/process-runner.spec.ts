@@ -48,11 +48,11 @@ describe('ProcessRunner', () => {
 
   it('runs shell-free with CUDA_VISIBLE_DEVICES, PCI order and the task identity, without agent secrets', async () => {
     const out = join(dir, 'env.json');
-    const script = `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ d: process.env.CUDA_VISIBLE_DEVICES, o: process.env.CUDA_DEVICE_ORDER, t: process.env.TETRAD_TASK_ID, a: process.env.TETRAD_TASK_ATTEMPT, k: process.env.GPU_AGENT_API_KEY ?? null, p: process.ppid }))`;
+    const script = `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ d: process.env.CUDA_VISIBLE_DEVICES, o: process.env.CUDA_DEVICE_ORDER, t: process.env.TETRAD_TASK_ID, a: process.env.TETRAD_TASK_ATTEMPT, k: process.env.GPU_AGENT_API_KEY ?? null, p: process.ppid, m: process.env.TETRAD_GPU_MILLI, c: process.env.TETRAD_CPU_MILLI, mem: process.env.TETRAD_MEMORY_MIB }))`;
     const r = new ProcessRunner({ policy, killGraceMs: 1000, env: { ...process.env, GPU_AGENT_API_KEY: 'secret-key-1' } });
-    await expect(r.start(spec(`${node} -e ${JSON.stringify(script)}`)).done).resolves.toEqual({ kind: 'SUCCEEDED', exitCode: 0 });
+    await expect(r.start(spec(`${node} -e ${JSON.stringify(script)}`, { gpuMilli: 250, cpuMilli: 4000, memoryMib: 8192 })).done).resolves.toEqual({ kind: 'SUCCEEDED', exitCode: 0 });
     const seen = JSON.parse(readFileSync(out, 'utf8'));
-    expect(seen).toMatchObject({ d: '2,5', o: 'PCI_BUS_ID', t: 't1', a: '3', k: null });
+    expect(seen).toMatchObject({ d: '2,5', o: 'PCI_BUS_ID', t: 't1', a: '3', k: null, m: '250', c: '4000', mem: '8192' });
     // Spawned directly: its parent is this process, not an intermediate shell.
     expect(seen.p).toBe(process.pid);
   });

@@ -77,6 +77,10 @@ export class ProcessRunner implements TaskExecutor {
       CUDA_DEVICE_ORDER: 'PCI_BUS_ID',
       TETRAD_TASK_ID: spec.taskId,
       TETRAD_TASK_ATTEMPT: String(spec.attempt),
+      // The share, for the task (or its framework) to honour: nothing here enforces it (no MPS/MIG, no cgroups).
+      TETRAD_GPU_MILLI: String(spec.gpuMilli ?? 1000),
+      ...(spec.cpuMilli !== undefined ? { TETRAD_CPU_MILLI: String(spec.cpuMilli) } : {}),
+      ...(spec.memoryMib !== undefined ? { TETRAD_MEMORY_MIB: String(spec.memoryMib) } : {}),
     });
     const out = new OutputTail(this.opts.tailBytes ?? 4096);
     const err = new OutputTail(this.opts.tailBytes ?? 4096);

@@ -12,6 +12,11 @@ export interface RunSpec {
   /** Device indices for CUDA_VISIBLE_DEVICES (already mapped from scheduler slots). */
   deviceIndices: number[];
   predictedRuntimeSec: number;
+  /** Share of each device in milli (1000 = whole GPUs), from the dispatch. */
+  gpuMilli?: number;
+  /** CPU (milli-cores) and memory (MiB) the task was granted on this node, when it asked for them. */
+  cpuMilli?: number;
+  memoryMib?: number;
 }
 
 export interface RunningTask {

@@ -16,7 +16,13 @@ import {
   Min,
 } from 'class-validator';
 import { MaxDecimalPlaces } from '../../../platform/validation/max-decimal-places';
+import type { GangPlacement } from '../domain';
 import { TASK_STATUSES } from '../gpu-scheduler.types';
+
+const GANG_PLACEMENTS: GangPlacement[] = ['single-node', 'fewest-nodes'];
+/** 1,024 cores and 16 TiB: beyond any one machine, within PostgreSQL's integer. */
+const MAX_CPU_MILLI = 1_024_000;
+const MAX_MEMORY_MIB = 16 * 1024 * 1024;
 
 const ID = /^[A-Za-z0-9_.@-]{1,128}$/;
 // Node ids name a queue (BullMQ refuses ':' in queue names), so they are a little stricter.
@@ -79,6 +85,35 @@ export class SubmitTaskDto {
   @IsOptional()
   @IsIn(['fail', 'requeue'])
   onNodeFailure?: 'fail' | 'requeue';
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, example: 250, description: 'share of one GPU in milli (1000 = whole); below 1000 only with gpuCount 1' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  gpuMilli?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_CPU_MILLI, example: 4000, description: 'CPU for the whole task, milli-cores' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_CPU_MILLI)
+  cpuMilli?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_MEMORY_MIB, example: 16384, description: 'memory for the whole task, MiB' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_MEMORY_MIB)
+  memoryMib?: number;
+
+  @ApiPropertyOptional({
+    enum: GANG_PLACEMENTS,
+    description: "multi-GPU tasks: 'single-node' never splits; 'fewest-nodes' may. Default: one node when some node could ever hold the task",
+  })
+  @IsOptional()
+  @IsIn(GANG_PLACEMENTS)
+  gangPlacement?: GangPlacement;
 }
 
 export class ListTasksQueryDto {
@@ -141,6 +176,20 @@ export class RegisterNodeDto {
   @IsOptional()
   @IsBoolean()
   simulated?: boolean;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_CPU_MILLI, example: 64000, description: 'CPU tasks may use, milli-cores; absent = not accounted' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_CPU_MILLI)
+  cpuMilli?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_MEMORY_MIB, example: 524288, description: 'memory tasks may use, MiB; absent = not accounted' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_MEMORY_MIB)
+  memoryMib?: number;
 }
 
 export class HeartbeatDto {

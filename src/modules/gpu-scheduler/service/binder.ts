@@ -1,15 +1,18 @@
 import { DataSource } from 'typeorm';
-import type { Allocation } from '../domain';
-import { BindConflict, exec, Sql } from './sql';
+import { Allocation, GpuNode, MILLI_PER_GPU, takeOnNode } from '../domain';
+import { BindConflict, exec, NodeRow, select, Sql, toDomainNode } from './sql';
 
 /** What the binder knows about a node from the snapshot the cycle was computed on. */
 export interface NodeSnapshot {
   version: string;
-  free: number[];
+  /** The node's bookkeeping at that version: free GPUs, milli held per GPU, CPU/memory held. */
+  node: GpuNode;
 }
 
+export const snapshotOf = (r: NodeRow): NodeSnapshot => ({ version: String(r.version), node: toDomainNode(r) });
+
+/** One decision to bind. */
 export interface BindRequest {
-  ns: string;
   taskId: string;
   /** Version of the task row in the snapshot (it must still be QUEUED at this version). */
   taskVersion: string;
@@ -18,74 +21,162 @@ export interface BindRequest {
   allocations: Allocation[];
   predictedRuntimeSec: number;
   backfilled: boolean;
+}
+
+/** What every decision of one batch shares. */
+export interface BindContext {
+  ns: string;
   nowMs: number;
   ackDeadlineMs: number;
 }
 
 export type BindOutcome = { ok: true; nodes: Map<string, NodeSnapshot> } | { ok: false; conflict: string };
 
-/** Postgres errors that mean "another transaction got in the way; nothing is wrong, try again later". */
-export function isRetryableSqlError(e: unknown): boolean {
-  const code = (e as { code?: string; driverError?: { code?: string } }).code ?? (e as { driverError?: { code?: string } }).driverError?.code;
-  return code === '40001' || code === '40P01' || code === '23505';
+/** SQLSTATE of a driver error (TypeORM copies it onto QueryFailedError and keeps driverError). */
+export function sqlErrorCode(e: unknown): string | undefined {
+  return (e as { code?: string }).code ?? (e as { driverError?: { code?: string } }).driverError?.code;
 }
 
 /**
- * Binds one scheduling decision atomically: the task goes QUEUED → SCHEDULED and every node it uses
- * loses exactly those GPUs, in one transaction, each UPDATE guarded by the version read in the
- * snapshot (`WHERE version = $v`). Zero rows → another scheduler (or a report, a node change)
- * moved first → the whole transaction rolls back and the caller skips the decision. Node rows are
- * touched in id order so two binders never deadlock. The per-GPU rows in gpu_allocations have a
- * partial unique index over live allocations as a second, independent guard.
+ * Postgres errors that mean "another transaction got in the way; nothing is wrong, try again later":
+ * serialization failure, deadlock, a unique or check constraint (the allocation capacity trigger).
  */
-export async function bindDecision(
+export function isRetryableSqlError(e: unknown): boolean {
+  const code = sqlErrorCode(e);
+  return code === '40001' || code === '40P01' || code === '23505' || code === '23514';
+}
+
+const byId = (a: { nodeId: string }, b: { nodeId: string }) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0);
+
+/**
+ * The nodes' bookkeeping after every decision of the batch, from the snapshot, with the domain's
+ * over-allocation guard (takeOnNode throws past 1000 milli on a GPU or a node's CPU/memory).
+ */
+function nextNodes(reqs: readonly BindRequest[], nodes: ReadonlyMap<string, NodeSnapshot>): Map<string, { version: string; node: GpuNode }> {
+  const next = new Map<string, { version: string; node: GpuNode }>();
+  for (const r of reqs) {
+    for (const a of r.allocations) {
+      let n = next.get(a.nodeId);
+      if (!n) {
+        const snap = nodes.get(a.nodeId);
+        if (!snap) throw new BindConflict(`node ${a.nodeId} (not in snapshot)`);
+        const s = snap.node;
+        n = { version: snap.version, node: { ...s, freeGpuIndices: [...s.freeGpuIndices], gpuUsedMilli: s.gpuUsedMilli && [...s.gpuUsedMilli] } };
+        next.set(a.nodeId, n);
+      }
+      try {
+        takeOnNode(n.node, a);
+      } catch (e) {
+        throw new BindConflict(`node ${a.nodeId} (${(e as Error).message})`);
+      }
+    }
+  }
+  return next;
+}
+
+/**
+ * Binds a batch of scheduling decisions in ONE transaction, all or nothing: each task goes
+ * QUEUED → SCHEDULED, and each node it uses takes its GPU milli, CPU and memory. Every row write is
+ * guarded by the version read in the snapshot; a guard that matches no row means another scheduler
+ * (or a report, a node change) moved first, so the whole batch rolls back and the caller retries
+ * its decisions one by one to find the one that conflicted. Node rows are locked in id order first,
+ * so two binders never deadlock. The per-GPU rows in gpu_allocations are a second, independent
+ * guard: a trigger refuses a commit that puts more than 1000 live milli on one GPU. A constant
+ * number of statements per batch (not per decision) is what makes batching pay.
+ */
+export async function bindBatch(
   ds: DataSource,
-  req: BindRequest,
+  ctx: BindContext,
+  reqs: readonly BindRequest[],
   nodes: ReadonlyMap<string, NodeSnapshot>,
   afterBind?: (tx: Sql) => Promise<void>,
 ): Promise<BindOutcome> {
-  const allocs = [...req.allocations].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
   try {
-    const updated = await ds.transaction(async (tx) => {
-      const t = await exec(
+    const next = nextNodes(reqs, nodes);
+    const nodeIds = [...next.keys()].sort();
+    await ds.transaction(async (tx) => {
+      const locked = await select<{ id: string; version: string; status: string }>(
         tx,
-        `UPDATE gpu_tasks SET status = 'SCHEDULED', attempt = $4, version = version + 1, placement = $5::jsonb,
-                accepted_nodes = '{}', scheduled_at_ms = $6, ack_deadline_ms = $7, predicted_runtime_sec = $8,
-                backfilled = $9, started_at_ms = NULL
-          WHERE id = $1 AND namespace = $2 AND version = $3 AND status = 'QUEUED' AND NOT cancel_requested
-          RETURNING id`,
-        [req.taskId, req.ns, req.taskVersion, req.attempt, JSON.stringify(allocs), req.nowMs, req.ackDeadlineMs, req.predictedRuntimeSec, req.backfilled],
+        `SELECT id, version, status FROM gpu_nodes WHERE namespace = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
+        [ctx.ns, nodeIds],
       );
-      if (t.count !== 1) throw new BindConflict(`task ${req.taskId}`);
-      const next = new Map<string, NodeSnapshot>();
-      for (const a of allocs) {
-        const snap = nodes.get(a.nodeId);
-        if (!snap) throw new BindConflict(`node ${a.nodeId} (not in snapshot)`);
-        const take = new Set(a.gpuIndices);
-        if (a.gpuIndices.some((g) => !snap.free.includes(g))) throw new BindConflict(`node ${a.nodeId} (GPU not free)`);
-        const free = snap.free.filter((g) => !take.has(g));
-        const n = await exec<{ version: string }>(
-          tx,
-          `UPDATE gpu_nodes SET free_gpus = $4::int[], version = version + 1
-            WHERE namespace = $1 AND id = $2 AND version = $3 AND status = 'ACTIVE'
-            RETURNING version`,
-          [req.ns, a.nodeId, snap.version, free],
-        );
-        if (n.count !== 1) throw new BindConflict(`node ${a.nodeId}`);
-        next.set(a.nodeId, { version: String(n.rows[0].version), free });
-        await tx.query(
-          `INSERT INTO gpu_allocations (namespace, task_id, attempt, node_id, gpu_index, bound_at_ms)
-           SELECT $1, $2, $3, $4, g, $6 FROM unnest($5::int[]) AS g`,
-          [req.ns, req.taskId, req.attempt, a.nodeId, a.gpuIndices, req.nowMs],
-        );
+      const seen = new Map(locked.map((r) => [r.id, r]));
+      for (const id of nodeIds) {
+        const row = seen.get(id);
+        if (!row || String(row.version) !== next.get(id)!.version || row.status !== 'ACTIVE') throw new BindConflict(`node ${id}`);
       }
+      const t = await exec<{ id: string }>(
+        tx,
+        `UPDATE gpu_tasks t SET status = 'SCHEDULED', attempt = d.attempt, version = t.version + 1, placement = d.placement,
+                accepted_nodes = '{}', scheduled_at_ms = $2, ack_deadline_ms = $3, predicted_runtime_sec = d.predicted,
+                backfilled = d.backfilled, started_at_ms = NULL
+           FROM unnest($4::text[], $5::bigint[], $6::int[], $7::jsonb[], $8::real[], $9::boolean[])
+                AS d(id, v, attempt, placement, predicted, backfilled)
+          WHERE t.id = d.id AND t.namespace = $1 AND t.version = d.v AND t.status = 'QUEUED' AND NOT t.cancel_requested
+          RETURNING t.id`,
+        [
+          ctx.ns,
+          ctx.nowMs,
+          ctx.ackDeadlineMs,
+          reqs.map((r) => r.taskId),
+          reqs.map((r) => r.taskVersion),
+          reqs.map((r) => r.attempt),
+          reqs.map((r) => JSON.stringify([...r.allocations].sort(byId))),
+          reqs.map((r) => r.predictedRuntimeSec),
+          reqs.map((r) => r.backfilled),
+        ],
+      );
+      if (t.count !== reqs.length) {
+        const got = new Set(t.rows.map((r) => r.id));
+        throw new BindConflict(`task ${reqs.find((r) => !got.has(r.taskId))?.taskId ?? '?'}`);
+      }
+      const states = nodeIds.map((id) => {
+        const n = next.get(id)!.node;
+        return { id, v: next.get(id)!.version, free: n.freeGpuIndices, used: n.gpuUsedMilli, cpu: n.cpuUsedMilli ?? 0, mem: n.memoryUsedMib ?? 0 };
+      });
+      const n = await exec<{ id: string; version: string }>(
+        tx,
+        `UPDATE gpu_nodes n SET
+                free_gpus = ARRAY(SELECT x::int FROM jsonb_array_elements_text(d.free) WITH ORDINALITY AS e(x, i) ORDER BY i),
+                gpu_used_milli = ARRAY(SELECT x::int FROM jsonb_array_elements_text(d.used) WITH ORDINALITY AS e(x, i) ORDER BY i),
+                cpu_used_milli = d.cpu, memory_used_mib = d.mem, version = n.version + 1
+           FROM jsonb_to_recordset($2::jsonb) AS d(id text, v bigint, free jsonb, used jsonb, cpu int, mem int)
+          WHERE n.namespace = $1 AND n.id = d.id AND n.version = d.v
+          RETURNING n.id, n.version`,
+        [ctx.ns, JSON.stringify(states)],
+      );
+      if (n.count !== nodeIds.length) throw new BindConflict(`node ${nodeIds.find((id) => !n.rows.some((r) => r.id === id))}`);
+      for (const r of n.rows) next.get(r.id)!.version = String(r.version);
+      // One row per GPU; a node allocation's CPU/memory ride on its lowest GPU's row.
+      const rows: [string, number, string, number, number, number, number][] = [];
+      for (const r of reqs) {
+        for (const a of r.allocations) {
+          const gpus = [...a.gpuIndices].sort((x, y) => x - y);
+          gpus.forEach((g, k) => rows.push([r.taskId, r.attempt, a.nodeId, g, a.gpuMilli ?? MILLI_PER_GPU, k === 0 ? (a.cpuMilli ?? 0) : 0, k === 0 ? (a.memoryMib ?? 0) : 0]));
+        }
+      }
+      await tx.query(
+        `INSERT INTO gpu_allocations (namespace, task_id, attempt, node_id, gpu_index, milli, cpu_milli, memory_mib, bound_at_ms)
+         SELECT $1, task_id, attempt, node_id, gpu_index, milli, cpu, mem, $2
+           FROM unnest($3::text[], $4::int[], $5::text[], $6::int[], $7::int[], $8::int[], $9::int[]) AS r(task_id, attempt, node_id, gpu_index, milli, cpu, mem)`,
+        [ctx.ns, ctx.nowMs, ...[0, 1, 2, 3, 4, 5, 6].map((c) => rows.map((row) => row[c]))],
+      );
       if (afterBind) await afterBind(tx);
-      return next;
     });
-    return { ok: true, nodes: updated };
+    return { ok: true, nodes: next };
   } catch (e) {
     if (e instanceof BindConflict) return { ok: false, conflict: e.what };
     if (isRetryableSqlError(e)) return { ok: false, conflict: (e as Error).message };
     throw e;
   }
+}
+
+/** One decision (a batch of one), with its context inline: the double-allocation race test's entry point. */
+export function bindDecision(
+  ds: DataSource,
+  req: BindRequest & BindContext,
+  nodes: ReadonlyMap<string, NodeSnapshot>,
+  afterBind?: (tx: Sql) => Promise<void>,
+): Promise<BindOutcome> {
+  return bindBatch(ds, { ns: req.ns, nowMs: req.nowMs, ackDeadlineMs: req.ackDeadlineMs }, [req], nodes, afterBind);
 }

@@ -47,23 +47,38 @@ export class NodeService {
       });
     }
     const now = this.clock.now();
-    const rows = await select<NodeRow>(
-      this.ds,
-      `INSERT INTO gpu_nodes AS n (namespace, id, gpu_type, gpu_count, gpu_memory_gb, labels, simulated, status, free_gpus,
-                                   last_heartbeat_ms, registered_at_ms)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, 'ACTIVE', ARRAY(SELECT generate_series(0, $4 - 1)), $8, $8)
-       ON CONFLICT (namespace, id) DO UPDATE SET
-         gpu_type = EXCLUDED.gpu_type, gpu_count = EXCLUDED.gpu_count, gpu_memory_gb = EXCLUDED.gpu_memory_gb,
-         labels = EXCLUDED.labels, simulated = EXCLUDED.simulated, last_heartbeat_ms = EXCLUDED.last_heartbeat_ms,
-         status = CASE WHEN n.status = 'UNHEALTHY' THEN 'ACTIVE' ELSE n.status END,
-         free_gpus = ARRAY(SELECT g FROM generate_series(0, EXCLUDED.gpu_count - 1) AS g
-                            WHERE g NOT IN (SELECT gpu_index FROM gpu_allocations a
-                                             WHERE a.namespace = n.namespace AND a.node_id = n.id AND a.released_at_ms IS NULL)
-                            ORDER BY g),
-         version = n.version + 1
-       RETURNING *`,
-      [this.ns, input.id, input.gpuType, input.gpuCount, input.gpuMemoryGb, JSON.stringify(labels), input.simulated ?? false, now],
-    );
+    let rows: NodeRow[];
+    try {
+      rows = await select<NodeRow>(
+        this.ds,
+        `WITH live AS (
+           SELECT gpu_index, sum(milli)::int AS milli, sum(cpu_milli)::int AS cpu, sum(memory_mib)::int AS mem
+             FROM gpu_allocations WHERE namespace = $1 AND node_id = $2 AND released_at_ms IS NULL GROUP BY gpu_index)
+         INSERT INTO gpu_nodes AS n (namespace, id, gpu_type, gpu_count, gpu_memory_gb, labels, simulated, status, free_gpus,
+                                     gpu_used_milli, cpu_milli, memory_mib, last_heartbeat_ms, registered_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, 'ACTIVE', ARRAY(SELECT generate_series(0, $4 - 1)),
+                 array_fill(0, ARRAY[$4::int]), $9, $10, $8, $8)
+         ON CONFLICT (namespace, id) DO UPDATE SET
+           gpu_type = EXCLUDED.gpu_type, gpu_count = EXCLUDED.gpu_count, gpu_memory_gb = EXCLUDED.gpu_memory_gb,
+           labels = EXCLUDED.labels, simulated = EXCLUDED.simulated, last_heartbeat_ms = EXCLUDED.last_heartbeat_ms,
+           status = CASE WHEN n.status = 'UNHEALTHY' THEN 'ACTIVE' ELSE n.status END,
+           free_gpus = ARRAY(SELECT g FROM generate_series(0, EXCLUDED.gpu_count - 1) AS g
+                              WHERE g NOT IN (SELECT gpu_index FROM live) ORDER BY g),
+           gpu_used_milli = ARRAY(SELECT coalesce((SELECT milli FROM live WHERE gpu_index = g), 0)
+                                    FROM generate_series(0, EXCLUDED.gpu_count - 1) AS g ORDER BY g),
+           cpu_milli = EXCLUDED.cpu_milli, memory_mib = EXCLUDED.memory_mib,
+           cpu_used_milli = (SELECT coalesce(sum(cpu), 0) FROM live), memory_used_mib = (SELECT coalesce(sum(mem), 0) FROM live),
+           version = n.version + 1
+         RETURNING *`,
+        [this.ns, input.id, input.gpuType, input.gpuCount, input.gpuMemoryGb, JSON.stringify(labels), input.simulated ?? false, now, input.cpuMilli ?? null, input.memoryMib ?? null],
+      );
+    } catch (e) {
+      // gpu_nodes_cpu_capacity / gpu_nodes_memory_capacity: running tasks hold more than the new capacity.
+      if ((e as { driverError?: { code?: string } }).driverError?.code === '23514') {
+        throw new GpuError('conflict', GpuCode.CapacityInUse, `node ${input.id}: running tasks hold more CPU or memory than the new capacity`);
+      }
+      throw e;
+    }
     const view = toNodeView(rows[0]);
     for (const l of this.listeners) l(view);
     this.trigger.request();

@@ -6,32 +6,16 @@ import { Clock } from '../../../platform/clock/clock';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { DISPATCH_JOB, DispatchMessage, nodeQueueName } from '../agent-protocol';
-import { bestFit, Decision, RunningTask, RuntimePredictor, scheduleCycle, Task, UsageRecord, worstFit } from '../domain';
-import { bindDecision, NodeSnapshot } from './binder';
+import { Allocation, bestFit, Decision, RunningTask, RuntimePredictor, scheduleCycle, Task, UsageRecord, worstFit } from '../domain';
+import { bindBatch, BindRequest, NodeSnapshot, snapshotOf } from './binder';
 import { NodeRow, placementOf, select, TaskRow, toDomainNode, toDomainTask } from './sql';
 import { TaskEvents } from './task-events';
 import { TaskLifecycle } from './task-lifecycle';
 
 /** Queue rows loaded per cycle (oldest first); the core's benchmark size. */
 const MAX_QUEUE = 10_000;
-
-/**
- * Splits decisions (in priority order) into waves of at most `width` whose node sets are disjoint;
- * a decision never goes into an earlier wave than one before it that shares a node.
- */
-export function nodeDisjointWaves(decisions: readonly Decision[], width: number): Decision[][] {
-  const waves: Decision[][] = [];
-  const lastWaveOfNode = new Map<string, number>();
-  for (const d of decisions) {
-    let w = 0;
-    for (const a of d.allocations) w = Math.max(w, (lastWaveOfNode.get(a.nodeId) ?? -1) + 1);
-    while (w < waves.length && waves[w].length >= width) w++;
-    if (w === waves.length) waves.push([]);
-    waves[w].push(d);
-    for (const a of d.allocations) lastWaveOfNode.set(a.nodeId, w);
-  }
-  return waves;
-}
+/** Decisions bound per transaction: enough to amortise the round trips, few enough that one conflict costs little. */
+export const BIND_BATCH = 100;
 
 export interface CycleReport {
   queued: number;
@@ -96,11 +80,6 @@ export class SchedulerService {
     return this.config.NAMESPACE;
   }
 
-  /** Concurrent binding transactions per wave; leaves pool connections for the API. */
-  private get bindConcurrency(): number {
-    return Math.max(1, Math.min(16, this.config.DATABASE_POOL_SIZE - 4));
-  }
-
   /** Feeds runtimes finished since the last call (by any process) into the predictor. */
   async refreshPredictor(): Promise<void> {
     for (;;) {
@@ -163,57 +142,68 @@ export class SchedulerService {
     });
     report.decisions = result.decisions.length;
 
-    const snapshots = new Map<string, NodeSnapshot>(nodeRows.map((n) => [n.id, { version: String(n.version), free: [...n.free_gpus] }]));
+    const snapshots = new Map<string, NodeSnapshot>(nodeRows.map((n) => [n.id, snapshotOf(n)]));
     const stale = new Set<string>();
     const byId = new Map(queueRows.map((r) => [r.id, r]));
-    const bindOne = async (d: Decision): Promise<void> => {
-      // After a conflict on a node our snapshot of it is stale: later decisions there would only conflict too.
-      if (d.allocations.some((a) => stale.has(a.nodeId))) {
+    const touchesStale = (d: Decision) => d.allocations.some((a) => stale.has(a.nodeId));
+    /** Binds `ds` in one transaction; on success dispatches them; returns false on a conflict (nothing bound). */
+    const bindAll = async (ds: Decision[]): Promise<boolean> => {
+      const bindMs = this.clock.now();
+      const ctx = { ns: this.ns, nowMs: bindMs, ackDeadlineMs: bindMs + this.config.GPU_ACK_TIMEOUT_MS };
+      const reqs: BindRequest[] = ds.map((d) => {
+        const row = byId.get(d.taskId)!;
+        return { taskId: d.taskId, taskVersion: String(row.version), attempt: row.attempt + 1, allocations: d.allocations, predictedRuntimeSec: predict(toDomainTask(row)), backfilled: d.backfilled };
+      });
+      const outcome = await bindBatch(this.ds, ctx, reqs, snapshots, (tx) =>
+        this.events.recordAll(
+          tx,
+          reqs.map((r) => {
+            const row = byId.get(r.taskId)!;
+            return { type: 'SCHEDULED' as const, taskId: r.taskId, attempt: r.attempt, status: 'SCHEDULED' as const, userId: row.user_id, tier: row.tier, placement: r.allocations };
+          }),
+          bindMs,
+        ),
+      );
+      if (!outcome.ok) return false;
+      for (const [id, snap] of outcome.nodes) snapshots.set(id, snap);
+      report.bound += ds.length;
+      report.backfilled += ds.filter((d) => d.backfilled).length;
+      this.decisionsTotal.inc({ outcome: 'bound' }, ds.length);
+      const sent = await Promise.all(reqs.map((r) => this.dispatch(byId.get(r.taskId)!, r.attempt, r.allocations, r.predictedRuntimeSec, ctx.ackDeadlineMs)));
+      const failed = sent.filter((ok) => !ok).length;
+      report.dispatchFailures += failed;
+      if (failed) this.decisionsTotal.inc({ outcome: 'dispatch_failed' }, failed);
+      return true;
+    };
+    // Decisions bind in priority order, BIND_BATCH per transaction. A batch that loses a race rolls
+    // back whole and its decisions are retried one by one, so only the conflicting one is lost; after
+    // a conflict on a node our snapshot of it is stale, and later decisions there would only conflict too.
+    for (let i = 0; i < result.decisions.length; i += BIND_BATCH) {
+      const batch = result.decisions.slice(i, i + BIND_BATCH).filter((d) => {
+        if (!touchesStale(d)) return true;
         report.skipped++;
         this.decisionsTotal.inc({ outcome: 'skipped_stale' });
-        return;
+        return false;
+      });
+      if (batch.length === 0 || (await bindAll(batch))) continue;
+      for (const d of batch) {
+        if (touchesStale(d)) {
+          report.skipped++;
+          this.decisionsTotal.inc({ outcome: 'skipped_stale' });
+        } else if (!(await bindAll([d]))) {
+          report.conflicts++;
+          this.decisionsTotal.inc({ outcome: 'conflict' });
+          for (const a of d.allocations) stale.add(a.nodeId);
+        }
       }
-      const row = byId.get(d.taskId)!;
-      const attempt = row.attempt + 1;
-      const predicted = predict(toDomainTask(row));
-      const bindMs = this.clock.now();
-      const ackDeadlineMs = bindMs + this.config.GPU_ACK_TIMEOUT_MS;
-      const outcome = await bindDecision(
-        this.ds,
-        { ns: this.ns, taskId: d.taskId, taskVersion: String(row.version), attempt, allocations: d.allocations, predictedRuntimeSec: predicted, backfilled: d.backfilled, nowMs: bindMs, ackDeadlineMs },
-        snapshots,
-        (tx) =>
-          this.events.record(
-            tx,
-            { type: 'SCHEDULED', taskId: d.taskId, attempt, status: 'SCHEDULED', userId: row.user_id, tier: row.tier, placement: d.allocations },
-            bindMs,
-          ),
-      );
-      if (!outcome.ok) {
-        report.conflicts++;
-        this.decisionsTotal.inc({ outcome: 'conflict' });
-        for (const a of d.allocations) stale.add(a.nodeId);
-        return;
-      }
-      for (const [id, snap] of outcome.nodes) snapshots.set(id, snap);
-      report.bound++;
-      if (d.backfilled) report.backfilled++;
-      this.decisionsTotal.inc({ outcome: 'bound' });
-      if (!(await this.dispatch(row, attempt, d.allocations, predicted, ackDeadlineMs))) {
-        report.dispatchFailures++;
-        this.decisionsTotal.inc({ outcome: 'dispatch_failed' });
-      }
-    };
-    // Decisions on disjoint nodes bind concurrently (each is its own version-guarded transaction);
-    // a decision sharing a node with one in flight waits for the next wave, which sees its new version.
-    for (const wave of nodeDisjointWaves(result.decisions, this.bindConcurrency)) await Promise.all(wave.map(bindOne));
+    }
     void this.events.flush();
     end();
     return report;
   }
 
   /** DISPATCH to every node of the gang; if any cannot be queued the binding is rolled back. */
-  private async dispatch(row: TaskRow, attempt: number, allocs: { nodeId: string; gpuIndices: number[] }[], predicted: number, ackDeadline: number): Promise<boolean> {
+  private async dispatch(row: TaskRow, attempt: number, allocs: Allocation[], predicted: number, ackDeadline: number): Promise<boolean> {
     try {
       for (const a of allocs) {
         const msg: DispatchMessage = {
@@ -221,6 +211,9 @@ export class SchedulerService {
           attempt,
           nodeId: a.nodeId,
           gpuIndices: a.gpuIndices,
+          ...(a.gpuMilli !== undefined ? { gpuMilli: a.gpuMilli } : {}),
+          ...(a.cpuMilli !== undefined ? { cpuMilli: a.cpuMilli } : {}),
+          ...(a.memoryMib !== undefined ? { memoryMib: a.memoryMib } : {}),
           command: row.command ?? undefined,
           model: row.model ?? undefined,
           predictedRuntimeSec: predicted,

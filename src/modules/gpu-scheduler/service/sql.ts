@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { Allocation, GpuNode, NodeStatus, Task, Tier } from '../domain';
+import type { Allocation, GangPlacement, GpuNode, NodeStatus, Task, Tier } from '../domain';
 import type { NodeFailurePolicy, NodeView, PlacementView, TaskStatus, TaskView } from '../gpu-scheduler.types';
 
 /** Anything with TypeORM's `query` (DataSource or a transaction's EntityManager). */
@@ -41,6 +41,10 @@ export interface TaskRow {
   model: string | null;
   command: string | null;
   on_node_failure: NodeFailurePolicy;
+  gpu_milli: number | null;
+  cpu_milli: number | null;
+  memory_mib: number | null;
+  gang_placement: GangPlacement | null;
   status: TaskStatus;
   attempt: number;
   version: string;
@@ -68,6 +72,11 @@ export interface NodeRow {
   simulated: boolean;
   status: NodeStatus;
   free_gpus: number[];
+  gpu_used_milli: number[];
+  cpu_milli: number | null;
+  memory_mib: number | null;
+  cpu_used_milli: number;
+  memory_used_mib: number;
   version: string;
   gpu_utilization: number[] | null;
   last_heartbeat_ms: string;
@@ -88,6 +97,10 @@ export function toDomainTask(r: TaskRow): Task {
     submittedAt: Number(r.queued_at_ms) / 1000,
     estimatedRuntimeSec: r.estimated_runtime_sec ?? undefined,
     model: r.model ?? undefined,
+    gpuMilli: r.gpu_milli ?? undefined,
+    cpuMilli: r.cpu_milli ?? undefined,
+    memoryMib: r.memory_mib ?? undefined,
+    gangPlacement: r.gang_placement ?? undefined,
   };
 }
 
@@ -99,11 +112,23 @@ export function toDomainNode(r: NodeRow): GpuNode {
     gpuMemoryGb: r.gpu_memory_gb,
     freeGpuIndices: [...r.free_gpus],
     status: r.status,
+    gpuUsedMilli: [...r.gpu_used_milli],
+    cpuMilli: r.cpu_milli ?? undefined,
+    memoryMib: r.memory_mib ?? undefined,
+    cpuUsedMilli: r.cpu_used_milli,
+    memoryUsedMib: r.memory_used_mib,
   };
 }
 
+/** The stored placement; share fields only where set, so whole-GPU placements read as before. */
 export function placementOf(r: Pick<TaskRow, 'placement'>): PlacementView[] {
-  return (r.placement ?? []).map((a) => ({ nodeId: a.nodeId, gpuIndices: [...a.gpuIndices] }));
+  return (r.placement ?? []).map((a) => ({
+    nodeId: a.nodeId,
+    gpuIndices: [...a.gpuIndices],
+    ...(a.gpuMilli !== undefined ? { gpuMilli: a.gpuMilli } : {}),
+    ...(a.cpuMilli !== undefined ? { cpuMilli: a.cpuMilli } : {}),
+    ...(a.memoryMib !== undefined ? { memoryMib: a.memoryMib } : {}),
+  }));
 }
 
 export function toTaskView(r: TaskRow, queuePosition: number | null = null): TaskView {
@@ -118,6 +143,10 @@ export function toTaskView(r: TaskRow, queuePosition: number | null = null): Tas
     model: r.model,
     command: r.command,
     onNodeFailure: r.on_node_failure,
+    gpuMilli: r.gpu_milli,
+    cpuMilli: r.cpu_milli,
+    memoryMib: r.memory_mib,
+    gangPlacement: r.gang_placement,
     status: r.status,
     attempt: r.attempt,
     placement: placementOf(r),
@@ -144,6 +173,11 @@ export function toNodeView(r: NodeRow): NodeView {
     simulated: r.simulated,
     status: r.status,
     freeGpuIndices: [...r.free_gpus],
+    gpuUsedMilli: [...r.gpu_used_milli],
+    cpuMilli: r.cpu_milli,
+    memoryMib: r.memory_mib,
+    cpuUsedMilli: r.cpu_used_milli,
+    memoryUsedMib: r.memory_used_mib,
     lastHeartbeatAt: iso(r.last_heartbeat_ms)!,
     registeredAt: iso(r.registered_at_ms)!,
   };

@@ -44,8 +44,17 @@ export class TaskEvents implements OnModuleDestroy {
   ) {}
 
   async record(tx: Sql, e: Omit<TaskEvent, 'eventId' | 'at'>, nowMs: number): Promise<void> {
-    const event: TaskEvent = { eventId: `${e.taskId}:${e.attempt}:${e.type}`, ...e, at: new Date(nowMs).toISOString() };
-    await tx.query(`INSERT INTO gpu_outbox (namespace, key, value) VALUES ($1, $2, $3)`, [this.config.NAMESPACE, e.taskId, JSON.stringify(event)]);
+    await this.recordAll(tx, [e], nowMs);
+  }
+
+  /** Several events in one statement (a binding batch), in order. */
+  async recordAll(tx: Sql, events: readonly Omit<TaskEvent, 'eventId' | 'at'>[], nowMs: number): Promise<void> {
+    const at = new Date(nowMs).toISOString();
+    const values = events.map((e) => JSON.stringify({ eventId: `${e.taskId}:${e.attempt}:${e.type}`, ...e, at } satisfies TaskEvent));
+    await tx.query(
+      `INSERT INTO gpu_outbox (namespace, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(k, v, i) ORDER BY i`,
+      [this.config.NAMESPACE, events.map((e) => e.taskId), values],
+    );
   }
 
   /** Publishes pending events; concurrent calls coalesce into one more pass. */

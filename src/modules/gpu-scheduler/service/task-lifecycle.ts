@@ -6,6 +6,7 @@ import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { CANCEL_JOB, CancelMessage, nodeQueueName } from '../agent-protocol';
 import { GpuCode, GpuError, taskNotFound } from '../gpu-scheduler.errors';
 import { ReportInput, ReportResult, TaskStatus, TaskView, TERMINAL } from '../gpu-scheduler.types';
+import { gpuShareOf } from '../domain';
 import { releaseAllocations } from './allocations';
 import { isRetryableSqlError } from './binder';
 import { CycleTrigger } from './cycle-trigger';
@@ -107,7 +108,8 @@ export class TaskLifecycle {
     await tx.query(
       `INSERT INTO gpu_usage (namespace, task_id, attempt, tier, gpu_count, start_ms, end_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (task_id, attempt) DO NOTHING`,
-      [this.ns, t.id, t.attempt, t.tier, t.gpu_count, start, now],
+      // GPUs held in GPU units: a 250-milli share is charged 0.25 GPU.
+      [this.ns, t.id, t.attempt, t.tier, gpuShareOf({ gpuCount: t.gpu_count, gpuMilli: t.gpu_milli ?? undefined }), start, now],
     );
   }
 

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
 import { IdGenerator } from '../../../platform/ids/id-generator';
-import { infeasibility } from '../domain';
+import { infeasibility, requestProblem } from '../domain';
 import { GpuCode, GpuError, taskNotFound } from '../gpu-scheduler.errors';
 import { SubmitTaskInput, TaskStatus, TaskView } from '../gpu-scheduler.types';
 import { CycleTrigger } from './cycle-trigger';
@@ -31,15 +31,20 @@ export class TaskService {
 
   async submit(input: SubmitTaskInput, key: string | undefined): Promise<{ taskId: string; status: 'QUEUED' }> {
     const k = requireIdempotencyKey(key);
+    // Each field is range-checked by the DTO; this is the cross-field rule (a share needs gpuCount 1).
+    const malformed = requestProblem(input);
+    if (malformed) throw new GpuError('invalid', GpuCode.InvalidShare, malformed, { errors: [{ field: 'gpuMilli', message: malformed }] });
     return idempotent(this.ds, `gpu:${this.ns}:submit`, k, input, () => this.create(input));
   }
 
   private async create(input: SubmitTaskInput): Promise<{ taskId: string; status: 'QUEUED' }> {
-    const nodes = await select<{ gpuType: string; gpuCount: number; gpuMemoryGb: number }>(
+    const rows = await select<{ gpuType: string; gpuCount: number; gpuMemoryGb: number; cpuMilli: number | null; memoryMib: number | null }>(
       this.ds,
-      `SELECT gpu_type AS "gpuType", gpu_count AS "gpuCount", gpu_memory_gb AS "gpuMemoryGb" FROM gpu_nodes WHERE namespace = $1`,
+      `SELECT gpu_type AS "gpuType", gpu_count AS "gpuCount", gpu_memory_gb AS "gpuMemoryGb", cpu_milli AS "cpuMilli", memory_mib AS "memoryMib"
+         FROM gpu_nodes WHERE namespace = $1`,
       [this.ns],
     );
+    const nodes = rows.map((n) => ({ ...n, cpuMilli: n.cpuMilli ?? undefined, memoryMib: n.memoryMib ?? undefined }));
     const why = infeasibility(input, nodes);
     if (why) throw new GpuError('unprocessable', GpuCode.Unsatisfiable, why, { reason: why });
     const id = this.ids.next();
@@ -48,8 +53,8 @@ export class TaskService {
     await this.ds.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO gpu_tasks (id, namespace, user_id, tier, gpu_type, gpu_count, gpu_memory_gb, estimated_runtime_sec, model, command,
-                                on_node_failure, status, queued_at_ms, predicted_runtime_sec)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'QUEUED', $12, $13)`,
+                                on_node_failure, status, queued_at_ms, predicted_runtime_sec, gpu_milli, cpu_milli, memory_mib, gang_placement)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'QUEUED', $12, $13, $14, $15, $16, $17)`,
         [
           id,
           this.ns,
@@ -64,6 +69,10 @@ export class TaskService {
           input.onNodeFailure ?? 'fail',
           now,
           predicted,
+          input.gpuMilli ?? null,
+          input.cpuMilli ?? null,
+          input.memoryMib ?? null,
+          input.gangPlacement ?? null,
         ],
       );
       await this.events.record(
