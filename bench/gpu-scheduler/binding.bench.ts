@@ -7,8 +7,10 @@
  *    running the real scheduling loop; the clock stops when the last one is SCHEDULED. Every task fits
  *    (total GPUs asked ≤ GPUs free), so the figure is binding throughput, not queueing.
  * 2. one cycle, no HTTP: the same load inserted straight into gpu_tasks, then one
- *    SchedulerService.runCycle() (load + core + one version-guarded transaction per decision + BullMQ
- *    dispatch + outbox) on an app without the loop.
+ *    SchedulerService.runCycle() (load + core + version-guarded transactions of GPU_BIND_BATCH
+ *    decisions + BullMQ dispatch + outbox) on an app without the loop: with GPU_BIND_BATCH=1 (one
+ *    decision per transaction, the old way) and 100 (the default), and with 100 where 40% of the
+ *    tasks ask for a share of a GPU (gpuMilli 250/500) plus CPU and memory on nodes that declare them.
  * 3. the pure core: scheduleCycle on the same nodes and queue in memory (no I/O).
  * Node queues are not consumed (ack timeout is set high), so nothing is rolled back mid-run.
  */
@@ -29,7 +31,7 @@ function fits(): void {
   if (need > NODES * 8) throw new Error(`load needs ${need} GPUs but the cluster has ${NODES * 8}`);
 }
 
-const env = (roles: string) => ({
+const env = (roles: string, bindBatch = 100) => ({
   APP_PROFILE: profile,
   APP_MODULES: 'gpu-scheduler',
   APP_ROLES: roles,
@@ -38,13 +40,15 @@ const env = (roles: string) => ({
   GPU_ACK_TIMEOUT_MS: '3600000',
   GPU_HEARTBEAT_TIMEOUT_MS: '3600000',
   DATABASE_POOL_SIZE: '20',
+  GPU_BIND_BATCH: String(bindBatch),
 });
 
-async function registerNodes(t: TestApp): Promise<void> {
+async function registerNodes(t: TestApp, resources = false): Promise<void> {
+  const extra = resources ? { cpuMilli: 128_000, memoryMib: 1_048_576 } : {};
   for (let i = 0; i < NODES; i += 25) {
     await Promise.all(
       [...Array(Math.min(25, NODES - i)).keys()].map((k) =>
-        http(t.url, 'POST', '/api/v1/gpu/nodes', { key: KEYS.service, body: { id: `b-${i + k}`, gpuType: 'A100', gpuCount: 8, gpuMemoryGb: 80 } }),
+        http(t.url, 'POST', '/api/v1/gpu/nodes', { key: KEYS.service, body: { id: `b-${i + k}`, gpuType: 'A100', gpuCount: 8, gpuMemoryGb: 80, ...extra } }),
       ),
     );
   }
@@ -96,24 +100,27 @@ async function submitToBound(): Promise<{ secs: number; submitSecs: number; p50:
   }
 }
 
-async function oneCycle(): Promise<{ ms: number; bound: number; conflicts: number }> {
-  const t = await startTestApp(env('api,worker'));
+async function oneCycle(bindBatch: number, shares: boolean): Promise<{ ms: number; bindMs: number; bound: number; conflicts: number }> {
+  const t = await startTestApp(env('api,worker', bindBatch));
   try {
-    await registerNodes(t);
+    await registerNodes(t, shares);
     const ds = t.app.get(DataSource);
     const ns = t.config.NAMESPACE;
     const now = Date.now();
+    // With shares: 40% of the tasks (the single-GPU ones with i % 5 < 2) take 250 or 500 milli, all take CPU and memory.
     await ds.query(
-      `INSERT INTO gpu_tasks (id, namespace, user_id, tier, gpu_type, gpu_count, gpu_memory_gb, estimated_runtime_sec, model, status, queued_at_ms, predicted_runtime_sec)
+      `INSERT INTO gpu_tasks (id, namespace, user_id, tier, gpu_type, gpu_count, gpu_memory_gb, estimated_runtime_sec, model, status, queued_at_ms,
+                              predicted_runtime_sec, gpu_milli, cpu_milli, memory_mib)
        SELECT $1 || '-' || lpad(i::text, 8, '0'), $1, 'u' || (i % 50), CASE WHEN i % 3 = 0 THEN 'vip' ELSE 'normal' END, 'A100',
-              CASE WHEN i % 5 = 4 THEN 2 ELSE 1 END, 40, 600, 'm' || (i % 10), 'QUEUED', $2::bigint + i, 600
+              CASE WHEN i % 5 = 4 THEN 2 ELSE 1 END, 40, 600, 'm' || (i % 10), 'QUEUED', $2::bigint + i, 600,
+              CASE WHEN $4 AND i % 5 < 2 THEN 250 * (1 + i % 2) END, CASE WHEN $4 THEN 4000 END, CASE WHEN $4 THEN 16384 END
          FROM generate_series(0, $3 - 1) AS i`,
-      [ns, now - TASKS, TASKS],
+      [ns, now - TASKS, TASKS, shares],
     );
     const t0 = process.hrtime.bigint();
     const r = await t.app.get(SchedulerService).runCycle();
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    return { ms, bound: r.bound, conflicts: r.conflicts };
+    return { ms, bindMs: r.bindMs, bound: r.bound, conflicts: r.conflicts };
   } finally {
     await t.close();
   }
@@ -149,12 +156,16 @@ async function main(): Promise<void> {
   const core = pureCore();
   const coreRate = core.decisions / (core.ms / 1000);
   console.log(`pure core (scheduleCycle, full policy): ${core.ms.toFixed(1)} ms for ${core.decisions} decisions = ${Math.round(coreRate)} decisions/s`);
-  const cyc = await oneCycle();
-  const cycRate = cyc.bound / (cyc.ms / 1000);
-  console.log(
-    `one runCycle through ${profile === 'full' ? 'PostgreSQL + BullMQ' : 'PGlite + in-process queue'}: ${cyc.ms.toFixed(0)} ms, ${cyc.bound} bound, ` +
-      `${cyc.conflicts} conflicts = ${Math.round(cycRate)} decisions/s (${(cycRate / coreRate).toFixed(4)} of the core)`,
-  );
+  for (const [batch, shares] of [[1, false], [100, false], [100, true]] as const) {
+    const cyc = await oneCycle(batch, shares);
+    const cycRate = cyc.bound / (cyc.ms / 1000);
+    const bindRate = cyc.bound / (cyc.bindMs / 1000);
+    console.log(
+      `one runCycle through ${profile === 'full' ? 'PostgreSQL + BullMQ' : 'PGlite + in-process queue'}, GPU_BIND_BATCH=${batch}${shares ? ', 40% shares + CPU/memory' : ''}: ` +
+        `${cyc.ms.toFixed(0)} ms, ${cyc.bound} bound, ${cyc.conflicts} conflicts = ${Math.round(cycRate)} decisions/s (${(cycRate / coreRate).toFixed(4)} of the core); ` +
+        `bind + dispatch phase alone ${cyc.bindMs.toFixed(0)} ms = ${Math.round(bindRate)} decisions/s (${(bindRate / coreRate).toFixed(4)} of the core)`,
+    );
+  }
   const e2e = await submitToBound();
   const e2eRate = TASKS / e2e.secs;
   console.log(

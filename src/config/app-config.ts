@@ -417,6 +417,13 @@ export class AppConfig {
   @Max(30 * 86_400)
   GPU_DEFAULT_RUNTIME_SEC = 3600;
 
+  /** GPU scheduler: decisions bound per PostgreSQL transaction (1 = one per transaction). */
+  @Transform(int)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  GPU_BIND_BATCH = 100;
+
   @IsOptional()
   @IsString()
   NODE_ENV?: string;

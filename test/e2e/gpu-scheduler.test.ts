@@ -391,6 +391,76 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     }
   });
 
+  it('shares a GPU: shares that fit run side by side within the node\'s CPU and memory, the agent gets the share, the next waits', async () => {
+    expect((await node('s-1', { gpuType: 'T4', gpuCount: 1, gpuMemoryGb: 16, cpuMilli: 4000, memoryMib: 8192 })).body).toMatchObject({
+      cpuMilli: 4000,
+      memoryMib: 8192,
+      gpuUsedMilli: [0],
+      cpuUsedMilli: 0,
+      memoryUsedMib: 0,
+    });
+    agent.attach('s-1');
+    const share = (gpuMilli: number) => job({ gpuType: 'T4', gpuMemoryGb: 4, gpuMilli, cpuMilli: 1000, memoryMib: 2048, estimatedRuntimeSec: 60 });
+    const a = (await submit(share(500))).body.taskId;
+    const b = (await submit(share(300))).body.taskId;
+    const ra = await status(a, 'RUNNING');
+    await status(b, 'RUNNING');
+    expect(ra).toMatchObject({ gpuMilli: 500, cpuMilli: 1000, memoryMib: 2048, placement: [{ nodeId: 's-1', gpuIndices: [0], gpuMilli: 500, cpuMilli: 1000, memoryMib: 2048 }] });
+    expect(agent.dispatches.find((d) => d.taskId === a)).toMatchObject({ nodeId: 's-1', gpuIndices: [0], gpuMilli: 500, cpuMilli: 1000, memoryMib: 2048 });
+    expect((await service('GET', '/api/v1/gpu/nodes/s-1')).body).toMatchObject({ freeGpuIndices: [], gpuUsedMilli: [800], cpuUsedMilli: 2000, memoryUsedMib: 4096 });
+    const c = (await submit(share(400))).body.taskId; // 800 + 400 > 1000: waits
+    await sleep(500);
+    expect((await task(c)).status).toBe('QUEUED');
+    await agent.finish(a);
+    await status(c, 'RUNNING');
+    expect((await service('GET', '/api/v1/gpu/nodes/s-1')).body).toMatchObject({ gpuUsedMilli: [700], cpuUsedMilli: 2000, memoryUsedMib: 4096 });
+    await agent.finish(b);
+    await agent.finish(c);
+    await status(c, 'SUCCEEDED');
+    expect((await service('GET', '/api/v1/gpu/nodes/s-1')).body).toMatchObject({ freeGpuIndices: [0], gpuUsedMilli: [0], cpuUsedMilli: 0, memoryUsedMib: 0 });
+  });
+
+  it('rejects malformed shares and resources with 400 problem+json', async () => {
+    for (const bad of [
+      { gpuMilli: 500, gpuCount: 2 },
+      { gpuMilli: 0 },
+      { gpuMilli: 1001 },
+      { gpuMilli: 2.5 },
+      { cpuMilli: -1 },
+      { memoryMib: 'x' },
+      { gangPlacement: 'anywhere' },
+    ]) {
+      const r = await submit(job(bad));
+      expect({ bad, status: r.status, type: r.headers.get('content-type') }).toMatchObject({ status: 400, type: expect.stringMatching(/problem\+json/) });
+    }
+    expect((await submit(job({ gpuMilli: 500, gpuCount: 2 }))).body).toMatchObject({ code: 'invalid_share' });
+    expect((await node('v-9', { cpuMilli: -5 })).status).toBe(400);
+    expect((await node('v-9', { memoryMib: 1.5 })).status).toBe(400);
+  });
+
+  it('exports the quota window share per tier and the blocked head\'s slip as metrics', async () => {
+    const metrics = async () => (await http(t.url, 'GET', '/metrics')).body as string;
+    const slipCount = (text: string) => Number(/gpu_scheduler_head_slip_seconds_count (\d+)/.exec(text)?.[1] ?? 0);
+    const before = slipCount(await metrics());
+    expect((await node('h-1', { gpuType: 'V100', gpuCount: 2, gpuMemoryGb: 16 })).status).toBe(200);
+    agent.attach('h-1');
+    const x = (await submit(job({ gpuType: 'V100', gpuCount: 2, gpuMemoryGb: 8, estimatedRuntimeSec: 600 }))).body.taskId;
+    await status(x, 'RUNNING');
+    const y = (await submit(job({ gpuType: 'V100', gpuCount: 2, gpuMemoryGb: 8, estimatedRuntimeSec: 600, tier: 'vip' }))).body.taskId;
+    await sleep(500); // blocked head: a reservation at x's predicted end
+    await agent.finish(x); // x ends long before its prediction, so y starts early: slip 0
+    await status(y, 'RUNNING');
+    const text = await metrics();
+    expect(slipCount(text)).toBeGreaterThan(before);
+    expect(text).toMatch(/gpu_scheduler_head_slip_seconds_bucket\{le="0"\} [1-9]/);
+    const vip = Number(/gpu_quota_window_share\{tier="vip"\} ([0-9.e-]+)/.exec(text)?.[1]);
+    const normal = Number(/gpu_quota_window_share\{tier="normal"\} ([0-9.e-]+)/.exec(text)?.[1]);
+    expect(vip).toBeGreaterThan(0);
+    expect(vip + normal).toBeCloseTo(1);
+    await agent.finish(y);
+    await status(y, 'SUCCEEDED');
+  });
+
   it('reports the cluster per node and per GPU type', async () => {
     const c = (await client('GET', '/api/v1/gpu/cluster')).body;
     expect(c.gpuTypes.A100).toMatchObject({ nodes: 3, used: 0 });

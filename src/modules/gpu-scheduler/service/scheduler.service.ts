@@ -6,7 +6,7 @@ import { Clock } from '../../../platform/clock/clock';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { DISPATCH_JOB, DispatchMessage, nodeQueueName } from '../agent-protocol';
-import { Allocation, bestFit, Decision, RunningTask, RuntimePredictor, scheduleCycle, Task, UsageRecord, worstFit } from '../domain';
+import { Allocation, bestFit, Decision, windowUsage, RunningTask, RuntimePredictor, scheduleCycle, Task, UsageRecord, worstFit } from '../domain';
 import { bindBatch, BindRequest, NodeSnapshot, snapshotOf } from './binder';
 import { NodeRow, placementOf, select, TaskRow, toDomainNode, toDomainTask } from './sql';
 import { TaskEvents } from './task-events';
@@ -14,8 +14,6 @@ import { TaskLifecycle } from './task-lifecycle';
 
 /** Queue rows loaded per cycle (oldest first); the core's benchmark size. */
 const MAX_QUEUE = 10_000;
-/** Decisions bound per transaction: enough to amortise the round trips, few enough that one conflict costs little. */
-export const BIND_BATCH = 100;
 
 export interface CycleReport {
   queued: number;
@@ -27,6 +25,8 @@ export interface CycleReport {
   skipped: number;
   dispatchFailures: number;
   backfilled: number;
+  /** Wall time of binding and dispatching this cycle's decisions (ms); 0 when there were none. */
+  bindMs: number;
 }
 
 /**
@@ -44,6 +44,10 @@ export class SchedulerService {
   private readonly cycleSeconds: Histogram;
   private readonly decisionsTotal: Counter<'outcome'>;
   private readonly predictorError: Gauge<'stat'>;
+  private readonly quotaShare: Gauge<'tier'>;
+  private readonly headSlip: Histogram;
+  /** Blocked head task → the start its first EASY reservation promised (s); slip = actual start − this. */
+  private readonly firstReservation = new Map<string, number>();
 
   constructor(
     private readonly ds: DataSource,
@@ -66,6 +70,18 @@ export class SchedulerService {
       name: 'gpu_scheduler_decisions_total',
       help: 'Scheduling decisions by outcome (bound, conflict, skipped_stale, dispatch_failed, ack_timeout)',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.quotaShare = new Gauge({
+      name: 'gpu_quota_window_share',
+      help: 'Share of the GPU time used in the quota window (finished and running work, GPU shares counted fractionally) per tier; compare vip with GPU_VIP_SHARE',
+      labelNames: ['tier'],
+      registers,
+    });
+    this.headSlip = new Histogram({
+      name: 'gpu_scheduler_head_slip_seconds',
+      help: 'Blocked head task: actual start minus the start its first backfill reservation promised (0 when on time or early)',
+      buckets: [0, 1, 10, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 48 * 3600],
       registers,
     });
     this.predictorError = new Gauge({
@@ -113,18 +129,14 @@ export class SchedulerService {
         [this.ns],
       ),
       select<TaskRow>(this.ds, `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING')`, [this.ns]),
-      select<{ tier: 'vip' | 'normal'; gpu_count: number; start_ms: string; end_ms: string }>(
+      select<{ tier: 'vip' | 'normal'; gpu_count: number | string; start_ms: string; end_ms: string }>(
         this.ds,
         `SELECT tier, gpu_count, start_ms, end_ms FROM gpu_usage WHERE namespace = $1 AND end_ms > $2`,
         [this.ns, nowMs - this.config.GPU_QUOTA_WINDOW_SEC * 1000],
       ),
       this.refreshPredictor(),
     ]);
-    const report: CycleReport = { queued: queueRows.length, decisions: 0, bound: 0, conflicts: 0, skipped: 0, dispatchFailures: 0, backfilled: 0 };
-    if (queueRows.length === 0 || nodeRows.length === 0) {
-      end();
-      return report;
-    }
+    const report: CycleReport = { queued: queueRows.length, decisions: 0, bound: 0, conflicts: 0, skipped: 0, dispatchFailures: 0, backfilled: 0, bindMs: 0 };
     const now = nowMs / 1000;
     const predict = (t: Task) => this.predictor.predict(t).seconds;
     const running: RunningTask[] = runningRows.map((r) => {
@@ -132,7 +144,16 @@ export class SchedulerService {
       const startedAt = Number(r.started_at_ms ?? r.scheduled_at_ms ?? nowMs) / 1000;
       return { task, startedAt, allocations: placementOf(r), predictedEndAt: startedAt + (r.predicted_runtime_sec ?? predict(task)) };
     });
-    const history: UsageRecord[] = usageRows.map((u) => ({ tier: u.tier, gpuCount: u.gpu_count, start: Number(u.start_ms) / 1000, end: Number(u.end_ms) / 1000 }));
+    const history: UsageRecord[] = usageRows.map((u) => ({ tier: u.tier, gpuCount: Number(u.gpu_count), start: Number(u.start_ms) / 1000, end: Number(u.end_ms) / 1000 }));
+    const usage = windowUsage(history, running, now, this.config.GPU_QUOTA_WINDOW_SEC);
+    const used = usage.vip + usage.normal;
+    this.quotaShare.set({ tier: 'vip' }, used > 0 ? usage.vip / used : 0);
+    this.quotaShare.set({ tier: 'normal' }, used > 0 ? usage.normal / used : 0);
+    if (queueRows.length === 0 || nodeRows.length === 0) {
+      this.firstReservation.clear();
+      end();
+      return report;
+    }
     const result = scheduleCycle({ nodes: nodeRows.map(toDomainNode), queue: queueRows.map(toDomainTask), running, history }, now, {
       policy: this.config.GPU_POLICY,
       predictRuntime: predict,
@@ -141,11 +162,15 @@ export class SchedulerService {
       aging: { maxAgeSec: this.config.GPU_AGING_MAX_AGE_SEC, ageWeight: 1, tierWeight: { vip: 1, normal: 0 } },
     });
     report.decisions = result.decisions.length;
+    const reserved = result.reservation;
+    if (reserved && Number.isFinite(reserved.at) && !this.firstReservation.has(reserved.taskId)) this.firstReservation.set(reserved.taskId, reserved.at);
 
     const snapshots = new Map<string, NodeSnapshot>(nodeRows.map((n) => [n.id, snapshotOf(n)]));
     const stale = new Set<string>();
     const byId = new Map(queueRows.map((r) => [r.id, r]));
     const touchesStale = (d: Decision) => d.allocations.some((a) => stale.has(a.nodeId));
+    const dispatches: Promise<void>[] = [];
+    const bindStart = process.hrtime.bigint();
     /** Binds `ds` in one transaction; on success dispatches them; returns false on a conflict (nothing bound). */
     const bindAll = async (ds: Decision[]): Promise<boolean> => {
       const bindMs = this.clock.now();
@@ -167,19 +192,34 @@ export class SchedulerService {
       if (!outcome.ok) return false;
       for (const [id, snap] of outcome.nodes) snapshots.set(id, snap);
       report.bound += ds.length;
+      for (const d of ds) {
+        const promised = this.firstReservation.get(d.taskId);
+        if (promised === undefined) continue;
+        this.headSlip.observe(Math.max(0, bindMs / 1000 - promised));
+        this.firstReservation.delete(d.taskId);
+      }
       report.backfilled += ds.filter((d) => d.backfilled).length;
       this.decisionsTotal.inc({ outcome: 'bound' }, ds.length);
-      const sent = await Promise.all(reqs.map((r) => this.dispatch(byId.get(r.taskId)!, r.attempt, r.allocations, r.predictedRuntimeSec, ctx.ackDeadlineMs)));
-      const failed = sent.filter((ok) => !ok).length;
-      report.dispatchFailures += failed;
-      if (failed) this.decisionsTotal.inc({ outcome: 'dispatch_failed' }, failed);
+      // Dispatches go out while the next batch binds (Redis and PostgreSQL work in parallel); each
+      // is sent only after its own binding committed.
+      for (const r of reqs) {
+        dispatches.push(
+          this.dispatch(byId.get(r.taskId)!, r.attempt, r.allocations, r.predictedRuntimeSec, ctx.ackDeadlineMs).then((ok) => {
+            if (ok) return;
+            report.dispatchFailures++;
+            this.decisionsTotal.inc({ outcome: 'dispatch_failed' });
+          }),
+        );
+      }
       return true;
     };
-    // Decisions bind in priority order, BIND_BATCH per transaction. A batch that loses a race rolls
+    // Decisions bind in priority order, GPU_BIND_BATCH per transaction (enough to amortise the round
+    // trips, few enough that a conflict costs little). A batch that loses a race rolls
     // back whole and its decisions are retried one by one, so only the conflicting one is lost; after
     // a conflict on a node our snapshot of it is stale, and later decisions there would only conflict too.
-    for (let i = 0; i < result.decisions.length; i += BIND_BATCH) {
-      const batch = result.decisions.slice(i, i + BIND_BATCH).filter((d) => {
+    const size = this.config.GPU_BIND_BATCH;
+    for (let i = 0; i < result.decisions.length; i += size) {
+      const batch = result.decisions.slice(i, i + size).filter((d) => {
         if (!touchesStale(d)) return true;
         report.skipped++;
         this.decisionsTotal.inc({ outcome: 'skipped_stale' });
@@ -197,6 +237,10 @@ export class SchedulerService {
         }
       }
     }
+    await Promise.all(dispatches);
+    report.bindMs = Number(process.hrtime.bigint() - bindStart) / 1e6;
+    // Forget heads that left the queue another way (cancelled, bound by another scheduler).
+    for (const id of this.firstReservation.keys()) if (!byId.has(id)) this.firstReservation.delete(id);
     void this.events.flush();
     end();
     return report;
