@@ -7,7 +7,7 @@ import { NodeService } from '../service/node.service';
 import { HeartbeatDto, PatchNodeDto, RegisterNodeDto } from './gpu.dto';
 import { ClusterSnapshot, NodeView } from './gpu.responses';
 
-const NODE_EXAMPLE = { id: 'node-1', gpuType: 'A100', gpuCount: 8, gpuMemoryGb: 80, labels: { zone: 'a' }, simulated: false, status: 'ACTIVE', freeGpuIndices: [0, 1, 2, 3, 4, 5, 6, 7], lastHeartbeatAt: '2026-11-30T13:03:53.975Z', registeredAt: '2026-11-30T13:03:53.914Z' };
+const NODE_EXAMPLE = { id: 'node-1', gpuType: 'A100', gpuCount: 8, gpuMemoryGb: 80, labels: { zone: 'a' }, simulated: false, status: 'ACTIVE', freeGpuIndices: [0, 1, 2, 3, 4, 5, 6, 7], gpuUsedMilli: [0, 0, 0, 0, 0, 0, 0, 0], cpuMilli: 64000, memoryMib: 524288, cpuUsedMilli: 0, memoryUsedMib: 0, lastHeartbeatAt: '2026-11-30T13:03:53.975Z', registeredAt: '2026-11-30T13:03:53.914Z' };
 
 @ApiTags('gpu-scheduler')
 @Controller('api/v1/gpu')

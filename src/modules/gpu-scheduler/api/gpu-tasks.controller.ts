@@ -12,7 +12,7 @@ import { ListTasksQueryDto, ReportDto, SubmitTaskDto } from './gpu.dto';
 import { ReportResult, TaskAccepted, TaskPage, TaskView } from './gpu.responses';
 
 const TASK_ID = '01a22c8e-0295-7194-b5f3-4284241a6c08';
-const TASK_EXAMPLE = { taskId: TASK_ID, userId: 'user-1', tier: 'normal', gpuType: 'A100', gpuCount: 1, gpuMemoryGb: 40, estimatedRuntimeSec: null, model: null, command: null, onNodeFailure: 'fail', status: 'RUNNING', attempt: 1, placement: [{ nodeId: 'node-1', gpuIndices: [0] }], cancelRequested: false, backfilled: false, queuedAt: '2026-11-30T13:03:54.005Z', scheduledAt: '2026-11-30T13:03:54.024Z', startedAt: '2026-11-30T13:03:54.085Z', finishedAt: null, predictedRuntimeSec: 3600, queuePosition: null, exitCode: null, reason: null };
+const TASK_EXAMPLE = { taskId: TASK_ID, userId: 'user-1', tier: 'normal', gpuType: 'A100', gpuCount: 1, gpuMemoryGb: 40, estimatedRuntimeSec: null, model: null, command: null, onNodeFailure: 'fail', gpuMilli: null, cpuMilli: null, memoryMib: null, gangPlacement: null, status: 'RUNNING', attempt: 1, placement: [{ nodeId: 'node-1', gpuIndices: [0] }], cancelRequested: false, backfilled: false, queuedAt: '2026-11-30T13:03:54.005Z', scheduledAt: '2026-11-30T13:03:54.024Z', startedAt: '2026-11-30T13:03:54.085Z', finishedAt: null, predictedRuntimeSec: 3600, queuePosition: null, exitCode: null, reason: null };
 const TASK = { taskId: '$request.path.taskId' };
 
 @ApiTags('gpu-scheduler')
@@ -28,6 +28,8 @@ export class GpuTasksController {
     requestExample: { userId: 'user-1', tier: 'normal', gpuType: 'A100', gpuCount: 1, gpuMemoryGb: 40, estimatedRuntimeSec: 600 },
     description:
       'Queues a task for `gpuCount` GPUs of `gpuType` (alternatives `A100|H100`, or `*`) with `gpuMemoryGb` each; VIP and normal tiers share by quota, gangs are placed whole. ' +
+      'A share of one GPU: `gpuMilli` 1-1000 with `gpuCount` 1 (else 400 `invalid_share`); `cpuMilli` and `memoryMib` are counted against nodes that declare theirs; ' +
+      "`gangPlacement` 'single-node' never splits a gang. " +
       'The same Idempotency-Key returns the same task; with a different body it is 422.',
     responses: [{
       status: 202, description: 'queued', type: TaskAccepted, example: { taskId: TASK_ID, status: 'QUEUED' },

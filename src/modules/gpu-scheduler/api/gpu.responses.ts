@@ -14,6 +14,9 @@ export class TaskAccepted {
 class Placement {
   @ApiProperty() nodeId!: string;
   @ApiProperty({ type: [Number] }) gpuIndices!: number[];
+  @ApiPropertyOptional({ type: 'integer', description: 'milli held on each GPU, present for a share of a GPU' }) gpuMilli?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'CPU taken on this node (milli-cores), when asked for' }) cpuMilli?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'memory taken on this node (MiB), when asked for' }) memoryMib?: number;
 }
 
 export class TaskView {
@@ -27,6 +30,10 @@ export class TaskView {
   @ApiProperty({ type: 'string', nullable: true }) model!: string | null;
   @ApiProperty({ type: 'string', nullable: true }) command!: string | null;
   @ApiProperty({ enum: ['fail', 'requeue'] }) onNodeFailure!: string;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'share of one GPU in milli; null = whole GPUs' }) gpuMilli!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) cpuMilli!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) memoryMib!: number | null;
+  @ApiProperty({ type: 'string', enum: ['single-node', 'fewest-nodes'], nullable: true }) gangPlacement!: string | null;
   @ApiProperty({ enum: TASK_STATUSES }) status!: string;
   @ApiProperty({ type: 'integer' }) attempt!: number;
   @ApiProperty({ type: [Placement] }) placement!: Placement[];
@@ -62,7 +69,12 @@ export class NodeView {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) labels!: Record<string, string>;
   @ApiProperty() simulated!: boolean;
   @ApiProperty({ enum: NODE_STATUSES }) status!: string;
-  @ApiProperty({ type: [Number] }) freeGpuIndices!: number[];
+  @ApiProperty({ type: [Number], description: 'GPUs no task holds any share of' }) freeGpuIndices!: number[];
+  @ApiProperty({ type: [Number], description: 'milli (of 1000) held on each GPU, by index' }) gpuUsedMilli!: number[];
+  @ApiProperty({ type: 'integer', nullable: true, description: 'CPU capacity (milli-cores); null = not accounted' }) cpuMilli!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'memory capacity (MiB); null = not accounted' }) memoryMib!: number | null;
+  @ApiProperty({ type: 'integer' }) cpuUsedMilli!: number;
+  @ApiProperty({ type: 'integer' }) memoryUsedMib!: number;
   @ApiProperty({ format: 'date-time' }) lastHeartbeatAt!: string;
   @ApiProperty({ format: 'date-time' }) registeredAt!: string;
 }
