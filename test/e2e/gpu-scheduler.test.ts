@@ -392,32 +392,32 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
   });
 
   it('shares a GPU: shares that fit run side by side within the node\'s CPU and memory, the agent gets the share, the next waits', async () => {
-    expect((await node('s-1', { gpuType: 'T4', gpuCount: 1, gpuMemoryGb: 16, cpuMilli: 4000, memoryMib: 8192 })).body).toMatchObject({
+    expect((await node('sh-1', { gpuType: 'A10G', gpuCount: 1, gpuMemoryGb: 16, cpuMilli: 4000, memoryMib: 8192 })).body).toMatchObject({
       cpuMilli: 4000,
       memoryMib: 8192,
       gpuUsedMilli: [0],
       cpuUsedMilli: 0,
       memoryUsedMib: 0,
     });
-    agent.attach('s-1');
-    const share = (gpuMilli: number) => job({ gpuType: 'T4', gpuMemoryGb: 4, gpuMilli, cpuMilli: 1000, memoryMib: 2048, estimatedRuntimeSec: 60 });
+    agent.attach('sh-1');
+    const share = (gpuMilli: number) => job({ gpuType: 'A10G', gpuMemoryGb: 4, gpuMilli, cpuMilli: 1000, memoryMib: 2048, estimatedRuntimeSec: 60 });
     const a = (await submit(share(500))).body.taskId;
     const b = (await submit(share(300))).body.taskId;
     const ra = await status(a, 'RUNNING');
     await status(b, 'RUNNING');
-    expect(ra).toMatchObject({ gpuMilli: 500, cpuMilli: 1000, memoryMib: 2048, placement: [{ nodeId: 's-1', gpuIndices: [0], gpuMilli: 500, cpuMilli: 1000, memoryMib: 2048 }] });
-    expect(agent.dispatches.find((d) => d.taskId === a)).toMatchObject({ nodeId: 's-1', gpuIndices: [0], gpuMilli: 500, cpuMilli: 1000, memoryMib: 2048 });
-    expect((await service('GET', '/api/v1/gpu/nodes/s-1')).body).toMatchObject({ freeGpuIndices: [], gpuUsedMilli: [800], cpuUsedMilli: 2000, memoryUsedMib: 4096 });
+    expect(ra).toMatchObject({ gpuMilli: 500, cpuMilli: 1000, memoryMib: 2048, placement: [{ nodeId: 'sh-1', gpuIndices: [0], gpuMilli: 500, cpuMilli: 1000, memoryMib: 2048 }] });
+    expect(agent.dispatches.find((d) => d.taskId === a)).toMatchObject({ nodeId: 'sh-1', gpuIndices: [0], gpuMilli: 500, cpuMilli: 1000, memoryMib: 2048 });
+    expect((await service('GET', '/api/v1/gpu/nodes/sh-1')).body).toMatchObject({ freeGpuIndices: [], gpuUsedMilli: [800], cpuUsedMilli: 2000, memoryUsedMib: 4096 });
     const c = (await submit(share(400))).body.taskId; // 800 + 400 > 1000: waits
     await sleep(500);
     expect((await task(c)).status).toBe('QUEUED');
     await agent.finish(a);
     await status(c, 'RUNNING');
-    expect((await service('GET', '/api/v1/gpu/nodes/s-1')).body).toMatchObject({ gpuUsedMilli: [700], cpuUsedMilli: 2000, memoryUsedMib: 4096 });
+    expect((await service('GET', '/api/v1/gpu/nodes/sh-1')).body).toMatchObject({ gpuUsedMilli: [700], cpuUsedMilli: 2000, memoryUsedMib: 4096 });
     await agent.finish(b);
     await agent.finish(c);
     await status(c, 'SUCCEEDED');
-    expect((await service('GET', '/api/v1/gpu/nodes/s-1')).body).toMatchObject({ freeGpuIndices: [0], gpuUsedMilli: [0], cpuUsedMilli: 0, memoryUsedMib: 0 });
+    expect((await service('GET', '/api/v1/gpu/nodes/sh-1')).body).toMatchObject({ freeGpuIndices: [0], gpuUsedMilli: [0], cpuUsedMilli: 0, memoryUsedMib: 0 });
   });
 
   it('rejects malformed shares and resources with 400 problem+json', async () => {
@@ -442,11 +442,11 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     const metrics = async () => (await http(t.url, 'GET', '/metrics')).body as string;
     const slipCount = (text: string) => Number(/gpu_scheduler_head_slip_seconds_count (\d+)/.exec(text)?.[1] ?? 0);
     const before = slipCount(await metrics());
-    expect((await node('h-1', { gpuType: 'V100', gpuCount: 2, gpuMemoryGb: 16 })).status).toBe(200);
-    agent.attach('h-1');
-    const x = (await submit(job({ gpuType: 'V100', gpuCount: 2, gpuMemoryGb: 8, estimatedRuntimeSec: 600 }))).body.taskId;
+    expect((await node('slip-1', { gpuType: 'A40', gpuCount: 2, gpuMemoryGb: 16 })).status).toBe(200);
+    agent.attach('slip-1');
+    const x = (await submit(job({ gpuType: 'A40', gpuCount: 2, gpuMemoryGb: 8, estimatedRuntimeSec: 600 }))).body.taskId;
     await status(x, 'RUNNING');
-    const y = (await submit(job({ gpuType: 'V100', gpuCount: 2, gpuMemoryGb: 8, estimatedRuntimeSec: 600, tier: 'vip' }))).body.taskId;
+    const y = (await submit(job({ gpuType: 'A40', gpuCount: 2, gpuMemoryGb: 8, estimatedRuntimeSec: 600, tier: 'vip' }))).body.taskId;
     await sleep(500); // blocked head: a reservation at x's predicted end
     await agent.finish(x); // x ends long before its prediction, so y starts early: slip 0
     await status(y, 'RUNNING');
