@@ -20,8 +20,11 @@ export class GpuNodesController {
   /** Idempotent by id: re-registering returns the node (and revives an UNHEALTHY one). */
   @ApiContract({
     summary: 'Register a GPU node',
-    requestExample: { id: 'node-1', gpuType: 'A100', gpuCount: 8, gpuMemoryGb: 80, labels: { zone: 'a' }, simulated: true },
-    description: 'Idempotent by id: registering again returns the node (and revives an UNHEALTHY one). `simulated` nodes are served by the built-in agent.',
+    requestExample: { id: 'node-1', gpuType: 'A100', gpuCount: 8, gpuMemoryGb: 80, labels: { zone: 'a' }, simulated: true, cpuMilli: 64000, memoryMib: 524288 },
+    description:
+      'Idempotent by id: registering again returns the node (and revives an UNHEALTHY one). `simulated` nodes are served by the built-in agent. ' +
+      '`cpuMilli`/`memoryMib` declare what tasks may use (absent: not accounted).',
+    errorNotes: { 409: 'running tasks hold more CPU or memory than the new capacity (`capacity_in_use`)' },
     responses: [{
       status: 200, description: 'the node', type: NodeView, example: NODE_EXAMPLE,
       links: {
