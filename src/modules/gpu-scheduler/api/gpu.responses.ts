@@ -33,7 +33,8 @@ export class TaskView {
   @ApiProperty({ type: 'integer', nullable: true, description: 'share of one GPU in milli; null = whole GPUs' }) gpuMilli!: number | null;
   @ApiProperty({ type: 'integer', nullable: true }) cpuMilli!: number | null;
   @ApiProperty({ type: 'integer', nullable: true }) memoryMib!: number | null;
-  @ApiProperty({ type: 'string', enum: ['single-node', 'fewest-nodes'], nullable: true }) gangPlacement!: string | null;
+  // null in the enum too: a nullable enum must list it (OpenAPI 3.0)
+  @ApiProperty({ type: 'string', enum: ['single-node', 'fewest-nodes', null], nullable: true }) gangPlacement!: string | null;
   @ApiProperty({ enum: TASK_STATUSES }) status!: string;
   @ApiProperty({ type: 'integer' }) attempt!: number;
   @ApiProperty({ type: [Placement] }) placement!: Placement[];
