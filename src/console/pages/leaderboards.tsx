@@ -143,16 +143,11 @@ function PlayerSearch({ board, onFound }: { board: Board; onFound: (id: string) 
             <Stat label="Rank" value={`${fmt.int(player.rank)} of ${fmt.int(player.total)}`} />
             <Stat label="Percentile" value={`${player.percentile.toFixed(2)}`} />
           </div>
-          <Ranking entries={withPlayer(player)} highlight={player.playerId} caption={`${player.playerId} and the players around them`} />
+          <Ranking entries={player.neighbours} highlight={player.playerId} caption={`${player.playerId} and the players around them`} />
         </>
       ) : null}
     </Section>
   );
-}
-
-/** The neighbours around a player do not include the player; the table shows them in place. */
-function withPlayer(p: PlayerView): Entry[] {
-  return [...p.neighbours.filter((e) => e.playerId !== p.playerId), { rank: p.rank, playerId: p.playerId, score: p.score }].sort((a, b) => a.rank - b.rank);
 }
 
 function Seasons({ board }: { board: Board }) {
