@@ -20,6 +20,7 @@ module.exports = {
     { ...common, displayName: 'unit', rootDir: __dirname, testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts'] },
     { ...common, displayName: 'contract', rootDir: __dirname, testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },
     { ...common, displayName: 'e2e', rootDir: __dirname, testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    { ...common, displayName: 'deploy', rootDir: __dirname, testMatch: ['<rootDir>/test/deploy/**/*.test.ts'] },
     // Starts its own Redis Cluster and 3-broker Kafka (scripts/cluster.sh) and stops them: several
     // minutes, so only with TETRAD_CLUSTER_SUITE=1 until it is stable on the shared box.
     ...(process.env.TETRAD_CLUSTER_SUITE === '1'

@@ -18,6 +18,18 @@ trap cleanup EXIT
 echo "== type check"
 npx tsc -p tsconfig.json --noEmit
 npx tsc -p src/console/tsconfig.json
+echo "== alert rules"
+# promtool comes with Debian's prometheus package (the server it also installs is not started).
+if ! command -v promtool >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) >/dev/null
+  else
+    echo "promtool is missing: install Debian's prometheus package (sudo apt-get install prometheus)" >&2
+    exit 1
+  fi
+fi
+promtool check rules deploy/prometheus/alerts.yaml
+promtool test rules deploy/prometheus/alerts.test.yaml
 echo "== module boundaries"
 npx depcruise src --config .dependency-cruiser.js
 echo "== jest"

@@ -12,6 +12,7 @@ import { MemoryEventBus } from './messaging/memory-event-bus';
 import { BullMqJobQueue, clusterSeeds } from './queue/bullmq-job-queue';
 import { JobQueue } from './queue/job-queue.port';
 import { MemoryJobQueue } from './queue/memory-job-queue';
+import { TopicPartition } from './messaging/event-bus.port';
 
 export interface Adapters {
   sql: SqlDatabase;
@@ -22,8 +23,12 @@ export interface Adapters {
   closers: (() => Promise<void>)[];
 }
 
+export interface AdapterHooks {
+  onConsumerLag?(groupId: string, tp: TopicPartition, lag: number): void;
+}
+
 /** The only place that knows which adapter serves which port in each profile. */
-export async function createAdapters(config: AppConfig): Promise<Adapters> {
+export async function createAdapters(config: AppConfig, hooks: AdapterHooks = {}): Promise<Adapters> {
   const closers: (() => Promise<void>)[] = [];
   try {
     if (!config.isFull) {
@@ -58,6 +63,7 @@ export async function createAdapters(config: AppConfig): Promise<Adapters> {
       defaultPartitions: config.KAFKA_PARTITIONS,
       replicationFactor: config.KAFKA_REPLICATION_FACTOR,
       sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+      onConsumerLag: hooks.onConsumerLag,
     });
     closers.push(() => bus.close());
     await bus.ping();

@@ -9,6 +9,7 @@ import { JobQueue } from './queue/job-queue.port';
 import { SqlDatabase } from './database/sql-database';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { MetricsRegistry } from './metrics/metrics';
+import { InfrastructureMetrics } from './metrics/infrastructure-metrics';
 import { createAdapters } from './adapters';
 import { withTimeout } from './with-timeout';
 
@@ -25,12 +26,12 @@ export class Infrastructure {
   private readonly log = new Logger('infrastructure');
   readonly clock: Clock = new SystemClock();
   readonly ids: IdGenerator = new UuidV7IdGenerator();
-  readonly metrics = new MetricsRegistry();
   readonly rateLimiter: RateLimiter;
   private closers: (() => Promise<void>)[] = [];
 
   private constructor(
     readonly config: AppConfig,
+    readonly metrics: MetricsRegistry,
     readonly sql: SqlDatabase,
     readonly kv: KeyValueStore,
     readonly queue: JobQueue,
@@ -44,8 +45,12 @@ export class Infrastructure {
   }
 
   static async open(config: AppConfig): Promise<Infrastructure> {
-    const a = await createAdapters(config);
-    const infra = new Infrastructure(config, a.sql, a.kv, a.queue, a.bus, a.redis, a.closers);
+    const metrics = new MetricsRegistry();
+    let redis: Redis | undefined;
+    const ops = new InfrastructureMetrics(metrics, () => redis);
+    const a = await createAdapters(config, { onConsumerLag: ops.onConsumerLag });
+    redis = a.redis;
+    const infra = new Infrastructure(config, metrics, a.sql, a.kv, a.queue, a.bus, a.redis, a.closers);
     infra.log.log(`profile ${config.APP_PROFILE}: sql=${a.sql.name}, kv/queue/bus ${config.isFull ? 'redis/bullmq/kafka' : 'in-process'}`);
     return infra;
   }

@@ -20,6 +20,8 @@ export interface KafkaEventBusOptions {
   sessionTimeoutMs?: number;
   /** kafkajs log level; WARN by default (its INFO logs every join and connect). */
   logLevel?: logLevel;
+  /** Told, after each handled batch, how many messages of the partition are still unread. */
+  onConsumerLag?(groupId: string, tp: TopicPartition, lag: number): void;
 }
 
 /**
@@ -238,6 +240,7 @@ export class KafkaEventBus extends EventBus {
           await consumer.commitOffsets([{ ...tp, offset: next }]);
         }
         resolveOffset(last);
+        this.opts.onConsumerLag?.(opts.groupId, tp, Number(BigInt(batch.highWatermark) - BigInt(next)));
         await heartbeat();
       },
     });
