@@ -46,7 +46,7 @@ export class Infrastructure {
 
   static async open(config: AppConfig): Promise<Infrastructure> {
     const metrics = new MetricsRegistry();
-    let redis: Redis | undefined;
+    let redis: RedisClient | undefined;
     const ops = new InfrastructureMetrics(metrics, () => redis);
     const a = await createAdapters(config, { onConsumerLag: ops.onConsumerLag });
     redis = a.redis;

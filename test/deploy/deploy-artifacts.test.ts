@@ -12,7 +12,7 @@ import * as core from 'kubernetes-models/v1';
 import * as apps from 'kubernetes-models/apps/v1';
 import * as autoscaling from 'kubernetes-models/autoscaling/v2';
 import * as policy from 'kubernetes-models/policy/v1';
-import { startTestApp, TestApp } from '../support/app';
+import { http, KEYS, pollUntil, startTestApp, TestApp } from '../support/app';
 
 const ROOT = join(__dirname, '../..');
 const read = (...p: string[]) => readFileSync(join(ROOT, ...p), 'utf8');
@@ -141,6 +141,14 @@ describe('Alerts and dashboards query metrics the app exports', () => {
       .map((m) => m[1])
       .filter((n) => n.includes('_') && !/^(histogram_quantile|by|sum|max|rate|increase|changes)$/.test(n))
       .map((n) => n.replace(/_(bucket|count|sum)$/, ''));
+
+  it('exports consumer lag per group, topic and partition once a consumer has handled a batch', async () => {
+    expect((await http(app.url, 'POST', '/api/v1/leaderboards', { key: KEYS.admin, body: { id: 'lag' } })).status).toBe(201);
+    expect((await http(app.url, 'PUT', '/api/v1/leaderboards/lag/scores/p1', { key: KEYS.service, body: { score: 5 } })).status).toBe(202);
+    const line = /^kafka_consumer_lag\{group="[^"]+",topic="[^"]*leaderboard[^"]*",partition="\d+"\} (\d+)$/m;
+    const text = await pollUntil(async () => (await fetch(`${app.url}/metrics`)).text(), (t) => line.test(t), 30_000, 200);
+    expect(Number(line.exec(text)![1])).toBeGreaterThanOrEqual(0);
+  });
 
   it('alert rules (deploy/prometheus/alerts.yaml)', () => {
     const groups = (parse(read('deploy/prometheus/alerts.yaml')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups;

@@ -336,6 +336,9 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     expect(cluster.queues.normal.length).toBeGreaterThanOrEqual(1);
     expect(cluster.queues.normal.oldestWaitSec).toBeGreaterThan(0);
     expect(cluster.queues.byGpuType.V100.normal).toBe(1);
+    // what the GpuQueueWaitHigh alert watches
+    const waited = /^gpu_scheduler_queue_oldest_wait_seconds\{tier="normal"\} (\S+)$/m.exec((await http(t.url, 'GET', '/metrics')).body as string);
+    expect(Number(waited?.[1])).toBeGreaterThan(0);
     await service('PATCH', '/api/v1/gpu/nodes/d-1', { status: 'ACTIVE' });
     await status(r.body.taskId, 'RUNNING');
     await agent.finish(r.body.taskId);

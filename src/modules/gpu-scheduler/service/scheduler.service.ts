@@ -46,6 +46,7 @@ export class SchedulerService {
   private readonly predictorError: Gauge<'stat'>;
   private readonly quotaShare: Gauge<'tier'>;
   private readonly headSlip: Histogram;
+  private readonly oldestWait: Gauge<'tier'>;
   /** Blocked head task → the start its first EASY reservation promised (s); slip = actual start − this. */
   private readonly firstReservation = new Map<string, number>();
 
@@ -82,6 +83,12 @@ export class SchedulerService {
       name: 'gpu_scheduler_head_slip_seconds',
       help: 'Blocked head task: actual start minus the start its first backfill reservation promised (0 when on time or early)',
       buckets: [0, 1, 10, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 48 * 3600],
+      registers,
+    });
+    this.oldestWait = new Gauge({
+      name: 'gpu_scheduler_queue_oldest_wait_seconds',
+      help: 'How long the oldest queued task of each tier has waited, as of the last cycle (0: none queued)',
+      labelNames: ['tier'],
       registers,
     });
     this.predictorError = new Gauge({
@@ -137,6 +144,11 @@ export class SchedulerService {
       this.refreshPredictor(),
     ]);
     const report: CycleReport = { queued: queueRows.length, decisions: 0, bound: 0, conflicts: 0, skipped: 0, dispatchFailures: 0, backfilled: 0, bindMs: 0 };
+    // The queue comes in arrival order, so each tier's first row is its oldest.
+    for (const tier of ['vip', 'normal'] as const) {
+      const oldest = queueRows.find((r) => r.tier === tier);
+      this.oldestWait.set({ tier }, oldest ? Math.max(0, nowMs - Number(oldest.queued_at_ms)) / 1000 : 0);
+    }
     const now = nowMs / 1000;
     const predict = (t: Task) => this.predictor.predict(t).seconds;
     const running: RunningTask[] = runningRows.map((r) => {
