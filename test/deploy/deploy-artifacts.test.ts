@@ -143,8 +143,10 @@ describe('Alerts and dashboards query metrics the app exports', () => {
       .map((n) => n.replace(/_(bucket|count|sum)$/, ''));
 
   it('exports consumer lag per group, topic and partition once a consumer has handled a batch', async () => {
-    expect((await http(app.url, 'POST', '/api/v1/leaderboards', { key: KEYS.admin, body: { id: 'lag' } })).status).toBe(201);
-    expect((await http(app.url, 'PUT', '/api/v1/leaderboards/lag/scores/p1', { key: KEYS.service, body: { score: 5 } })).status).toBe(202);
+    // Board ids are global in the shared test database: one per run.
+    const board = `lag-${app.config.NAMESPACE}`;
+    expect((await http(app.url, 'POST', '/api/v1/leaderboards', { key: KEYS.admin, body: { id: board } })).status).toBe(201);
+    expect((await http(app.url, 'PUT', `/api/v1/leaderboards/${board}/scores/p1`, { key: KEYS.service, body: { score: 5 } })).status).toBe(202);
     const line = /^kafka_consumer_lag\{group="[^"]+",topic="[^"]*leaderboard[^"]*",partition="\d+"\} (\d+)$/m;
     const text = await pollUntil(async () => (await fetch(`${app.url}/metrics`)).text(), (t) => line.test(t), 30_000, 200);
     expect(Number(line.exec(text)![1])).toBeGreaterThanOrEqual(0);

@@ -24,14 +24,15 @@ describe('hardening on the full profile (PostgreSQL, Redis, Kafka)', () => {
   const admin = (method: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
     http(t.url, method, path, { key: KEYS.admin, body, headers });
 
+  // Idempotency keys and webhook event ids live in the shared test database: unique per run.
   it('verifies the webhook HMAC over the JSON bytes received', async () => {
     await fresh();
     const startsAt = new Date(Date.now() + 86_400_000).toISOString();
     const ev = await admin('POST', '/api/v1/events', { name: 'raw', startsAt, generalAdmission: { capacity: 2, price: 10 } });
-    const h = await admin('POST', `/api/v1/events/${ev.body.id}/holds`, { userId: 'raw-full', quantity: 1 }, { 'idempotency-key': 'h-raw-full' });
-    const c = await admin('POST', `/api/v1/holds/${h.body.holdId}/checkout`, { paymentMethod: 'async' }, { 'idempotency-key': 'c-raw-full' });
+    const h = await admin('POST', `/api/v1/events/${ev.body.id}/holds`, { userId: 'raw-full', quantity: 1 }, { 'idempotency-key': `h-raw-${t.config.NAMESPACE}` });
+    const c = await admin('POST', `/api/v1/holds/${h.body.holdId}/checkout`, { paymentMethod: 'async' }, { 'idempotency-key': `c-raw-${t.config.NAMESPACE}` });
     expect(c.status).toBe(202);
-    const raw = `{\n  "type": "payment.succeeded",\n  "id": "evt-full-raw",\n  "orderId": "${c.body.orderId}"\n}`;
+    const raw = `{\n  "type": "payment.succeeded",\n  "id": "evt-raw-${t.config.NAMESPACE}",\n  "orderId": "${c.body.orderId}"\n}`;
     const send = (signedOver: string) =>
       http(t.url, 'POST', '/api/v1/payments/webhook', {
         raw,

@@ -32,6 +32,10 @@ export interface KafkaEventBusOptions {
  */
 const quietLogCreator: logCreator = () => ({ namespace, level, label, log }) => {
   if (log.message === 'Limiting retries for the idempotent producer may invalidate EoS guarantees') return;
+  // Every error response a broker sends is logged by the connection before kafkajs retries it
+  // ("the coordinator is loading" while a broker starts, a leader moving): the request's caller
+  // gets the error if the retries run out, and handles or reports it there.
+  if (namespace === 'Connection' && log.message.startsWith('Response ')) return;
   const line = JSON.stringify({ level: label, ...log, message: namespace ? `[${namespace}] ${log.message}` : log.message });
   if (level === logLevel.ERROR) console.error(line);
   else if (level === logLevel.WARN) console.warn(line);
