@@ -1,9 +1,11 @@
 import Redis, { Cluster } from 'ioredis';
+import { join, resolve } from 'node:path';
 import { AppConfig } from '../config/app-config';
 import { SqlDatabase } from './database/sql-database';
 import { PgliteSqlDatabase } from './database/pglite-sql-database';
 import { PostgresSqlDatabase } from './database/postgres-sql-database';
 import { KeyValueStore } from './kv/key-value-store.port';
+import { DurableKeyValueStore } from './kv/durable-key-value-store';
 import { MemoryKeyValueStore } from './kv/memory-key-value-store';
 import { RedisClient, RedisKeyValueStore } from './kv/redis-key-value-store';
 import { EventBus } from './messaging/event-bus.port';
@@ -35,11 +37,14 @@ export async function createAdapters(config: AppConfig, hooks: AdapterHooks = {}
       const sql = new PgliteSqlDatabase({ dataDir: config.DATA_DIR });
       await sql.open();
       closers.push(() => sql.close());
-      const kv = new MemoryKeyValueStore();
-      closers.push(async () => kv.close());
-      const queue = new MemoryJobQueue();
+      // DATA_DIR=memory keeps nothing; a folder keeps every in-process store beside PGlite's files,
+      // journaled with fdatasync before an answer (see AppendLog), so a restart loses nothing acknowledged.
+      const dir = config.DATA_DIR === 'memory' ? null : join(resolve(config.DATA_DIR), 'inproc');
+      const kv = dir ? await DurableKeyValueStore.open(join(dir, 'kv.log')) : new MemoryKeyValueStore();
+      closers.push(() => kv.close());
+      const queue = dir ? await MemoryJobQueue.open(join(dir, 'queue.log')) : new MemoryJobQueue();
       closers.push(() => queue.close());
-      const bus = new MemoryEventBus(config.KAFKA_PARTITIONS);
+      const bus = dir ? await MemoryEventBus.open(join(dir, 'bus.log'), config.KAFKA_PARTITIONS) : new MemoryEventBus(config.KAFKA_PARTITIONS);
       closers.push(() => bus.close());
       return { sql, kv, queue, bus, redis: undefined, closers };
     }

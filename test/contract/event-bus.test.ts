@@ -3,12 +3,23 @@ import { logLevel } from 'kafkajs';
 import { EventBus, IncomingMessage, SubscribeOptions, Subscription } from '../../src/platform/messaging/event-bus.port';
 import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
 import { MemoryEventBus } from '../../src/platform/messaging/memory-event-bus';
+import { tempDataDir } from '../support/temp-dir';
 
 // One suite, both adapters: the embedded log must behave as Kafka does for everything modules use.
 // The full adapter needs the broker from `scripts/kafka.sh start` on 127.0.0.1:9092.
 type Closable = EventBus & { close(): Promise<void> };
-const adapters: [string, () => Closable][] = [
+const adapters: [string, () => Closable | Promise<Closable>][] = [
   ['memory', () => new MemoryEventBus(4)],
+  [
+    'durable (DATA_DIR journal)',
+    async () => {
+      const dir = tempDataDir();
+      const bus = await MemoryEventBus.open(`${dir.path}/bus.log`, 4);
+      const close = bus.close.bind(bus);
+      bus.close = async () => { await close(); dir.remove(); };
+      return bus;
+    },
+  ],
   [
     'kafka',
     () =>
@@ -37,7 +48,7 @@ describe.each(adapters)('EventBus contract: %s', (_name, make) => {
   let subs: Subscription[] = [];
 
   beforeAll(async () => {
-    bus = make();
+    bus = await make();
     // Fail in seconds, not per-test timeouts, when the broker is missing.
     await bus.ping().catch((e) => {
       throw new Error(`event bus not reachable (run scripts/kafka.sh start): ${(e as Error).message}`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'crypto';
 import { Job, JobQueue } from '../../src/platform/queue/job-queue.port';
 import { BullMqJobQueue } from '../../src/platform/queue/bullmq-job-queue';
 import { MemoryJobQueue } from '../../src/platform/queue/memory-job-queue';
+import { tempDataDir } from '../support/temp-dir';
 import { RedisKeyValueStore, createRedisClient } from '../../src/platform/kv/redis-key-value-store';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -16,7 +17,7 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000
 }
 
 type Made = { queue: JobQueue; close(): Promise<void> };
-const adapters: [string, () => Made][] = [
+const adapters: [string, () => Made | Promise<Made>][] = [
   [
     'bullmq',
     () => {
@@ -41,6 +42,14 @@ const adapters: [string, () => Made][] = [
       return { queue, close: () => queue.close() };
     },
   ],
+  [
+    'durable (DATA_DIR journal)',
+    async () => {
+      const dir = tempDataDir();
+      const queue = await MemoryJobQueue.open(`${dir.path}/queue.log`);
+      return { queue, close: async () => { await queue.close(); dir.remove(); } };
+    },
+  ],
 ];
 
 describe.each(adapters)('JobQueue contract: %s', (_name, make) => {
@@ -56,8 +65,8 @@ describe.each(adapters)('JobQueue contract: %s', (_name, make) => {
     return w;
   };
 
-  beforeAll(() => {
-    made = make();
+  beforeAll(async () => {
+    made = await make();
     jq = made.queue;
   });
   afterEach(async () => {

@@ -2,6 +2,8 @@ import Redis from 'ioredis';
 import { randomUUID } from 'crypto';
 import { AtomicScript, KeyValueStore } from '../../src/platform/kv/key-value-store.port';
 import { MemoryKeyValueStore } from '../../src/platform/kv/memory-key-value-store';
+import { DurableKeyValueStore } from '../../src/platform/kv/durable-key-value-store';
+import { tempDataDir } from '../support/temp-dir';
 import { RedisKeyValueStore, createRedisClient } from '../../src/platform/kv/redis-key-value-store';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -31,7 +33,7 @@ const takeStock: AtomicScript<{ ok: boolean; left: number }> = {
 };
 
 type Made = { store: KeyValueStore; close(): Promise<void> };
-const adapters: [string, () => Made][] = [
+const adapters: [string, () => Made | Promise<Made>][] = [
   [
     'redis',
     () => {
@@ -46,6 +48,14 @@ const adapters: [string, () => Made][] = [
       return { store, close: async () => store.close() };
     },
   ],
+  [
+    'durable (DATA_DIR journal)',
+    async () => {
+      const dir = tempDataDir();
+      const store = await DurableKeyValueStore.open(`${dir.path}/kv.log`);
+      return { store, close: async () => { await store.close(); dir.remove(); } };
+    },
+  ],
 ];
 
 describe.each(adapters)('KeyValueStore contract: %s', (_name, make) => {
@@ -55,8 +65,8 @@ describe.each(adapters)('KeyValueStore contract: %s', (_name, make) => {
   // One hash tag for the whole run: the multi-key scripts below must stay in one cluster slot.
   const p = `contract:kv:{${randomUUID()}}:`;
 
-  beforeAll(() => {
-    made = make();
+  beforeAll(async () => {
+    made = await make();
     kv = made.store;
   });
   afterAll(async () => {

@@ -28,12 +28,32 @@ function toInt(text: string | undefined, err = NOT_INT): number {
 }
 
 /**
+ * A change as an absolute effect (the value after it, never "add one"), so replaying a journal of
+ * them onto a snapshot that already holds some is harmless. Expiry times are epoch ms.
+ */
+export type KvEffect =
+  | ['s', string, string, number | null] // SET: value and its expiry (null: none)
+  | ['v', string, string] // string value, expiry kept (INCRBY)
+  | ['d', string]
+  | ['x', string, number]
+  | ['h', string, Record<string, string>]
+  | ['hd', string, string]
+  | ['sa' | 'sr', string, string[]]
+  | ['za', string, [string, string][]]
+  | ['zr', string, string[]];
+
+/** JSON has no infinities; scores go as text. */
+const scoreText = (n: number): string => String(n);
+
+/**
  * The synchronous core. Kept apart from the async facade because the port's async del/hDel take
  * arrays while AtomicScript bodies get the single-key forms, as in Lua.
  */
 export class MemoryKeyValueOps implements SyncKeyValueOps {
   readonly data = new Map<string, Entry>();
   readonly expiries = new Map<string, number>();
+  /** While set, every change is also written here as an absolute effect (the durable store's journal). */
+  recorder: KvEffect[] | null = null;
 
   /** The live entry, expiring it lazily. */
   entry(key: string): Entry | undefined {
@@ -77,12 +97,14 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     // Plain SET discards a previous TTL.
     if (opts.ttlMs !== undefined) this.expiries.set(key, Date.now() + opts.ttlMs);
     else this.expiries.delete(key);
+    this.recorder?.push(['s', key, value, this.expiries.get(key) ?? null]);
     return true;
   }
   del(key: string): number {
     const had = this.entry(key) !== undefined;
     this.data.delete(key);
     this.expiries.delete(key);
+    if (had) this.recorder?.push(['d', key]);
     return had ? 1 : 0;
   }
   exists(key: string): boolean {
@@ -93,12 +115,16 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     const next = toInt(e?.value) + by;
     if (e) e.value = String(next);
     else this.data.set(key, { type: 'string', value: String(next) });
+    this.recorder?.push(['v', key, String(next)]); // INCRBY keeps the TTL
     return next;
   }
   pExpire(key: string, ttlMs: number): boolean {
     if (!this.entry(key)) return false;
     if (ttlMs <= 0) this.del(key);
-    else this.expiries.set(key, Date.now() + ttlMs);
+    else {
+      this.expiries.set(key, Date.now() + ttlMs);
+      this.recorder?.push(['x', key, Date.now() + ttlMs]);
+    }
     return true;
   }
   pTtl(key: string): number {
@@ -115,16 +141,19 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     if (names.length === 0) return;
     const e = this.create(key, 'hash', () => ({ type: 'hash', map: new Map() }));
     for (const f of names) e.map.set(f, String(fields[f]));
+    this.recorder?.push(['h', key, Object.fromEntries(names.map((f) => [f, String(fields[f])]))]);
   }
   hIncrBy(key: string, field: string, by: number): number {
     const e = this.create(key, 'hash', () => ({ type: 'hash', map: new Map() }));
     const next = toInt(e.map.get(field), 'ERR hash value is not an integer') + by;
     e.map.set(field, String(next));
+    this.recorder?.push(['h', key, { [field]: String(next) }]);
     return next;
   }
   hDel(key: string, field: string): number {
     const e = this.typed(key, 'hash');
     if (!e || !e.map.delete(field)) return 0;
+    this.recorder?.push(['hd', key, field]);
     this.dropIfEmpty(key, e.map.size);
     return 1;
   }
@@ -137,6 +166,7 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     const e = this.create(key, 'set', () => ({ type: 'set', set: new Set() }));
     const before = e.set.size;
     for (const m of members) e.set.add(m);
+    this.recorder?.push(['sa', key, members]);
     return e.set.size - before;
   }
   sRem(key: string, members: string[]): number {
@@ -144,6 +174,7 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     if (!e) return 0;
     let n = 0;
     for (const m of members) if (e.set.delete(m)) n++;
+    if (n > 0) this.recorder?.push(['sr', key, members]);
     this.dropIfEmpty(key, e.set.size);
     return n;
   }
@@ -170,6 +201,7 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
       z.scores.set(member, score);
       z.tree.insert(score, member);
     }
+    this.recorder?.push(['za', key, entries.map((e): [string, string] => [e.member, scoreText(e.score)])]);
     return added;
   }
   zScore(key: string, member: string): number | null {
@@ -186,6 +218,7 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
       z.tree.remove(s, m);
       n++;
     }
+    if (n > 0) this.recorder?.push(['zr', key, members]);
     this.dropIfEmpty(key, z.scores.size);
     return n;
   }
@@ -236,11 +269,54 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     const [lo, hi] = this.scoreWindow(z, min, max);
     return Math.max(0, hi - lo);
   }
+
+  /** Replays one journal effect (not recorded again). An expiry already past drops the key lazily. */
+  apply(e: KvEffect): void {
+    switch (e[0]) {
+      case 's':
+        this.data.set(e[1], { type: 'string', value: e[2] });
+        if (e[3] === null) this.expiries.delete(e[1]);
+        else this.expiries.set(e[1], e[3]);
+        return;
+      case 'v': {
+        const at = this.expiries.get(e[1]);
+        this.data.set(e[1], { type: 'string', value: e[2] });
+        if (at !== undefined) this.expiries.set(e[1], at);
+        return;
+      }
+      case 'd': this.del(e[1]); return;
+      case 'x': if (this.data.has(e[1])) this.expiries.set(e[1], e[2]); return;
+      case 'h': this.hSet(e[1], e[2]); return;
+      case 'hd': this.hDel(e[1], e[2]); return;
+      case 'sa': this.sAdd(e[1], e[2]); return;
+      case 'sr': this.sRem(e[1], e[2]); return;
+      case 'za': this.zAdd(e[1], e[2].map(([member, score]) => ({ member, score: Number(score) }))); return;
+      case 'zr': this.zRem(e[1], e[2]); return;
+    }
+  }
+
+  /** The whole live state as effects that rebuild it on an empty store (the journal's compaction). */
+  dump(): KvEffect[] {
+    const out: KvEffect[] = [];
+    const now = Date.now();
+    for (const [key, e] of this.data) {
+      const at = this.expiries.get(key);
+      if (at !== undefined && at <= now) continue;
+      if (e.type === 'string') out.push(['s', key, e.value, at ?? null]);
+      else {
+        if (e.type === 'hash') out.push(['h', key, Object.fromEntries(e.map)]);
+        else if (e.type === 'set') out.push(['sa', key, [...e.set]]);
+        else out.push(['za', key, [...e.scores].map(([m, sc]): [string, string] => [m, scoreText(sc)])]);
+        if (at !== undefined) out.push(['x', key, at]);
+      }
+    }
+    return out;
+  }
 }
 
 /** Embedded-profile KeyValueStore. Methods are async so errors surface as rejections, as with Redis. */
 export class MemoryKeyValueStore extends KeyValueStore {
-  private readonly ops = new MemoryKeyValueOps();
+  protected readonly ops = new MemoryKeyValueOps();
   private sweeper: NodeJS.Timeout | null;
 
   constructor(sweepIntervalMs = 1000) {
@@ -251,53 +327,60 @@ export class MemoryKeyValueStore extends KeyValueStore {
     this.sweeper.unref();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
   }
 
-  async get(key: string) { return this.ops.get(key); }
-  async mGet(keys: string[]) { return keys.map((k) => this.ops.get(k)); }
-  async set(key: string, value: string, opts?: SetOptions) { return this.ops.set(key, value, opts); }
-  async del(keys: string[]) { return keys.reduce((n, k) => n + this.ops.del(k), 0); }
-  async incrBy(key: string, by: number) { return this.ops.incrBy(key, by); }
-  async pExpire(key: string, ttlMs: number) { return this.ops.pExpire(key, ttlMs); }
-  async pTtl(key: string) { return this.ops.pTtl(key); }
-
-  async hSet(key: string, fields: Record<string, string | number>) { this.ops.hSet(key, fields); }
-  async hGet(key: string, field: string) { return this.ops.hGet(key, field); }
-  async hGetAll(key: string) { return this.ops.hGetAll(key); }
-  async hIncrBy(key: string, field: string, by: number) { return this.ops.hIncrBy(key, field, by); }
-  async hDel(key: string, fields: string[]) { return fields.reduce((n, f) => n + this.ops.hDel(key, f), 0); }
-
-  async sAdd(key: string, members: string[]) { return this.ops.sAdd(key, members); }
-  async sRem(key: string, members: string[]) { return this.ops.sRem(key, members); }
-  async sMembers(key: string) { return this.ops.sMembers(key); }
-  async sCard(key: string) { return this.ops.sCard(key); }
-
-  async zAdd(key: string, entries: ZMember[]) { return this.ops.zAdd(key, entries); }
-  async zRem(key: string, members: string[]) { return this.ops.zRem(key, members); }
-  async zScore(key: string, member: string) { return this.ops.zScore(key, member); }
-  async zCard(key: string) { return this.ops.zCard(key); }
-  async zRank(key: string, member: string, order: SortOrder) { return this.ops.zRank(key, member, order); }
-  async zRange(key: string, start: number, stop: number, order: SortOrder) {
-    return this.ops.zRange(key, start, stop, order);
+  /** Every operation runs through here, synchronously: the durable store journals what it changed. */
+  protected async exec<T>(op: (ops: MemoryKeyValueOps) => T): Promise<T> {
+    return op(this.ops);
   }
-  async zRangeByScore(key: string, min: ScoreBound, max: ScoreBound, opts?: RangeByScoreOptions) {
-    return this.ops.zRangeByScore(key, min, max, opts);
+
+  get(key: string) { return this.exec((o) => o.get(key)); }
+  mGet(keys: string[]) { return this.exec((o) => keys.map((k) => o.get(k))); }
+  set(key: string, value: string, opts?: SetOptions) { return this.exec((o) => o.set(key, value, opts)); }
+  del(keys: string[]) { return this.exec((o) => keys.reduce((n, k) => n + o.del(k), 0)); }
+  incrBy(key: string, by: number) { return this.exec((o) => o.incrBy(key, by)); }
+  pExpire(key: string, ttlMs: number) { return this.exec((o) => o.pExpire(key, ttlMs)); }
+  pTtl(key: string) { return this.exec((o) => o.pTtl(key)); }
+
+  hSet(key: string, fields: Record<string, string | number>) { return this.exec((o) => o.hSet(key, fields)); }
+  hGet(key: string, field: string) { return this.exec((o) => o.hGet(key, field)); }
+  hGetAll(key: string) { return this.exec((o) => o.hGetAll(key)); }
+  hIncrBy(key: string, field: string, by: number) { return this.exec((o) => o.hIncrBy(key, field, by)); }
+  hDel(key: string, fields: string[]) { return this.exec((o) => fields.reduce((n, f) => n + o.hDel(key, f), 0)); }
+
+  sAdd(key: string, members: string[]) { return this.exec((o) => o.sAdd(key, members)); }
+  sRem(key: string, members: string[]) { return this.exec((o) => o.sRem(key, members)); }
+  sMembers(key: string) { return this.exec((o) => o.sMembers(key)); }
+  sCard(key: string) { return this.exec((o) => o.sCard(key)); }
+
+  zAdd(key: string, entries: ZMember[]) { return this.exec((o) => o.zAdd(key, entries)); }
+  zRem(key: string, members: string[]) { return this.exec((o) => o.zRem(key, members)); }
+  zScore(key: string, member: string) { return this.exec((o) => o.zScore(key, member)); }
+  zCard(key: string) { return this.exec((o) => o.zCard(key)); }
+  zRank(key: string, member: string, order: SortOrder) { return this.exec((o) => o.zRank(key, member, order)); }
+  zRange(key: string, start: number, stop: number, order: SortOrder) {
+    return this.exec((o) => o.zRange(key, start, stop, order));
   }
-  async zCount(key: string, min: ScoreBound, max: ScoreBound) { return this.ops.zCount(key, min, max); }
+  zRangeByScore(key: string, min: ScoreBound, max: ScoreBound, opts?: RangeByScoreOptions) {
+    return this.exec((o) => o.zRangeByScore(key, min, max, opts));
+  }
+  zCount(key: string, min: ScoreBound, max: ScoreBound) { return this.exec((o) => o.zCount(key, min, max)); }
 
   /** Synchronous, so no other operation interleaves: the same atomicity a Lua script has. */
   async runScript<T>(script: AtomicScript<T>, keys: string[], args: (string | number)[]): Promise<T> {
     assertOneSlot(script.name, keys);
-    return script.local(this.ops, keys, args.map(String));
+    return this.exec((o) => script.local(o, keys, args.map(String)));
   }
 
-  async deleteByPrefix(prefix: string) {
-    let n = 0;
-    for (const key of [...this.ops.data.keys()]) if (key.startsWith(prefix)) n += this.ops.del(key);
-    return n;
+  deleteByPrefix(prefix: string) {
+    return this.exec((o) => {
+      let n = 0;
+      for (const key of [...o.data.keys()]) if (key.startsWith(prefix)) n += o.del(key);
+      return n;
+    });
   }
 
   async ping() {}

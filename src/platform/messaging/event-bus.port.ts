@@ -91,6 +91,12 @@ export interface Subscription {
 }
 
 export abstract class EventBus {
+  /**
+   * Names the log's offset space. The same across restarts where offsets persist (Kafka: ''; the
+   * durable in-process log keeps its own), a new one for a log whose offsets restart at 0 (the
+   * in-memory log), so whatever stores offsets beside its own data can tell (the raw-event archive).
+   */
+  readonly logId: string = '';
   abstract ensureTopics(topics: TopicSpec[]): Promise<void>;
   /** Resolves only once the log has the messages durably (acks=all, idempotent producer). */
   abstract publish(topic: string, messages: OutgoingMessage[]): Promise<void>;

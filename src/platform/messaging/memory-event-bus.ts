@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
+import { AppendLog } from '../durable/append-log';
 import {
   BatchContext,
   EventBus,
@@ -14,6 +16,12 @@ import {
  * The embedded profile's event log: Kafka's semantics in one process so modules behave the same
  * without a broker. Output of a transactional batch is appended together with the group's offsets
  * in one synchronous step, so "read_committed" is simply what is in the log.
+ *
+ * `MemoryEventBus.open(path)` makes it durable (DATA_DIR): topics, messages and group offsets go to a
+ * journal (AppendLog) as they change; a transactional batch's output and offsets are one record. A
+ * publish resolves, and a consumer is handed a message, only once it is on disk (fdatasync), so a
+ * crash loses nothing acknowledged and nothing any consumer acted on. Offsets and the log's id carry
+ * over a restart, so consumers that keep their own offsets (the ad stream worker) resume consistently.
  */
 const MAX_BATCH = 500;
 const RETRY_MS = 100;
@@ -119,6 +127,8 @@ class Member implements Subscription {
       const log = this.bus.log(tp);
       if (pos >= log.length) continue;
       const messages = log.slice(pos, pos + MAX_BATCH).map((m) => ({ ...m, headers: { ...m.headers } }));
+      // Never hand out what a crash could still take back (the publisher is not answered yet either).
+      await this.bus.durable();
       const output: { topic: string; messages: OutgoingMessage[] }[] = [];
       const ctx: BatchContext = {
         produce: (topic, msgs) => {
@@ -131,7 +141,9 @@ class Member implements Subscription {
         await this.opts.handleBatch({ ...tp, messages }, ctx);
         // Output and offsets together, synchronously, after checking every message: all or nothing.
         for (const o of output) this.bus.check(o.topic, o.messages);
-        for (const o of output) this.bus.append(o.topic, o.messages);
+        const appended = output.flatMap((o) => this.bus.append(o.topic, o.messages));
+        this.bus.commit(this.opts.groupId, k, pos + messages.length, appended);
+        if (this.opts.transactional) await this.bus.durable();
       } catch {
         // At-least-once: the batch comes again, after a pause so a poison batch does not spin.
         this.retryAt.set(k, Date.now() + RETRY_MS);
@@ -139,7 +151,6 @@ class Member implements Subscription {
       }
       this.retryAt.delete(k);
       const next = pos + messages.length;
-      this.group.committed.set(k, next);
       if (this.owned.has(k)) this.owned.set(k, next);
       return true;
     }
@@ -152,16 +163,78 @@ function parseKey(k: Key): TopicPartition {
   return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
 }
 
+/** One journal record: any of a new topic, appended messages, a group's offset commit (together: atomic). */
+interface BusRecord {
+  id?: string;
+  t?: [name: string, partitions: number];
+  m?: [topic: string, partition: number, key: string, value: string, headers: Record<string, string>, timestamp: number][];
+  c?: [group: string, tp: Key, next: number];
+}
+
 export class MemoryEventBus extends EventBus {
   private readonly topics = new Map<string, IncomingMessage[][]>();
   private readonly groups = new Map<string, Group>();
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private signal!: Promise<void>;
   private fire!: () => void;
+  private journal: AppendLog | null = null;
+  /** Offsets restart at 0 with every in-memory log: a fresh id per instance (durable: kept in the journal). */
+  override logId = `e${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 
   constructor(private readonly defaultPartitions = 6) {
     super();
     this.wake();
+  }
+
+  /** The durable log in the file at `path` (created if missing), with everything it held. */
+  static async open(path: string, defaultPartitions = 6): Promise<MemoryEventBus> {
+    const bus = new MemoryEventBus(defaultPartitions);
+    const { log, records } = await AppendLog.open(path, { snapshot: () => bus.snapshot() });
+    for (const r of records as BusRecord[]) bus.replay(r);
+    bus.journal = log;
+    if (records.length === 0) log.append({ id: bus.logId } satisfies BusRecord);
+    await log.durable();
+    return bus;
+  }
+
+  private replay(r: BusRecord): void {
+    if (r.id) this.logId = r.id;
+    if (r.t) this.topics.set(r.t[0], Array.from({ length: r.t[1] }, () => []));
+    for (const [topic, partition, key, value, headers, timestamp] of r.m ?? []) {
+      const log = this.log({ topic, partition });
+      log.push({ topic, partition, offset: String(log.length), key, value, headers, timestamp });
+    }
+    if (r.c) this.group(r.c[0]).committed.set(r.c[1], r.c[2]);
+  }
+
+  /** Everything as records that rebuild it: the journal's compaction. */
+  private snapshot(): BusRecord[] {
+    const out: BusRecord[] = [{ id: this.logId }];
+    for (const [name, parts] of this.topics) {
+      out.push({ t: [name, parts.length] });
+      for (const log of parts) {
+        for (let i = 0; i < log.length; i += 1000) out.push({ m: log.slice(i, i + 1000).map(row) });
+      }
+    }
+    for (const [id, g] of this.groups) for (const [k, next] of g.committed) out.push({ c: [id, k, next] });
+    return out;
+  }
+
+  /** Resolves once everything in the log so far is on disk (at once for an in-memory log). */
+  durable(): Promise<void> {
+    return this.journal?.durable() ?? Promise.resolve();
+  }
+
+  /** A group's offset, with the transactional output appended for it: one journal record. */
+  commit(groupId: string, k: Key, next: number, appended: IncomingMessage[]): void {
+    this.group(groupId).committed.set(k, next);
+    this.journal?.append({ m: appended.map(row), c: [groupId, k, next] } satisfies BusRecord);
+  }
+
+  private group(id: string): Group {
+    let group = this.groups.get(id);
+    if (!group) this.groups.set(id, (group = { members: [], committed: new Map(), owner: new Map() }));
+    return group;
   }
 
   /** Resolves the current signal and arms a new one: every waiter re-checks its work. */
@@ -185,11 +258,15 @@ export class MemoryEventBus extends EventBus {
       if (this.topics.has(t.name)) continue;
       const n = t.partitions ?? this.defaultPartitions;
       this.topics.set(t.name, Array.from({ length: n }, () => []));
+      this.journal?.append({ t: [t.name, n] } satisfies BusRecord);
     }
+    await this.durable();
   }
 
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    this.append(topic, messages); // all checks run before the first message is appended
+    const appended = this.append(topic, messages); // all checks run before the first message is appended
+    this.journal?.append({ m: appended.map(row) } satisfies BusRecord);
+    await this.durable();
   }
 
   /** Throws what Kafka would refuse: a missing topic (no auto-creation) or an oversized message. */
@@ -203,8 +280,9 @@ export class MemoryEventBus extends EventBus {
     return parts;
   }
 
-  append(topic: string, messages: OutgoingMessage[]): void {
+  append(topic: string, messages: OutgoingMessage[]): IncomingMessage[] {
     const parts = this.check(topic, messages);
+    const appended: IncomingMessage[] = [];
     const partitionMetadata = parts.map((_, i) => ({ partitionId: i, leader: 0 }));
     for (const m of messages) {
       const partition = this.partitioner({
@@ -213,7 +291,7 @@ export class MemoryEventBus extends EventBus {
         message: { key: m.key, value: m.value },
       });
       const log = parts[partition];
-      log.push({
+      const msg: IncomingMessage = {
         topic,
         partition,
         offset: String(log.length),
@@ -221,15 +299,17 @@ export class MemoryEventBus extends EventBus {
         value: m.value,
         headers: { ...(m.headers ?? {}) },
         timestamp: Date.now(),
-      });
+      };
+      log.push(msg);
+      appended.push(msg);
     }
     this.wake();
+    return appended;
   }
 
   async subscribe(opts: SubscribeOptions): Promise<Subscription> {
     for (const t of opts.topics) if (!this.topics.has(t)) throw new Error(`topic ${t} does not exist`);
-    let group = this.groups.get(opts.groupId);
-    if (!group) this.groups.set(opts.groupId, (group = { members: [], committed: new Map(), owner: new Map() }));
+    const group = this.group(opts.groupId);
     const member = new Member(this, group, opts);
     group.members.push(member);
     this.rebalance(group);
@@ -254,5 +334,8 @@ export class MemoryEventBus extends EventBus {
 
   async close(): Promise<void> {
     for (const g of this.groups.values()) await Promise.all(g.members.map((m) => m.close()));
+    await this.journal?.close();
   }
 }
+
+const row = (m: IncomingMessage): NonNullable<BusRecord['m']>[number] => [m.topic, m.partition, m.key, m.value, m.headers, m.timestamp];

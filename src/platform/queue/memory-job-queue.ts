@@ -1,3 +1,4 @@
+import { AppendLog } from '../durable/append-log';
 import { Job, JobOptions, JobQueue, ProcessOptions, QueueCounts, QueueWorker } from './job-queue.port';
 
 type State = 'waiting' | 'delayed' | 'active';
@@ -11,7 +12,17 @@ interface MemJob {
   tries: number;
   maxAttempts: number;
   backoffMs: number;
+  /** When it may run next (epoch ms): what a restart needs to re-arm a delay. */
+  dueAt: number;
   timer?: NodeJS.Timeout;
+}
+
+/** One journal record: a job (re)scheduled, removed or finished, or a queue's counters (compaction). */
+interface QueueRecord {
+  a?: [queue: string, id: string, name: string, data: unknown, tries: number, maxAttempts: number, backoffMs: number, dueAt: number];
+  r?: [queue: string, id: string];
+  f?: [queue: string, id: string, outcome: 'completed' | 'failed'];
+  n?: [queue: string, seq: number, completed: number, failed: number];
 }
 
 interface MemWorker {
@@ -40,6 +51,56 @@ interface MemQueue {
 export class MemoryJobQueue extends JobQueue {
   private readonly queues = new Map<string, MemQueue>();
   private closed = false;
+  private journal: AppendLog | null = null;
+
+  /**
+   * The durable queue in the file at `path` (DATA_DIR): adds, removals, retries and outcomes go to a
+   * journal (AppendLog); add() and remove() resolve once on disk. A restart re-arms delayed jobs at
+   * their due time and runs again the jobs that were running (at least once, like BullMQ's stalled
+   * jobs); finished jobs are only counted.
+   */
+  static async open(path: string): Promise<MemoryJobQueue> {
+    const jq = new MemoryJobQueue();
+    const { log, records } = await AppendLog.open(path, { snapshot: () => jq.snapshot() });
+    for (const r of records as QueueRecord[]) jq.replay(r);
+    jq.journal = log;
+    for (const [queue, q] of jq.queues) {
+      for (const job of q.jobs.values()) {
+        const wait = job.dueAt - Date.now();
+        if (wait > 0) jq.delay(queue, job, wait);
+        else jq.enqueue(queue, job);
+      }
+    }
+    return jq;
+  }
+
+  private replay(r: QueueRecord): void {
+    if (r.a) {
+      const [queue, id, name, data, tries, maxAttempts, backoffMs, dueAt] = r.a;
+      const q = this.q(queue);
+      q.jobs.set(id, { id, name, data, state: 'delayed', tries, maxAttempts, backoffMs, dueAt });
+      if (/^\d+$/.test(id)) q.seq = Math.max(q.seq, Number(id));
+    }
+    if (r.r) this.q(r.r[0]).jobs.delete(r.r[1]);
+    if (r.f) {
+      const q = this.q(r.f[0]);
+      if (q.jobs.delete(r.f[1])) q[r.f[2]]++;
+    }
+    if (r.n) Object.assign(this.q(r.n[0]), { seq: r.n[1], completed: r.n[2], failed: r.n[3] });
+  }
+
+  private snapshot(): QueueRecord[] {
+    const out: QueueRecord[] = [];
+    for (const [queue, q] of this.queues) {
+      out.push({ n: [queue, q.seq, q.completed, q.failed] });
+      for (const j of q.jobs.values()) out.push(this.scheduled(queue, j));
+    }
+    return out;
+  }
+
+  private scheduled(queue: string, j: MemJob): QueueRecord {
+    return { a: [queue, j.id, j.name, j.data, j.tries, j.maxAttempts, j.backoffMs, j.dueAt] };
+  }
 
   private q(name: string): MemQueue {
     let q = this.queues.get(name);
@@ -60,15 +121,19 @@ export class MemoryJobQueue extends JobQueue {
       tries: 0,
       maxAttempts: Math.max(1, opts.attempts ?? 1),
       backoffMs: opts.backoffMs ?? 1000,
+      dueAt: Date.now() + Math.max(0, opts.delayMs ?? 0),
     };
     q.jobs.set(id, job);
+    this.record(this.scheduled(queue, job));
     if (opts.delayMs && opts.delayMs > 0) this.delay(queue, job, opts.delayMs);
     else this.enqueue(queue, job);
+    await this.journal?.durable();
     return id;
   }
 
   private delay(queue: string, job: MemJob, ms: number): void {
     job.state = 'delayed';
+    job.dueAt = Date.now() + ms;
     // unref: a pending delayed job must not keep the process alive.
     job.timer = setTimeout(() => {
       job.timer = undefined;
@@ -91,6 +156,8 @@ export class MemoryJobQueue extends JobQueue {
     q.jobs.delete(jobId);
     const i = q.waiting.indexOf(job);
     if (i >= 0) q.waiting.splice(i, 1);
+    this.record({ r: [queue, jobId] });
+    await this.journal?.durable();
     return true;
   }
 
@@ -123,13 +190,16 @@ export class MemoryJobQueue extends JobQueue {
         await w.handler(view);
         q.jobs.delete(job.id);
         q.completed++;
+        this.finished(queue, job, 'completed');
       } catch (e) {
         const error = e instanceof Error ? e : new Error(String(e));
         if (job.tries < job.maxAttempts) {
           this.delay(queue, job, job.backoffMs * 2 ** (job.tries - 1));
+          this.record(this.scheduled(queue, job));
         } else {
           q.jobs.delete(job.id);
           q.failed++;
+          this.finished(queue, job, 'failed');
           // A failing failure hook must not wedge the worker.
           await Promise.resolve(w.opts.onFailed?.(view, error)).catch(() => undefined);
         }
@@ -140,6 +210,22 @@ export class MemoryJobQueue extends JobQueue {
       w.running.delete(p);
       this.pump(queue);
     });
+  }
+
+  private finished(queue: string, job: MemJob, outcome: 'completed' | 'failed'): void {
+    this.record({ f: [queue, job.id, outcome] });
+  }
+
+  /**
+   * Not awaited by the callers that only log progress: a finish or retry lost to a crash runs the job
+   * once more (handlers are at-least-once). add() and remove() await the journal's durable() as well.
+   */
+  private record(r: QueueRecord): void {
+    try {
+      this.journal?.append(r);
+    } catch {
+      // journal closed (a job finishing after close) or failed (durable() reports that to add/remove)
+    }
   }
 
   process<T>(queue: string, handler: (job: Job<T>) => Promise<void>, opts: ProcessOptions<T> = {}): QueueWorker {
@@ -178,5 +264,6 @@ export class MemoryJobQueue extends JobQueue {
       for (const j of q.jobs.values()) clearTimeout(j.timer);
       await Promise.all(q.workers.map((w) => { w.closed = true; return Promise.all([...w.running]); }));
     }
+    await this.journal?.close();
   }
 }

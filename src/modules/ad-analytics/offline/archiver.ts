@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { AppConfig } from '../../../config/app-config';
@@ -67,10 +66,10 @@ export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicatio
   async onApplicationBootstrap(): Promise<void> {
     if (!this.enabled) return;
     const topic = eventsTopic(this.config);
-    // Kafka's offsets are forever; the embedded in-process log starts at 0 in every process, so its files
-    // and checkpoints carry this process's log id and a restart never skips or overwrites anything.
-    const logId = this.config.isFull ? '' : `e${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-    this.store = new ArchiveStore(this.location.dir, topic, logId);
+    // Kafka's offsets are forever, and so are the durable in-process log's; an in-memory log starts at 0
+    // in every process, so files and checkpoints carry the log's id and a restart never skips or
+    // overwrites anything.
+    this.store = new ArchiveStore(this.location.dir, topic, this.bus.logId);
     this.sub = await this.bus.subscribe({
       groupId: groupName(this.config, ARCHIVER_GROUP),
       topics: [topic],
