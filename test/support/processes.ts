@@ -78,7 +78,8 @@ export class AppProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<this> {
+  /** `timeoutMs`: how long to wait for the port (a first boot on a fresh DATA_DIR runs PGlite's initdb). */
+  async start(timeoutMs = 60_000): Promise<this> {
     const root = join(__dirname, '../..');
     this.port = await freePort();
     this.proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src/main.ts')], {
@@ -90,7 +91,7 @@ export class AppProcess {
     this.proc.stderr!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve(signal ?? code)));
     await Promise.race([
-      waitForPort(this.port, 60_000),
+      waitForPort(this.port, timeoutMs),
       this.exited.then((c) => {
         throw new Error(`app exited (${String(c)}) before listening:\n${this.output}`);
       }),
