@@ -1,6 +1,5 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { LoggerModule } from 'nestjs-pino';
 import { ModuleName } from './config/app-config';
 import { AdAnalyticsModule } from './modules/ad-analytics';
 import { GpuSchedulerModule } from './modules/gpu-scheduler';
@@ -24,9 +23,6 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        // Fastify's own pino logger serves the access log (cheaper than a pino-http middleware);
-        // nestjs-pino binds it to Nest's Logger and to each request's context.
-        LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL }, useExisting: true }),
         ScheduleModule.forRoot(),
         PlatformModule.forInfrastructure(infra),
         ...config.APP_MODULES.map((m) => MODULES[m]),

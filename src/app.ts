@@ -3,7 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
-import { Logger as PinoLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
@@ -15,6 +14,7 @@ import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './platfor
 import { installTextCheck } from './platform/http/well-formed-text';
 import { installSecurityHeaders } from './platform/http/security-headers';
 import { Infrastructure } from './platform/infrastructure';
+import { PinoNestLogger } from './platform/logging/pino-nest-logger';
 import { installIpRateLimit } from './platform/rate-limit/ip-rate-limit';
 import { RateLimiter } from './platform/rate-limit/rate-limiter';
 import { buildContractDocument } from './platform/openapi';
@@ -57,7 +57,8 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
       // Ours instead (installBodyParsers): depth-bounded JSON, raw bytes for signed routes, 415 for forms.
       bodyParser: false,
     });
-    app.useLogger(app.get(PinoLogger));
+    // Fastify's own pino logger for Nest's lines too: one JSON format, no per-request middleware.
+    app.useLogger(new PinoNestLogger(app.getHttpAdapter().getInstance().log));
     app.useGlobalPipes(
       new ValidationPipe({
         whitelist: true,
@@ -69,7 +70,7 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
     );
     // Connections close in InfrastructureCloser, after every module's shutdown hooks.
     installHttpHooks(app, app.get(MetricsRegistry));
-    await installSecurityHeaders(app);
+    installSecurityHeaders(app);
     installIpRateLimit(app.getHttpAdapter().getInstance(), app.get(RateLimiter), config.ipRateLimitPerSecond);
     installBodyParsers(app.getHttpAdapter().getInstance());
     installTextCheck(app.getHttpAdapter().getInstance());
@@ -85,25 +86,27 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
 function requestId(raw: IncomingMessage): string {
   const given = raw.headers['x-request-id'];
   const id = typeof given === 'string' && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
-  // pino-http reads req.id, so the access log and the problem documents carry the same id.
+  // The access log (req.log) and the problem documents carry the same id.
   (raw as IncomingMessage & { id?: string }).id = id;
   return id;
 }
 
 function installHttpHooks(app: NestFastifyApplication, metrics: MetricsRegistry): void {
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', async (req, reply) => {
+  // Callback-style hooks: an async hook costs a promise per request on the hot path.
+  fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
+    done();
   });
-  fastify.addHook('onResponse', async (req, reply) => {
+  // The line is built only when it will be written (LOG_LEVEL info or lower).
+  const accessLog = ['trace', 'debug', 'info'].includes(fastify.log.level);
+  fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions?.url ?? 'unmatched';
-    if (!route.startsWith('/health') && route !== '/metrics') {
+    if (accessLog && !route.startsWith('/health') && route !== '/metrics') {
       req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: +reply.elapsedTime.toFixed(2) }, 'request');
     }
-    metrics.httpDuration.observe(
-      { method: req.method, route, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 }
 

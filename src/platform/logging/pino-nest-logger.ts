@@ -1,0 +1,63 @@
+import type { LoggerService } from '@nestjs/common';
+import type { FastifyBaseLogger } from 'fastify';
+
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/**
+ * Nest's Logger written through Fastify's own pino logger, so start-up, module and error lines
+ * are the same JSON as the access log. It replaces nestjs-pino, whose per-request Express-style
+ * middleware (through @fastify/middie) and AsyncLocalStorage cost about a tenth of the empty-route
+ * throughput (docs/benchmarks.md, issue 14). Request-scoped lines carry the request id because
+ * they are written with `req.log` (access log) or with `reqId` (ProblemDetailsFilter).
+ * Argument handling follows nestjs-pino's: the last optional argument is the context; an object
+ * message is merged into the line; an Error becomes `err`.
+ */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly pino: FastifyBaseLogger) {}
+
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('info', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest);
+  }
+
+  private write(level: Level, message: unknown, rest: unknown[]): void {
+    const line: Record<string, unknown> = {};
+    let params = rest;
+    if (rest.length > 0) {
+      line.context = rest[rest.length - 1];
+      params = rest.slice(0, -1);
+    }
+    if (message instanceof Error) {
+      line.err = message;
+      this.pino[level](line, ...(params as []));
+    } else if (typeof message === 'object' && message !== null) {
+      Object.assign(line, message);
+      this.pino[level](line, ...(params as []));
+    } else if (level === 'error' && typeof message === 'string' && params.length === 1 && isStack(params[0])) {
+      // Nest's own exception handlers call error(message, stack, context).
+      const err = new Error(message);
+      err.stack = params[0];
+      this.pino[level]({ ...line, err });
+    } else {
+      this.pino[level](line, String(message), ...(params as []));
+    }
+  }
+}
+
+function isStack(v: unknown): v is string {
+  return typeof v === 'string' && /\n\s*at /.test(v);
+}
