@@ -1,6 +1,8 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, readEnvFile } from './config/app-config';
+import { apiProcessCount, runApiCluster } from './api-cluster';
 import { createApp } from './app';
 
 async function main(): Promise<void> {
@@ -14,6 +16,10 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw e;
+  }
+  if (cluster.isPrimary) {
+    const count = apiProcessCount(config);
+    if (count > 1) return runApiCluster(config, count);
   }
   const app = await createApp(config);
   const log = new Logger('bootstrap');

@@ -179,6 +179,15 @@ export class AppConfig {
   @Max(60000)
   SHUTDOWN_TIMEOUT_MS = 10000;
 
+  /** API processes per container (node:cluster, one shared port); unset = the number of cores.
+   *  Only the full profile with the api role is multiplied (src/api-cluster.ts says why). */
+  @IsOptional()
+  @Transform(int)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WEB_CONCURRENCY: number | undefined = undefined;
+
   /** Leaderboard: refresh interval of the per-process top-K cache behind GET top; 0 turns it off. */
   @Transform(int)
   @IsInt()

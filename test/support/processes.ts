@@ -84,7 +84,8 @@ export class AppProcess {
     this.port = await freePort();
     this.proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src/main.ts')], {
       cwd: root,
-      env: { PATH: process.env.PATH, ...this.env, PORT: String(this.port) },
+      // One API process unless a test asks for more (WEB_CONCURRENCY defaults to the core count).
+      env: { PATH: process.env.PATH, WEB_CONCURRENCY: '1', ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
