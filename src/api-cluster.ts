@@ -1,7 +1,9 @@
 import cluster, { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { Logger } from '@nestjs/common';
+import pino from 'pino';
 import { AppConfig } from './config/app-config';
+import { PinoNestLogger } from './platform/logging/pino-nest-logger';
 
 /**
  * How many API processes this container runs (WEB_CONCURRENCY, default: the number of cores).
@@ -25,6 +27,8 @@ export function apiProcessCount(config: AppConfig): number {
  * orchestrator sees the failure instead of a restart loop.
  */
 export function runApiCluster(config: AppConfig, count: number): void {
+  // The primary never builds the app: give its lines the workers' JSON format and LOG_LEVEL.
+  Logger.overrideLogger(new PinoNestLogger(pino({ level: config.LOG_LEVEL })));
   const log = new Logger('cluster');
   const rolesOf = new Map<Worker, string>();
   const served = new Set<Worker>();

@@ -6,8 +6,8 @@ type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 /**
  * Nest's Logger written through Fastify's own pino logger, so start-up, module and error lines
  * are the same JSON as the access log. It replaces nestjs-pino, whose per-request Express-style
- * middleware (through @fastify/middie) and AsyncLocalStorage cost about a tenth of the empty-route
- * throughput (docs/benchmarks.md, issue 14). Request-scoped lines carry the request id because
+ * middleware (through @fastify/middie) and AsyncLocalStorage (promise hooks on every promise) took
+ * about 5% of the empty route's CPU profile (docs/benchmarks.md, issue 14). Request-scoped lines carry the request id because
  * they are written with `req.log` (access log) or with `reqId` (ProblemDetailsFilter).
  * Argument handling follows nestjs-pino's: the last optional argument is the context; an object
  * message is merged into the line; an Error becomes `err`.
