@@ -4,3 +4,4 @@ export * from './placement';
 export * from './selection';
 export * from './schedule-cycle';
 export * from './feasibility';
+export * from './fragmentation';

@@ -1,5 +1,6 @@
 import {
   AgingOptions,
+  Allocation,
   gpuShareOf,
   GpuNode,
   MILLI_PER_GPU,
@@ -32,6 +33,8 @@ export interface SimOptions {
   skipHopelessCycles?: boolean;
   /** Called about every 1% of events. */
   onProgress?: (done: number, total: number) => void;
+  /** Called at every start with the true end (for --export). */
+  onStart?: (task: SimTask, start: number, end: number, allocations: Allocation[]) => void;
   /** Wall-clock timer for decisions/s (the simulator's own clock; injected so specs stay deterministic). */
   hrtimeMs?: () => number;
 }
@@ -229,6 +232,7 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
           running.set(st.id, { task: st, startedAt: t, allocations: d.allocations, predictedEndAt: d.predictedEndAt });
           completions.push({ at: t + st.runtimeSec, id: st.id });
           startedAt.set(st.id, t);
+          opts.onStart?.(st, t, t + st.runtimeSec, d.allocations);
           waits[st.tier].push(t - st.submittedAt);
           gpuSec[st.tier] += gpuShareOf(st) * st.runtimeSec;
           startedIds.add(st.id);

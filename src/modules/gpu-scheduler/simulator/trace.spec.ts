@@ -18,22 +18,26 @@ describe('trace loading', () => {
     ].join('\n'),
   );
 
-  it('maps tiers, runtimes, skips CPU-only and never-scheduled pods, rounds fractional GPUs up', () => {
-    const { tasks, stats } = loadTraceCsv(pods);
-    expect(stats).toEqual({ rows: 5, skippedCpuOnly: 1, roundedFractional: 1, skippedNeverScheduled: 1 });
-    expect(tasks.map((t) => [t.id, t.tier, t.gpuCount, t.runtimeSec, t.submittedAt, t.gpuType])).toEqual([
-      ['p4', 'vip', 2, 1, 1, undefined],
-      ['p2', 'normal', 8, 50, 5, 'V100M16|V100M32'],
-      ['p0', 'vip', 1, 480, 10, undefined],
+  it('maps tiers and runtimes, keeps shares, CPU, memory, CPU-only pods and gpu_spec; replay skips never-scheduled pods', () => {
+    const { tasks, pods: all, stats } = loadTraceCsv(pods);
+    expect(stats).toEqual({ rows: 5, cpuOnly: 1, fractional: 1, skippedNeverScheduled: 1 });
+    expect(tasks.map((t) => [t.id, t.tier, t.gpuCount, t.gpuMilli, t.runtimeSec, t.submittedAt, t.gpuType])).toEqual([
+      ['p4', 'vip', 2, undefined, 1, 1, undefined],
+      ['p2', 'normal', 8, undefined, 50, 5, 'V100M16|V100M32'],
+      ['p0', 'vip', 1, 460, 480, 10, undefined],
+      ['p1', 'normal', 0, undefined, 480, 10, undefined],
     ]);
+    expect(tasks.find((t) => t.id === 'p1')).toMatchObject({ cpuMilli: 1, memoryMib: 1 });
+    // every row, in file order, for the paper's inflation method
+    expect(all.map((t) => t.id)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
   });
 
   it('parses node CSV and node specs', () => {
     const nodesCsv = join(dir, 'nodes.csv');
-    writeFileSync(nodesCsv, 'sn,cpu_milli,memory_mib,gpu,model\nn0,1,1,2,P100\nn1,1,1,8,G2\n');
-    expect(loadNodesCsv(nodesCsv).map((n) => [n.id, n.gpuType, n.gpuCount, n.gpuMemoryGb, n.freeGpuIndices.length])).toEqual([
-      ['n0', 'P100', 2, 16, 2],
-      ['n1', 'G2', 8, 80, 8],
+    writeFileSync(nodesCsv, 'sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,P100\nn1,1,1,8,G2\n');
+    expect(loadNodesCsv(nodesCsv).map((n) => [n.id, n.gpuType, n.gpuCount, n.gpuMemoryGb, n.freeGpuIndices.length, n.cpuMilli, n.memoryMib])).toEqual([
+      ['n0', 'P100', 2, 16, 2, 64000, 262144],
+      ['n1', 'G2', 8, 80, 8, 1, 1],
     ]);
     expect(parseNodeSpec('2x8:A100,1x4:T4').map((n) => `${n.gpuType}/${n.gpuCount}`)).toEqual(['A100/8', 'A100/8', 'T4/4']);
     expect(() => parseNodeSpec('lots')).toThrow(/bad node spec/);

@@ -20,7 +20,7 @@ function readCsv(path: string): Record<string, string>[] {
   });
 }
 
-/** Alibaba openb_node_list_gpu_node.csv: sn,cpu_milli,memory_mib,gpu,model. */
+/** Alibaba openb_node_list_gpu_node.csv: sn,cpu_milli,memory_mib,gpu,model (CPU and memory capacities kept). */
 export function loadNodesCsv(path: string): GpuNode[] {
   return readCsv(path)
     .filter((r) => Number(r.gpu) > 0)
@@ -31,6 +31,8 @@ export function loadNodesCsv(path: string): GpuNode[] {
       gpuMemoryGb: GPU_MEMORY_GB[r.model] ?? 80,
       freeGpuIndices: [...Array(Number(r.gpu)).keys()],
       status: 'ACTIVE' as const,
+      ...(r.cpu_milli ? { cpuMilli: Number(r.cpu_milli) } : {}),
+      ...(r.memory_mib ? { memoryMib: Number(r.memory_mib) } : {}),
     }));
 }
 
@@ -50,51 +52,64 @@ export function parseNodeSpec(spec: string): GpuNode[] {
 
 export interface TraceStats {
   rows: number;
-  skippedCpuOnly: number;
-  roundedFractional: number;
-  /** Pods with no scheduled_time (Pending at trace end): their runtime is unknown, so they are skipped. */
+  /** Pods asking for no GPU (kept: they take CPU and memory on GPU nodes). */
+  cpuOnly: number;
+  /** Pods asking for a share of one GPU (gpu_milli < 1000; kept as gpuMilli). */
+  fractional: number;
+  /** Pods with no scheduled_time (Pending at trace end): their runtime is unknown, so replay skips them. */
   skippedNeverScheduled: number;
 }
 
+/** One trace row as a task (no runtime: the paper's method needs none). */
+function podTask(r: Record<string, string>): Task {
+  const gpus = Number(r.num_gpu) || 0;
+  const milli = Number(r.gpu_milli);
+  const t: Task = {
+    id: r.name,
+    userId: r.name,
+    tier: r.qos === 'LS' || r.qos === 'Guaranteed' ? 'vip' : 'normal',
+    gpuType: r.gpu_spec ? r.gpu_spec : undefined,
+    gpuCount: gpus,
+    // the trace has no GPU memory column: a share's memory is part of its milli
+    gpuMemoryGb: 0,
+    cpuMilli: Number(r.cpu_milli) || 0,
+    memoryMib: Number(r.memory_mib) || 0,
+    submittedAt: Number(r.creation_time),
+    model: `${r.cpu_milli}/${r.memory_mib}/${r.gpu_milli}`,
+  };
+  if (gpus === 1 && milli > 0 && milli < 1000) t.gpuMilli = milli;
+  return t;
+}
+
 /**
- * Alibaba openb_pod_list_*.csv → tasks. tier: LS/Guaranteed → vip, BE/Burstable → normal;
- * submittedAt = creation_time; runtime = deletion_time - scheduled_time (min 1 s); num_gpu = 0 skipped;
- * pods never scheduled in production (empty scheduled_time, i.e. Pending) skipped: runtime unknown;
- * fractional gpu_milli rounded up to a whole GPU; gpu_spec → gpuType (empty = any).
- * `model` (the predictor's similarity key) = the pod's resource signature cpu/mem/gpu_milli, since the
- * trace has no model names.
+ * Alibaba openb_pod_list_*.csv. tier: LS/Guaranteed -> vip, BE/Burstable -> normal; submittedAt =
+ * creation_time; runtime = deletion_time - scheduled_time (min 1 s); gpu_milli < 1000 -> a share of one
+ * GPU (gpuMilli); cpu_milli, memory_mib kept; num_gpu = 0 -> a CPU-only task; gpu_spec -> gpuType
+ * (alternatives '|', empty = any). `model` (the predictor's similarity key) = the pod's resource
+ * signature cpu/mem/gpu_milli, since the trace has no model names.
+ * `tasks`: the replayable pods (never-scheduled ones skipped: runtime unknown), in submit order.
+ * `pods`: every row, in file order (what the paper's inflation method samples from).
  */
-export function loadTraceCsv(path: string, limit?: number): { tasks: SimTask[]; stats: TraceStats } {
+export function loadTraceCsv(path: string, limit?: number): { tasks: SimTask[]; pods: Task[]; stats: TraceStats } {
   const rows = readCsv(path);
-  const stats: TraceStats = { rows: rows.length, skippedCpuOnly: 0, roundedFractional: 0, skippedNeverScheduled: 0 };
+  const stats: TraceStats = { rows: rows.length, cpuOnly: 0, fractional: 0, skippedNeverScheduled: 0 };
   const tasks: SimTask[] = [];
+  const pods: Task[] = [];
   for (const r of rows) {
-    const gpus = Number(r.num_gpu);
-    if (!(gpus > 0)) {
-      stats.skippedCpuOnly++;
-      continue;
-    }
+    const t = podTask(r);
+    pods.push(t);
+    if (t.gpuCount === 0) stats.cpuOnly++;
+    if (t.gpuMilli !== undefined) stats.fractional++;
     if (r.scheduled_time === '' || r.deletion_time === '') {
       stats.skippedNeverScheduled++;
       continue;
     }
-    if (Number(r.gpu_milli) < 1000) stats.roundedFractional++;
+    if (limit !== undefined && tasks.length >= limit) continue;
     const runtime = Math.max(1, Number(r.deletion_time) - Number(r.scheduled_time));
-    tasks.push({
-      id: r.name,
-      userId: r.name,
-      tier: r.qos === 'LS' || r.qos === 'Guaranteed' ? 'vip' : 'normal',
-      gpuType: r.gpu_spec ? r.gpu_spec : undefined,
-      gpuCount: gpus,
-      gpuMemoryGb: 0,
-      submittedAt: Number(r.creation_time),
-      model: `${r.cpu_milli}/${r.memory_mib}/${r.gpu_milli}`,
-      runtimeSec: Number.isFinite(runtime) ? runtime : 1,
-    });
-    if (limit !== undefined && tasks.length >= limit) break;
+    tasks.push({ ...t, runtimeSec: Number.isFinite(runtime) ? runtime : 1 });
   }
   tasks.sort((a, b) => a.submittedAt - b.submittedAt);
-  return { tasks, stats };
+  return { tasks, pods, stats };
 }
 
 export interface SyntheticOptions {
