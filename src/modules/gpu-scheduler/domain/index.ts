@@ -5,3 +5,5 @@ export * from './selection';
 export * from './schedule-cycle';
 export * from './feasibility';
 export * from './fragmentation';
+export * from './overrun';
+export * from './head-slip';

@@ -1,4 +1,5 @@
 import { Task } from './model';
+import { overrunRemainingSec } from './overrun';
 
 export type PredictionSource = 'history' | 'estimate' | 'default';
 
@@ -65,6 +66,20 @@ export class RuntimePredictor {
       return { seconds: task.estimatedRuntimeSec, source: 'estimate' };
     }
     return { seconds: this.defaultRuntimeSec, source: 'default' };
+  }
+
+  /**
+   * Remaining runtime of a task that has already run `elapsedSec` past its prediction: the median of the
+   * similar tasks' runtimes that were longer than `elapsedSec` (a conditional quantile of the history),
+   * minus `elapsedSec`; with no such history, overrunRemainingSec.
+   */
+  predictRemaining(task: Task, elapsedSec: number): number {
+    const h = this.historyOf(task);
+    if (h) {
+      const longer = h.runtimes.filter((r) => r > elapsedSec);
+      if (longer.length > 0) return Math.max(1, median(longer) - elapsedSec);
+    }
+    return overrunRemainingSec(task, elapsedSec);
   }
 
   /** Record a finished task; `predictedSec` (what was used at start) feeds the error statistics. */

@@ -1,3 +1,4 @@
+import { overrunRemainingSec } from './overrun';
 import { Allocation, Decision, GpuNode, RunningTask, Task, UsageRecord } from './model';
 import { ClusterView, NodeScorer, placeGang, PlacementFailureMemo, worstFit } from './placement';
 import {
@@ -30,6 +31,22 @@ export interface CycleOptions {
   aging?: AgingOptions;
   /** EASY backfill (full policy only). Default true. */
   backfill?: boolean;
+  /**
+   * Re-prediction of a running task that is past its predicted end: seconds it is now expected to keep
+   * running, given it has run `elapsedSec` (e.g. RuntimePredictor.predictRemaining). Default
+   * overrunRemainingSec. Without it an overdue task counts as ending "now" forever, which anchors the
+   * head's reservation on its GPUs while everything freed elsewhere goes to backfill (issue 12).
+   */
+  repredictRemaining?: (t: Task, elapsedSec: number) => number;
+}
+
+/**
+ * Running tasks as the cycle plans with them: a task past its predicted end gets a new predicted end
+ * (now + re-predicted remaining time), recomputed every cycle from the time it has run.
+ */
+export function withRepredictedEnds(running: readonly RunningTask[], now: number, remaining: (t: Task, elapsedSec: number) => number = overrunRemainingSec): readonly RunningTask[] {
+  if (!running.some((r) => r.predictedEndAt <= now)) return running;
+  return running.map((r) => (r.predictedEndAt > now ? r : { ...r, predictedEndAt: now + Math.max(1, remaining(r.task, now - r.startedAt)) }));
 }
 
 export interface Reservation {
@@ -53,6 +70,7 @@ export interface CycleResult {
  */
 export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOptions): CycleResult {
   const scorer = opts.scorer ?? worstFit;
+  const running = withRepredictedEnds(state.running, now, opts.repredictRemaining);
   const view = new ClusterView(state.nodes);
   const decisions: Decision[] = [];
   // keyed by the task object (identity hash: cheaper than hashing the id string); queue entries are distinct
@@ -71,7 +89,7 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   else if (opts.policy === 'strict-priority') order = strictPriorityOrder(state.queue);
   else {
     const quota = opts.quota ?? DEFAULT_QUOTA;
-    const usage = windowUsage(state.history ?? [], state.running, now, quota.windowSec);
+    const usage = windowUsage(state.history ?? [], running, now, quota.windowSec, quota.countCommitted !== false);
     pull = fullOrderStream(state.queue, now, usage, quota, opts.aging ?? DEFAULT_AGING, predict);
   }
   const at = (i: number): Task | undefined => {
@@ -106,7 +124,7 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
     allocations: d.allocations,
     predictedEndAt: d.predictedEndAt,
   }));
-  const reservation = computeReservation(head, view, [...state.running, ...started], now, scorer);
+  const reservation = computeReservation(head, view, [...running, ...started], now, scorer);
   if (reservation.at === Infinity) {
     // The head can never fit on the current ACTIVE nodes: it cannot be delayed; schedule the rest greedily.
     const failed = new PlacementFailureMemo(view);
@@ -124,6 +142,13 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
     }
     return { decisions, reservation };
   }
+  // A task may use resources the head will need only if it is predicted to end before the head starts.
+  // When overdue tasks were re-predicted, the head may start as soon as they really end, which can be
+  // before their re-predicted end: the window is the earlier of the two reservations (the one planned
+  // with re-predicted ends and the one with overdue tasks ending now), so a prediction error delays the
+  // head by no more than itself.
+  const windowAt =
+    running === state.running ? reservation.at : Math.min(reservation.at, computeReservation(head, view, [...state.running, ...started], now, scorer).at);
   // GPUs outside the reservation: usable by any backfilled task, however long.
   const spare = view.clone();
   for (const a of reservation.allocations) spare.withhold(a);
@@ -136,7 +161,7 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
     if (t === undefined) break;
     const end = now + predict(t);
     // Ends before the reservation: may use any free GPU; prefer spare ones so later long tasks still fit.
-    const inView = end <= reservation.at;
+    const inView = end <= windowAt;
     const memo = inView ? failedView : failedSpare;
     if (memo.knownToFail(t)) continue;
     const allocs: Allocation[] | undefined = placeGang(t, inView ? view : spare, scorer);

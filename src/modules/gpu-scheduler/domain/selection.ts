@@ -5,6 +5,12 @@ export interface QuotaOptions {
   windowSec: number;
   /** Target VIP share of GPU time in the window, 0..1. Default 0.8 (80:20). */
   vipShare: number;
+  /**
+   * Also charge running tasks the GPU time they are predicted to hold from now on (capped at one window),
+   * not only the time already used. Default true: without it the share a tier gets drifts from the target
+   * under overload, because long tasks started now count for nothing until they have run (issue 12).
+   */
+  countCommitted?: boolean;
 }
 
 export interface AgingOptions {
@@ -24,12 +30,16 @@ export function effectivePriority(task: Task, now: number, aging: AgingOptions =
   return aging.tierWeight[task.tier] + (aging.ageWeight * Math.min(wait, aging.maxAgeSec)) / aging.maxAgeSec;
 }
 
-/** GPU-seconds used per tier inside [now - windowSec, now], from finished records and running tasks. */
+/**
+ * GPU-seconds used per tier inside [now - windowSec, now], from finished records and running tasks; with
+ * `committed`, plus what running tasks are predicted to hold in (now, now + windowSec].
+ */
 export function windowUsage(
   history: readonly UsageRecord[],
   running: readonly RunningTask[],
   now: number,
   windowSec: number,
+  committed = false,
 ): Record<Tier, number> {
   const from = now - windowSec;
   const u: Record<Tier, number> = { vip: 0, normal: 0 };
@@ -40,6 +50,10 @@ export function windowUsage(
   for (const r of running) {
     const o = now - Math.max(r.startedAt, from);
     if (o > 0) u[r.task.tier] += o * gpuShareOf(r.task);
+    if (committed) {
+      const ahead = Math.min(r.predictedEndAt, now + windowSec) - now;
+      if (ahead > 0) u[r.task.tier] += ahead * gpuShareOf(r.task);
+    }
   }
   return u;
 }

@@ -3,6 +3,7 @@ import {
   Allocation,
   gpuShareOf,
   GpuNode,
+  HeadSlipTracker,
   MILLI_PER_GPU,
   NodeScorer,
   PolicyName,
@@ -33,6 +34,11 @@ export interface SimOptions {
   skipHopelessCycles?: boolean;
   /** Called about every 1% of events. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Runtime prediction the scheduler sees, instead of the history-based RuntimePredictor (specs: exact or
+   * deliberately wrong predictions). Overdue tasks are then re-predicted by the cycle's default.
+   */
+  predict?: (t: SimTask) => number;
   /** Called at every start with the true end (for --export). */
   onStart?: (task: SimTask, start: number, end: number, allocations: Allocation[]) => void;
   /** Wall-clock timer for decisions/s (the simulator's own clock; injected so specs stay deterministic). */
@@ -66,8 +72,14 @@ export interface SimResult {
   cycleTimeMs: number;
   decisionsPerSec: number;
   predictor: ReturnType<RuntimePredictor['errorStats']>;
+  /** Head-task slip (start - first reservation as the blocked head), seconds, over tasks that had one. */
+  headSlip: { count: number; meanSec: number; p95Sec: number; maxSec: number };
+  /** VIP share of the GPU time actually used in each hour since the first arrival (null: no GPU used). */
+  vipShareByHour: (number | null)[];
   /** Per-task start times (for specs). */
   startedAt: Map<string, number>;
+  /** Per-task head slips (for specs). */
+  slips: Map<string, number>;
 }
 
 /** Binary min-heap of completions by time. */
@@ -146,7 +158,19 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
   const predicted = new Map<string, number>();
   // The predictor only changes between cycles (observe on completion), so the prediction a task was
   // started with is predictor.predict at its start; recorded then, not on every call.
-  const predict = (t: Task) => predictor.predict(t).seconds;
+  const predict = opts.predict ? (t: Task) => opts.predict!(byId.get(t.id)!) : (t: Task) => predictor.predict(t).seconds;
+  const repredictRemaining = opts.predict ? undefined : (t: Task, elapsed: number) => predictor.predictRemaining(t, elapsed);
+  const slipTracker = new HeadSlipTracker();
+  const slips = new Map<string, number>();
+  // GPU-seconds actually used per tier and hour since the first arrival
+  const t0Hour = arrivals.length ? arrivals[0].submittedAt : 0;
+  const hourly: Record<Tier, number[]> = { vip: [], normal: [] };
+  const addHourly = (tier: Tier, share: number, from: number, to: number) => {
+    for (let h = Math.floor((from - t0Hour) / 3600); t0Hour + h * 3600 < to; h++) {
+      const o = Math.min(to, t0Hour + (h + 1) * 3600) - Math.max(from, t0Hour + h * 3600);
+      if (o > 0) hourly[tier][h] = (hourly[tier][h] ?? 0) + o * share;
+    }
+  };
   const windowSec = opts.quota?.windowSec ?? 3600;
   const hrtime = opts.hrtimeMs ?? (() => 0);
 
@@ -192,6 +216,7 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
       }
       const st = byId.get(id)!;
       history.push({ tier: st.tier, gpuCount: gpuShareOf(st), start: r.startedAt, end: t });
+      addHourly(st.tier, gpuShareOf(st), r.startedAt, t);
       predictor.observe(st, t - r.startedAt, predicted.get(id));
       jctSum += t - st.submittedAt;
       finished++;
@@ -215,7 +240,9 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
         quota: opts.quota,
         aging: opts.aging,
         backfill: opts.backfill,
+        repredictRemaining,
       });
+      slipTracker.observe(res.reservation);
       cycleMs += hrtime() - t0;
       cycles++;
       if (res.decisions.length) {
@@ -228,10 +255,12 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
           }
           const size = totalGpuMilliOf(st);
           queuedBySize.set(size, queuedBySize.get(size)! - 1);
-          predicted.set(st.id, predictor.predict(st).seconds);
+          predicted.set(st.id, predict(st));
           running.set(st.id, { task: st, startedAt: t, allocations: d.allocations, predictedEndAt: d.predictedEndAt });
           completions.push({ at: t + st.runtimeSec, id: st.id });
           startedAt.set(st.id, t);
+          const slip = slipTracker.started(st.id, t);
+          if (slip !== undefined) slips.set(st.id, slip);
           opts.onStart?.(st, t, t + st.runtimeSec, d.allocations);
           waits[st.tier].push(t - st.submittedAt);
           gpuSec[st.tier] += gpuShareOf(st) * st.runtimeSec;
@@ -272,8 +301,20 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
     cycleTimeMs: cycleMs,
     decisionsPerSec: cycleMs > 0 ? decisions / (cycleMs / 1000) : 0,
     predictor: predictor.errorStats(),
+    headSlip: slipStats([...slips.values()]),
+    vipShareByHour: Array.from({ length: Math.max(hourly.vip.length, hourly.normal.length) }, (_, h) => {
+      const v = hourly.vip[h] ?? 0;
+      const n = hourly.normal[h] ?? 0;
+      return v + n > 0 ? v / (v + n) : null;
+    }),
     startedAt,
+    slips,
   };
+}
+
+function slipStats(xs: number[]): SimResult['headSlip'] {
+  const s = [...xs].sort((a, b) => a - b);
+  return { count: s.length, meanSec: s.length ? s.reduce((a, b) => a + b, 0) / s.length : 0, p95Sec: pct(s, 95), maxSec: s.length ? s[s.length - 1] : 0 };
 }
 
 /**
