@@ -1,10 +1,12 @@
 /**
  * One scheduling cycle with 10,000 queued tasks over 1,000 nodes x 8 GPUs.
  *   npx ts-node --transpile-only bench/gpu-scheduler/cycle.bench.ts
+ * Then the same with sharing on: nodes with CPU/memory capacities and half-used GPUs, a queue where 40%
+ * of tasks ask for a share of one GPU, 5% are CPU-only and all ask CPU/memory; full policy with each scorer.
  * Half the GPUs are held by running tasks (random predicted ends) so the queue does not all fit and the
  * full policy exercises quota ordering, gang placement, a reservation and backfill.
  */
-import { GpuNode, PolicyName, RunningTask, scheduleCycle, Task } from '../../src/modules/gpu-scheduler/domain';
+import { bestFit, fragmentationAware, GpuNode, NodeScorer, PolicyName, RunningTask, scheduleCycle, Task, workloadShapes, worstFit } from '../../src/modules/gpu-scheduler/domain';
 
 const NODES = Number(process.env.NODES ?? 1000);
 const QUEUE = Number(process.env.QUEUE ?? 10000);
@@ -41,15 +43,14 @@ const queue: Task[] = [...Array(QUEUE).keys()].map((i) => ({
 const now = 3600;
 const predictRuntime = (t: Task) => t.estimatedRuntimeSec ?? 3600;
 
-console.log(`cycle bench: ${QUEUE} queued tasks, ${NODES} nodes x 8 GPUs (${nodes.reduce((s, n) => s + n.freeGpuIndices.length, 0)} free), ${ITER} iterations, node ${process.version}`);
-for (const policy of ['fifo', 'strict-priority', 'full'] as PolicyName[]) {
-  scheduleCycle({ nodes, queue, running }, now, { policy, predictRuntime }); // warm-up
+function measure(label: string, state: { nodes: GpuNode[]; queue: Task[]; running: RunningTask[] }, policy: PolicyName, scorer?: NodeScorer): number {
+  scheduleCycle(state, now, { policy, predictRuntime, scorer }); // warm-up
   const times: number[] = [];
   let decisions = 0;
   let backfilled = 0;
   for (let i = 0; i < ITER; i++) {
     const t0 = process.hrtime.bigint();
-    const r = scheduleCycle({ nodes, queue, running }, now, { policy, predictRuntime });
+    const r = scheduleCycle(state, now, { policy, predictRuntime, scorer });
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     decisions = r.decisions.length;
     backfilled = r.decisions.filter((d) => d.backfilled).length;
@@ -57,7 +58,30 @@ for (const policy of ['fifo', 'strict-priority', 'full'] as PolicyName[]) {
   times.sort((a, b) => a - b);
   const med = times[times.length >> 1];
   console.log(
-    `${policy.padEnd(16)} median ${med.toFixed(1)} ms/cycle (min ${times[0].toFixed(1)}, max ${times[times.length - 1].toFixed(1)}), ` +
+    `${label.padEnd(34)} median ${med.toFixed(1)} ms/cycle (min ${times[0].toFixed(1)}, max ${times[times.length - 1].toFixed(1)}), ` +
       `${decisions} decisions (${backfilled} backfilled), ${Math.round(decisions / (med / 1000))} decisions/s`,
   );
+  return med;
+}
+
+console.log(`cycle bench: ${QUEUE} queued tasks, ${NODES} nodes x 8 GPUs (${nodes.reduce((s, n) => s + n.freeGpuIndices.length, 0)} free), ${ITER} iterations, node ${process.version}`);
+const base: Record<string, number> = {};
+for (const policy of ['fifo', 'strict-priority', 'full'] as PolicyName[]) base[policy] = measure(policy, { nodes, queue, running }, policy);
+
+// Sharing on: the same cluster with CPU/memory and GPUs half used by shares, the same queue reshaped.
+const sNodes: GpuNode[] = nodes.map((n, i) => {
+  const used = [...Array(8).keys()].map((g) => (n.freeGpuIndices.includes(g) ? (i % 3 === 0 && g === 7 ? 500 : 0) : 1000));
+  return { ...n, gpuUsedMilli: used, freeGpuIndices: n.freeGpuIndices.filter((g) => used[g] === 0), cpuMilli: 96000, memoryMib: 393216, cpuUsedMilli: 4000 * (8 - n.freeGpuIndices.length), memoryUsedMib: 16384 * (8 - n.freeGpuIndices.length) };
+});
+const sQueue: Task[] = queue.map((t, i) => {
+  const r = rnd();
+  const shaped: Task = { ...t, cpuMilli: 2000 + 1000 * (i % 8), memoryMib: 8192 * (1 + (i % 4)) };
+  if (r < 0.05) return { ...shaped, gpuCount: 0 };
+  if (r < 0.45) return { ...shaped, gpuCount: 1, gpuMilli: [100, 250, 500, 700][i % 4] };
+  return shaped;
+});
+const sState = { nodes: sNodes, queue: sQueue, running };
+for (const scorer of [worstFit, bestFit, fragmentationAware(workloadShapes(sQueue))]) {
+  const med = measure(`full, sharing on, ${scorer.name}`, sState, 'full', scorer);
+  console.log(`  ratio to the whole-GPU full-policy baseline in this run: ${(med / base.full).toFixed(2)}x`);
 }

@@ -13,11 +13,12 @@ describe('fragmentation-aware placement (FGD, Weng et al. ATC 23)', () => {
       task('rare2', { gpuCount: 3 }),
       task('cpu', { gpuCount: 0, cpuMilli: 1000 }),
     ];
-    const shapes = workloadShapes(tasks);
-    expect(shapes.map((s) => [s.gpuCount, s.gpuMilli, s.weight])).toEqual([
+    expect(workloadShapes(tasks, 0.95, 'count').map((s) => [s.gpuCount, s.gpuMilli, s.weight])).toEqual([
       [1, 500, 60 / 98],
       [8, 1000, 38 / 98],
     ]);
+    // weighted by GPU milli asked: 60 x 500 against 38 x 8000
+    expect(workloadShapes(tasks).map((s) => s.weight)).toEqual([30000 / 334000, 304000 / 334000]);
   });
 
   it('nodeFragmentation: free milli a shape cannot use, all of it when the shape cannot fit', () => {

@@ -31,10 +31,17 @@ export interface WorkloadShape {
 /**
  * The target workload's distribution of GPU shapes, from a sample of tasks (a trace, or the recent
  * queue). Shapes are grouped by (GPUs, milli, CPU, GPU type); the most popular ones covering
- * `coverage` of the tasks are kept and renormalised, as the paper keeps its "typical" tasks (95%).
+ * `coverage` of the tasks are kept, as the paper keeps its "typical" tasks (95%). Their weights are
+ * then either their share of the tasks ('count', the paper's default) or their share of the GPU milli
+ * asked ('gpu', default here: like the paper simulator's gpuResWeight option, it counts an 8-GPU task
+ * for more than a 0.1-GPU share; 95.15% vs 95.02% mean allocation on the default trace, seeds 42-51).
  * CPU-only tasks are left out (see the file comment); `memoryMib` is not part of the grouping.
  */
-export function workloadShapes(tasks: readonly Pick<Task, 'gpuCount' | 'gpuMilli' | 'cpuMilli' | 'gpuType'>[], coverage = 0.95): WorkloadShape[] {
+export function workloadShapes(
+  tasks: readonly Pick<Task, 'gpuCount' | 'gpuMilli' | 'cpuMilli' | 'gpuType'>[],
+  coverage = 0.95,
+  weighting: 'count' | 'gpu' = 'gpu',
+): WorkloadShape[] {
   const counts = new Map<string, { shape: WorkloadShape; n: number }>();
   let total = 0;
   for (const t of tasks) {
@@ -54,7 +61,9 @@ export function workloadShapes(tasks: readonly Pick<Task, 'gpuCount' | 'gpuMilli
     kept.push(c);
     covered += c.n;
   }
-  return kept.map((c) => ({ ...c.shape, weight: c.n / covered }));
+  const mass = (c: { shape: WorkloadShape; n: number }) => (weighting === 'gpu' ? c.n * c.shape.gpuCount * c.shape.gpuMilli : c.n);
+  const total2 = kept.reduce((s, c) => s + mass(c), 0);
+  return kept.map((c) => ({ ...c.shape, weight: mass(c) / total2 }));
 }
 
 /** Free milli per GPU (sorted descending), CPU and memory left on a node: what fragmentation depends on. */
@@ -104,11 +113,12 @@ function freeOf(vn: ViewNode, task?: Task, gpu = -1): NodeFree {
 }
 
 /**
- * Weight of the packing term: on the Alibaba trace (docs/gpu-scheduler.md) pure FGD with scan-order ties
- * allocated 92.6-93.1% at 130% load, with best-fit as a tie-break only (1e-9) 94.1-94.6%, and with this
- * weight 94.9-95.2% (seeds 42-43; 0.01: 94.8-95.1, 0.15: 94.7-94.8, 1: 94.0-94.3).
+ * Weight of the packing term. On the Alibaba default trace at 130% load (count-weighted shapes, seeds
+ * 42-43): pure FGD with scan-order ties allocated 92.6-93.1%, best-fit as a mere tie-break (1e-9)
+ * 94.1-94.6%, weight 0.05 94.9-95.2% (0.01: 94.8-95.1, 0.15: 94.7-94.8, 1: 94.0-94.3). With GPU-weighted
+ * shapes 0.02 did best (95.15% mean over seeds 42-51; 0.05: 95.1-95.3, 0.1: 95.0 on 42-43).
  */
-export const DEFAULT_PACK_WEIGHT = 0.05;
+export const DEFAULT_PACK_WEIGHT = 0.02;
 
 /**
  * FGD scorer: score = -(F_after - F_before) - packWeight x (free GPU milli left on the node), for placing
@@ -135,6 +145,17 @@ export function fragmentationAware(shapes: readonly WorkloadShape[], packWeight 
     for (const f of n.free) total += f;
     return e.barred * total + nodeFragmentation(n, e.usable);
   };
+  // per node: its state key and F_n, valid while the node's rev is unchanged
+  const nodeState = new WeakMap<ViewNode, { rev: number; key: string; frag: number }>();
+  const stateOf = (vn: ViewNode) => {
+    let st = nodeState.get(vn);
+    if (!st || st.rev !== vn.rev) {
+      const before = freeOf(vn);
+      st = { rev: vn.rev, key: `${vn.node.gpuType}|${before.cpu}|${before.mem}|${before.free.join(',')}`, frag: frag(before) };
+      nodeState.set(vn, st);
+    }
+    return st;
+  };
   let lastTask: Task | undefined;
   const memo = new Map<string, number>();
   return {
@@ -144,11 +165,11 @@ export function fragmentationAware(shapes: readonly WorkloadShape[], packWeight 
         lastTask = task;
         memo.clear();
       }
-      const before = freeOf(vn);
-      const key = `${vn.node.gpuType}|${before.cpu}|${before.mem}|${before.free.join(',')}|${gpu >= 0 ? vn.used[gpu] : -1}`;
+      const st = stateOf(vn);
+      const key = gpu >= 0 ? `${st.key}|${vn.used[gpu]}` : st.key;
       let delta = memo.get(key);
       if (delta === undefined) {
-        delta = frag(freeOf(vn, task, gpu)) - frag(before);
+        delta = frag(freeOf(vn, task, gpu)) - st.frag;
         memo.set(key, delta);
       }
       return -delta - packWeight * (vn.freeMilli - task.gpuCount * gpuMilliOf(task));

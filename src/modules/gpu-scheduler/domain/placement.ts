@@ -13,6 +13,8 @@ export interface ViewNode {
   /** Infinity when the node does not account CPU / memory. */
   cpuFree: number;
   memFree: number;
+  /** Bumped on every change, so scorers may cache what they derive from a node's state. */
+  rev: number;
 }
 
 /**
@@ -78,6 +80,7 @@ function viewNodeOf(node: GpuNode): ViewNode {
     freeMilli,
     cpuFree: node.cpuMilli === undefined ? Infinity : node.cpuMilli - (node.cpuUsedMilli ?? 0),
     memFree: node.memoryMib === undefined ? Infinity : node.memoryMib - (node.memoryUsedMib ?? 0),
+    rev: 0,
   };
 }
 
@@ -188,6 +191,7 @@ export class ClusterView {
     this.freeAll += fullyFreeDelta;
     this.freeMilliAll += milliDelta;
     vn.freeMilli += milliDelta;
+    vn.rev++;
   }
 
   /** Take resources. Throws, before changing that node, if a GPU, CPU or memory would be over-allocated. */
