@@ -48,7 +48,7 @@ export class RuntimePredictor {
       const key = RuntimePredictor.key(task);
       h = null;
       if (key !== undefined) {
-        h = this.history.get(key) ?? { runtimes: [], median: undefined };
+        h = this.history.get(key) ?? { runtimes: [], median: undefined, sorted: undefined };
         this.history.set(key, h);
       }
       this.byTask.set(task, h);
@@ -76,8 +76,17 @@ export class RuntimePredictor {
   predictRemaining(task: Task, elapsedSec: number): number {
     const h = this.historyOf(task);
     if (h) {
-      const longer = h.runtimes.filter((r) => r > elapsedSec);
-      if (longer.length > 0) return Math.max(1, median(longer) - elapsedSec);
+      if (h.sorted === undefined) h.sorted = [...h.runtimes].sort((a, b) => a - b);
+      const s = h.sorted;
+      let lo = 0;
+      for (let hi = s.length; lo < hi; ) {
+        const mid = (lo + hi) >> 1;
+        if (s[mid] > elapsedSec) hi = mid;
+        else lo = mid + 1;
+      }
+      // s[lo..] are the runtimes longer than elapsedSec; their median
+      const n = s.length - lo;
+      if (n > 0) return Math.max(1, (n % 2 ? s[lo + (n >> 1)] : (s[lo + n / 2 - 1] + s[lo + n / 2]) / 2) - elapsedSec);
     }
     return overrunRemainingSec(task, elapsedSec);
   }
@@ -95,6 +104,7 @@ export class RuntimePredictor {
     if (!h) return;
     h.runtimes.push(actualSec);
     h.median = undefined;
+    h.sorted = undefined;
     if (h.runtimes.length > this.historySize) h.runtimes.shift();
   }
 
@@ -113,6 +123,8 @@ export class RuntimePredictor {
 interface KeyHistory {
   runtimes: number[];
   median: number | undefined;
+  /** runtimes sorted, for predictRemaining; dropped on every observe */
+  sorted: number[] | undefined;
 }
 
 export function median(xs: readonly number[]): number {

@@ -70,7 +70,8 @@ export interface CycleResult {
  */
 export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOptions): CycleResult {
   const scorer = opts.scorer ?? worstFit;
-  const running = withRepredictedEnds(state.running, now, opts.repredictRemaining);
+  // only the full policy plans with predicted ends (quota window, reservation)
+  const running = opts.policy === 'full' ? withRepredictedEnds(state.running, now, opts.repredictRemaining) : state.running;
   const view = new ClusterView(state.nodes);
   const decisions: Decision[] = [];
   // keyed by the task object (identity hash: cheaper than hashing the id string); queue entries are distinct

@@ -1,5 +1,5 @@
 import { readFileSync } from 'fs';
-import { GpuNode, Task } from '../domain';
+import { GangPlacement, GpuNode, Task } from '../domain';
 
 /** A task with its true runtime (known to the simulator only, never to the scheduler). */
 export interface SimTask extends Task {
@@ -130,6 +130,8 @@ export interface SyntheticOptions {
   runtimeSigma?: number;
   /** Runtimes are capped here (a 48 h job limit is common; also keeps one tail draw from setting the makespan). */
   maxRuntimeSec?: number;
+  /** Gang placement of every task (default: none, i.e. the cluster's default). */
+  gangPlacement?: GangPlacement;
   /** Arrival rate varies over the day as mean x (1 + A sin(2 pi t / 1 day)); 0 (default) = constant. */
   diurnalAmplitude?: number;
 }
@@ -162,6 +164,7 @@ export function syntheticTrace(o: SyntheticOptions): SimTask[] {
       submittedAt: Math.round(t),
       model,
       runtimeSec,
+      ...(o.gangPlacement ? { gangPlacement: o.gangPlacement } : {}),
     });
   }
   return out;
