@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { Admin, Consumer, IHeaders, Kafka, KafkaMessage, logCreator, logLevel, Partitioners, Producer } from 'kafkajs';
 import {
   EventBus,
@@ -25,21 +26,25 @@ export interface KafkaEventBusOptions {
 }
 
 /**
- * kafkajs's console logger, less one warning that does not apply here: the idempotent producer's
- * retries are bounded on purpose, so that a caller gets an error (the tracking gateway answers 503)
- * instead of waiting forever while the brokers are gone. Idempotence still drops a retried
- * duplicate within the producer's session, and one request in flight keeps the order.
+ * kafkajs logs through the application's logger (JSON lines with the rest, at LOG_LEVEL), not
+ * straight to the console, less two kinds of line that do not apply here: the idempotent
+ * producer's retries are bounded on purpose, so that a caller gets an error (the tracking gateway
+ * answers 503) instead of waiting forever while the brokers are gone — idempotence still drops a
+ * retried duplicate within the producer's session, and one request in flight keeps the order; and
+ * every error response a broker sends is logged by the connection before kafkajs retries it ("the
+ * coordinator is loading" while a broker starts, a leader moving): the request's caller gets the
+ * error if the retries run out, and handles or reports it there.
  */
-const quietLogCreator: logCreator = () => ({ namespace, level, label, log }) => {
+const kafkaLogger = new Logger('kafkajs');
+const appLogCreator: logCreator = () => ({ namespace, level, log }) => {
   if (log.message === 'Limiting retries for the idempotent producer may invalidate EoS guarantees') return;
-  // Every error response a broker sends is logged by the connection before kafkajs retries it
-  // ("the coordinator is loading" while a broker starts, a leader moving): the request's caller
-  // gets the error if the retries run out, and handles or reports it there.
   if (namespace === 'Connection' && log.message.startsWith('Response ')) return;
-  const line = JSON.stringify({ level: label, ...log, message: namespace ? `[${namespace}] ${log.message}` : log.message });
-  if (level === logLevel.ERROR) console.error(line);
-  else if (level === logLevel.WARN) console.warn(line);
-  else console.log(line);
+  const { message, timestamp: _timestamp, logger: _logger, ...fields } = log as { message: string; [k: string]: unknown };
+  const line = `${namespace ? `[${namespace}] ` : ''}${message}${Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ''}`;
+  if (level === logLevel.ERROR) kafkaLogger.error(line);
+  else if (level === logLevel.WARN) kafkaLogger.warn(line);
+  else if (level === logLevel.INFO) kafkaLogger.log(line);
+  else kafkaLogger.debug(line);
 };
 
 /** 2 of 3 (a majority, leaving one broker to lose); 1 when there is no third copy. */
@@ -62,7 +67,7 @@ export class KafkaEventBus extends EventBus {
       clientId: opts.clientId,
       brokers: opts.brokers,
       logLevel: opts.logLevel ?? logLevel.WARN,
-      logCreator: quietLogCreator,
+      logCreator: appLogCreator,
       retry: { retries: 8, initialRetryTime: 100 },
     });
   }
