@@ -67,14 +67,7 @@ function BoardView({ board }: { board: Board }) {
       <Section title={`Top players, season ${board.season}`}>
         <ErrorNote error={top.error} />
         <Ranking entries={top.value?.entries ?? []} highlight={highlight} caption={`ranks ${offset + 1}–${Math.min(offset + PAGE, total)} of ${fmt.int(total)}`} />
-        <div class="pager">
-          <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-            ← Previous
-          </button>
-          <button type="button" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
-            Next →
-          </button>
-        </div>
+        <Pager offset={offset} total={total} onChange={setOffset} />
       </Section>
       <PlayerSearch board={board} onFound={setHighlight} />
       {board.season > 1 ? <Seasons board={board} /> : null}
@@ -170,14 +163,20 @@ function Seasons({ board }: { board: Board }) {
       </div>
       <ErrorNote error={page.error} />
       <Ranking entries={page.value?.entries ?? []} caption={`season ${season}: ranks ${offset + 1}–${Math.min(offset + PAGE, total)} of ${fmt.int(total)}`} />
-      <div class="pager">
-        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-          ← Previous
-        </button>
-        <button type="button" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
-          Next →
-        </button>
-      </div>
+      <Pager offset={offset} total={total} onChange={setOffset} />
     </Section>
+  );
+}
+
+function Pager({ offset, total, onChange }: { offset: number; total: number; onChange: (offset: number) => void }) {
+  return (
+    <div class="pager">
+      <button type="button" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - PAGE))}>
+        ← Previous
+      </button>
+      <button type="button" disabled={offset + PAGE >= total} onClick={() => onChange(offset + PAGE)}>
+        Next →
+      </button>
+    </div>
   );
 }

@@ -3,6 +3,7 @@ import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
+import { openSse, SseChannel } from '../../../platform/sse/sse-response';
 import { StatsService } from '../stats.service';
 import { StatsQuery } from './ad-analytics.dto';
 import { AdStats, CampaignStats } from './ad-analytics.responses';
@@ -10,7 +11,6 @@ import { AdStats, CampaignStats } from './ad-analytics.responses';
 const TOTALS_EXAMPLE = { buckets: [{ minute: '2026-11-30T13:02:00.000Z', impressions: 100, clicks: 3, ctr: 0.03 }], totals: { impressions: 100, clicks: 3, ctr: 0.03 } };
 const WINDOW_EXAMPLE = { from: '2026-11-30T12:03:53.846Z', to: '2026-11-30T13:03:53.846Z', ...TOTALS_EXAMPLE };
 
-const HEARTBEAT_MS = 15_000;
 
 @ApiTags('ad-analytics')
 @ApiSecurity('api-key')
@@ -32,28 +32,14 @@ export class StatsController {
   @RequireRole('client')
   @Get('stream')
   async stream(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const raw = reply.raw;
+    // Listen first, so a failure to start is still an ordinary problem response. A push that
+    // comes while listen() is still starting (another stream's poll) is before this stream began.
+    let channel: SseChannel | undefined;
     const stop = await this.stats.listen({
-      push: (u) => raw.write(`event: minute\ndata: ${JSON.stringify(u)}\n\n`),
-      end: () => raw.end(),
+      push: (u) => channel?.send('minute', u),
+      end: () => channel?.end(),
     });
-    reply.hijack();
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': String(req.id),
-    });
-    raw.write(': connected\n\n');
-    const beat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    beat.unref();
-    const end = () => {
-      clearInterval(beat);
-      stop();
-    };
-    req.raw.on('close', end);
-    raw.on('close', end);
+    channel = openSse(req, reply, stop);
   }
 
   @ApiContract({
