@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, statusOf } from './app-error';
+import { DEPENDENCY_RETRY_AFTER_SECONDS, unavailableDependency } from './dependency-unavailable';
 
 export interface FieldProblem {
   field: string;
@@ -53,8 +54,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
  * handler runs (bad URLs, over-long path parameters), so every error has the same shape.
  */
 export function sendProblem(req: FastifyRequest, reply: FastifyReply, exception: unknown, log?: Logger): void {
-  const problem = toProblem(exception);
-  if (problem.status >= 500 && !(exception instanceof AppError)) {
+  const dependency = exception instanceof AppError ? undefined : unavailableDependency(exception);
+  const problem = dependency ? dependencyProblem() : toProblem(exception);
+  if (dependency) {
+    // Expected during a failover or restart, and the same for every request: one line, no stack.
+    const reason = exception instanceof Error ? `${exception.name}: ${exception.message}` : String(exception);
+    (log ?? fallbackLog).warn({ reqId: req.id, dependency, reason }, 'dependency unavailable');
+  } else if (problem.status >= 500 && !(exception instanceof AppError)) {
     (log ?? fallbackLog).error({ err: exception, reqId: req.id }, 'unhandled error');
   }
   const headers = (problem as { headers?: Record<string, string> }).headers;
@@ -114,6 +120,18 @@ function toProblem(e: unknown): { status: number; title: string; detail: string;
     title: TITLES[500],
     detail: 'internal error; quote the requestId when reporting it',
     code: 'internal',
+  };
+}
+
+/** A dependency that is down right now: the client should retry, nothing here is broken. */
+function dependencyProblem(): ReturnType<typeof toProblem> {
+  return {
+    type: 'urn:tetrad:problem:dependency_unavailable',
+    status: HttpStatus.SERVICE_UNAVAILABLE,
+    title: TITLES[503],
+    detail: 'a service this request needs is unavailable right now; retry after the time in Retry-After',
+    code: 'dependency_unavailable',
+    headers: { 'retry-after': String(DEPENDENCY_RETRY_AFTER_SECONDS) },
   };
 }
 

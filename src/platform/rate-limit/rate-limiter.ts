@@ -5,6 +5,12 @@ import { AppError } from '../errors/app-error';
 /**
  * Fixed-window counters from rate-limiter-flexible: one library with a Redis backend (atomic Lua,
  * shared by every instance) and an in-process backend with the same behaviour.
+ *
+ * While Redis is down (a restart, a cluster failover) the Redis limiter hands over to an in-process
+ * one with the same limits (the library's insuranceLimiter) at once, without waiting for Redis:
+ * limits then hold per instance instead of across instances. Neither failing closed (every request
+ * a 503, even those that need no Redis) nor failing open (no limit at all) is better: routes that
+ * need Redis answer 503 dependency_unavailable by themselves, and the others keep serving, limited.
  */
 export class RateLimiter {
   private readonly limiters = new Map<string, RateLimiterAbstract>();
@@ -34,7 +40,15 @@ export class RateLimiter {
     let l = this.limiters.get(id);
     if (!l) {
       const opts = { points, duration, keyPrefix: `${this.keyPrefix}:rl:${bucket}` };
-      l = this.redis ? new RateLimiterRedis({ ...opts, storeClient: this.redis, useRedisPackage: false }) : new RateLimiterMemory(opts);
+      l = this.redis
+        ? new RateLimiterRedis({
+            ...opts,
+            storeClient: this.redis,
+            useRedisPackage: false,
+            rejectIfRedisNotReady: true,
+            insuranceLimiter: new RateLimiterMemory(opts),
+          })
+        : new RateLimiterMemory(opts);
       this.limiters.set(id, l);
     }
     return l;
