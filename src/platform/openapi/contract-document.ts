@@ -66,13 +66,25 @@ function finishOperation(path: string, method: (typeof METHODS)[number], op: Ope
   // A path id can be unknown (404) or longer than the router matches (414).
   if (parameters.some((p) => p.in === 'path')) implied.push(404, 414);
   if (op.requestBody || method === 'post' || method === 'put' || method === 'patch') implied.push(415);
-  // The rate limiter answers 429, and 503 when its store (Redis on the full profile) is down.
-  if (api) implied.push(429, 503);
+  // The rate limiter answers 429; any route answers 503 while a dependency it needs is down.
+  if (api) implied.push(429);
   for (const status of implied) op.responses[status] ??= problemResponse(status);
+  if (api) documentDependencyOutage(op);
   // Errors a decorator listed without a body are Problems too; /health/ready keeps terminus's body.
   for (const [status, response] of Object.entries(op.responses)) {
     if (response && Number(status) >= 400 && !('$ref' in response) && !response.content) response.content = problemResponse(Number(status)).content;
   }
+}
+
+const DEPENDENCY_OUTAGE =
+  'code `dependency_unavailable` while Redis, PostgreSQL or Kafka is unreachable (a restart, a failover); retry after Retry-After';
+
+/** The 503 every /api operation can answer (ProblemDetailsFilter), with its Retry-After header. */
+function documentDependencyOutage(op: OperationObject): void {
+  const r = (op.responses[503] ??= problemResponse(503, DEPENDENCY_OUTAGE));
+  if ('$ref' in r) return;
+  if (!r.description.includes('dependency_unavailable')) r.description += `; also ${DEPENDENCY_OUTAGE}`;
+  r.headers = { ...r.headers, 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } } };
 }
 
 /**
