@@ -67,6 +67,9 @@ describe('dependency outage (full profile, private Redis)', () => {
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(JSON.stringify(r.body)).not.toMatch(/at .*\.ts:\d+|127\.0\.0\.1/);
     }
+    // The per-IP and per-key limiters ran on every call above and fell back to in-process limits
+    // instead of refusing: a route that needs no Redis still serves during the outage.
+    expect((await http(t.url, 'GET', '/api/v1/whoami', { key: KEYS.client })).status).toBe(200);
 
     await redis.start();
     redisDown = false;
