@@ -1,3 +1,4 @@
+import { seededRandom } from '../../../platform/random/seeded-random';
 import { AdEvent, PartitionProcessor, ProcessResult, StreamConfig, WindowAggregate, idleFlush } from './stream-processor';
 
 const S = 1000;
@@ -83,13 +84,8 @@ describe('PartitionProcessor — hand-computed stream', () => {
 
 // ---------- random streams ----------
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
-
 function randomStream(seed: number, n: number): AdEvent[][] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const out: AdEvent[] = [];
   let t = 0;
   for (let i = 0; i < n; i++) {

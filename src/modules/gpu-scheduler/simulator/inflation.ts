@@ -1,3 +1,4 @@
+import { seededRandom } from '../../../platform/random/seeded-random';
 import { Allocation, ClusterView, GpuNode, MILLI_PER_GPU, NodeScorer, placeGang, takeOnNode, Task, totalGpuMilliOf, usedMilliOf } from '../domain';
 
 /**
@@ -41,18 +42,6 @@ export interface InflationResult {
   finalAllocationRatio: number;
   /** Allocation ratio (0..1) at each whole arrived percent 0..round(ratio x 100); null where none fell. */
   curve: (number | null)[];
-}
-
-/** Seeded uniform [0, 1) generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Step 1: the arrival sequence for one seed. */

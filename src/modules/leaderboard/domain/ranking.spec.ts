@@ -1,3 +1,4 @@
+import { seededRandom } from '../../../platform/random/seeded-random';
 import {
   compareEntries,
   countStrictlyBetter,
@@ -12,17 +13,6 @@ import {
 import { decodeMember, encodeMember } from './member-encoding';
 import { SortOrder } from './board-config';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe(compareEntries.name, () => {
   const sut = compareEntries;
@@ -37,7 +27,7 @@ describe(compareEntries.name, () => {
   });
 
   it.each(['asc', 'desc'] as const)('matches Redis order of the member encoding (%s)', (order) => {
-    const r = rng(7);
+    const r = seededRandom(7);
     const entries = Array.from({ length: 2000 }, (_, i) => e(`p${i}`, Math.floor(r() * 20), Math.floor(r() * 50)));
     const ours = [...entries].sort((a, b) => sut(order, a, b)).map((x) => x.playerId);
     // Redis: by score ascending, then member bytes ascending; ZREVRANGE reverses both.
@@ -86,7 +76,7 @@ describe('sharded board equals single board (10,000 random players)', () => {
     ['asc', 7],
     ['desc', 1],
   ] as [SortOrder, number][])('%s board, %i shards', (order, shards) => {
-    const r = rng(shards * 31 + order.length);
+    const r = seededRandom(shards * 31 + order.length);
     const players: RankedEntry[] = Array.from({ length: 10_000 }, (_, i) => ({
       playerId: `player-${i}`,
       score: Math.floor(r() * 500) - 100, // many ties
