@@ -1,4 +1,5 @@
 import type { Redis, Cluster } from 'ioredis';
+import type { RedisClient } from '../kv/redis-key-value-store';
 import { Gauge } from 'prom-client';
 import type { TopicPartition } from '../messaging/event-bus.port';
 import { withTimeout } from '../with-timeout';
@@ -42,7 +43,7 @@ export function parseReplication(info: string): ReplicaLag[] {
 export class InfrastructureMetrics {
   private readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
 
-  constructor(metrics: MetricsRegistry, redis: () => Redis | Cluster | undefined) {
+  constructor(metrics: MetricsRegistry, redis: () => RedisClient | undefined) {
     const registers = [metrics.registry];
     this.consumerLag = new Gauge({
       name: 'kafka_consumer_lag',
@@ -53,7 +54,7 @@ export class InfrastructureMetrics {
     const primaries = () => {
       const r = redis();
       if (!r) return [];
-      return 'nodes' in r && typeof (r as Cluster).nodes === 'function' && (r as Cluster).isCluster ? (r as Cluster).nodes('master') : [r as Redis];
+      return r.isCluster ? (r as Cluster).nodes('master') : [r as Redis];
     };
     const readAll = async () => {
       const rows: { primary: string; lag: ReplicaLag }[] = [];
