@@ -1,7 +1,13 @@
 /**
- * Transport-neutral error categories. Modules throw AppError (or a subclass from their own
- * `<module>.errors.ts`) with a stable `code`; the HTTP filter maps the kind to a status once,
- * and consumers map it to retry or dead-letter. No HttpException below `api/`.
+ * The one error style. Transport-neutral categories: code throws AppError with a stable `code`;
+ * the HTTP filter (problem-details.filter.ts) maps the kind to a status and the error to
+ * problem+json once, and consumers map it to retry or dead-letter. No HttpException below `api/`.
+ *
+ * Each module's `<module>.errors.ts` holds one code enum and one error class typed by it:
+ *     export enum LeaderboardCode { BoardNotFound = 'board_not_found' }
+ *     export class LeaderboardError extends AppError<LeaderboardCode> {}
+ *     throw new LeaderboardError('not_found', LeaderboardCode.BoardNotFound, `leaderboard ${id} does not exist`);
+ * `extra` fields are added to the problem document; `retryAfterSeconds` becomes a Retry-After header.
  */
 export type ErrorKind =
   | 'invalid'
@@ -14,10 +20,10 @@ export type ErrorKind =
   | 'rate_limited'
   | 'unavailable';
 
-export class AppError extends Error {
+export class AppError<Code extends string = string> extends Error {
   constructor(
     readonly kind: ErrorKind,
-    readonly code: string,
+    readonly code: Code,
     message: string,
     readonly extra: Record<string, unknown> = {},
   ) {
