@@ -1,3 +1,3 @@
 export { LeaderboardModule } from './leaderboard.module';
-export { LeaderboardService } from './leaderboard.service';
-export { LeaderboardResetScheduler } from './leaderboard.scheduler';
+export { LeaderboardService } from './application/leaderboard.service';
+export { LeaderboardResetScheduler } from './jobs/leaderboard-reset.cron';

@@ -1,10 +1,10 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
 import { LeaderboardController } from './api/leaderboard.controller';
-import { LeaderboardScoreConsumer } from './leaderboard.consumer';
-import { LeaderboardMetrics } from './leaderboard.metrics';
-import { LeaderboardResetScheduler } from './leaderboard.scheduler';
-import { LeaderboardService } from './leaderboard.service';
+import { LeaderboardScoreConsumer } from './jobs/leaderboard.consumer';
+import { LeaderboardMetrics } from './application/leaderboard.metrics';
+import { LeaderboardResetScheduler } from './jobs/leaderboard-reset.cron';
+import { LeaderboardService } from './application/leaderboard.service';
 
 /** Seed design notes for this module: see docs/leaderboard.md. Its public surface is ./index.ts. */
 @Module({

@@ -5,7 +5,7 @@ import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
 import { BOARD_ID_PATTERN, PLAYER_ID_PATTERN } from '../domain';
 import { InvalidLeaderboardInput } from '../leaderboard.errors';
-import { LeaderboardService } from '../leaderboard.service';
+import { LeaderboardService } from '../application/leaderboard.service';
 import { AroundQuery, BatchScoresDto, CreateLeaderboardDto, ResetDto, PageQuery, RanksDto, SubmitScoreDto } from './leaderboard.dto';
 import { BoardDetail, BoardList, BoardView, PlayerStanding, RanksResult, ResetResult, ScoreAccepted, ScoresAccepted, TopPage } from './leaderboard.responses';
 

@@ -1,10 +1,10 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config';
-import { KeyValueStore } from '../../platform/kv/key-value-store.port';
-import { EventBus, Subscription } from '../../platform/messaging/event-bus.port';
-import { groupName } from '../../platform/messaging/topics';
-import { LeaderboardMetrics } from './leaderboard.metrics';
-import { LeaderboardService, ScoreMessage } from './leaderboard.service';
+import { AppConfig } from '../../../config/app-config';
+import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
+import { EventBus, Subscription } from '../../../platform/messaging/event-bus.port';
+import { groupName } from '../../../platform/messaging/topics';
+import { LeaderboardMetrics } from '../application/leaderboard.metrics';
+import { LeaderboardService, ScoreMessage } from '../application/leaderboard.service';
 
 /**
  * Worker role: applies `leaderboard.scores` to the rank store. At-least-once delivery; the apply

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
-import { MetricsRegistry } from '../../platform/metrics/metrics';
+import { MetricsRegistry } from '../../../platform/metrics/metrics';
 
 /**
  * What an operator watches on the write path: how writes end (a rising `duplicate` share means

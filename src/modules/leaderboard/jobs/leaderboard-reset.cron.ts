@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { AppConfig } from '../../config/app-config';
-import { KeyValueStore } from '../../platform/kv/key-value-store.port';
-import { Board } from './adapters/sql-board-repository';
-import { LeaderboardService } from './leaderboard.service';
+import { AppConfig } from '../../../config/app-config';
+import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
+import { Board } from '../adapters/sql-board-repository';
+import { LeaderboardService } from '../application/leaderboard.service';
 
 /** A reset lock outlives any plausible archive run; a season is reset at most once while it holds. */
 const RESET_LOCK_TTL_MS = 60 * 60 * 1000;
