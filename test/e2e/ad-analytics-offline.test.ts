@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
-import { DailyReportScheduler } from '../../src/modules/ad-analytics/offline/daily-report.scheduler';
+import { DailyReportScheduler } from '../../src/modules/ad-analytics/jobs/daily-report.cron';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 
 // The offline path end to end: events go in through POST /track/events, the archiver writes them to

@@ -18,3 +18,23 @@ export const logUnavailable = (why: string) =>
   new AdAnalyticsError('unavailable', 'event_log_unavailable', `the event log did not acknowledge the batch (${why}); retry it`, {
     retryAfterSeconds: 1,
   });
+
+export class InvalidReportDate extends AppError {
+  constructor(date: string) {
+    super('invalid', 'invalid_date', `date ${JSON.stringify(date)} is not a calendar date YYYY-MM-DD`, {
+      errors: [{ field: 'date', message: 'date must be a calendar date YYYY-MM-DD (UTC)' }],
+    });
+  }
+}
+
+export class ReportNotFound extends AppError {
+  constructor(date: string) {
+    super('not_found', 'report_not_found', `no daily report has been built for ${date}`);
+  }
+}
+
+export class ReportBuildRunning extends AppError {
+  constructor(date: string) {
+    super('conflict', 'report_build_running', `the report for ${date} is being built right now`);
+  }
+}

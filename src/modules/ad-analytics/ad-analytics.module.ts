@@ -1,28 +1,35 @@
-import { AdsConsoleController } from './api/ads-console.controller';
-import { AdsViews } from './console/ads-views.service';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
+import { ArchiveLocation } from './adapters/archive-location';
 import { streamConfigOf } from './ad-analytics.settings';
+import { AdsConsoleController } from './api/ads-console.controller';
 import { CampaignsController } from './api/campaigns.controller';
+import { ReportsController } from './api/reports.controller';
 import { StatsController } from './api/stats.controller';
 import { TrackController } from './api/track.controller';
-import { CampaignService } from './campaign.service';
-import { EventTracker } from './event-tracker.service';
-import { StatsService } from './stats.service';
-import { AdStreamWorker } from './stream/ad-stream.worker';
-import { AdAnalyticsOfflineModule } from './offline/offline.module';
+import { AdsViews } from './application/ads-views.service';
+import { CampaignService } from './application/campaign.service';
+import { DailyReportService } from './application/daily-report.service';
+import { EventTracker } from './application/event-tracker.service';
+import { StatsService } from './application/stats.service';
+import { AdEventArchiver } from './jobs/ad-archive.consumer';
+import { AdStreamWorker } from './jobs/ad-stream.consumer';
+import { DailyReportScheduler } from './jobs/daily-report.cron';
 
 /**
  * Seed design notes for this module: see docs/ad-analytics.md. Its public surface is ./index.ts.
  * Roles: the HTTP routes serve in every process that loads the module (the platform serves HTTP
- * everywhere); AdStreamWorker consumes `ads.events` only where APP_ROLES has `worker`, so
- * `APP_ROLES=worker APP_MODULES=ad-analytics` runs the stream stage alone.
+ * everywhere); the stream worker and the archiver consume `ads.events` only where APP_ROLES has
+ * `worker` (`APP_ROLES=worker APP_MODULES=ad-analytics` runs the stream stage alone); the T+1 report
+ * cron runs only with `scheduler`.
  */
 @Module({
-  imports: [AdAnalyticsOfflineModule], // archiver, T+1 report, /reports (offline path)
-  controllers: [CampaignsController, TrackController, StatsController, AdsConsoleController],
-  providers: [CampaignService, EventTracker, StatsService, AdStreamWorker, AdsViews],
+  controllers: [CampaignsController, TrackController, StatsController, AdsConsoleController, ReportsController],
+  providers: [
+    CampaignService, EventTracker, StatsService, AdsViews, DailyReportService,
+    AdStreamWorker, AdEventArchiver, DailyReportScheduler, ArchiveLocation,
+  ],
   exports: [AdStreamWorker, StatsService, CampaignService],
 })
 export class AdAnalyticsModule implements OnModuleInit {

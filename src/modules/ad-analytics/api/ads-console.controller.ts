@@ -3,7 +3,7 @@ import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
 import { PagingQuery } from '../../../platform/paging/paging-query.dto';
-import { AdsViews } from '../console/ads-views.service';
+import { AdsViews } from '../application/ads-views.service';
 import { StatsQuery } from './ad-analytics.dto';
 import { CampaignAdsStats, CampaignList } from './ads-console.responses';
 

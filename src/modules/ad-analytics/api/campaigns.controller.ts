@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common
 import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
-import { CampaignService } from '../campaign.service';
+import { CampaignService } from '../application/campaign.service';
 import { CreateCampaignDto, PatchCampaignDto, ServeQuery } from './ad-analytics.dto';
 import { CampaignView, ServeDecision } from './ad-analytics.responses';
 

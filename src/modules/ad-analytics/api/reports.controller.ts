@@ -6,7 +6,7 @@ import { ApiContract } from '../../../platform/openapi';
 import { DailyReport, ReportRun } from './ad-analytics.responses';
 
 const RUN_EXAMPLE = { date: '2026-11-23', builtAt: '2026-11-24T00:05:00.000Z', buildMs: 812, filesRead: 3, recordsRead: 180600, recordsSkipped: 0, duplicates: 0, unmatchedClicks: 0 };
-import { DailyReportService } from '../offline/daily-report.service';
+import { DailyReportService } from '../application/daily-report.service';
 
 export class DailyReportQuery {
   @ApiProperty({ example: '2026-11-23', description: 'UTC day' })

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
 import { openSse, SseChannel } from '../../../platform/sse/sse-response';
-import { StatsService } from '../stats.service';
+import { StatsService } from '../application/stats.service';
 import { StatsQuery } from './ad-analytics.dto';
 import { AdStats, CampaignStats } from './ad-analytics.responses';
 

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
-import { EventTracker } from '../event-tracker.service';
+import { EventTracker } from '../application/event-tracker.service';
 import { TrackBatchDoc } from './ad-analytics.dto';
 import { TrackAccepted } from './ad-analytics.responses';
 

@@ -10,7 +10,7 @@
 //
 // The join is local to an impressionId and events are keyed by it, so each Kafka partition is
 // processed on its own: memory is bounded by one partition's slice of the day, not the whole day.
-import { AdEvent, PartitionProcessor, StreamConfig } from '../../domain';
+import { AdEvent, PartitionProcessor, StreamConfig } from './stream-processor';
 import { DAY_MS, HOUR_MS } from './archive-layout';
 
 export interface ArchivedRecord {

@@ -5,12 +5,11 @@ import { AppConfig } from '../../../config/app-config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { eventsTopic, streamConfigOf } from '../ad-analytics.settings';
-import { StreamConfig } from '../domain';
-import { ArchiveLocation } from './archive-dir';
-import { ArchiveStore } from './archive-store';
-import { DailyReportBuilder, DAY_MS, parseDay, reconcile, Reconciliation, reportView, ReportView } from './domain';
-import { InvalidReportDate, ReportBuildRunning, ReportNotFound } from './report.errors';
-import { ReportRun, SqlReportRepository } from './report-repository';
+import { ArchiveLocation } from '../adapters/archive-location';
+import { ArchiveStore } from '../adapters/fs-archive-store';
+import { ReportRun, SqlReportRepository } from '../adapters/sql-report-repository';
+import { InvalidReportDate, ReportBuildRunning, ReportNotFound } from '../ad-analytics.errors';
+import { DailyReportBuilder, DAY_MS, parseDay, reconcile, Reconciliation, reportView, ReportView, StreamConfig } from '../domain';
 
 /** A build holds its lock at most this long (a crashed builder's lock expires). */
 const BUILD_LOCK_TTL_MS = 15 * 60 * 1000;

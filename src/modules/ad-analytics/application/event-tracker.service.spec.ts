@@ -1,8 +1,8 @@
-import { loadConfig } from '../../config/app-config';
-import { AppError } from '../../platform/errors/app-error';
-import { OutgoingMessage } from '../../platform/messaging/event-bus.port';
-import { MemoryEventBus } from '../../platform/messaging/memory-event-bus';
-import { MetricsRegistry } from '../../platform/metrics/metrics';
+import { loadConfig } from '../../../config/app-config';
+import { AppError } from '../../../platform/errors/app-error';
+import { OutgoingMessage } from '../../../platform/messaging/event-bus.port';
+import { MemoryEventBus } from '../../../platform/messaging/memory-event-bus';
+import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { EventTracker } from './event-tracker.service';
 
 /** A log that takes messages but never acknowledges them: what a producer sees while the broker is down. */

@@ -3,8 +3,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { AppConfig } from '../../../config/app-config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
-import { DAY_MS, formatDay } from './domain';
-import { DailyReportService } from './daily-report.service';
+import { DAY_MS, formatDay } from '../domain';
+import { DailyReportService } from '../application/daily-report.service';
 
 const JOB = 'ads-daily-report';
 /** Long enough that every scheduler instance's tick for the same day finds the lock taken. */

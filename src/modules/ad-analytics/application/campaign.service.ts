@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../config/app-config';
-import { IdGenerator } from '../../platform/ids/id-generator';
-import { AdSpec, Campaign, ServableRow, SqlCampaignRepository } from './adapters/sql-campaign-repository';
-import { adExists, campaignExists, campaignNotFound, invalidInput, noEligibleAd } from './ad-analytics.errors';
-import { WeightedAdIndex } from './domain';
+import { AppConfig } from '../../../config/app-config';
+import { IdGenerator } from '../../../platform/ids/id-generator';
+import { AdSpec, Campaign, ServableRow, SqlCampaignRepository } from '../adapters/sql-campaign-repository';
+import { adExists, campaignExists, campaignNotFound, invalidInput, noEligibleAd } from '../ad-analytics.errors';
+import { WeightedAdIndex } from '../domain';
 
 /** How often other instances' campaign changes are looked for (a cheap version query). */
 const CATALOG_POLL_MS = 1000;

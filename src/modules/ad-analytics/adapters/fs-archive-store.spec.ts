@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArchiveStore, LostPartition } from './archive-store';
-import { hourDir, parseDay, partFileName } from './domain';
+import { ArchiveStore, LostPartition } from './fs-archive-store';
+import { hourDir, parseDay, partFileName } from '../domain';
 
 const D = parseDay('2030-05-05')!;
 const line = (o: number, ts: number, id = `i${o}`) =>

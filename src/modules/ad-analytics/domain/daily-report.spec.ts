@@ -1,4 +1,4 @@
-import { AdEvent, DEFAULT_STREAM_CONFIG } from '../../domain';
+import { AdEvent, DEFAULT_STREAM_CONFIG } from './stream-processor';
 import { parseDay } from './archive-layout';
 import { ArchivedRecord, DailyReportBuilder } from './daily-report';
 import { reconcile } from './reconciliation';

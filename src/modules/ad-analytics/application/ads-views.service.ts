@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
 import { eventsTopic } from '../ad-analytics.settings';
 import { ctrOf } from '../domain';
-import { StatsService } from '../stats.service';
+import { StatsService } from './stats.service';
 
 /** Read views for the advertisers' dashboard (the web console's ads page). */
 @Injectable()

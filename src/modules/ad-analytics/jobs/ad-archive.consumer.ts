@@ -5,10 +5,9 @@ import { ConsumerBatch, EventBus, Subscription, TopicPartition } from '../../../
 import { groupName } from '../../../platform/messaging/topics';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { eventsTopic } from '../ad-analytics.settings';
-import { decodeEvent } from '../domain';
-import { ArchiveStore, LostPartition } from './archive-store';
-import { ArchiveLocation } from './archive-dir';
-import { hourDir, INVALID_DIR } from './domain';
+import { ArchiveLocation } from '../adapters/archive-location';
+import { ArchiveStore, LostPartition } from '../adapters/fs-archive-store';
+import { decodeEvent, hourDir, INVALID_DIR } from '../domain';
 
 export const ARCHIVER_GROUP = 'ads.archiver';
 

@@ -2,8 +2,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { AdEvent } from '../domain';
-import { ArchivedRecord, CHECKPOINT_DIR, checkpointFileName, hourDirsForDay, parsePartFileName, partFileName, topicDir } from './domain';
+import { AdEvent, ArchivedRecord, CHECKPOINT_DIR, checkpointFileName, hourDirsForDay, parsePartFileName, partFileName, topicDir } from '../domain';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);

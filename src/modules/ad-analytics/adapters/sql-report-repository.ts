@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { DailyReport, RealtimeRow, ReportCell } from './domain';
+import { DailyReport, RealtimeRow, ReportCell } from '../domain';
 
 export interface ReportRun {
   date: string;

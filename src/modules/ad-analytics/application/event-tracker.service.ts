@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
-import { AppConfig } from '../../config/app-config';
-import { EventBus } from '../../platform/messaging/event-bus.port';
-import { MetricsRegistry } from '../../platform/metrics/metrics';
-import { withTimeout } from '../../platform/with-timeout';
-import { eventsTopic } from './ad-analytics.settings';
-import { invalidInput, logUnavailable } from './ad-analytics.errors';
-import { encodeEvent, parseTrackBatch } from './domain';
+import { AppConfig } from '../../../config/app-config';
+import { EventBus } from '../../../platform/messaging/event-bus.port';
+import { MetricsRegistry } from '../../../platform/metrics/metrics';
+import { withTimeout } from '../../../platform/with-timeout';
+import { eventsTopic } from '../ad-analytics.settings';
+import { invalidInput, logUnavailable } from '../ad-analytics.errors';
+import { encodeEvent, parseTrackBatch } from '../domain';
 
 /**
  * The collection gateway: validates a batch, publishes it keyed by impressionId (an impression and

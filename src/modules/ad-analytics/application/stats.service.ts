@@ -1,11 +1,11 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../config/app-config';
-import { Clock } from '../../platform/clock/clock';
-import { FlushedRow, SqlStatsRepository } from './adapters/sql-stats-repository';
-import { eventsTopic } from './ad-analytics.settings';
-import { invalidInput } from './ad-analytics.errors';
-import { ctrOf, parseTime, StatsView, toStatsView } from './domain';
+import { AppConfig } from '../../../config/app-config';
+import { Clock } from '../../../platform/clock/clock';
+import { FlushedRow, SqlStatsRepository } from '../adapters/sql-stats-repository';
+import { eventsTopic } from '../ad-analytics.settings';
+import { invalidInput } from '../ad-analytics.errors';
+import { ctrOf, parseTime, StatsView, toStatsView } from '../domain';
 
 const DEFAULT_RANGE_MS = 3600_000;
 const MAX_RANGE_MS = 7 * 24 * 3600_000;

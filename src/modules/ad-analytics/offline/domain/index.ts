@@ -1,4 +1,0 @@
-export * from './archive-layout';
-export * from './daily-report';
-export * from './reconciliation';
-export * from './report-views';
