@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { HttpGuardConfig, MessagingConfig, provideConfigSlice } from '../config/config-slice';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { WhoAmIController } from './auth/whoami.controller';
 import { Clock } from './clock/clock';
@@ -43,19 +44,21 @@ export class PlatformModule {
       { provide: JobQueue, useValue: infra.queue },
       { provide: EventBus, useValue: infra.bus },
     ];
+    const slices = [provideConfigSlice(MessagingConfig), provideConfigSlice(HttpGuardConfig)];
     return {
       module: PlatformModule,
       imports: [TerminusModule.forRoot({ logger: false, errorLogStyle: 'json' })],
       controllers: [HealthController, MetricsController, WhoAmIController],
       providers: [
         ...values,
+        ...slices,
         ModuleTopics,
         InfrastructureCloser,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
       ],
-      exports: [...values.map((v) => v.provide), ModuleTopics],
+      exports: [...values.map((v) => v.provide), MessagingConfig, HttpGuardConfig, ModuleTopics],
     };
   }
 }

@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
-import { AppConfig, ApiRole } from '../../config/app-config';
+import type { ApiRole } from '../../config/app-config';
+import { HttpGuardConfig } from '../../config/config-slice';
 import { AppError } from '../errors/app-error';
 import { PUBLIC_KEY, ROLE_KEY, roleSatisfies } from './roles.decorator';
 
@@ -18,7 +19,7 @@ export class ApiKeyGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    config: AppConfig,
+    config: HttpGuardConfig,
   ) {
     this.keys = [...config.apiKeys].map(([k, r]) => [Buffer.from(k), r, k]);
   }

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config';
+import { MessagingConfig } from '../../config/config-slice';
 import { EventBus } from './event-bus.port';
 import { topicName } from './topics';
 
@@ -10,7 +10,7 @@ export class ModuleTopics {
 
   constructor(
     private readonly bus: EventBus,
-    private readonly config: AppConfig,
+    private readonly config: MessagingConfig,
   ) {}
 
   async ensure(topics: string[]): Promise<void> {

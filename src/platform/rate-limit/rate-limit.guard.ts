@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AppConfig } from '../../config/app-config';
+import { HttpGuardConfig } from '../../config/config-slice';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { PUBLIC_KEY } from '../auth/roles.decorator';
 import { RateLimiter } from './rate-limiter';
@@ -11,7 +11,7 @@ export class RateLimitGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly limiter: RateLimiter,
-    private readonly config: AppConfig,
+    private readonly config: HttpGuardConfig,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {

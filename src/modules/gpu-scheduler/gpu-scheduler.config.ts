@@ -1,0 +1,32 @@
+import { configSlice } from '../../config/config-slice';
+
+/** The knobs the gpu-scheduler module (scheduler and agent roles) reads (provided in gpu-scheduler.module.ts). */
+export class GpuSchedulerConfig extends configSlice(
+  'NAMESPACE',
+  'HOST',
+  'SHUTDOWN_TIMEOUT_MS',
+  'apiKeys',
+  'hasRole',
+  'GPU_AGENT_NODE_ID',
+  'GPU_AGENT_SCHEDULER_URL',
+  'GPU_AGENT_API_KEY',
+  'GPU_AGENT_HEARTBEAT_MS',
+  'GPU_AGENT_SIMULATED_GPUS',
+  'GPU_AGENT_GPU_TYPE',
+  'GPU_AGENT_TIME_SCALE',
+  'GPU_AGENT_KILL_GRACE_MS',
+  'GPU_AGENT_ALLOWED_COMMANDS',
+  'GPU_AGENT_RUN_AS_USER',
+  'GPU_QUOTA_WINDOW_SEC',
+  'GPU_VIP_SHARE',
+  'GPU_AGING_MAX_AGE_SEC',
+  'GPU_SCORE_POLICY',
+  'GPU_POLICY',
+  'GPU_HEARTBEAT_TIMEOUT_MS',
+  'GPU_ACK_TIMEOUT_MS',
+  'GPU_CYCLE_INTERVAL_MS',
+  'GPU_LEASE_TTL_MS',
+  'GPU_LEADER_LEASE',
+  'GPU_DEFAULT_RUNTIME_SEC',
+  'GPU_BIND_BATCH',
+) {}
