@@ -51,9 +51,12 @@ describe.each(['full', 'embedded'])('inventory drift repaired during a sale (%s 
     let n = 0;
     // Buyers on both events: every third hold is kept, the others are released again, so SQL's
     // state keeps changing between reconcile passes (the old repair never saw the same drift twice).
+    // Each buyer alternates between the two events on its own count: choosing by the shared counter
+    // let a steady round-robin of the six buyers (n advancing by one per turn) send every buyer to
+    // the same event, and the other got no hold at all after the repair (seen once in about six runs).
     const worker = async (w: number) => {
-      while (!stop) {
-        const eventId = events[(w + n) % 2];
+      for (let turn = w; !stop; turn++) {
+        const eventId = events[turn % 2];
         const user = `u-${w}-${++n}`;
         const h = await client('POST', `/api/v1/events/${eventId}/holds`, { userId: user, quantity: 1 }, { 'idempotency-key': `k-${randomBytes(8).toString('hex')}` });
         const o = outcomes.get(eventId)!;
