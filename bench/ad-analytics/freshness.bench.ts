@@ -12,7 +12,7 @@ import { Partitioners } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/app-config';
-import { AdStreamWorker } from '../../src/modules/ad-analytics';
+import { eventsTopic } from '../../src/modules/ad-analytics';
 
 const SEND_S = Number(process.argv[2] ?? 120);
 const RATE = 200;
@@ -39,7 +39,7 @@ async function main() {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/api/v1/track/events`;
   const db = app.get(DataSource);
-  const topic = app.get(AdStreamWorker).topic;
+  const topic = eventsTopic(config);
   const windowMs = config.ADS_WINDOW_MS;
   const partitioner = Partitioners.DefaultPartitioner();
   const meta = Array.from({ length: PARTITIONS }, (_, i) => ({ partitionId: i, leader: 0 }));

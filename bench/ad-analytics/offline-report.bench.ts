@@ -19,8 +19,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadConfig } from '../../src/config/app-config';
 import { AdEvent, DEFAULT_STREAM_CONFIG, encodeEvent } from '../../src/modules/ad-analytics/domain';
-import { ArchiveLocation } from '../../src/modules/ad-analytics/adapters/archive-location';
-import { ArchiveStore } from '../../src/modules/ad-analytics/adapters/fs-archive-store';
+import { FsArchiveStore } from '../../src/modules/ad-analytics/adapters/fs-archive-store';
 import { AdEventArchiver } from '../../src/modules/ad-analytics/jobs/ad-archive.consumer';
 import { DailyReportBuilder, DAY_MS, parseDay } from '../../src/modules/ad-analytics/domain';
 import { SqlReportRepository } from '../../src/modules/ad-analytics/adapters/sql-report-repository';
@@ -74,10 +73,12 @@ const fmt = (x: number) => x.toLocaleString('en-US');
 
 async function archive(bus: EventBus, dir: string, ns: string, n: number): Promise<number> {
   const config = loadConfig({ APP_ROLES: 'worker', NAMESPACE: ns, ADS_ARCHIVE_DIR: dir, ADS_ARCHIVE_ROLL_EVENTS: '50000', ADS_ARCHIVE_ROLL_MS: '250', LOG_LEVEL: 'silent', KAFKA_PARTITIONS: String(PARTITIONS) });
-  const archiver = new AdEventArchiver(bus, config, new MetricsRegistry(), new ArchiveLocation(config));
+  const metrics = new MetricsRegistry();
+  const archiver = new AdEventArchiver(bus, config, metrics, FsArchiveStore.forConfig(config, bus.logId));
+  const archived = async () => (await metrics.registry.getSingleMetric('ads_archive_records_total')!.get()).values[0]?.value ?? 0;
   const t0 = performance.now();
   await archiver.onApplicationBootstrap();
-  while (archiver.archived < n) await new Promise((r) => setTimeout(r, 10));
+  while ((await archived()) < n) await new Promise((r) => setTimeout(r, 10));
   const ms = performance.now() - t0;
   await archiver.beforeApplicationShutdown();
   return ms;
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
   }
 
   // 2. report build from the archive of 1a
-  const store = new ArchiveStore(memDir, topic);
+  const store = new FsArchiveStore(memDir, topic);
   t0 = performance.now();
   const files = await store.filesForDay(DAY, DEFAULT_STREAM_CONFIG.ttlMs);
   const perPartition: Parameters<DailyReportBuilder['addPartition']>[0][] = [];
@@ -160,7 +161,7 @@ async function main(): Promise<void> {
   try {
     const db = new PostgresSqlDatabase({ url: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', poolSize: 2 });
     await db.open();
-    const repo = new SqlReportRepository(db.dataSource, topic);
+    const repo = new SqlReportRepository(db.dataSource, loadConfig({ NAMESPACE: ns }));
     t0 = performance.now();
     await repo.save(DATE, report, { buildMs, filesRead: nFiles, recordsSkipped: 0 });
     const saveMs = performance.now() - t0;

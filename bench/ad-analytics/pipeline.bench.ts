@@ -18,8 +18,9 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
-import { loadConfig } from '../../src/config/app-config';
-import { AdStreamWorker } from '../../src/modules/ad-analytics';
+import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { eventsTopic } from '../../src/modules/ad-analytics';
+import { streamCounters, streamKey } from '../../test/support/ad-analytics';
 import { MetricsRegistry } from '../../src/platform/metrics/metrics';
 import { encodeEvent } from '../../src/modules/ad-analytics/domain';
 import { closers, makeWorkload, Workload } from './workload';
@@ -117,11 +118,11 @@ async function streamStage(kafka: Kafka, w: Workload, messages: { key: string; v
   // From the end of init (subscribed, group join included): a lower bound that, unlike t0, also counts the
   // events processed before the first checkpoint.
   const tInit = performance.now();
-  const worker = app.get(AdStreamWorker);
   const db = app.get(DataSource);
+  const key = streamKey(app);
   let t0 = 0;
   for (;;) {
-    const c = await worker.store.counters(worker.groupId, worker.topic);
+    const c = await streamCounters(db, key);
     if (!t0 && c.events > 0) t0 = performance.now();
     if (c.events >= messages.length) break;
     await sleep(20);
@@ -144,7 +145,7 @@ async function endToEnd(w: Workload, batches: string[], total: number) {
   const app = await createApp(env(ns, 'api,worker'));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/api/v1/track/events`;
-  const worker = app.get(AdStreamWorker);
+  const topic = eventsTopic(app.get(AppConfig));
   const db = app.get(DataSource);
   const t0 = performance.now();
   let next = 0;
@@ -166,10 +167,10 @@ async function endToEnd(w: Workload, batches: string[], total: number) {
     }),
   );
   const acceptedMs = performance.now() - t0;
-  let totals = await closedTotals(db, worker.topic);
+  let totals = await closedTotals(db, topic);
   while (totals.impressions < w.impressions || totals.clicks < w.clicks) {
     await sleep(50);
-    totals = await closedTotals(db, worker.topic);
+    totals = await closedTotals(db, topic);
     if (performance.now() - t0 > 600_000) break;
   }
   const ms = performance.now() - t0;

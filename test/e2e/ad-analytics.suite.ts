@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { AdStreamWorker } from '../../src/modules/ad-analytics';
-import { CheckpointFenced, SqlCheckpointStore } from '../../src/modules/ad-analytics/adapters/sql-checkpoint-store';
+import { SqlCheckpointStore } from '../../src/modules/ad-analytics/adapters/sql-checkpoint-store';
+import { CheckpointFenced } from '../../src/modules/ad-analytics/ports/stream-state.port';
 import { uuidV7Time } from '../../src/platform/ids/id-generator';
+import { dashboard, streamCounters, streamKey } from '../support/ad-analytics';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 
 /**
@@ -209,20 +210,19 @@ export function adAnalyticsSuite(env: Record<string, string>): void {
     expect((await client(`/api/v1/stats/ads/${Z}?${range}`)).body.buckets).toEqual([]);
 
     // late and unmatched: persisted with the checkpoints and exported as metrics
-    const worker = t.app.get(AdStreamWorker);
-    const counters = await until(() => worker.store.counters(worker.groupId, worker.topic), (c) => c.unmatched === 1);
+    const counters = await until(() => streamCounters(t.app.get(DataSource), streamKey(t.app)), (c) => c.unmatched === 1);
     expect(counters).toEqual({ events: 2 * part2.length + part1.length + closer.length, late: 2, unmatched: 1, malformed: 0 });
     const metrics = await http(t.url, 'GET', '/metrics');
     expect(metrics.body).toMatch(/^ads_stream_late_total 2$/m);
     expect(metrics.body).toMatch(/^ads_stream_unmatched_clicks_total 1$/m);
 
     // the Redis dashboard holds the same closed windows
-    const dash = await until(() => worker.sink.readAd(A1), (d) => d.length === 2);
+    const dash = await until(() => dashboard(t.app, 'ad', A1), (d) => d.length === 2);
     expect(dash).toEqual([
       { windowStart: BASE, impressions: 3, clicks: 1 },
       { windowStart: at(2, 0), impressions: 0, clicks: 1 },
     ]);
-    expect(await worker.sink.readCampaign(C1)).toEqual([
+    expect(await dashboard(t.app, 'campaign', C1)).toEqual([
       { windowStart: BASE, impressions: 4, clicks: 2 },
       { windowStart: at(2, 0), impressions: 0, clicks: 1 },
     ]);
@@ -251,7 +251,8 @@ export function adAnalyticsSuite(env: Record<string, string>): void {
   });
 
   it('fences checkpoints: a commit from a stale seq (a member that lost the partition) writes nothing', async () => {
-    const store = new SqlCheckpointStore(t.app.get(DataSource));
+    const db = t.app.get(DataSource);
+    const store = new SqlCheckpointStore(db);
     const key = { groupId: id('fence-group'), topic: id('fence-topic'), partition: 0 };
     const row = (adId: string, impressions: number) => ({ windowStart: BASE, windowEnd: BASE + 60_000, adId, campaignId: 'c', impressions, clicks: 0 });
     const commit = (expectedSeq: number, nextOffset: bigint, adId: string) =>
@@ -268,23 +269,23 @@ export function adAnalyticsSuite(env: Record<string, string>): void {
     expect([cp?.seq, cp?.nextOffset, cp?.snapshot]).toEqual([2, 20n, '{"at":20}']);
     const rows = await t.app.get(DataSource).query('SELECT ad_id FROM ad_minute_stats WHERE topic = $1 ORDER BY ad_id', [key.topic]);
     expect(rows.map((r: { ad_id: string }) => r.ad_id)).toEqual(['first', 'second']);
-    expect(await store.counters(key.groupId, key.topic)).toEqual({ events: 20, late: 2, unmatched: 0, malformed: 0 });
+    expect(await streamCounters(db, key)).toEqual({ events: 20, late: 2, unmatched: 0, malformed: 0 });
   });
 
   it('recovers from a fenced checkpoint (another member committed the partition) by resuming from PostgreSQL, counting once', async () => {
-    const worker = t.app.get(AdStreamWorker);
     const db = t.app.get(DataSource);
+    const stream = streamKey(t.app);
     const F = id('f1');
     const FC = id('fc');
     const imps = (from: number, n: number, minute: number) =>
       Array.from({ length: n }, (_, k) => ({ type: 'impression', impressionId: id(`f${from + k}`), adId: F, campaignId: FC, ts: at(minute, k) }));
-    const counted = () => worker.store.counters(worker.groupId, worker.topic).then((c) => c.events);
+    const counted = () => streamCounters(db, stream).then((c) => c.events);
     const before = await counted();
     const send = async (events: unknown[]) => expect((await service('POST', '/api/v1/track/events', { events })).status).toBe(202);
     await send(imps(0, 5, 30));
     await until(counted, (n) => n === before + 5);
     // Another member "commits" the partition: same offset and snapshot, next seq. Our next checkpoint is fenced.
-    await db.query('UPDATE ad_stream_checkpoints SET seq = seq + 1 WHERE group_id = $1 AND topic = $2', [worker.groupId, worker.topic]);
+    await db.query('UPDATE ad_stream_checkpoints SET seq = seq + 1 WHERE group_id = $1 AND topic = $2', [stream.groupId, stream.topic]);
     await send(imps(5, 4, 30)); // processed, its checkpoint is fenced: task dropped, batch redelivered and redone from the checkpoint
     await send(imps(9, 3, 31));
     await send([{ type: 'impression', impressionId: id('f-closer'), adId: id('f-closer'), campaignId: FC, ts: at(40, 0) }]);

@@ -1,14 +1,19 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
-import { ArchiveLocation } from './adapters/archive-location';
+import { EventBus } from '../../platform/messaging/event-bus.port';
+import { FsArchiveStore } from './adapters/fs-archive-store';
+import { KvDashboardSink } from './adapters/kv-dashboard-sink';
+import { SqlCampaignRepository } from './adapters/sql-campaign-repository';
+import { SqlCheckpointStore } from './adapters/sql-checkpoint-store';
+import { SqlReportRepository } from './adapters/sql-report-repository';
+import { SqlStatsRepository } from './adapters/sql-stats-repository';
 import { streamConfigOf } from './ad-analytics.settings';
 import { AdsConsoleController } from './api/ads-console.controller';
 import { CampaignsController } from './api/campaigns.controller';
 import { ReportsController } from './api/reports.controller';
 import { StatsController } from './api/stats.controller';
 import { TrackController } from './api/track.controller';
-import { AdsViews } from './application/ads-views.service';
 import { CampaignService } from './application/campaign.service';
 import { DailyReportService } from './application/daily-report.service';
 import { EventTracker } from './application/event-tracker.service';
@@ -16,6 +21,11 @@ import { StatsService } from './application/stats.service';
 import { AdEventArchiver } from './jobs/ad-archive.consumer';
 import { AdStreamWorker } from './jobs/ad-stream.consumer';
 import { DailyReportScheduler } from './jobs/daily-report.cron';
+import { ArchiveStore } from './ports/archive-store.port';
+import { CampaignRepository } from './ports/campaign-repository.port';
+import { ReportRepository } from './ports/report-repository.port';
+import { StatsRepository } from './ports/stats-repository.port';
+import { CheckpointStore, DashboardSink } from './ports/stream-state.port';
 
 /**
  * Seed design notes for this module: see docs/ad-analytics.md. Its public surface is ./index.ts.
@@ -27,8 +37,14 @@ import { DailyReportScheduler } from './jobs/daily-report.cron';
 @Module({
   controllers: [CampaignsController, TrackController, StatsController, AdsConsoleController, ReportsController],
   providers: [
-    CampaignService, EventTracker, StatsService, AdsViews, DailyReportService,
-    AdStreamWorker, AdEventArchiver, DailyReportScheduler, ArchiveLocation,
+    CampaignService, EventTracker, StatsService, DailyReportService, AdStreamWorker, AdEventArchiver, DailyReportScheduler,
+    { provide: CampaignRepository, useClass: SqlCampaignRepository },
+    { provide: StatsRepository, useClass: SqlStatsRepository },
+    { provide: ReportRepository, useClass: SqlReportRepository },
+    { provide: CheckpointStore, useClass: SqlCheckpointStore },
+    { provide: DashboardSink, useClass: KvDashboardSink },
+    // Files and checkpoints carry the log's id where its offsets restart with each process (an in-memory log).
+    { provide: ArchiveStore, inject: [AppConfig, EventBus], useFactory: (c: AppConfig, bus: EventBus) => FsArchiveStore.forConfig(c, bus.logId) },
   ],
   exports: [AdStreamWorker, StatsService, CampaignService],
 })

@@ -1,37 +1,55 @@
+import { OnApplicationShutdown } from '@nestjs/common';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
+import { AppConfig } from '../../../config/app-config';
+import { eventsTopic } from '../ad-analytics.settings';
+import { ArchiveCheckpoint, ArchiveStore, LostPartition } from '../ports/archive-store.port';
 import { AdEvent, ArchivedRecord, CHECKPOINT_DIR, checkpointFileName, hourDirsForDay, parsePartFileName, partFileName, topicDir } from '../domain';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
-
-/** Per partition: the next offset not yet archived, the owner's epoch, and a flush in progress. */
-export interface ArchiveCheckpoint {
-  next: string;
-  epoch: number;
-  /** the log incarnation these offsets belong to ('' for Kafka) */
-  logId?: string;
-  /** set between renaming a flush's files into place and recording its end: those files are undone on recovery */
-  inflight?: { firstOffset: string; dirs: string[] };
-}
 
 /**
  * The raw-event archive on a file system (the layout in domain/archive-layout.ts). Every file and
  * checkpoint is written to a temporary name, fsynced, renamed into place and its folder fsynced, so
  * after a crash a name holds either nothing or complete, durable content.
  */
-export class ArchiveStore {
+export class FsArchiveStore extends ArchiveStore implements OnApplicationShutdown {
   readonly root: string;
 
-  /** `logId`: see partFileName — set where the log's offsets restart with each process (embedded profile). */
+  /**
+   * `logId`: see partFileName — set where the log's offsets restart with each process (an in-memory
+   * log). `ephemeral`: `baseDir` is removed at shutdown.
+   */
   constructor(
-    baseDir: string,
+    private readonly baseDir: string,
     topic: string,
     readonly logId = '',
+    private readonly ephemeral = false,
   ) {
+    super();
     this.root = join(baseDir, topicDir(topic));
+  }
+
+  /**
+   * ADS_ARCHIVE_DIR, else <DATA_DIR>/ads/raw. DATA_DIR=memory means "keep nothing on disk" (tests,
+   * throwaway runs), like the in-memory database beside it: the archive then goes to a fresh temporary
+   * folder that is removed when the application shuts down.
+   */
+  static forConfig(config: AppConfig, logId: string): FsArchiveStore {
+    const topic = eventsTopic(config);
+    if (config.ADS_ARCHIVE_DIR) return new FsArchiveStore(resolve(config.ADS_ARCHIVE_DIR), topic, logId);
+    if (config.DATA_DIR !== 'memory') return new FsArchiveStore(resolve(config.DATA_DIR, 'ads', 'raw'), topic, logId);
+    return new FsArchiveStore(mkdtempSync(join(tmpdir(), `tetrad-${config.NAMESPACE}-archive-`)), topic, logId, true);
+  }
+
+  /** Runs after every beforeApplicationShutdown hook, so the archiver has stopped writing. */
+  onApplicationShutdown(): void {
+    if (this.ephemeral) rmSync(this.baseDir, { recursive: true, force: true });
   }
 
   private checkpointPath(partition: number): string {
@@ -147,13 +165,7 @@ export class ArchiveStore {
   }
 }
 
-export class LostPartition extends Error {
-  constructor(readonly partition: number) {
-    super(`archive partition ${partition} is owned by another archiver now`);
-  }
-}
-
-export function isAdEvent(e: unknown): e is AdEvent {
+function isAdEvent(e: unknown): e is AdEvent {
   if (typeof e !== 'object' || e === null) return false;
   const x = e as Record<string, unknown>;
   return (
@@ -186,7 +198,7 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** tmp → fsync → rename → fsync folder: the name holds the old or the new content, never a torn one. */
-export async function writeDurably(path: string, data: Buffer): Promise<void> {
+async function writeDurably(path: string, data: Buffer): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFileSynced(path + '.tmp', data);
   await rename(path + '.tmp', path);

@@ -1,13 +1,10 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../../config/app-config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import type { WindowAggregate } from '../domain';
+import { DashboardSink } from '../ports/stream-state.port';
 
 const KEY_TTL_MS = 2 * 24 * 3600_000;
-
-export interface DashboardCounts {
-  windowStart: number;
-  impressions: number;
-  clicks: number;
-}
 
 /**
  * The dashboard's real-time store in Redis: per ad and per campaign a hash whose field is
@@ -20,11 +17,17 @@ export interface DashboardCounts {
  * increment is not, and guarding increments would need a per-(partition, window) dedup key anyway.
  * The cost is one field per partition, summed on read (KAFKA_PARTITIONS fields per minute).
  */
-export class KvDashboardSink {
+@Injectable()
+export class KvDashboardSink extends DashboardSink {
+  private readonly namespace: string;
+
   constructor(
     private readonly kv: KeyValueStore,
-    private readonly namespace: string,
-  ) {}
+    config: AppConfig,
+  ) {
+    super();
+    this.namespace = config.NAMESPACE;
+  }
 
   private adKey(adId: string): string {
     return `${this.namespace}:ads:rt:ad:${adId}`;
@@ -59,25 +62,4 @@ export class KvDashboardSink {
     }
     await Promise.all(ops);
   }
-
-  async readAd(adId: string): Promise<DashboardCounts[]> {
-    return sumPartitions(await this.kv.hGetAll(this.adKey(adId)));
-  }
-
-  async readCampaign(campaignId: string): Promise<DashboardCounts[]> {
-    return sumPartitions(await this.kv.hGetAll(this.campaignKey(campaignId)));
-  }
-}
-
-function sumPartitions(h: Record<string, string>): DashboardCounts[] {
-  const byWindow = new Map<number, DashboardCounts>();
-  for (const [field, value] of Object.entries(h)) {
-    const ws = Number(field.slice(0, field.indexOf(':')));
-    const [i, c] = value.split(':').map(Number);
-    const row = byWindow.get(ws) ?? { windowStart: ws, impressions: 0, clicks: 0 };
-    row.impressions += i;
-    row.clicks += c;
-    byWindow.set(ws, row);
-  }
-  return [...byWindow.values()].sort((a, b) => a.windowStart - b.windowStart);
 }

@@ -1,27 +1,7 @@
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-
-export interface AdSpec {
-  id: string;
-  creativeUrl: string;
-  weight: number;
-}
-
-export interface Campaign {
-  id: string;
-  name: string;
-  advertiserId: string;
-  active: boolean;
-  ads: AdSpec[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface ServableRow {
-  adId: string;
-  campaignId: string;
-  creativeUrl: string;
-  weight: number;
-}
+import { AppConfig } from '../../../config/app-config';
+import { AdSpec, Campaign, CampaignRepository, CreateOutcome, ServableRow } from '../ports/campaign-repository.port';
 
 interface CampaignRow {
   id: string;
@@ -32,8 +12,6 @@ interface CampaignRow {
   updated_at: Date | string;
 }
 
-export type CreateOutcome = { ok: true; campaign: Campaign } | { ok: false; conflict: 'campaign' | 'ad'; id: string };
-
 class AdTaken extends Error {
   constructor(readonly adId: string) {
     super(`ad ${adId} exists`);
@@ -41,11 +19,17 @@ class AdTaken extends Error {
 }
 
 /** Campaigns and their ads, per namespace (PostgreSQL or PGlite, same queries). */
-export class SqlCampaignRepository {
+@Injectable()
+export class SqlCampaignRepository extends CampaignRepository {
+  private readonly namespace: string;
+
   constructor(
     private readonly db: DataSource,
-    private readonly namespace: string,
-  ) {}
+    config: AppConfig,
+  ) {
+    super();
+    this.namespace = config.NAMESPACE;
+  }
 
   async create(c: { id: string; name: string; advertiserId: string; active: boolean; ads: AdSpec[] }): Promise<CreateOutcome> {
     try {
@@ -79,7 +63,6 @@ export class SqlCampaignRepository {
     return this.getWith(this.db.manager, id);
   }
 
-  /** Returns the updated campaign, or null when it does not exist. */
   async setActive(id: string, active: boolean): Promise<Campaign | null> {
     const rows: unknown[] = await this.db.query(
       'UPDATE ad_campaigns SET active = $3, updated_at = now() WHERE namespace = $1 AND id = $2 RETURNING id',
@@ -89,7 +72,15 @@ export class SqlCampaignRepository {
     return list.length === 0 ? null : this.get(id);
   }
 
-  /** Active ads of active campaigns: the serving snapshot. */
+  async list(limit: number, offset: number) {
+    const rows: { id: string; name: string; advertiser_id: string; active: boolean; ads: number }[] = await this.db.query(
+      `SELECT c.id, c.name, c.advertiser_id, c.active, (SELECT count(*)::int FROM ad_ads a WHERE a.namespace = c.namespace AND a.campaign_id = c.id) AS ads
+         FROM ad_campaigns c WHERE c.namespace = $1 ORDER BY c.created_at DESC, c.id LIMIT $2 OFFSET $3`,
+      [this.namespace, limit, offset],
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, advertiserId: r.advertiser_id, active: r.active, ads: r.ads }));
+  }
+
   async servable(): Promise<ServableRow[]> {
     const rows: { id: string; campaign_id: string; creative_url: string; weight: number }[] = await this.db.query(
       `SELECT a.id, a.campaign_id, a.creative_url, a.weight FROM ad_ads a
@@ -100,7 +91,6 @@ export class SqlCampaignRepository {
     return rows.map((r) => ({ adId: r.id, campaignId: r.campaign_id, creativeUrl: r.creative_url, weight: Number(r.weight) }));
   }
 
-  /** Changes whenever a campaign is created, paused or resumed: the serving snapshot's version. */
   async version(): Promise<string> {
     const rows: { v: string | null; n: string }[] = await this.db.query(
       `SELECT max(updated_at)::text AS v, count(*)::text AS n FROM ad_campaigns WHERE namespace = $1`,

@@ -1,38 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
+import { Injectable } from '@nestjs/common';
 import type { WindowAggregate } from '../domain';
-
-export interface PartitionKey {
-  groupId: string;
-  topic: string;
-  partition: number;
-}
-
-export interface StoredCheckpoint {
-  nextOffset: bigint;
-  /** fencing token: every commit must name the seq it started from */
-  seq: number;
-  snapshot: string;
-  /** dashboard outbox: rows committed here whose Redis write is not confirmed */
-  lastWindows: WindowAggregate[];
-}
-
-export interface CheckpointCommit {
-  expectedSeq: number;
-  nextOffset: bigint;
-  snapshot: string;
-  /** closed windows since the previous checkpoint (written to ad_minute_stats) */
-  windows: WindowAggregate[];
-  /** outbox content to store (new windows plus any still unconfirmed in Redis) */
-  outbox: WindowAggregate[];
-  deltas: { events: number; late: number; unmatched: number; malformed: number };
-}
-
-/** Another member committed this partition since we loaded it (a zombie after a rebalance, or a race). */
-export class CheckpointFenced extends Error {
-  constructor(k: PartitionKey, seq: number) {
-    super(`checkpoint of ${k.topic}/${k.partition} moved past seq ${seq}: another member owns it`);
-  }
-}
+import { CheckpointCommit, CheckpointFenced, CheckpointStore, PartitionKey, StoredCheckpoint } from '../ports/stream-state.port';
 
 /**
  * The worker's durable state in SQL. One transaction per checkpoint writes the closed windows, the
@@ -40,8 +9,11 @@ export class CheckpointFenced extends Error {
  * crash at any point leaves either all of it or none, and two members can never both commit from
  * the same starting point.
  */
-export class SqlCheckpointStore {
-  constructor(private readonly db: DataSource) {}
+@Injectable()
+export class SqlCheckpointStore extends CheckpointStore {
+  constructor(private readonly db: DataSource) {
+    super();
+  }
 
   async load(k: PartitionKey): Promise<StoredCheckpoint | null> {
     const rows: { next_offset: string; seq: string; snapshot: string; last_windows: WindowAggregate[] }[] = await this.db.query(
@@ -106,16 +78,5 @@ export class SqlCheckpointStore {
     const list = (Array.isArray(rows[0]) ? rows[0] : rows) as { seq: string }[];
     if (list.length === 0) throw new CheckpointFenced(k, c.expectedSeq);
     return Number(list[0].seq);
-  }
-
-  async counters(groupId: string, topic: string): Promise<{ events: number; late: number; unmatched: number; malformed: number }> {
-    const rows: { events: string; late: string; unmatched: string; malformed: string }[] = await this.db.query(
-      `SELECT coalesce(sum(events), 0) AS events, coalesce(sum(late), 0) AS late,
-              coalesce(sum(unmatched), 0) AS unmatched, coalesce(sum(malformed), 0) AS malformed
-       FROM ad_stream_counters WHERE group_id = $1 AND topic = $2`,
-      [groupId, topic],
-    );
-    const r = rows[0];
-    return { events: Number(r.events), late: Number(r.late), unmatched: Number(r.unmatched), malformed: Number(r.malformed) };
   }
 }

@@ -1,27 +1,26 @@
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AppConfig } from '../../../config/app-config';
+import { eventsTopic } from '../ad-analytics.settings';
 import { DailyReport, RealtimeRow, ReportCell } from '../domain';
-
-export interface ReportRun {
-  date: string;
-  builtAt: string;
-  buildMs: number;
-  filesRead: number;
-  recordsRead: number;
-  recordsSkipped: number;
-  duplicates: number;
-  unmatchedClicks: number;
-}
+import { ReportRepository, ReportRun } from '../ports/report-repository.port';
 
 const INSERT_CHUNK = 500;
 
 /** ad_report_days / ad_report_hourly, and the real-time side of a day from ad_minute_stats. */
-export class SqlReportRepository {
+@Injectable()
+export class SqlReportRepository extends ReportRepository {
+  private readonly topic: string;
+
   constructor(
     private readonly db: DataSource,
-    private readonly topic: string,
-  ) {}
+    config: AppConfig,
+  ) {
+    super();
+    this.topic = eventsTopic(config);
+  }
 
-  /** Replaces the day's report in one transaction (a rebuild is idempotent). */
+  /** One transaction. */
   async save(date: string, r: DailyReport, meta: { buildMs: number; filesRead: number; recordsSkipped: number }): Promise<void> {
     await this.db.transaction(async (m) => {
       await m.query('DELETE FROM ad_report_days WHERE topic = $1 AND day = $2::date', [this.topic, date]); // cascades to the cells
@@ -84,7 +83,6 @@ export class SqlReportRepository {
     }));
   }
 
-  /** The real-time store's counts for windows starting in [from, to), partitions summed. */
   async realtime(from: number, to: number, campaignId?: string): Promise<RealtimeRow[]> {
     const rows: Record<string, string>[] = await this.db.query(
       `SELECT ad_id, campaign_id, sum(impressions) AS impressions, sum(clicks) AS clicks FROM ad_minute_stats

@@ -1,22 +1,22 @@
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AppConfig } from '../../../config/app-config';
+import { eventsTopic } from '../ad-analytics.settings';
 import type { WindowCounts } from '../domain';
-
-export interface FlushedRow {
-  seq: number;
-  windowStart: number;
-  windowEnd: number;
-  adId: string;
-  campaignId: string;
-  impressions: number;
-  clicks: number;
-}
+import { FlushedRow, StatsRepository } from '../ports/stats-repository.port';
 
 /** Reads of ad_minute_stats: partitions summed per window. */
-export class SqlStatsRepository {
+@Injectable()
+export class SqlStatsRepository extends StatsRepository {
+  private readonly topic: string;
+
   constructor(
     private readonly db: DataSource,
-    private readonly topic: string,
-  ) {}
+    config: AppConfig,
+  ) {
+    super();
+    this.topic = eventsTopic(config);
+  }
 
   byAd(adId: string, from: number, to: number): Promise<WindowCounts[]> {
     return this.windows('ad_id', adId, from, to);
@@ -36,13 +36,25 @@ export class SqlStatsRepository {
     return rows.map((r) => ({ windowStart: Number(r.window_start), impressions: Number(r.impressions), clicks: Number(r.clicks) }));
   }
 
-  /** The newest flush sequence number (where a new SSE client starts). */
+  async adsOfCampaign(campaignId: string, from: number, to: number) {
+    const rows: { ad_id: string; impressions: string; clicks: string }[] = await this.db.query(
+      `SELECT ad_id, sum(impressions) AS impressions, sum(clicks) AS clicks FROM ad_minute_stats
+        WHERE topic = $1 AND campaign_id = $2 AND window_start >= $3 AND window_start < $4 GROUP BY ad_id ORDER BY ad_id`,
+      [this.topic, campaignId, from, to],
+    );
+    return rows.map((r) => ({ adId: r.ad_id, impressions: Number(r.impressions), clicks: Number(r.clicks) }));
+  }
+
+  async newestWindowEnd(): Promise<number | null> {
+    const rows: { w: string | null }[] = await this.db.query('SELECT max(window_end) AS w FROM ad_minute_stats WHERE topic = $1', [this.topic]);
+    return rows[0]?.w == null ? null : Number(rows[0].w);
+  }
+
   async lastSeq(): Promise<number> {
     const rows: { s: string | null }[] = await this.db.query('SELECT max(flush_seq) AS s FROM ad_minute_stats WHERE topic = $1', [this.topic]);
     return Number(rows[0].s ?? 0);
   }
 
-  /** Rows written after `seq`, with each (window, ad) summed over all partitions so far. */
   async flushedAfter(seq: number, limit: number): Promise<FlushedRow[]> {
     const rows: { seq: string; window_start: string; window_end: string; ad_id: string; campaign_id: string; impressions: string; clicks: string }[] =
       await this.db.query(

@@ -3,7 +3,8 @@ import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
 import { PagingQuery } from '../../../platform/paging/paging-query.dto';
-import { AdsViews } from '../application/ads-views.service';
+import { CampaignService } from '../application/campaign.service';
+import { StatsService } from '../application/stats.service';
 import { StatsQuery } from './ad-analytics.dto';
 import { CampaignAdsStats, CampaignList } from './ads-console.responses';
 
@@ -12,7 +13,10 @@ import { CampaignAdsStats, CampaignList } from './ads-console.responses';
 @ApiSecurity('api-key')
 @Controller('api/v1')
 export class AdsConsoleController {
-  constructor(private readonly views: AdsViews) {}
+  constructor(
+    private readonly campaignService: CampaignService,
+    private readonly stats: StatsService,
+  ) {}
 
   @ApiContract({
     summary: 'List campaigns',
@@ -22,7 +26,7 @@ export class AdsConsoleController {
   @RequireRole('client')
   @Get('ads/campaigns')
   campaigns(@Query() q: PagingQuery) {
-    return this.views.campaigns(q.limit ?? 50, q.offset ?? 0);
+    return this.campaignService.list(q.limit ?? 50, q.offset ?? 0);
   }
 
   @ApiContract({
@@ -40,6 +44,6 @@ export class AdsConsoleController {
   @RequireRole('client')
   @Get('stats/campaigns/:campaignId/ads')
   ads(@Param('campaignId') campaignId: string, @Query() q: StatsQuery) {
-    return this.views.adsOfCampaign(campaignId, q.from, q.to);
+    return this.stats.adsOfCampaign(campaignId, q.from, q.to);
   }
 }

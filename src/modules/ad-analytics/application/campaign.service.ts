@@ -1,10 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
 import { IdGenerator } from '../../../platform/ids/id-generator';
-import { AdSpec, Campaign, ServableRow, SqlCampaignRepository } from '../adapters/sql-campaign-repository';
 import { adExists, campaignExists, campaignNotFound, invalidInput, noEligibleAd } from '../ad-analytics.errors';
 import { WeightedAdIndex } from '../domain';
+import { AdSpec, Campaign, CampaignRepository, ServableRow } from '../ports/campaign-repository.port';
 
 /** How often other instances' campaign changes are looked for (a cheap version query). */
 const CATALOG_POLL_MS = 1000;
@@ -36,19 +34,15 @@ interface Servable extends ServableRow {
 @Injectable()
 export class CampaignService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('ad-analytics.campaigns');
-  readonly repo: SqlCampaignRepository;
   private snapshot = new WeightedAdIndex<Servable>([]);
   private version = '';
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
 
   constructor(
-    db: DataSource,
-    config: AppConfig,
+    private readonly repo: CampaignRepository,
     private readonly ids: IdGenerator,
-  ) {
-    this.repo = new SqlCampaignRepository(db, config.NAMESPACE);
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.refresh();
@@ -84,6 +78,10 @@ export class CampaignService implements OnApplicationBootstrap, OnModuleDestroy 
     if (!c) throw campaignNotFound(id);
     await this.refresh(true);
     return c;
+  }
+
+  async list(limit: number, offset: number) {
+    return { campaigns: await this.repo.list(limit, offset) };
   }
 
   serve(placement: string, random: () => number = Math.random): ServeDecision {

@@ -1,15 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
-import { eventsTopic, streamConfigOf } from '../ad-analytics.settings';
-import { ArchiveLocation } from '../adapters/archive-location';
-import { ArchiveStore } from '../adapters/fs-archive-store';
-import { ReportRun, SqlReportRepository } from '../adapters/sql-report-repository';
+import { streamConfigOf } from '../ad-analytics.settings';
 import { InvalidReportDate, ReportBuildRunning, ReportNotFound } from '../ad-analytics.errors';
 import { DailyReportBuilder, DAY_MS, parseDay, reconcile, Reconciliation, reportView, ReportView, StreamConfig } from '../domain';
+import { ArchiveStore } from '../ports/archive-store.port';
+import { ReportRepository, ReportRun } from '../ports/report-repository.port';
 
 /** A build holds its lock at most this long (a crashed builder's lock expires). */
 const BUILD_LOCK_TTL_MS = 15 * 60 * 1000;
@@ -28,16 +26,14 @@ export interface DailyReportDocument extends ReportView {
 @Injectable()
 export class DailyReportService {
   private readonly log = new Logger('ads.report');
-  private readonly repo: SqlReportRepository;
-  private readonly store: ArchiveStore;
   private readonly stream: StreamConfig;
   private readonly mismatches: Counter;
 
   constructor(
-    db: DataSource,
+    private readonly repo: ReportRepository,
+    private readonly store: ArchiveStore,
     private readonly kv: KeyValueStore,
     private readonly config: AppConfig,
-    location: ArchiveLocation,
     metrics: MetricsRegistry,
   ) {
     this.mismatches = new Counter({
@@ -45,9 +41,6 @@ export class DailyReportService {
       help: 'report builds whose real-time counts differ from the on-time replay (lost or double-counted events)',
       registers: [metrics.registry],
     });
-    const topic = eventsTopic(config);
-    this.repo = new SqlReportRepository(db, topic);
-    this.store = new ArchiveStore(location.dir, topic);
     this.stream = streamConfigOf(config);
   }
 

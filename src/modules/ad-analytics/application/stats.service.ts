@@ -1,11 +1,8 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
-import { FlushedRow, SqlStatsRepository } from '../adapters/sql-stats-repository';
-import { eventsTopic } from '../ad-analytics.settings';
 import { invalidInput } from '../ad-analytics.errors';
 import { ctrOf, parseTime, StatsView, toStatsView } from '../domain';
+import { FlushedRow, StatsRepository } from '../ports/stats-repository.port';
 
 const DEFAULT_RANGE_MS = 3600_000;
 const MAX_RANGE_MS = 7 * 24 * 3600_000;
@@ -32,19 +29,15 @@ interface Listener {
 @Injectable()
 export class StatsService implements OnModuleDestroy {
   private readonly log = new Logger('ad-analytics.stats');
-  readonly repo: SqlStatsRepository;
   private readonly listeners = new Set<Listener>();
   private timer?: NodeJS.Timeout;
   private lastSeq = 0;
   private polling = false;
 
   constructor(
-    db: DataSource,
-    config: AppConfig,
+    private readonly repo: StatsRepository,
     private readonly clock: Clock,
-  ) {
-    this.repo = new SqlStatsRepository(db, eventsTopic(config));
-  }
+  ) {}
 
   onModuleDestroy(): void {
     if (this.timer) clearInterval(this.timer);
@@ -63,8 +56,23 @@ export class StatsService implements OnModuleDestroy {
     return { campaignId, ...r.iso, ...toStatsView(await this.repo.byCampaign(campaignId, r.from, r.to)) };
   }
 
+  /**
+   * Totals per ad of a campaign over [from, to) (the web console's ads page), and the end of the
+   * newest closed window of the whole pipeline (the dashboard's freshness).
+   */
+  async adsOfCampaign(campaignId: string, fromQ?: string, toQ?: string) {
+    const r = this.range(fromQ, toQ);
+    const [ads, newest] = await Promise.all([this.repo.adsOfCampaign(campaignId, r.from, r.to), this.repo.newestWindowEnd()]);
+    return {
+      campaignId,
+      ...r.iso,
+      newestWindowEnd: newest === null ? null : new Date(newest).toISOString(),
+      ads: ads.map((a) => ({ ...a, ctr: ctrOf(a.impressions, a.clicks) })),
+    };
+  }
+
   /** [from, to) over window starts; default the last hour; at most 7 days. */
-  range(fromQ?: string, toQ?: string) {
+  private range(fromQ?: string, toQ?: string) {
     const to = toQ === undefined ? this.clock.now() : parseTime(toQ);
     if (to === null) throw invalidInput('invalid_time', 'to must be epoch milliseconds or an ISO 8601 date-time', { field: 'to' });
     const from = fromQ === undefined ? to - DEFAULT_RANGE_MS : parseTime(fromQ);

@@ -5,9 +5,8 @@ import { ConsumerBatch, EventBus, Subscription, TopicPartition } from '../../../
 import { groupName } from '../../../platform/messaging/topics';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { eventsTopic } from '../ad-analytics.settings';
-import { ArchiveLocation } from '../adapters/archive-location';
-import { ArchiveStore, LostPartition } from '../adapters/fs-archive-store';
 import { decodeEvent, hourDir, INVALID_DIR } from '../domain';
+import { ArchiveStore, LostPartition } from '../ports/archive-store.port';
 
 export const ARCHIVER_GROUP = 'ads.archiver';
 
@@ -37,17 +36,14 @@ export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicatio
   private readonly log = new Logger('ads.archiver');
   private sub?: Subscription;
   private timer?: NodeJS.Timeout;
-  private store!: ArchiveStore;
   private readonly parts = new Map<number, PartitionState>();
-  /** records made durable by this process (metrics, tests, bench) */
-  archived = 0;
   private readonly m: { records: Counter; invalid: Counter; flushes: Histogram; buffered: Gauge<'partition'> };
 
   constructor(
     private readonly bus: EventBus,
     private readonly config: AppConfig,
     metrics: MetricsRegistry,
-    private readonly location: ArchiveLocation,
+    private readonly store: ArchiveStore,
   ) {
     const registers = [metrics.registry];
     this.m = {
@@ -65,10 +61,6 @@ export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicatio
   async onApplicationBootstrap(): Promise<void> {
     if (!this.enabled) return;
     const topic = eventsTopic(this.config);
-    // Kafka's offsets are forever, and so are the durable in-process log's; an in-memory log starts at 0
-    // in every process, so files and checkpoints carry the log's id and a restart never skips or
-    // overwrites anything.
-    this.store = new ArchiveStore(this.location.dir, topic, this.bus.logId);
     this.sub = await this.bus.subscribe({
       groupId: groupName(this.config, ARCHIVER_GROUP),
       topics: [topic],
@@ -181,7 +173,6 @@ export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicatio
     st.durableNext = st.next;
     st.lines = new Map();
     st.buffered = 0;
-    this.archived += n;
     this.m.records.inc(n);
     this.m.buffered.set({ partition: String(partition) }, 0);
   }

@@ -21,17 +21,14 @@
  */
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
-import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { ConsumerBatch, EventBus, Subscription, TopicPartition } from '../../../platform/messaging/event-bus.port';
 import { groupName } from '../../../platform/messaging/topics';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
-import { KvDashboardSink } from '../adapters/kv-dashboard-sink';
-import { CheckpointFenced, PartitionKey, SqlCheckpointStore } from '../adapters/sql-checkpoint-store';
 import { eventsTopic, STREAM_GROUP, streamConfigOf } from '../ad-analytics.settings';
 import { AdEvent, decodeEvent, PartitionProcessor, StreamConfig } from '../domain';
+import { CheckpointFenced, CheckpointStore, DashboardSink, PartitionKey } from '../ports/stream-state.port';
 import { PartitionTask } from './partition-task';
 
 /** Rows kept for Redis while it is unreachable; beyond this the oldest are dropped (PostgreSQL still has them). */
@@ -45,10 +42,8 @@ const IDLE_CHECKPOINT_MS = 5_000;
 @Injectable()
 export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('ad-analytics.worker');
-  readonly store: SqlCheckpointStore;
-  readonly sink: KvDashboardSink;
-  readonly topic: string;
-  readonly groupId: string;
+  private readonly topic: string;
+  private readonly groupId: string;
   private readonly streamConfig: StreamConfig;
   private readonly tasks = new Map<number, PartitionTask>();
   private readonly loading = new Map<number, Promise<PartitionTask>>();
@@ -64,15 +59,13 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
   };
 
   constructor(
-    db: DataSource,
-    kv: KeyValueStore,
+    private readonly store: CheckpointStore,
+    private readonly sink: DashboardSink,
     private readonly bus: EventBus,
     private readonly config: AppConfig,
     private readonly clock: Clock,
     metrics: MetricsRegistry,
   ) {
-    this.store = new SqlCheckpointStore(db);
-    this.sink = new KvDashboardSink(kv, config.NAMESPACE);
     this.topic = eventsTopic(config);
     this.groupId = groupName(config, STREAM_GROUP);
     this.streamConfig = streamConfigOf(config);
@@ -107,11 +100,6 @@ export class AdStreamWorker implements OnApplicationBootstrap, BeforeApplication
     await this.restarting?.catch(() => undefined);
     await this.sub?.close(); // revokes every partition: each checkpoints once more
     this.sub = undefined;
-  }
-
-  /** Partitions this member currently holds (for tests and health). */
-  ownedPartitions(): number[] {
-    return [...this.tasks.keys()].sort((a, b) => a - b);
   }
 
   private key(partition: number): PartitionKey {

@@ -2,19 +2,20 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArchiveStore, LostPartition } from './fs-archive-store';
-import { hourDir, parseDay, partFileName } from '../domain';
+import { FsArchiveStore } from '../../src/modules/ad-analytics/adapters/fs-archive-store';
+import { LostPartition } from '../../src/modules/ad-analytics/ports/archive-store.port';
+import { hourDir, parseDay, partFileName } from '../../src/modules/ad-analytics/domain';
 
 const D = parseDay('2030-05-05')!;
 const line = (o: number, ts: number, id = `i${o}`) =>
   JSON.stringify({ p: 0, o: String(o), t: 0, e: { type: 'impression', impressionId: id, adId: 'a', campaignId: 'c', ts } });
 
-describe('ArchiveStore', () => {
+describe(FsArchiveStore.name, () => {
   let dir: string;
-  let store: ArchiveStore;
+  let store: FsArchiveStore;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'archive-store-'));
-    store = new ArchiveStore(dir, 'ns.ads.events');
+    store = new FsArchiveStore(dir, 'ns.ads.events');
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -62,11 +63,11 @@ describe('ArchiveStore', () => {
   });
 
   it('a new incarnation of a restarting log (embedded profile) starts at offset 0 under its own names', async () => {
-    const first = new ArchiveStore(dir, 'ns.ads.events', 'run1');
+    const first = new FsArchiveStore(dir, 'ns.ads.events', 'run1');
     await first.recover(0);
     const h = hourDir(D);
     await first.flush(0, 1, '0', '2', new Map([[h, [line(0, D), line(1, D)]]]));
-    const second = new ArchiveStore(dir, 'ns.ads.events', 'run2');
+    const second = new FsArchiveStore(dir, 'ns.ads.events', 'run2');
     const cp = await second.recover(0);
     expect(cp).toEqual({ next: '0', epoch: 2, logId: 'run2' });
     await second.flush(0, cp.epoch, '0', '1', new Map([[h, [line(0, D, 'other')]]]));

@@ -1,0 +1,25 @@
+import type { WindowCounts } from '../domain';
+
+export interface FlushedRow {
+  seq: number;
+  windowStart: number;
+  windowEnd: number;
+  adId: string;
+  campaignId: string;
+  impressions: number;
+  clicks: number;
+}
+
+/** The real-time store's closed windows (per partition, window and ad), read with the partitions summed. */
+export abstract class StatsRepository {
+  abstract byAd(adId: string, from: number, to: number): Promise<WindowCounts[]>;
+  abstract byCampaign(campaignId: string, from: number, to: number): Promise<WindowCounts[]>;
+  /** Totals per ad of a campaign over windows starting in [from, to). */
+  abstract adsOfCampaign(campaignId: string, from: number, to: number): Promise<{ adId: string; impressions: number; clicks: number }[]>;
+  /** End of the newest closed window (epoch ms), or null when none is stored. */
+  abstract newestWindowEnd(): Promise<number | null>;
+  /** The newest flush sequence number (where a new SSE client starts). */
+  abstract lastSeq(): Promise<number>;
+  /** Rows written after `seq`, with each (window, ad) summed over all partitions so far. */
+  abstract flushedAfter(seq: number, limit: number): Promise<FlushedRow[]>;
+}
