@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { Client } from 'pg';
 import { hashSlot } from '../../src/platform/kv/hash-slot';
-import { eventKeyPrefix } from '../../src/modules/ticketing/inventory/hold-idempotency-scripts';
+import { eventKeyPrefix } from '../support/ticketing';
 import { http, KEYS } from '../support/app';
 import { AppProcess } from '../support/processes';
 import { LocalCluster } from './local-cluster';

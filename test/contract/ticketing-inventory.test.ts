@@ -2,11 +2,8 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../src/platform/clock/clock';
 import { UuidV7IdGenerator } from '../../src/platform/ids/id-generator';
 import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
-import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy } from '../../src/modules/ticketing/inventory/inventory-strategy';
-import { PostgresInventoryStrategy } from '../../src/modules/ticketing/inventory/postgres-inventory.strategy';
-import { RedisInventoryStrategy } from '../../src/modules/ticketing/inventory/redis-inventory.strategy';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
-import { eventKeyPrefix, holdKeyClaim } from '../../src/modules/ticketing/inventory/hold-idempotency-scripts';
+import { eventKeyPrefix, HoldDecision, HoldRequest, holdKeyClaim, InventoryEvent, InventoryStrategy, PostgresInventoryStrategy, RedisInventoryStrategy } from '../support/ticketing';
 
 /**
  * One contract for both hold strategies (TICKETING_HOLD_STRATEGY=redis|postgres), each on both

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { http } from '../support/app';
 import { AppProcess } from '../support/processes';
-import { eventKeyPrefix } from '../../src/modules/ticketing/inventory/hold-idempotency-scripts';
+import { eventKeyPrefix } from '../support/ticketing';
 
 const DB_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

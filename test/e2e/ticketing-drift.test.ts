@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { TicketingService } from '../../src/modules/ticketing';
+import { TicketingService } from '../support/ticketing';
 import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
-import { eventKeyPrefix } from '../../src/modules/ticketing/inventory/hold-idempotency-scripts';
+import { eventKeyPrefix } from '../support/ticketing';
 
 const future = (ms: number) => new Date(Date.now() + ms).toISOString();
 

@@ -1,6 +1,7 @@
-import { PaymentProvider, TicketingService } from '../../src/modules/ticketing';
+import { PaymentProvider, TicketingService } from '../support/ticketing';
 import { SimulatedPaymentProvider } from '../../src/modules/ticketing/adapters/simulated-payment-provider';
-import { checkCounts, signWebhook } from '../../src/modules/ticketing/domain';
+import { signWebhook } from '../../src/modules/ticketing/domain';
+import { checkCounts } from '../support/ticketing';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 
 const SECRET = 'full-profile-webhook-secret';

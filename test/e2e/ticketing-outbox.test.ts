@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { OutboxRelay } from '../../src/modules/ticketing';
+import { OutboxRelay } from '../support/ticketing';
 import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
 import { topicName } from '../../src/platform/messaging/topics';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';

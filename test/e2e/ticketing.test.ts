@@ -1,11 +1,12 @@
-import { TicketingOrders, TicketingService } from '../../src/modules/ticketing';
-import { checkCounts, signWebhook } from '../../src/modules/ticketing/domain';
+import { TicketingOrders, TicketingService } from '../support/ticketing';
+import { signWebhook } from '../../src/modules/ticketing/domain';
+import { checkCounts } from '../support/ticketing';
 import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
 import { EventBus } from '../../src/platform/messaging/event-bus.port';
 import { topicName } from '../../src/platform/messaging/topics';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
-import { eventKeyPrefix } from '../../src/modules/ticketing/inventory/hold-idempotency-scripts';
+import { eventKeyPrefix } from '../support/ticketing';
 
 const future = (ms: number) => new Date(Date.now() + ms).toISOString();
 let n = 0;

@@ -7,6 +7,8 @@ export enum TicketingCode {
   OrderNotFound = 'order_not_found',
   InvalidEvent = 'invalid_event',
   InvalidHold = 'invalid_hold',
+  /** A payment webhook body that is not {id, type, orderId, reference?, reason?}: the wire code stays the one clients always got. */
+  InvalidWebhookBody = 'invalid_hold',
   UnknownSeats = 'unknown_seats',
   IdempotencyKeyRequired = 'idempotency_key_required',
   IdempotencyKeyReused = 'idempotency_key_reused',

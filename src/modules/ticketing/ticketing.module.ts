@@ -6,18 +6,18 @@ import { SimulatedPaymentProvider } from './adapters/simulated-payment-provider'
 import { PaymentWebhookController } from './api/payment-webhook.controller';
 import { TicketingConsoleController } from './api/ticketing-console.controller';
 import { TicketingController } from './api/ticketing.controller';
-import { TicketingViews } from './console/ticketing-views.service';
-import { inventoryStrategyProvider } from './inventory/inventory-strategy.provider';
-import { TicketingOrders } from './orders/ticketing-orders.service';
+import { TicketingViews } from './application/ticketing-views.service';
+import { inventoryStrategyProvider } from './adapters/inventory-strategy.provider';
+import { TicketingOrders } from './application/orders.service';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { PaymentProvider } from './ports/payment-provider.port';
 import { TicketingMetrics } from './ticketing.metrics';
-import { TicketingCron } from './ticketing.cron';
-import { TicketingProcessor } from './ticketing.processor';
+import { TicketingCron } from './jobs/ticketing.cron';
+import { TicketingProcessor } from './jobs/ticketing.processor';
 import { TicketingService } from './ticketing.service';
-import { PaymentWebhookService } from './ticketing.webhook';
-import { WaitingRoomController } from './waiting-room/api/waiting-room.controller';
-import { WaitingRoomService } from './waiting-room/waiting-room.service';
+import { PaymentWebhookService } from './application/payment-webhook.service';
+import { WaitingRoomController } from './api/waiting-room.controller';
+import { WaitingRoomService } from './application/waiting-room.service';
 
 /** Seed design notes for this module: see docs/ticketing.md. Its public surface is ./index.ts. */
 @Module({

@@ -7,10 +7,10 @@ import { KeyValueStore } from '../../platform/kv/key-value-store.port';
 import { runIdempotent, STALE_IN_FLIGHT_MS } from '../../platform/idempotency/sql-idempotency';
 import { JobQueue } from '../../platform/queue/job-queue.port';
 import { rowsOf } from '../../platform/database/rows-of';
-import { ClaimsUnloaded, DuplicateHoldKey, HoldIdempotency, KeyClaimed } from './inventory/hold-idempotency';
-import { eventKeyPrefix } from './inventory/hold-idempotency-scripts';
-import { HoldDecision, InventoryEvent, InventoryStrategy } from './inventory/inventory-strategy';
-import { RoomEvent, WaitingRoomConfig, WaitingRoomService } from './waiting-room/waiting-room.service';
+import { ClaimsUnloaded, DuplicateHoldKey, HoldIdempotency, KeyClaimed } from './adapters/hold-idempotency';
+import { eventKeyPrefix } from './adapters/hold-idempotency-scripts';
+import { HoldDecision, InventoryEvent, InventoryStrategy } from './ports/inventory-strategy.port';
+import { RoomEvent, WaitingRoomConfig, WaitingRoomService } from './application/waiting-room.service';
 import { TicketingCode as C, TicketingError } from './ticketing.errors';
 import { CreateEventInput, HoldInput, HoldView } from './ticketing.types';
 

@@ -3,7 +3,7 @@ import { ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../../platform/auth/roles.decorator';
 import { RawBodyRequest, SignedBody } from '../../../platform/http/body-parsers';
 import { ApiContract } from '../../../platform/openapi';
-import { PaymentWebhookService } from '../ticketing.webhook';
+import { PaymentWebhookService } from '../application/payment-webhook.service';
 import { PaymentWebhookEvent, WebhookReceived } from './ticketing.responses';
 
 /**

@@ -5,7 +5,7 @@ import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
 import { PagingQuery } from '../../../platform/paging/paging-query.dto';
 import { openSse } from '../../../platform/sse/sse-response';
-import { TicketingViews } from '../console/ticketing-views.service';
+import { TicketingViews } from '../application/ticketing-views.service';
 import { EventList, EventOrdersView, SeatMapView, WaitingRoomLineView } from './ticketing-console.responses';
 
 const AVAILABILITY_EXAMPLE = { eventId: 'e-1', capacity: 10, available: 7, held: 2, sold: 1, sections: [{ name: 'A', capacity: 10, available: 7, held: 2, sold: 1 }] };

@@ -2,8 +2,8 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query } 
 import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
-import { IDEMPOTENCY_KEY_PATTERN } from '../domain/idempotency';
-import { TicketingOrders } from '../orders/ticketing-orders.service';
+import { IDEMPOTENCY_KEY_PATTERN } from '../domain';
+import { TicketingOrders } from '../application/orders.service';
 import { TicketingMetrics } from '../ticketing.metrics';
 import { TicketingService } from '../ticketing.service';
 import { AvailabilityQueryDto, CheckoutDto, CreateEventDto, CreateHoldDto, ReleaseQueryDto } from './ticketing.dto';

@@ -16,7 +16,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { MaxDecimalPlaces } from '../../../platform/validation/max-decimal-places';
-import { WaitingRoomDto } from '../waiting-room/api/waiting-room.dto';
+import { WaitingRoomDto } from './waiting-room.dto';
 
 const ID = /^[A-Za-z0-9_.:@-]+$/;
 

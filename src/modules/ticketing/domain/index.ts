@@ -1,6 +1,3 @@
-export * from './event-config';
-export * from './hold-rules';
 export * from './order-state';
-export * from './idempotency';
-export * from './inventory-invariant';
+export * from './idempotency-key';
 export * from './webhook-signature';

@@ -1,5 +1,5 @@
 import type { AtomicScript, SyncKeyValueOps } from '../../../platform/kv/key-value-store.port';
-import { holdDecisionLua, TRY_HOLD } from '../adapters/inventory-scripts';
+import { holdDecisionLua, TRY_HOLD } from './inventory-scripts';
 
 /**
  * Every hot key of one event shares the `{eventId}` hash tag, so the hold scripts (stock, users,

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config';
-import { Clock } from '../../platform/clock/clock';
-import { malformedTextFields } from '../../platform/http/well-formed-text';
-import { KeyValueStore } from '../../platform/kv/key-value-store.port';
-import { verifyWebhook } from './domain';
-import { TicketingCode as C, TicketingError } from './ticketing.errors';
-import { TicketingOrders } from './orders/ticketing-orders.service';
+import { AppConfig } from '../../../config/app-config';
+import { Clock } from '../../../platform/clock/clock';
+import { malformedTextFields } from '../../../platform/http/well-formed-text';
+import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
+import { verifyWebhook } from '../domain';
+import { TicketingCode as C, TicketingError } from '../ticketing.errors';
+import { TicketingOrders } from './orders.service';
 
 export interface PaymentWebhookEvent {
   id: string;
@@ -26,7 +26,7 @@ export class PaymentWebhookService {
   private readonly secrets: string[];
 
   constructor(
-    private readonly sut: TicketingOrders,
+    private readonly orders: TicketingOrders,
     private readonly kv: KeyValueStore,
     private readonly clock: Clock,
     private readonly config: AppConfig,
@@ -45,12 +45,12 @@ export class PaymentWebhookService {
       ttlMs: v.replayTtlSeconds * 1000,
     });
     if (!fresh) throw new TicketingError('unauthenticated', C.BadSignature, 'webhook rejected: replayed delivery');
-    if (!event) throw new TicketingError('invalid', C.InvalidHold, 'webhook body must be {id, type, orderId, reference?, reason?}');
-    await this.sut.getOrder(event.orderId); // 404 for an unknown order
+    if (!event) throw new TicketingError('invalid', C.InvalidWebhookBody, 'webhook body must be {id, type, orderId, reference?, reason?}');
+    await this.orders.getOrder(event.orderId); // 404 for an unknown order
     const applied =
       event.type === 'payment.succeeded'
-        ? await this.sut.confirmOrder(event.orderId, event.reference ?? event.id)
-        : await this.sut.failOrder(event.orderId, event.reason ?? 'payment_failed');
+        ? await this.orders.confirmOrder(event.orderId, event.reference ?? event.id)
+        : await this.orders.failOrder(event.orderId, event.reason ?? 'payment_failed');
     return { received: true, orderId: event.orderId, applied };
   }
 }

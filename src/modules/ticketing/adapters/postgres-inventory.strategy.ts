@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy } from './inventory-strategy';
+import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy } from '../ports/inventory-strategy.port';
 import { writeHold } from './sql-hold-writer';
 
 /**

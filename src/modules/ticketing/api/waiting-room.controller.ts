@@ -1,10 +1,10 @@
 import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { RequireRole } from '../../../../platform/auth/roles.decorator';
-import { ApiContract } from '../../../../platform/openapi';
-import { QueueView } from '../../api/ticketing.responses';
-import { TicketingService } from '../../ticketing.service';
-import { WaitingRoomService } from '../waiting-room.service';
+import { RequireRole } from '../../../platform/auth/roles.decorator';
+import { ApiContract } from '../../../platform/openapi';
+import { QueueView } from './ticketing.responses';
+import { TicketingService } from '../ticketing.service';
+import { WaitingRoomService } from '../application/waiting-room.service';
 import { JoinQueueDto } from './waiting-room.dto';
 
 @ApiTags('ticketing')

@@ -1,9 +1,9 @@
 import { DataSource } from 'typeorm';
 import { Clock } from '../../../platform/clock/clock';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
-import { REBUILD_COMMIT, RELEASE, TRY_HOLD } from '../adapters/inventory-scripts';
+import { REBUILD_COMMIT, RELEASE, TRY_HOLD } from './inventory-scripts';
 import { claimsLoadedKey, eventKeyPrefix, holdKeyClaim, SWAP_KEY, TRY_HOLD_KEYED } from './hold-idempotency-scripts';
-import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy, seatInLayout } from './inventory-strategy';
+import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy, seatInLayout } from '../ports/inventory-strategy.port';
 import { writeHold } from './sql-hold-writer';
 
 /**

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
-import { InventoryStrategy } from './inventory-strategy';
+import { InventoryStrategy } from '../ports/inventory-strategy.port';
 import { PostgresInventoryStrategy } from './postgres-inventory.strategy';
 import { RedisInventoryStrategy } from './redis-inventory.strategy';
 

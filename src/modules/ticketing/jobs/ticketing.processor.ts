@@ -1,8 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config';
-import { JobQueue, QueueWorker } from '../../platform/queue/job-queue.port';
-import { ORDER_QUEUE, TicketingOrders } from './orders/ticketing-orders.service';
-import { HOLD_QUEUE, PAYMENT_QUEUE, TicketingService } from './ticketing.service';
+import { AppConfig } from '../../../config/app-config';
+import { JobQueue, QueueWorker } from '../../../platform/queue/job-queue.port';
+import { ORDER_QUEUE, TicketingOrders } from '../application/orders.service';
+import { HOLD_QUEUE, PAYMENT_QUEUE, TicketingService } from '../ticketing.service';
 
 /** Worker role: hold expiry and order deadlines (delayed jobs) and payments (retried jobs). */
 @Injectable()

@@ -4,8 +4,8 @@ import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
 import { AppError } from '../../../platform/errors/app-error';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
-import { JOIN_ROOM, PEEK_ROOM } from './waiting-room-scripts';
-import { eventKeyPrefix } from '../inventory/hold-idempotency-scripts';
+import { JOIN_ROOM, PEEK_ROOM } from '../adapters/waiting-room-scripts';
+import { eventKeyPrefix } from '../adapters/hold-idempotency-scripts';
 
 export interface WaitingRoomConfig {
   enabled: boolean;

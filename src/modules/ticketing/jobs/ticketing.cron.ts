@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
-import { AppConfig } from '../../config/app-config';
-import { TicketingOrders } from './orders/ticketing-orders.service';
-import { OutboxRelay } from './outbox/outbox-relay';
-import { TicketingMetrics } from './ticketing.metrics';
-import { TicketingService } from './ticketing.service';
+import { AppConfig } from '../../../config/app-config';
+import { TicketingOrders } from '../application/orders.service';
+import { OutboxRelay } from '../outbox/outbox-relay';
+import { TicketingMetrics } from '../ticketing.metrics';
+import { TicketingService } from '../ticketing.service';
 
 /**
  * Scheduler role: the safety net behind the delayed jobs and the post-commit steps that a crash

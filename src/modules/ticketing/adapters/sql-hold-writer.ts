@@ -1,4 +1,4 @@
-import { HoldRequest } from './inventory-strategy';
+import { HoldRequest } from '../ports/inventory-strategy.port';
 
 /** Anything that runs SQL: the DataSource or a transaction's EntityManager. */
 export interface SqlRunner {

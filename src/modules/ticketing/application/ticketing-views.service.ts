@@ -2,7 +2,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PolledFeeds } from '../../../platform/sse/polled-feed';
 import { TicketingService } from '../ticketing.service';
-import { WaitingRoomService } from '../waiting-room/waiting-room.service';
+import { WaitingRoomService } from './waiting-room.service';
 
 const FEED_INTERVAL_MS = 1000;
 const RECENT_ORDERS = 20;
