@@ -1,5 +1,5 @@
 import { Module, OnModuleInit } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config';
+import { provideConfigSlice } from '../../config/config-slice';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
 import { EventBus } from '../../platform/messaging/event-bus.port';
 import { FsArchiveStore } from './adapters/fs-archive-store';
@@ -8,6 +8,7 @@ import { SqlCampaignRepository } from './adapters/sql-campaign-repository';
 import { SqlCheckpointStore } from './adapters/sql-checkpoint-store';
 import { SqlReportRepository } from './adapters/sql-report-repository';
 import { SqlStatsRepository } from './adapters/sql-stats-repository';
+import { AdAnalyticsConfig } from './ad-analytics.config';
 import { streamConfigOf } from './ad-analytics.settings';
 import { AdsConsoleController } from './api/ads-console.controller';
 import { CampaignsController } from './api/campaigns.controller';
@@ -37,6 +38,7 @@ import { CheckpointStore, DashboardSink } from './ports/stream-state.port';
 @Module({
   controllers: [CampaignsController, TrackController, StatsController, AdsConsoleController, ReportsController],
   providers: [
+    provideConfigSlice(AdAnalyticsConfig),
     CampaignService, EventTracker, StatsService, DailyReportService, AdStreamWorker, AdEventArchiver, DailyReportScheduler,
     { provide: CampaignRepository, useClass: SqlCampaignRepository },
     { provide: StatsRepository, useClass: SqlStatsRepository },
@@ -44,7 +46,7 @@ import { CheckpointStore, DashboardSink } from './ports/stream-state.port';
     { provide: CheckpointStore, useClass: SqlCheckpointStore },
     { provide: DashboardSink, useClass: KvDashboardSink },
     // Files and checkpoints carry the log's id where its offsets restart with each process (an in-memory log).
-    { provide: ArchiveStore, inject: [AppConfig, EventBus], useFactory: (c: AppConfig, bus: EventBus) => FsArchiveStore.forConfig(c, bus.logId) },
+    { provide: ArchiveStore, inject: [AdAnalyticsConfig, EventBus], useFactory: (c: AdAnalyticsConfig, bus: EventBus) => FsArchiveStore.forConfig(c, bus.logId) },
   ],
   exports: [AdStreamWorker, StatsService, CampaignService],
 })
@@ -53,7 +55,7 @@ export class AdAnalyticsModule implements OnModuleInit {
 
   constructor(
     private readonly topics: ModuleTopics,
-    config: AppConfig,
+    config: AdAnalyticsConfig,
   ) {
     streamConfigOf(config); // refuse to start with a TTL shorter than window + lateness
   }

@@ -1,16 +1,16 @@
-import { AppConfig } from '../../config/app-config';
 import { topicName } from '../../platform/messaging/topics';
+import type { AdAnalyticsConfig } from './ad-analytics.config';
 import { StreamConfig } from './domain';
 
 export const EVENTS_TOPIC = 'ads.events';
 export const STREAM_GROUP = 'ads.stream';
 
-export function eventsTopic(config: AppConfig): string {
+export function eventsTopic(config: Pick<AdAnalyticsConfig, 'NAMESPACE'>): string {
   return topicName(config, EVENTS_TOPIC);
 }
 
 /** The stream core's windows, lateness and TTL from the validated config; refuses a TTL shorter than window + lateness. */
-export function streamConfigOf(config: AppConfig): StreamConfig {
+export function streamConfigOf(config: AdAnalyticsConfig): StreamConfig {
   const c: StreamConfig = {
     windowMs: config.ADS_WINDOW_MS,
     outOfOrdernessMs: config.ADS_OUT_OF_ORDERNESS_MS,

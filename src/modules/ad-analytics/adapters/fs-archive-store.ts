@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { AppConfig } from '../../../config/app-config';
+import { AdAnalyticsConfig } from '../ad-analytics.config';
 import { eventsTopic } from '../ad-analytics.settings';
 import { ArchiveCheckpoint, ArchiveStore, LostPartition } from '../ports/archive-store.port';
 import { AdEvent, ArchivedRecord, CHECKPOINT_DIR, checkpointFileName, hourDirsForDay, parsePartFileName, partFileName, topicDir } from '../domain';
@@ -40,7 +40,7 @@ export class FsArchiveStore extends ArchiveStore implements OnApplicationShutdow
    * throwaway runs), like the in-memory database beside it: the archive then goes to a fresh temporary
    * folder that is removed when the application shuts down.
    */
-  static forConfig(config: AppConfig, logId: string): FsArchiveStore {
+  static forConfig(config: AdAnalyticsConfig, logId: string): FsArchiveStore {
     const topic = eventsTopic(config);
     if (config.ADS_ARCHIVE_DIR) return new FsArchiveStore(resolve(config.ADS_ARCHIVE_DIR), topic, logId);
     if (config.DATA_DIR !== 'memory') return new FsArchiveStore(resolve(config.DATA_DIR, 'ads', 'raw'), topic, logId);

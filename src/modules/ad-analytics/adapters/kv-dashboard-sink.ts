@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../../../config/app-config';
+import { AdAnalyticsConfig } from '../ad-analytics.config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import type { WindowAggregate } from '../domain';
 import { DashboardSink } from '../ports/stream-state.port';
@@ -23,7 +23,7 @@ export class KvDashboardSink extends DashboardSink {
 
   constructor(
     private readonly kv: KeyValueStore,
-    config: AppConfig,
+    config: AdAnalyticsConfig,
   ) {
     super();
     this.namespace = config.NAMESPACE;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
+import { AdAnalyticsConfig } from '../ad-analytics.config';
 import { AdSpec, Campaign, CampaignRepository, CreateOutcome, ServableRow } from '../ports/campaign-repository.port';
 
 interface CampaignRow {
@@ -25,7 +25,7 @@ export class SqlCampaignRepository extends CampaignRepository {
 
   constructor(
     private readonly db: DataSource,
-    config: AppConfig,
+    config: AdAnalyticsConfig,
   ) {
     super();
     this.namespace = config.NAMESPACE;

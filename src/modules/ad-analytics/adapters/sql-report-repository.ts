@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
+import { AdAnalyticsConfig } from '../ad-analytics.config';
 import { eventsTopic } from '../ad-analytics.settings';
 import { DailyReport, RealtimeRow, ReportCell } from '../domain';
 import { ReportRepository, ReportRun } from '../ports/report-repository.port';
@@ -14,7 +14,7 @@ export class SqlReportRepository extends ReportRepository {
 
   constructor(
     private readonly db: DataSource,
-    config: AppConfig,
+    config: AdAnalyticsConfig,
   ) {
     super();
     this.topic = eventsTopic(config);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
+import { AdAnalyticsConfig } from '../ad-analytics.config';
 import { eventsTopic } from '../ad-analytics.settings';
 import type { WindowCounts } from '../domain';
 import { FlushedRow, StatsRepository } from '../ports/stats-repository.port';
@@ -12,7 +12,7 @@ export class SqlStatsRepository extends StatsRepository {
 
   constructor(
     private readonly db: DataSource,
-    config: AppConfig,
+    config: AdAnalyticsConfig,
   ) {
     super();
     this.topic = eventsTopic(config);

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { IdGenerator } from '../../../platform/ids/id-generator';
-import { adExists, campaignExists, campaignNotFound, invalidInput, noEligibleAd } from '../ad-analytics.errors';
+import { AdAnalyticsCode, AdAnalyticsError } from '../ad-analytics.errors';
 import { WeightedAdIndex } from '../domain';
 import { AdSpec, Campaign, CampaignRepository, ServableRow } from '../ports/campaign-repository.port';
 
@@ -57,25 +57,26 @@ export class CampaignService implements OnApplicationBootstrap, OnModuleDestroy 
   async create(input: CreateCampaignInput): Promise<Campaign> {
     const seen = new Set<string>();
     for (const a of input.ads) {
-      if (seen.has(a.id)) throw invalidInput('duplicate_ad_id', `ad id ${a.id} appears twice in the campaign`);
+      if (seen.has(a.id)) throw new AdAnalyticsError('invalid', AdAnalyticsCode.DuplicateAdId, `ad id ${a.id} appears twice in the campaign`);
       seen.add(a.id);
     }
     const id = input.id ?? this.ids.next();
     const r = await this.repo.create({ id, name: input.name, advertiserId: input.advertiserId, active: input.active ?? true, ads: input.ads });
-    if (!r.ok) throw r.conflict === 'campaign' ? campaignExists(r.id) : adExists(r.id);
+    if (!r.ok && r.conflict === 'campaign') throw new AdAnalyticsError('conflict', AdAnalyticsCode.CampaignExists, `campaign ${r.id} already exists`);
+    if (!r.ok) throw new AdAnalyticsError('conflict', AdAnalyticsCode.AdExists, `ad ${r.id} already belongs to a campaign`);
     await this.refresh(true);
     return r.campaign;
   }
 
   async get(id: string): Promise<Campaign> {
     const c = await this.repo.get(id);
-    if (!c) throw campaignNotFound(id);
+    if (!c) throw notFound(id);
     return c;
   }
 
   async setActive(id: string, active: boolean): Promise<Campaign> {
     const c = await this.repo.setActive(id, active);
-    if (!c) throw campaignNotFound(id);
+    if (!c) throw notFound(id);
     await this.refresh(true);
     return c;
   }
@@ -86,7 +87,7 @@ export class CampaignService implements OnApplicationBootstrap, OnModuleDestroy 
 
   serve(placement: string, random: () => number = Math.random): ServeDecision {
     const ad = this.snapshot.pick(random);
-    if (!ad) throw noEligibleAd(placement);
+    if (!ad) throw new AdAnalyticsError('not_found', AdAnalyticsCode.NoEligibleAd, `no active ad can be served for placement ${placement}`);
     return { impressionId: this.ids.next(), adId: ad.adId, campaignId: ad.campaignId, creativeUrl: ad.creativeUrl };
   }
 
@@ -105,3 +106,5 @@ export class CampaignService implements OnApplicationBootstrap, OnModuleDestroy 
     return p;
   }
 }
+
+const notFound = (id: string) => new AdAnalyticsError('not_found', AdAnalyticsCode.CampaignNotFound, `campaign ${id} does not exist`);

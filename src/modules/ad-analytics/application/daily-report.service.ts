@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter } from 'prom-client';
-import { AppConfig } from '../../../config/app-config';
+import { AdAnalyticsConfig } from '../ad-analytics.config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { streamConfigOf } from '../ad-analytics.settings';
-import { InvalidReportDate, ReportBuildRunning, ReportNotFound } from '../ad-analytics.errors';
+import { AdAnalyticsCode, AdAnalyticsError } from '../ad-analytics.errors';
 import { DailyReportBuilder, DAY_MS, parseDay, reconcile, Reconciliation, reportView, ReportView, StreamConfig } from '../domain';
 import { ArchiveStore } from '../ports/archive-store.port';
 import { ReportRepository, ReportRun } from '../ports/report-repository.port';
@@ -33,7 +33,7 @@ export class DailyReportService {
     private readonly repo: ReportRepository,
     private readonly store: ArchiveStore,
     private readonly kv: KeyValueStore,
-    private readonly config: AppConfig,
+    private readonly config: AdAnalyticsConfig,
     metrics: MetricsRegistry,
   ) {
     this.mismatches = new Counter({
@@ -46,7 +46,11 @@ export class DailyReportService {
 
   private day(date: string): number {
     const t = parseDay(date);
-    if (t === null) throw new InvalidReportDate(date);
+    if (t === null) {
+      throw new AdAnalyticsError('invalid', AdAnalyticsCode.InvalidDate, `date ${JSON.stringify(date)} is not a calendar date YYYY-MM-DD`, {
+        errors: [{ field: 'date', message: 'date must be a calendar date YYYY-MM-DD (UTC)' }],
+      });
+    }
     return t;
   }
 
@@ -54,7 +58,7 @@ export class DailyReportService {
   async build(date: string): Promise<ReportRun> {
     const dayStart = this.day(date);
     const lock = `${this.config.NAMESPACE}:ads:report-build:${date}`;
-    if (!(await this.kv.set(lock, '1', { onlyIfAbsent: true, ttlMs: BUILD_LOCK_TTL_MS }))) throw new ReportBuildRunning(date);
+    if (!(await this.kv.set(lock, '1', { onlyIfAbsent: true, ttlMs: BUILD_LOCK_TTL_MS }))) throw new AdAnalyticsError('conflict', AdAnalyticsCode.ReportBuildRunning, `the report for ${date} is being built right now`);
     try {
       const started = performance.now();
       const builder = new DailyReportBuilder(dayStart, this.stream);
@@ -103,7 +107,7 @@ export class DailyReportService {
   async get(date: string, campaignId?: string): Promise<DailyReportDocument> {
     const dayStart = this.day(date);
     const run = await this.repo.run(date);
-    if (!run) throw new ReportNotFound(date);
+    if (!run) throw new AdAnalyticsError('not_found', AdAnalyticsCode.ReportNotFound, `no daily report has been built for ${date}`);
     const [cells, realtime] = await Promise.all([
       this.repo.cells(date, campaignId),
       this.repo.realtime(dayStart, dayStart + DAY_MS, campaignId),

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
-import { AppConfig } from '../../../config/app-config';
+import { AdAnalyticsConfig } from '../ad-analytics.config';
 import { EventBus } from '../../../platform/messaging/event-bus.port';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { withTimeout } from '../../../platform/with-timeout';
 import { eventsTopic } from '../ad-analytics.settings';
-import { invalidInput, logUnavailable } from '../ad-analytics.errors';
+import { AdAnalyticsCode, AdAnalyticsError } from '../ad-analytics.errors';
 import { encodeEvent, parseTrackBatch } from '../domain';
 
 /**
@@ -25,7 +25,7 @@ export class EventTracker {
 
   constructor(
     private readonly bus: EventBus,
-    private readonly config: AppConfig,
+    private readonly config: AdAnalyticsConfig,
     metrics: MetricsRegistry,
   ) {
     this.topic = eventsTopic(config);
@@ -44,7 +44,7 @@ export class EventTracker {
       this.rejected.inc({ reason: 'invalid' });
       const p = parsed.problem;
       const where = p.index >= 0 ? `event ${p.index}${p.field ? `.${p.field}` : ''}` : p.field;
-      throw invalidInput('invalid_event', `${where}: ${p.message}`, { index: p.index, field: p.field });
+      throw new AdAnalyticsError('invalid', AdAnalyticsCode.InvalidEvent, `${where}: ${p.message}`, { index: p.index, field: p.field });
     }
     if (this.inFlight >= this.config.ADS_TRACK_MAX_IN_FLIGHT) {
       this.rejected.inc({ reason: 'busy' });
@@ -65,3 +65,6 @@ export class EventTracker {
     return messages.length;
   }
 }
+
+const logUnavailable = (why: string) =>
+  new AdAnalyticsError('unavailable', AdAnalyticsCode.EventLogUnavailable, `the event log did not acknowledge the batch (${why}); retry it`, { retryAfterSeconds: 1 });

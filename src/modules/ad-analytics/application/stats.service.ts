@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../../../platform/clock/clock';
-import { invalidInput } from '../ad-analytics.errors';
+import { AdAnalyticsCode, AdAnalyticsError } from '../ad-analytics.errors';
 import { ctrOf, parseTime, StatsView, toStatsView } from '../domain';
 import { FlushedRow, StatsRepository } from '../ports/stats-repository.port';
 
@@ -74,11 +74,11 @@ export class StatsService implements OnModuleDestroy {
   /** [from, to) over window starts; default the last hour; at most 7 days. */
   private range(fromQ?: string, toQ?: string) {
     const to = toQ === undefined ? this.clock.now() : parseTime(toQ);
-    if (to === null) throw invalidInput('invalid_time', 'to must be epoch milliseconds or an ISO 8601 date-time', { field: 'to' });
+    if (to === null) throw invalid(AdAnalyticsCode.InvalidTime, 'to must be epoch milliseconds or an ISO 8601 date-time', { field: 'to' });
     const from = fromQ === undefined ? to - DEFAULT_RANGE_MS : parseTime(fromQ);
-    if (from === null) throw invalidInput('invalid_time', 'from must be epoch milliseconds or an ISO 8601 date-time', { field: 'from' });
-    if (from >= to) throw invalidInput('invalid_range', 'from must be before to', { field: 'from' });
-    if (to - from > MAX_RANGE_MS) throw invalidInput('invalid_range', 'the range may span at most 7 days', { field: 'to' });
+    if (from === null) throw invalid(AdAnalyticsCode.InvalidTime, 'from must be epoch milliseconds or an ISO 8601 date-time', { field: 'from' });
+    if (from >= to) throw invalid(AdAnalyticsCode.InvalidRange, 'from must be before to', { field: 'from' });
+    if (to - from > MAX_RANGE_MS) throw invalid(AdAnalyticsCode.InvalidRange, 'the range may span at most 7 days', { field: 'to' });
     return { from, to, iso: { from: new Date(from).toISOString(), to: new Date(to).toISOString() } };
   }
 
@@ -130,3 +130,5 @@ function groupByMinute(rows: FlushedRow[]): MinuteUpdate[] {
   }
   return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([, u]) => u);
 }
+
+const invalid = (code: AdAnalyticsCode, message: string, extra: { field: string }) => new AdAnalyticsError('invalid', code, message, extra);

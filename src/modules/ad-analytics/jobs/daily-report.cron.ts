@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { AppConfig } from '../../../config/app-config';
+import { AdAnalyticsConfig } from '../ad-analytics.config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { DAY_MS, formatDay } from '../domain';
 import { DailyReportService } from '../application/daily-report.service';
@@ -25,7 +25,7 @@ export class DailyReportScheduler implements OnApplicationBootstrap, OnModuleDes
     private readonly reports: DailyReportService,
     private readonly registry: SchedulerRegistry,
     private readonly kv: KeyValueStore,
-    private readonly config: AppConfig,
+    private readonly config: AdAnalyticsConfig,
   ) {}
 
   onApplicationBootstrap(): void {
