@@ -14,6 +14,7 @@ import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './platfor
 import { installTextCheck } from './platform/http/well-formed-text';
 import { installSecurityHeaders } from './platform/http/security-headers';
 import { Infrastructure } from './platform/infrastructure';
+import { EventBusTransport } from './platform/messaging/event-bus.transport';
 import { PinoNestLogger } from './platform/logging/pino-nest-logger';
 import { installIpRateLimit } from './platform/rate-limit/ip-rate-limit';
 import { RateLimiter } from './platform/rate-limit/rate-limiter';
@@ -76,6 +77,15 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
     installTextCheck(app.getHttpAdapter().getInstance());
     installSwagger(app);
     await serveConsole(app);
+    if (config.hasRole('worker')) {
+      // Consumers (@ConsumeBatch handlers in the modules' *.consumer.ts) run in the worker role only. They
+      // start once the modules' init hooks made their topics, so the app is initialised here (listen() then
+      // skips it), and stop in app.close() after every beforeApplicationShutdown hook, before the pools close.
+      const strategy = new EventBusTransport(infra.bus, config, infra.metrics, (token) => app.get(token, { strict: false }));
+      app.connectMicroservice({ strategy }, { inheritAppConfig: false });
+      await app.init();
+      await app.startAllMicroservices();
+    }
     return app;
   } catch (e) {
     await infra.close();

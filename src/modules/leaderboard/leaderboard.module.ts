@@ -8,8 +8,8 @@ import { LeaderboardService } from './application/leaderboard.service';
 
 /** Seed design notes for this module: see docs/leaderboard.md. Its public surface is ./index.ts. */
 @Module({
-  controllers: [LeaderboardController],
-  providers: [LeaderboardService, LeaderboardMetrics, LeaderboardScoreConsumer, LeaderboardResetScheduler],
+  controllers: [LeaderboardController, LeaderboardScoreConsumer],
+  providers: [LeaderboardService, LeaderboardMetrics, LeaderboardResetScheduler],
   exports: [LeaderboardService],
 })
 export class LeaderboardModule implements OnModuleInit {

@@ -12,6 +12,7 @@ import { topicName } from '../../../platform/messaging/topics';
 import { isValidBoardId, isValidPlayerId, percentile, validateBoardConfig, validateMetadata } from '../domain';
 import { ApplyOutcome, DEDUPE_TTL_MS, KvRankStore, ScoreWrite, StoredRankedEntry } from '../adapters/kv-rank-store';
 import { Board, SqlBoardRepository } from '../adapters/sql-board-repository';
+import { LeaderboardMetrics } from './leaderboard.metrics';
 import { BoardExists, BoardNotFound, InvalidLeaderboardInput, PlayerNotFound, ResetInProgress, SeasonNotCurrent, SeasonNotFound } from '../leaderboard.errors';
 
 export const SCORES_TOPIC = 'leaderboard.scores';
@@ -107,6 +108,7 @@ export class LeaderboardService {
     private readonly config: AppConfig,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
+    private readonly metrics: LeaderboardMetrics,
   ) {
     this.topCacheMs = config.LEADERBOARD_TOP_CACHE_MS;
     this.ranks = new KvRankStore(kv, config.NAMESPACE);
@@ -212,6 +214,28 @@ export class LeaderboardService {
   /** Where a caller-chosen message id's request fingerprint lives (one hash slot per board). */
   private claimKey(boardId: string, playerId: string, messageId: string): string {
     return `${this.config.NAMESPACE}:lb:${boardId}:{lb-keys#${boardId}}:${tupleKey(playerId, messageId)}`;
+  }
+
+  /**
+   * The worker's write path (LeaderboardScoreConsumer), at least once: the apply script dedupes by
+   * log position (and by message id for caller-chosen ids), so a redelivered batch changes nothing
+   * twice. Kafka is the log of record: this resolves, and the batch's offset is committed, only after
+   * the Redis primaries passed its writes to a replica (WAIT). A failover that promotes a replica
+   * lacking some writes also lacks their per-player log positions (written in the same script), and
+   * those writes are still after the committed offset, so they are applied again.
+   */
+  async applyFromLog(messages: (ScoreMessage & { position: string })[], oldestAt: number, malformed: number): Promise<void> {
+    const started = this.clock.now();
+    if (malformed > 0) this.metrics.writes.inc({ outcome: 'malformed' }, malformed);
+    const outcomes = await this.applyMessages(messages);
+    // Throws when a primary with a replica did not replicate in time: no commit, redelivery.
+    await this.kv.waitForReplicas();
+    const counts = new Map<string, number>();
+    for (const o of outcomes) counts.set(o, (counts.get(o) ?? 0) + 1);
+    for (const [outcome, n] of counts) this.metrics.writes.inc({ outcome }, n);
+    const done = this.clock.now();
+    this.metrics.applySeconds.observe((done - started) / 1000);
+    if (Number.isFinite(oldestAt)) this.metrics.visibilityLagSeconds.observe(Math.max(0, done - oldestAt) / 1000);
   }
 
   /**

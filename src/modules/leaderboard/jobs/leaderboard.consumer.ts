@@ -1,71 +1,36 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig } from '../../../config/app-config';
-import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
-import { EventBus, Subscription } from '../../../platform/messaging/event-bus.port';
-import { groupName } from '../../../platform/messaging/topics';
-import { LeaderboardMetrics } from '../application/leaderboard.metrics';
-import { LeaderboardService, ScoreMessage } from '../application/leaderboard.service';
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { Equals, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ConsumeBatch, EventBatch } from '../../../platform/messaging/event-bus.transport';
+import { LeaderboardService, SCORES_TOPIC, ScoreMessage } from '../application/leaderboard.service';
+
+/** A `leaderboard.scores` message as LeaderboardService.submit writes it (fields the rank store relies on). */
+export class ScoreMessageDto implements ScoreMessage {
+  @IsString() @IsNotEmpty() boardId!: string;
+  @IsString() @IsNotEmpty() playerId!: string;
+  @IsInt() @Min(Number.MIN_SAFE_INTEGER) @Max(Number.MAX_SAFE_INTEGER) score!: number;
+  @IsOptional() @IsObject() metadata?: Record<string, unknown>;
+  @IsString() @IsNotEmpty() messageId!: string;
+  @IsInt() @Min(0) seq!: number;
+  @IsOptional() @Equals(true) keyed?: true;
+}
 
 /**
- * Worker role: applies `leaderboard.scores` to the rank store. At-least-once delivery; the apply
- * script dedupes by log position (and by message id for caller-chosen ids), so a redelivered batch
- * changes nothing twice.
- *
- * Kafka is the log of record. The batch's offset is committed only after the Redis primaries have
- * passed its writes to a replica (WAIT): a failover that promotes a replica lacking some writes
- * also lacks their per-player log positions (they are written in the same script), and those
- * writes are still after the committed offset, so the consumer applies them again.
+ * Worker role: applies `leaderboard.scores` to the rank store, at least once (the service dedupes a
+ * redelivered batch by log position). An invalid message is skipped by the transport (offset committed
+ * with its batch, counted in `event_bus_rejected_messages_total` and `leaderboard_writes_total{outcome="malformed"}`).
+ * Applying a batch is a few Redis round trips plus an offset commit: every partition runs at once
+ * (order per partition, and so per player, is kept).
  */
-@Injectable()
-export class LeaderboardScoreConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly log = new Logger('leaderboard.consumer');
-  private sub?: Subscription;
+@Controller()
+export class LeaderboardScoreConsumer {
+  constructor(private readonly service: LeaderboardService) {}
 
-  constructor(
-    private readonly bus: EventBus,
-    private readonly config: AppConfig,
-    private readonly service: LeaderboardService,
-    private readonly metrics: LeaderboardMetrics,
-    private readonly kv: KeyValueStore,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.hasRole('worker')) return;
-    this.sub = await this.bus.subscribe({
-      groupId: groupName(this.config, 'leaderboard.scores-applier'),
-      topics: [this.service.topic],
-      // Applying a batch is a few Redis round trips plus an offset commit: with one partition at a
-      // time the worker sat idle half the time (CPU profile). Order per partition, and so per
-      // player, is kept.
-      partitionsConcurrently: this.config.KAFKA_PARTITIONS,
-      handleBatch: async (batch) => {
-        const started = Date.now();
-        const messages: (ScoreMessage & { position: string })[] = [];
-        for (const m of batch.messages) {
-          try {
-            // The log position dedupes redeliveries (see APPLY_SCORES).
-            messages.push({ ...(JSON.parse(m.value) as ScoreMessage), position: `${m.partition}:${m.offset}` });
-          } catch {
-            this.metrics.writes.inc({ outcome: 'malformed' });
-            this.log.warn(`skipping malformed message at ${m.partition}/${m.offset}`);
-          }
-        }
-        const outcomes = await this.service.applyMessages(messages);
-        // Throws when a primary with a replica did not replicate in time: no commit, redelivery.
-        await this.kv.waitForReplicas();
-        const counts = new Map<string, number>();
-        for (const o of outcomes) counts.set(o, (counts.get(o) ?? 0) + 1);
-        for (const [outcome, n] of counts) this.metrics.writes.inc({ outcome }, n);
-        const done = Date.now();
-        this.metrics.applySeconds.observe((done - started) / 1000);
-        const oldest = batch.messages[0]?.timestamp;
-        if (oldest) this.metrics.visibilityLagSeconds.observe(Math.max(0, done - oldest) / 1000);
-      },
-    });
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.sub?.close();
-    this.sub = undefined;
+  @ConsumeBatch({ topic: SCORES_TOPIC, group: 'leaderboard.scores-applier', message: ScoreMessageDto, partitionsConcurrently: 'all' })
+  apply(@Payload() batch: EventBatch<ScoreMessageDto>): Promise<void> {
+    // The log position dedupes redeliveries (see APPLY_SCORES).
+    const writes = batch.messages.map(({ data, raw }) => ({ ...data, position: `${raw.partition}:${raw.offset}` }));
+    const oldest = Math.min(batch.messages[0]?.raw.timestamp ?? Infinity, batch.rejected[0]?.timestamp ?? Infinity);
+    return this.service.applyFromLog(writes, oldest, batch.rejected.length);
   }
 }
