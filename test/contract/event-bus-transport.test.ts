@@ -1,6 +1,6 @@
-import { Controller, Injectable, Module } from '@nestjs/common';
+import { Controller, INestMicroservice, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Ctx, INestMicroservice, Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { IsInt, IsString } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { logLevel } from 'kafkajs';
