@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { logLevel } from 'kafkajs';
 import { loadConfig } from '../../src/config/app-config';
 import { EventBus, IncomingMessage, Subscription, TopicPartition } from '../../src/platform/messaging/event-bus.port';
-import { ConsumeBatch, EventBatch, EventBusContext, EventBusTransport, PartitionOwner } from '../../src/platform/messaging/event-bus.transport';
+import { ConsumeBatch, ConsumerControl, EventBatch, EventBusContext, EventBusTransport, PartitionOwner } from '../../src/platform/messaging/event-bus.transport';
 import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
 import { MemoryEventBus } from '../../src/platform/messaging/memory-event-bus';
 import { topicName } from '../../src/platform/messaging/topics';
@@ -57,6 +57,7 @@ const seen = {
   txAttempts: 0,
 };
 const resumeAsked: TopicPartition[] = [];
+let control: ConsumerControl | undefined;
 
 @Controller()
 class DeliveryConsumer {
@@ -80,6 +81,10 @@ class FlakyConsumer {
 /** Keeps "its own" resume position (as the archiver and the stream worker keep theirs in their stores). */
 @Injectable()
 class ResumeOwner implements PartitionOwner {
+  onListen(c: ConsumerControl): void {
+    control = c;
+  }
+
   async resumeFrom(tp: TopicPartition): Promise<string> {
     resumeAsked.push(tp);
     return '3';
@@ -129,6 +134,7 @@ describe.each(adapters)('EventBus transport contract: %s', (_name, make) => {
     for (const k of Object.keys(seen) as (keyof typeof seen)[]) if (Array.isArray(seen[k])) (seen[k] as unknown[]).length = 0;
     seen.txAttempts = 0;
     resumeAsked.length = 0;
+    control = undefined;
     bus = await make();
     await bus.ping().catch((e) => {
       throw new Error(`event bus not reachable (run scripts/kafka.sh start): ${(e as Error).message}`);
@@ -185,6 +191,15 @@ describe.each(adapters)('EventBus transport contract: %s', (_name, make) => {
     await new Promise((r) => setTimeout(r, 300)); // room for a wrong earlier message to show up
     expect(resumeAsked).toEqual([{ topic: t('in.resume'), partition: 0 }]);
     expect(seen.resumed).toEqual([3, 4, 5]);
+  });
+
+  it("restarts a subscription on its owner's request: every partition resumes from the owner's position again", async () => {
+    await waitFor('resumed messages', () => seen.resumed.length >= 3);
+    await control!.restart();
+    await waitFor('the re-read', () => seen.resumed.length >= 6);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen.resumed).toEqual([3, 4, 5, 3, 4, 5]);
+    expect(resumeAsked).toHaveLength(2);
   });
 
   it('commits transactional output with the offsets: aborted output is invisible, committed output appears once', async () => {

@@ -37,10 +37,20 @@ export const EVENT_BUS_TRANSPORT = Symbol('EVENT_BUS');
 /** A hand-written decoder for hot paths: the value, or null when the message is not valid. */
 export type MessageDecoder<T> = (value: string) => T | null;
 
+/** Handed to a PartitionOwner when its consumer starts. */
+export interface ConsumerControl {
+  /**
+   * Closes the subscription (every partition is revoked) and subscribes again, so every partition
+   * resumes from its owner's position; retried with backoff until it succeeds or the app closes.
+   * For an owner whose state fell behind what it read (a failed checkpoint, a gap in offsets).
+   */
+  restart(): Promise<void>;
+}
+
 /** Told about the partitions of one subscription; e.g. the service whose state holds the resume positions. */
 export interface PartitionOwner {
-  /** Called before the subscription starts (once per start). */
-  onListen?(): Promise<void> | void;
+  /** Called once, before the subscription starts. */
+  onListen?(control: ConsumerControl): Promise<void> | void;
   /** The next offset to read when a partition is assigned; overrides the group's committed offset. */
   resumeFrom?(tp: TopicPartition): Promise<string | undefined>;
   onAssigned?(tps: TopicPartition[]): Promise<void> | void;
@@ -82,6 +92,9 @@ export interface EventBatch<T> {
   messages: Delivered<T>[];
   /** Messages that failed validation: already counted and logged; their offsets commit with the batch. */
   rejected: IncomingMessage[];
+  /** The first and last offsets of the whole batch (valid and rejected messages). */
+  firstOffset: string;
+  lastOffset: string;
   highWatermark?: string;
 }
 
@@ -113,11 +126,21 @@ export function ConsumeBatch<T>(spec: ConsumerSpec<T>): MethodDecorator {
 
 type Handler = ((data: unknown, ctx: unknown) => Promise<unknown>) & { extras?: { spec?: ConsumerSpec<unknown> }; next?: unknown };
 
+/** One handler's subscription, as it runs. */
+interface Consumer {
+  spec: ConsumerSpec<unknown>;
+  handler: Handler;
+  owner?: PartitionOwner;
+  sub?: Subscription;
+  restarting?: Promise<void>;
+  closed: boolean;
+}
+
 export class EventBusTransport extends Server implements CustomTransportStrategy {
   override readonly transportId = EVENT_BUS_TRANSPORT;
   private readonly log = new Logger('event-bus.transport');
   private readonly rejectedTotal: Counter<'group' | 'topic'>;
-  private readonly subs: { sub: Subscription; owner?: PartitionOwner }[] = [];
+  private readonly consumers: Consumer[] = [];
   /** Per group and partition, the highest rejected offset already counted and logged. */
   private readonly rejectedUpTo = new Map<string, bigint>();
 
@@ -143,7 +166,10 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
         const spec = handler.extras?.spec;
         if (!spec) throw new Error(`event-bus transport: ${route} is not a @ConsumeBatch handler`);
         if (handler.next) throw new Error(`event-bus transport: two handlers for group ${spec.group}`);
-        await this.start(spec, handler);
+        const c: Consumer = { spec, handler, owner: spec.partitions ? this.resolve(spec.partitions) : undefined, closed: false };
+        this.consumers.push(c);
+        await c.owner?.onListen?.({ restart: () => this.restart(c) });
+        c.sub = await this.subscribe(c);
       }
       callback();
     } catch (e) {
@@ -151,13 +177,11 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
     }
   }
 
-  private async start(spec: ConsumerSpec<unknown>, handler: Handler): Promise<void> {
-    const owner = spec.partitions ? this.resolve(spec.partitions) : undefined;
-    await owner?.onListen?.();
+  private subscribe({ spec, handler, owner }: Consumer): Promise<Subscription> {
     const groupId = groupName(this.config, spec.group);
     const decode = this.decoderOf(spec);
     const namespaced = (t: string) => topicName(this.config, t);
-    const sub = await this.bus.subscribe({
+    return this.bus.subscribe({
       groupId,
       topics: [namespaced(spec.topic)],
       fromBeginning: spec.fromBeginning,
@@ -177,13 +201,39 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
             this.reject(groupId, raw, problem);
           } else messages.push({ data: problem.data, raw });
         }
-        const payload: EventBatch<unknown> = { topic: batch.topic, partition: batch.partition, messages, rejected, highWatermark: batch.highWatermark };
+        const payload: EventBatch<unknown> = {
+          topic: batch.topic,
+          partition: batch.partition,
+          messages,
+          rejected,
+          firstOffset: batch.messages[0].offset,
+          lastOffset: batch.messages[batch.messages.length - 1].offset,
+          highWatermark: batch.highWatermark,
+        };
         const result = await handler(payload, new EventBusContext([batch, ctx, namespaced]));
         // Nest's exception layer turns a throw into an erroring Observable: awaiting it rethrows, and the bus redelivers.
         if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
       },
     });
-    this.subs.push({ sub, owner });
+  }
+
+  private restart(c: Consumer): Promise<void> {
+    if (c.closed) return Promise.resolve();
+    return (c.restarting ??= (async () => {
+      await new Promise((r) => setTimeout(r, 100)); // let the batch that asked for it end first
+      const old = c.sub;
+      c.sub = undefined;
+      await old?.close().catch((e: unknown) => this.log.warn(`${c.spec.group}: closing the subscription failed: ${(e as Error).message}`));
+      for (let delay = 200; !c.closed; delay = Math.min(delay * 2, 5000)) {
+        try {
+          c.sub = await this.subscribe(c);
+          return;
+        } catch (e) {
+          this.log.error(`${c.spec.group}: re-subscribing failed: ${(e as Error).message}`);
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    })().finally(() => (c.restarting = undefined)));
   }
 
   /** The decoded body, or the reason it is not valid. */
@@ -223,13 +273,14 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
 
   /** Each owner hears beforeClose while its partitions are still owned; then the subscriptions leave their groups. */
   async close(): Promise<void> {
-    const subs = this.subs.splice(0);
     await Promise.all(
-      subs.map(async ({ sub, owner }) => {
+      this.consumers.splice(0).map(async (c) => {
         try {
-          await owner?.beforeClose?.();
+          await c.owner?.beforeClose?.();
         } finally {
-          await sub.close();
+          c.closed = true;
+          await c.restarting;
+          await c.sub?.close();
         }
       }),
     );
