@@ -10,6 +10,7 @@ import { Clock } from './clock/clock';
 import { SqlDatabase } from './database/sql-database';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { HealthController } from './health/health.controller';
+import { IdempotencyStore } from './idempotency/idempotency-store';
 import { IdGenerator } from './ids/id-generator';
 import { Infrastructure } from './infrastructure';
 import { InfrastructureCloser } from './infrastructure-closer';
@@ -53,12 +54,13 @@ export class PlatformModule {
         ...values,
         ...slices,
         ModuleTopics,
+        IdempotencyStore,
         InfrastructureCloser,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
       ],
-      exports: [...values.map((v) => v.provide), MessagingConfig, HttpGuardConfig, ModuleTopics],
+      exports: [...values.map((v) => v.provide), MessagingConfig, HttpGuardConfig, ModuleTopics, IdempotencyStore],
     };
   }
 }

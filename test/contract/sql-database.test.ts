@@ -1,57 +1,9 @@
-import { randomBytes } from 'crypto';
-import { Client } from 'pg';
 import { QueryFailedError } from 'typeorm';
-import { PgliteSqlDatabase } from '../../src/platform/database/pglite-sql-database';
-import { PostgresSqlDatabase } from '../../src/platform/database/postgres-sql-database';
 import { SqlDatabase } from '../../src/platform/database/sql-database';
+import { PostgresSqlDatabase } from '../../src/platform/database/postgres-sql-database';
+import { SQL_ADAPTERS } from '../support/sql-harness';
 
-/** A server database whose name says "test"; each run gets its own and drops it afterwards. */
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-interface Harness {
-  open(): Promise<SqlDatabase>;
-  cleanup(): Promise<void>;
-}
-
-function postgresHarness(): Harness {
-  const name = `tetrad_test_${randomBytes(6).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const c = new Client({ connectionString: ADMIN_URL });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  return {
-    async open() {
-      await admin(`CREATE DATABASE ${name}`);
-      const url = new URL(ADMIN_URL);
-      url.pathname = `/${name}`;
-      const db = new PostgresSqlDatabase({ url: url.toString(), poolSize: 10 });
-      await db.open();
-      return db;
-    },
-    cleanup: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-  };
-}
-
-function pgliteHarness(): Harness {
-  return {
-    async open() {
-      const db = new PgliteSqlDatabase({ dataDir: 'memory' });
-      await db.open();
-      return db;
-    },
-    cleanup: async () => undefined,
-  };
-}
-
-describe.each([
-  ['postgres', postgresHarness],
-  ['pglite', pgliteHarness],
-] as const)('SqlDatabase contract: %s', (engine, makeHarness) => {
+describe.each(SQL_ADAPTERS)('SqlDatabase contract: %s', (engine, makeHarness) => {
   const harness = makeHarness();
   let db: SqlDatabase;
   const q = <T = Record<string, unknown>>(sql: string, params?: unknown[]) => db.dataSource.query(sql, params) as Promise<T[]>;

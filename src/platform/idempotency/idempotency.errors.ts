@@ -13,3 +13,10 @@ export class RequestInProgress extends AppError {
     super('conflict', 'request_in_progress', 'a request with this Idempotency-Key is still in progress', { retryAfterSeconds: 1 });
   }
 }
+
+/** No Idempotency-Key header, or not 1-128 visible ASCII characters (400). */
+export class IdempotencyKeyRequired extends AppError {
+  constructor() {
+    super('invalid', 'idempotency_key_required', 'an Idempotency-Key header (1-128 visible ASCII characters) is required');
+  }
+}

@@ -1,88 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { rowsOf } from '../database/rows-of';
-import { IdempotencyKeyReused, RequestInProgress } from './idempotency.errors';
-import { requestFingerprint } from './request-fingerprint';
+import { IdempotencyStore, IdempotentRequest } from './idempotency-store';
 
-const TTL = '24 hours';
-/** An in-flight key older than this belongs to a crashed (or hung) attempt: a replay takes it over. */
-export const STALE_IN_FLIGHT_MS = 30_000;
+export { STALE_IN_FLIGHT_MS } from './idempotency-store';
 
-export interface IdempotentRequest<T> {
-  ds: DataSource;
-  /** Namespace of the keys (route and tenant): equal keys in different scopes never meet. */
-  scope: string;
-  key: string;
-  /** What the key is bound to: a replay with another request is IdempotencyKeyReused (422). */
-  request: unknown;
-  /**
-   * An id minted for this key's work (e.g. the order id to create), stored with the in-flight key.
-   * A takeover runs `run` again with the SAME intent, so `run` can find what a crashed attempt
-   * already committed under it and answer from that instead of doing the work twice.
-   */
-  intent: string;
-  run: (intent: string) => Promise<T>;
-  /** Take over an in-flight key after this long; omit to answer 409 until the key expires. */
-  staleAfterMs?: number;
-}
-
-interface KeyRow<T> {
-  request_hash: string;
-  status: 'PENDING' | 'COMPLETED';
-  response: T | { intent?: string } | null;
-  stale: boolean;
-}
-
-/**
- * Runs a request once per (scope, key) over the platform `idempotency_keys` table (24 h): a replay
- * with the same request answers the stored response, another request is 422, a replay while the
- * first still runs is 409 — until the first is `staleAfterMs` old, when the replay takes the key
- * over and runs again under the first attempt's intent. A failed attempt frees the key, so the
- * client may retry it.
- */
-export async function runIdempotent<T>(req: IdempotentRequest<T>): Promise<T> {
-  const { ds, scope, key } = req;
-  const hash = requestFingerprint(req.request);
-  const inserted: unknown[] = await ds.query(
-    `INSERT INTO idempotency_keys (scope, key, request_hash, status, response, expires_at)
-     VALUES ($1, $2, $3, 'PENDING', $4::jsonb, now() + interval '${TTL}')
-     ON CONFLICT (scope, key) DO NOTHING RETURNING key`,
-    [scope, key, hash, JSON.stringify({ intent: req.intent })],
-  );
-  if (inserted.length > 0) return attempt(req, req.intent);
-  for (;;) {
-    const rows: KeyRow<T>[] = await ds.query(
-      `SELECT request_hash, status, response, created_at < now() - $3 * interval '1 millisecond' AS stale
-       FROM idempotency_keys WHERE scope = $1 AND key = $2`,
-      [scope, key, req.staleAfterMs ?? 0],
-    );
-    const prior = rows[0];
-    if (!prior) return runIdempotent(req); // expired or freed since the INSERT
-    if (prior.request_hash !== hash) throw new IdempotencyKeyReused();
-    if (prior.status === 'COMPLETED' && prior.response !== null) return prior.response as T;
-    if (req.staleAfterMs === undefined || !prior.stale) throw new RequestInProgress();
-    const intent = (prior.response as { intent?: string } | null)?.intent ?? req.intent;
-    // Compare-and-set on the row's age: of several replays arriving together one takes it over.
-    const taken = rowsOf(
-      await ds.query(
-        `UPDATE idempotency_keys SET created_at = now(), response = $4::jsonb
-         WHERE scope = $1 AND key = $2 AND status = 'PENDING' AND created_at < now() - $3 * interval '1 millisecond'
-         RETURNING key`,
-        [scope, key, req.staleAfterMs, JSON.stringify({ intent })],
-      ),
-    );
-    if (taken.length > 0) return attempt(req, intent);
-  }
-}
-
-async function attempt<T>(req: IdempotentRequest<T>, intent: string): Promise<T> {
-  const { ds, scope, key } = req;
-  let result: T;
-  try {
-    result = await req.run(intent);
-  } catch (err) {
-    await ds.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'PENDING'`, [scope, key]).catch(() => undefined);
-    throw err;
-  }
-  await ds.query(`UPDATE idempotency_keys SET status = 'COMPLETED', response = $3 WHERE scope = $1 AND key = $2`, [scope, key, JSON.stringify(result)]);
-  return result;
+/** Transitional, for ticketing's call sites until they inject IdempotencyStore (then delete this file). */
+export function runIdempotent<T>(req: IdempotentRequest<T> & { ds: DataSource }): Promise<T> {
+  return new IdempotencyStore(req.ds).run(req);
 }
