@@ -8,7 +8,7 @@ import { gunzip, gzip } from 'node:zlib';
 import { AdAnalyticsConfig } from '../ad-analytics.config';
 import { eventsTopic } from '../ad-analytics.settings';
 import { ArchiveCheckpoint, ArchiveStore, LostPartition } from '../ports/archive-store.port';
-import { AdEvent, ArchivedRecord, CHECKPOINT_DIR, checkpointFileName, hourDirsForDay, parsePartFileName, partFileName, topicDir } from '../domain';
+import { AdEvent, ArchivedRecord, isAdEvent, CHECKPOINT_DIR, checkpointFileName, hourDirsForDay, parsePartFileName, partFileName, topicDir } from '../domain';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -163,19 +163,6 @@ export class FsArchiveStore extends ArchiveStore implements OnApplicationShutdow
     }
     return { records, skipped };
   }
-}
-
-function isAdEvent(e: unknown): e is AdEvent {
-  if (typeof e !== 'object' || e === null) return false;
-  const x = e as Record<string, unknown>;
-  return (
-    (x.type === 'impression' || x.type === 'click') &&
-    typeof x.impressionId === 'string' &&
-    typeof x.adId === 'string' &&
-    typeof x.campaignId === 'string' &&
-    typeof x.ts === 'number' &&
-    Number.isFinite(x.ts)
-  );
 }
 
 async function writeFileSynced(path: string, data: Buffer): Promise<void> {

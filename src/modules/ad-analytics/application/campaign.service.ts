@@ -22,10 +22,6 @@ export interface ServeDecision {
   creativeUrl: string;
 }
 
-interface Servable extends ServableRow {
-  active: true;
-}
-
 /**
  * Campaign registry plus the serving snapshot: the active ads held in memory, rebuilt when this
  * instance changes a campaign and when the version query shows another instance did. A serve is a
@@ -34,7 +30,7 @@ interface Servable extends ServableRow {
 @Injectable()
 export class CampaignService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('ad-analytics.campaigns');
-  private snapshot = new WeightedAdIndex<Servable>([]);
+  private snapshot = new WeightedAdIndex<ServableRow>([]);
   private version = '';
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
@@ -97,7 +93,7 @@ export class CampaignService implements OnApplicationBootstrap, OnModuleDestroy 
       const v = await this.repo.version();
       if (!force && v === this.version) return;
       const rows = await this.repo.servable();
-      this.snapshot = new WeightedAdIndex(rows.map((r) => ({ ...r, active: true as const })));
+      this.snapshot = new WeightedAdIndex(rows);
       this.version = v;
     };
     // Serialised, so a slow poll cannot overwrite a newer forced refresh.

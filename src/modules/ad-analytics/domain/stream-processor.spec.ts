@@ -1,5 +1,5 @@
 import { seededRandom } from '../../../platform/random/seeded-random';
-import { AdEvent, PartitionProcessor, ProcessResult, StreamConfig, WindowAggregate, idleFlush } from './stream-processor';
+import { AdEvent, PartitionProcessor, ProcessResult, StreamConfig, WindowAggregate } from './stream-processor';
 
 const S = 1000;
 const imp = (id: string, ad: string, t: number): AdEvent => ({ type: 'impression', impressionId: id, adId: ad, campaignId: 'c' + ad, ts: t * S });
@@ -31,13 +31,13 @@ describe('PartitionProcessor — hand-computed stream', () => {
     expect(p.process([imp('i6', 'B', 80), imp('i10', 'B', 300)], 3000))
       .toEqual({ closedWindows: [row(180, 'A', 1, 0)], late: 1, unmatched: 1 });
     // idle flush: 40 s idle -> wm 335 (window 300 closes at 370), 80 s idle -> wm 375
-    expect(idleFlush(p, 3000 + 20 * S)).toEqual({ closedWindows: [], late: 0, unmatched: 0 });
-    expect(idleFlush(p, 3000 + 40 * S)).toEqual({ closedWindows: [], late: 0, unmatched: 0 });
+    expect(p.onIdle(3000 + 20 * S)).toEqual({ closedWindows: [], late: 0, unmatched: 0 });
+    expect(p.onIdle(3000 + 40 * S)).toEqual({ closedWindows: [], late: 0, unmatched: 0 });
     expect(p.currentWatermark).toBe(335 * S);
-    expect(idleFlush(p, 3000 + 80 * S)).toEqual({ closedWindows: [row(300, 'B', 1, 0)], late: 0, unmatched: 0 });
+    expect(p.onIdle(3000 + 80 * S)).toEqual({ closedWindows: [row(300, 'B', 1, 0)], late: 0, unmatched: 0 });
     expect(p.stateSize().openWindows).toBe(0);
     // far enough: all join/dedup state evicted
-    idleFlush(p, 3000 + 1000 * S);
+    p.onIdle(3000 + 1000 * S);
     expect(p.stateSize()).toEqual({ impressions: 0, clicks: 0, pendingClicks: 0, openWindows: 0 });
   });
 

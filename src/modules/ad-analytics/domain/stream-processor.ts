@@ -352,11 +352,6 @@ export class PartitionProcessor {
   }
 }
 
-/** Convenience for the adapter's timer: advance an idle partition's watermark by processing time. */
-export function idleFlush(p: PartitionProcessor, nowMs: number): ProcessResult {
-  return p.onIdle(nowMs);
-}
-
 function joinable(clickTs: number, impTs: number, ttl: number): boolean {
   return Math.abs(clickTs - impTs) <= ttl;
 }

@@ -53,24 +53,25 @@ export function encodeEvent(e: AdEvent): string {
   return JSON.stringify({ type: e.type, impressionId: e.impressionId, adId: e.adId, campaignId: e.campaignId, ts: e.ts });
 }
 
-/**
- * Decodes a log message; null when it is not an event (the worker counts and skips it). Type checks
- * only: what is on the log passed parseTrackBatch at the gateway, and this runs per event in the worker.
- */
+/** A decoded log message or archived record is an event: type checks only (it passed parseTrackBatch at the gateway). */
+export function isAdEvent(v: unknown): v is AdEvent {
+  if (typeof v !== 'object' || v === null) return false;
+  const { type, impressionId, adId, campaignId, ts } = v as Partial<Record<keyof AdEvent, unknown>>;
+  return (type === 'impression' || type === 'click') && typeof impressionId === 'string' && typeof adId === 'string' &&
+    typeof campaignId === 'string' && typeof ts === 'number' && Number.isFinite(ts);
+}
+
+/** Decodes a log message; null when it is not an event (the worker counts and skips it). Runs per event in the worker. */
 export function decodeEvent(value: string): AdEvent | null {
-  let v: Partial<Record<keyof AdEvent, unknown>>;
+  let v: unknown;
   try {
     v = JSON.parse(value);
   } catch {
     return null;
   }
-  if (typeof v !== 'object' || v === null) return null;
-  const { type, impressionId, adId, campaignId, ts } = v;
-  if ((type !== 'impression' && type !== 'click') || typeof impressionId !== 'string' || typeof adId !== 'string') return null;
-  if (typeof campaignId !== 'string' || typeof ts !== 'number' || !Number.isFinite(ts)) return null;
   // The parsed object itself, not a copy (one allocation less per event): the processor reads these
   // five fields and copies what it keeps, so an extra field on the log changes nothing.
-  return v as AdEvent;
+  return isAdEvent(v) ? v : null;
 }
 
 function fail(index: number, field: string, message: string): ParsedBatch {
