@@ -12,7 +12,8 @@
  *    DailyReportBuilder (exact view + on-time stream replay), then the SQL save into PostgreSQL
  *    (database `test`, rows removed afterwards) when it answers.
  */
-import { Logger } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,9 @@ import { gzipSync } from 'node:zlib';
 import { loadConfig } from '../../src/config/app-config';
 import { AdEvent, DEFAULT_STREAM_CONFIG, encodeEvent } from '../../src/modules/ad-analytics/domain';
 import { FsArchiveStore } from '../../src/modules/ad-analytics/adapters/fs-archive-store';
-import { AdEventArchiver } from '../../src/modules/ad-analytics/jobs/ad-archive.consumer';
+import { AdEventArchiver } from '../../src/modules/ad-analytics/application/event-archiver.service';
+import { AdArchiveConsumer } from '../../src/modules/ad-analytics/jobs/ad-archive.consumer';
+import { EventBusTransport } from '../../src/platform/messaging/event-bus.transport';
 import { DailyReportBuilder, DAY_MS, parseDay } from '../../src/modules/ad-analytics/domain';
 import { SqlReportRepository } from '../../src/modules/ad-analytics/adapters/sql-report-repository';
 import { PostgresSqlDatabase } from '../../src/platform/database/postgres-sql-database';
@@ -74,13 +77,18 @@ const fmt = (x: number) => x.toLocaleString('en-US');
 async function archive(bus: EventBus, dir: string, ns: string, n: number): Promise<number> {
   const config = loadConfig({ APP_ROLES: 'worker', NAMESPACE: ns, ADS_ARCHIVE_DIR: dir, ADS_ARCHIVE_ROLL_EVENTS: '50000', ADS_ARCHIVE_ROLL_MS: '250', LOG_LEVEL: 'silent', KAFKA_PARTITIONS: String(PARTITIONS) });
   const metrics = new MetricsRegistry();
-  const archiver = new AdEventArchiver(bus, config, metrics, FsArchiveStore.forConfig(config, bus.logId));
+  const archiver = new AdEventArchiver(config, metrics, FsArchiveStore.forConfig(config, bus.logId));
   const archived = async () => (await metrics.registry.getSingleMetric('ads_archive_records_total')!.get()).values[0]?.value ?? 0;
+  // The production consumer on the production transport, without the rest of the application.
+  @Module({ controllers: [AdArchiveConsumer], providers: [{ provide: AdEventArchiver, useValue: archiver }] })
+  class ArchiverOnly {}
+  const strategy = new EventBusTransport(bus, config, metrics, () => archiver as never);
+  const app = await NestFactory.createMicroservice(ArchiverOnly, { strategy, logger: false });
   const t0 = performance.now();
-  await archiver.onApplicationBootstrap();
+  await app.listen();
   while ((await archived()) < n) await new Promise((r) => setTimeout(r, 10));
   const ms = performance.now() - t0;
-  await archiver.beforeApplicationShutdown();
+  await app.close();
   return ms;
 }
 

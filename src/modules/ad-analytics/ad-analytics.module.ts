@@ -19,7 +19,8 @@ import { CampaignService } from './application/campaign.service';
 import { DailyReportService } from './application/daily-report.service';
 import { EventTracker } from './application/event-tracker.service';
 import { StatsService } from './application/stats.service';
-import { AdEventArchiver } from './jobs/ad-archive.consumer';
+import { AdEventArchiver } from './application/event-archiver.service';
+import { AdArchiveConsumer } from './jobs/ad-archive.consumer';
 import { AdStreamWorker } from './jobs/ad-stream.consumer';
 import { DailyReportScheduler } from './jobs/daily-report.cron';
 import { ArchiveStore } from './ports/archive-store.port';
@@ -36,7 +37,7 @@ import { CheckpointStore, DashboardSink } from './ports/stream-state.port';
  * cron runs only with `scheduler`.
  */
 @Module({
-  controllers: [CampaignsController, TrackController, StatsController, AdsConsoleController, ReportsController],
+  controllers: [CampaignsController, TrackController, StatsController, AdsConsoleController, ReportsController, AdArchiveConsumer],
   providers: [
     provideConfigSlice(AdAnalyticsConfig),
     CampaignService, EventTracker, StatsService, DailyReportService, AdStreamWorker, AdEventArchiver, DailyReportScheduler,

@@ -1,179 +1,26 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Counter, Gauge, Histogram } from 'prom-client';
-import { AppConfig } from '../../../config/app-config';
-import { ConsumerBatch, EventBus, Subscription, TopicPartition } from '../../../platform/messaging/event-bus.port';
-import { groupName } from '../../../platform/messaging/topics';
-import { MetricsRegistry } from '../../../platform/metrics/metrics';
-import { eventsTopic } from '../ad-analytics.settings';
-import { decodeEvent, hourDir, INVALID_DIR } from '../domain';
-import { ArchiveStore, LostPartition } from '../ports/archive-store.port';
-
-export const ARCHIVER_GROUP = 'ads.archiver';
-
-interface PartitionState {
-  epoch: number;
-  /** first offset not yet durable in the archive (the checkpoint's next) */
-  durableNext: bigint;
-  /** next offset to read: everything below it is durable or buffered */
-  next: bigint;
-  lines: Map<string, string[]>;
-  buffered: number;
-  oldestAt: number;
-  /** serialises batches, timer flushes and shutdown flushes of one partition */
-  chain: Promise<void>;
-}
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { ConsumeBatch, EventBatch, EventBusContext } from '../../../platform/messaging/event-bus.transport';
+import { EVENTS_TOPIC } from '../ad-analytics.settings';
+import { AdEventArchiver } from '../application/event-archiver.service';
+import { AdEvent, decodeEvent } from '../domain';
 
 /**
- * Worker role: copies every raw `ads.events` record into the archive (its own consumer group, so it
- * neither slows nor depends on the stream job). Records are buffered per partition and written as one
- * compressed file per event-time hour when the buffer reaches ADS_ARCHIVE_ROLL_EVENTS records or
- * ADS_ARCHIVE_ROLL_MS of age. The archive's own per-partition checkpoint — written after the files are
- * durable — is the resume point (`resumeFrom`), not the group's committed offset, which runs ahead of
- * the buffer: a crash loses only unflushed buffers, and those offsets are read again.
+ * Worker role: every raw `ads.events` record into the archive. The archiver keeps its own per-partition
+ * checkpoint, written after the files are durable, and resumes from it (it owns the partitions), not from
+ * the group's committed offset, which runs ahead of its buffers: a crash loses only unflushed buffers,
+ * and those offsets are read again.
+ *
+ * Messages are validated by the stream job's own decoder (decodeEvent, hand-written: both consumers
+ * read every event, and they must agree on what is malformed). Unlike other consumers, the archive keeps
+ * what fails it: `batch.rejected` goes to the archive's `_invalid` folder, for the T+1 report to count.
  */
-@Injectable()
-export class AdEventArchiver implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly log = new Logger('ads.archiver');
-  private sub?: Subscription;
-  private timer?: NodeJS.Timeout;
-  private readonly parts = new Map<number, PartitionState>();
-  private readonly m: { records: Counter; invalid: Counter; flushes: Histogram; buffered: Gauge<'partition'> };
+@Controller()
+export class AdArchiveConsumer {
+  constructor(private readonly archiver: AdEventArchiver) {}
 
-  constructor(
-    private readonly bus: EventBus,
-    private readonly config: AppConfig,
-    metrics: MetricsRegistry,
-    private readonly store: ArchiveStore,
-  ) {
-    const registers = [metrics.registry];
-    this.m = {
-      records: new Counter({ name: 'ads_archive_records_total', help: 'raw records made durable in the archive', registers }),
-      invalid: new Counter({ name: 'ads_archive_invalid_total', help: 'records archived under _invalid (not events)', registers }),
-      flushes: new Histogram({ name: 'ads_archive_flush_seconds', help: 'one partition flush: gzip, fsync, renames, checkpoint', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers }),
-      buffered: new Gauge({ name: 'ads_archive_buffered_records', help: 'records read but not yet durable, per partition', labelNames: ['partition'], registers }),
-    };
-  }
-
-  get enabled(): boolean {
-    return this.config.hasRole('worker');
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.enabled) return;
-    const topic = eventsTopic(this.config);
-    this.sub = await this.bus.subscribe({
-      groupId: groupName(this.config, ARCHIVER_GROUP),
-      topics: [topic],
-      fromBeginning: true,
-      resumeFrom: (tp) => this.resumeFrom(tp),
-      onRevoked: (tps) => this.revoke(tps),
-      handleBatch: (batch, ctx) => this.serial(batch.partition, () => this.onBatch(batch, ctx.isOwned)),
-    });
-    const every = Math.max(50, Math.min(1000, Math.floor(this.config.ADS_ARCHIVE_ROLL_MS / 2)));
-    this.timer = setInterval(() => this.flushDue(false), every);
-    this.timer.unref();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flushDue(true); // graceful stop: buffers become files while the partitions are still ours
-    await this.sub?.close();
-    this.sub = undefined;
-  }
-
-  private serial(partition: number, fn: () => Promise<void>): Promise<void> {
-    const st = this.parts.get(partition);
-    if (!st) return fn();
-    const run = st.chain.then(fn);
-    st.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  private async resumeFrom(tp: TopicPartition): Promise<string> {
-    const cur = this.parts.get(tp.partition);
-    if (cur) return cur.next.toString(); // still ours after a rebalance: keep the buffer, no re-read
-    const cp = await this.store.recover(tp.partition);
-    this.parts.set(tp.partition, {
-      epoch: cp.epoch,
-      durableNext: BigInt(cp.next),
-      next: BigInt(cp.next),
-      lines: new Map(),
-      buffered: 0,
-      oldestAt: 0,
-      chain: Promise.resolve(),
-    });
-    return cp.next;
-  }
-
-  /** Lost partitions drop their buffers: not durable, not checkpointed, so the next owner reads them again. */
-  private revoke(tps: TopicPartition[]): void {
-    for (const tp of tps) this.parts.delete(tp.partition);
-  }
-
-  private async onBatch(batch: ConsumerBatch, isOwned: () => boolean): Promise<void> {
-    let st = this.parts.get(batch.partition);
-    if (!st) {
-      await this.resumeFrom(batch);
-      st = this.parts.get(batch.partition)!;
-    }
-    for (const m of batch.messages) {
-      const offset = BigInt(m.offset);
-      if (offset < st.next) continue; // redelivered: already buffered or durable
-      let dir = INVALID_DIR;
-      let line: string;
-      // The stream job's own decoder: what it skips as malformed goes to _invalid, not into the report.
-      const e = decodeEvent(m.value);
-      if (e) {
-        dir = hourDir(e.ts);
-        // The value is a valid event's JSON already, so it is embedded verbatim rather than re-serialised.
-        line = `{"p":${m.partition},"o":"${m.offset}","t":${m.timestamp},"e":${m.value}}`;
-      } else {
-        line = JSON.stringify({ p: m.partition, o: m.offset, t: m.timestamp, raw: m.value });
-        this.m.invalid.inc();
-      }
-      let list = st.lines.get(dir);
-      if (!list) st.lines.set(dir, (list = []));
-      list.push(line);
-      if (st.buffered++ === 0) st.oldestAt = Date.now();
-      st.next = offset + 1n;
-    }
-    this.m.buffered.set({ partition: String(batch.partition) }, st.buffered);
-    if (st.buffered >= this.config.ADS_ARCHIVE_ROLL_EVENTS || this.due(st)) await this.flush(batch.partition, st, isOwned);
-  }
-
-  private due(st: PartitionState): boolean {
-    return st.buffered > 0 && Date.now() - st.oldestAt >= this.config.ADS_ARCHIVE_ROLL_MS;
-  }
-
-  private flushDue(all: boolean): Promise<void> {
-    const work = [...this.parts.entries()]
-      .filter(([, st]) => (all ? st.buffered > 0 : this.due(st)))
-      .map(([p]) =>
-        this.serial(p, async () => {
-          const st = this.parts.get(p);
-          if (st && (all ? st.buffered > 0 : this.due(st))) await this.flush(p, st, () => this.parts.get(p) === st);
-        }).catch((e: unknown) => this.log.warn(`partition ${p}: flush failed: ${(e as Error).message}`)),
-      );
-    return Promise.all(work).then(() => undefined);
-  }
-
-  private async flush(partition: number, st: PartitionState, isOwned: () => boolean): Promise<void> {
-    if (st.buffered === 0) return;
-    if (!isOwned()) throw new LostPartition(partition);
-    const n = st.buffered;
-    const timer = this.m.flushes.startTimer();
-    try {
-      await this.store.flush(partition, st.epoch, st.durableNext.toString(), st.next.toString(), st.lines);
-      timer();
-    } catch (e) {
-      if (e instanceof LostPartition) this.parts.delete(partition);
-      throw e;
-    }
-    st.durableNext = st.next;
-    st.lines = new Map();
-    st.buffered = 0;
-    this.m.records.inc(n);
-    this.m.buffered.set({ partition: String(partition) }, 0);
+  @ConsumeBatch({ topic: EVENTS_TOPIC, group: 'ads.archiver', decode: decodeEvent, fromBeginning: true, partitions: AdEventArchiver })
+  archive(@Payload() batch: EventBatch<AdEvent>, @Ctx() ctx: EventBusContext): Promise<void> {
+    return this.archiver.append(batch, () => ctx.isOwned());
   }
 }
