@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { exec, select } from '../../../platform/database/rows-of';
 import { AdAnalyticsConfig } from '../ad-analytics.config';
 import { AdSpec, Campaign, CampaignRepository, CreateOutcome, ServableRow } from '../ports/campaign-repository.port';
 
@@ -34,13 +35,13 @@ export class SqlCampaignRepository extends CampaignRepository {
   async create(c: { id: string; name: string; advertiserId: string; active: boolean; ads: AdSpec[] }): Promise<CreateOutcome> {
     try {
       return await this.db.transaction(async (m) => {
-        const inserted: unknown[] = await m.query(
+        const inserted = await select<unknown>(m,
           `INSERT INTO ad_campaigns (namespace, id, name, advertiser_id, active) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (namespace, id) DO NOTHING RETURNING id`,
           [this.namespace, c.id, c.name, c.advertiserId, c.active],
         );
         if (inserted.length === 0) return { ok: false, conflict: 'campaign', id: c.id } as const;
-        const ads: { id: string }[] = await m.query(
+        const ads = await select<{ id: string }>(m,
           `INSERT INTO ad_ads (namespace, id, campaign_id, creative_url, weight, position)
            SELECT $1, x.id, $2, x."creativeUrl", x.weight, x.position
            FROM jsonb_to_recordset($3::jsonb) AS x(id text, "creativeUrl" text, weight double precision, position integer)
@@ -64,16 +65,16 @@ export class SqlCampaignRepository extends CampaignRepository {
   }
 
   async setActive(id: string, active: boolean): Promise<Campaign | null> {
-    const rows: unknown[] = await this.db.query(
+    const { count } = await exec(
+      this.db,
       'UPDATE ad_campaigns SET active = $3, updated_at = now() WHERE namespace = $1 AND id = $2 RETURNING id',
       [this.namespace, id, active],
     );
-    const list = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
-    return list.length === 0 ? null : this.get(id);
+    return count === 0 ? null : this.get(id);
   }
 
   async list(limit: number, offset: number) {
-    const rows: { id: string; name: string; advertiser_id: string; active: boolean; ads: number }[] = await this.db.query(
+    const rows = await select<{ id: string; name: string; advertiser_id: string; active: boolean; ads: number }>(this.db,
       `SELECT c.id, c.name, c.advertiser_id, c.active, (SELECT count(*)::int FROM ad_ads a WHERE a.namespace = c.namespace AND a.campaign_id = c.id) AS ads
          FROM ad_campaigns c WHERE c.namespace = $1 ORDER BY c.created_at DESC, c.id LIMIT $2 OFFSET $3`,
       [this.namespace, limit, offset],
@@ -82,7 +83,7 @@ export class SqlCampaignRepository extends CampaignRepository {
   }
 
   async servable(): Promise<ServableRow[]> {
-    const rows: { id: string; campaign_id: string; creative_url: string; weight: number }[] = await this.db.query(
+    const rows = await select<{ id: string; campaign_id: string; creative_url: string; weight: number }>(this.db,
       `SELECT a.id, a.campaign_id, a.creative_url, a.weight FROM ad_ads a
        JOIN ad_campaigns c ON c.namespace = a.namespace AND c.id = a.campaign_id
        WHERE a.namespace = $1 AND c.active AND a.weight > 0 ORDER BY a.campaign_id, a.position`,
@@ -92,7 +93,7 @@ export class SqlCampaignRepository extends CampaignRepository {
   }
 
   async version(): Promise<string> {
-    const rows: { v: string | null; n: string }[] = await this.db.query(
+    const rows = await select<{ v: string | null; n: string }>(this.db,
       `SELECT max(updated_at)::text AS v, count(*)::text AS n FROM ad_campaigns WHERE namespace = $1`,
       [this.namespace],
     );
@@ -100,12 +101,12 @@ export class SqlCampaignRepository extends CampaignRepository {
   }
 
   private async getWith(m: { query: DataSource['query'] }, id: string): Promise<Campaign | null> {
-    const rows: CampaignRow[] = await m.query(
+    const rows = await select<CampaignRow>(m,
       'SELECT id, name, advertiser_id, active, created_at, updated_at FROM ad_campaigns WHERE namespace = $1 AND id = $2',
       [this.namespace, id],
     );
     if (rows.length === 0) return null;
-    const ads: { id: string; creative_url: string; weight: number }[] = await m.query(
+    const ads = await select<{ id: string; creative_url: string; weight: number }>(m,
       'SELECT id, creative_url, weight FROM ad_ads WHERE namespace = $1 AND campaign_id = $2 ORDER BY position',
       [this.namespace, id],
     );

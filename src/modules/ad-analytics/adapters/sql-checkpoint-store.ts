@@ -1,4 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
+import { exec, select } from '../../../platform/database/rows-of';
 import { Injectable } from '@nestjs/common';
 import type { WindowAggregate } from '../domain';
 import { CheckpointCommit, CheckpointFenced, CheckpointStore, PartitionKey, StoredCheckpoint } from '../ports/stream-state.port';
@@ -16,7 +17,7 @@ export class SqlCheckpointStore extends CheckpointStore {
   }
 
   async load(k: PartitionKey): Promise<StoredCheckpoint | null> {
-    const rows: { next_offset: string; seq: string; snapshot: string; last_windows: WindowAggregate[] }[] = await this.db.query(
+    const rows = await select<{ next_offset: string; seq: string; snapshot: string; last_windows: WindowAggregate[] }>(this.db,
       'SELECT next_offset, seq, snapshot, last_windows FROM ad_stream_checkpoints WHERE group_id = $1 AND topic = $2 AND partition = $3',
       [k.groupId, k.topic, k.partition],
     );
@@ -61,22 +62,17 @@ export class SqlCheckpointStore extends CheckpointStore {
   /** First statement of the transaction: takes the row lock, so a racing commit waits and then fails its CAS. */
   private async casCheckpoint(m: EntityManager, k: PartitionKey, c: CheckpointCommit): Promise<number> {
     const params = [k.groupId, k.topic, k.partition, c.nextOffset.toString(), c.snapshot, JSON.stringify(c.outbox), c.expectedSeq];
-    const rows: { seq: string }[] =
+    const { rows } = await exec<{ seq: string }>(
+      m,
       c.expectedSeq === 0
-        ? await m.query(
-            `INSERT INTO ad_stream_checkpoints (group_id, topic, partition, next_offset, snapshot, last_windows, seq)
+        ? `INSERT INTO ad_stream_checkpoints (group_id, topic, partition, next_offset, snapshot, last_windows, seq)
              VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7 + 1)
-             ON CONFLICT (group_id, topic, partition) DO NOTHING RETURNING seq`,
-            params,
-          )
-        : await m.query(
-            `UPDATE ad_stream_checkpoints SET next_offset = $4, snapshot = $5, last_windows = $6::jsonb, seq = seq + 1, updated_at = now()
+             ON CONFLICT (group_id, topic, partition) DO NOTHING RETURNING seq`
+        : `UPDATE ad_stream_checkpoints SET next_offset = $4, snapshot = $5, last_windows = $6::jsonb, seq = seq + 1, updated_at = now()
              WHERE group_id = $1 AND topic = $2 AND partition = $3 AND seq = $7 RETURNING seq`,
-            params,
-          );
-    // UPDATE ... RETURNING through TypeORM's postgres driver answers [rows, count]
-    const list = (Array.isArray(rows[0]) ? rows[0] : rows) as { seq: string }[];
-    if (list.length === 0) throw new CheckpointFenced(k, c.expectedSeq);
-    return Number(list[0].seq);
+      params,
+    );
+    if (rows.length === 0) throw new CheckpointFenced(k, c.expectedSeq);
+    return Number(rows[0].seq);
   }
 }

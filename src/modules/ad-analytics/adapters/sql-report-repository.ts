@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { select } from '../../../platform/database/rows-of';
 import { AdAnalyticsConfig } from '../ad-analytics.config';
 import { eventsTopic } from '../ad-analytics.settings';
 import { DailyReport, RealtimeRow, ReportCell } from '../domain';
@@ -47,7 +48,7 @@ export class SqlReportRepository extends ReportRepository {
   }
 
   async run(date: string): Promise<ReportRun | null> {
-    const rows: Record<string, string | number | Date>[] = await this.db.query(
+    const rows = await select<Record<string, string | number | Date>>(this.db,
       `SELECT day::text AS day, built_at, build_ms, files_read, records_read, records_skipped, duplicates, unmatched_clicks
        FROM ad_report_days WHERE topic = $1 AND day = $2::date`,
       [this.topic, date],
@@ -67,7 +68,7 @@ export class SqlReportRepository extends ReportRepository {
   }
 
   async cells(date: string, campaignId?: string): Promise<ReportCell[]> {
-    const rows: Record<string, string | number>[] = await this.db.query(
+    const rows = await select<Record<string, string | number>>(this.db,
       `SELECT hour, ad_id, campaign_id, impressions, clicks, on_time_impressions, on_time_clicks FROM ad_report_hourly
        WHERE topic = $1 AND day = $2::date AND ($3::text IS NULL OR campaign_id = $3) ORDER BY hour, ad_id, campaign_id`,
       [this.topic, date, campaignId ?? null],
@@ -84,7 +85,7 @@ export class SqlReportRepository extends ReportRepository {
   }
 
   async realtime(from: number, to: number, campaignId?: string): Promise<RealtimeRow[]> {
-    const rows: Record<string, string>[] = await this.db.query(
+    const rows = await select<Record<string, string>>(this.db,
       `SELECT ad_id, campaign_id, sum(impressions) AS impressions, sum(clicks) AS clicks FROM ad_minute_stats
        WHERE topic = $1 AND window_start >= $2 AND window_start < $3 AND ($4::text IS NULL OR campaign_id = $4)
        GROUP BY ad_id, campaign_id`,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { select } from '../../../platform/database/rows-of';
 import { AdAnalyticsConfig } from '../ad-analytics.config';
 import { eventsTopic } from '../ad-analytics.settings';
 import type { WindowCounts } from '../domain';
@@ -27,7 +28,7 @@ export class SqlStatsRepository extends StatsRepository {
   }
 
   private async windows(column: 'ad_id' | 'campaign_id', id: string, from: number, to: number): Promise<WindowCounts[]> {
-    const rows: { window_start: string; impressions: string; clicks: string }[] = await this.db.query(
+    const rows = await select<{ window_start: string; impressions: string; clicks: string }>(this.db,
       `SELECT window_start, sum(impressions) AS impressions, sum(clicks) AS clicks FROM ad_minute_stats
        WHERE topic = $1 AND ${column} = $2 AND window_start >= $3 AND window_start < $4
        GROUP BY window_start ORDER BY window_start`,
@@ -37,7 +38,7 @@ export class SqlStatsRepository extends StatsRepository {
   }
 
   async adsOfCampaign(campaignId: string, from: number, to: number) {
-    const rows: { ad_id: string; impressions: string; clicks: string }[] = await this.db.query(
+    const rows = await select<{ ad_id: string; impressions: string; clicks: string }>(this.db,
       `SELECT ad_id, sum(impressions) AS impressions, sum(clicks) AS clicks FROM ad_minute_stats
         WHERE topic = $1 AND campaign_id = $2 AND window_start >= $3 AND window_start < $4 GROUP BY ad_id ORDER BY ad_id`,
       [this.topic, campaignId, from, to],
@@ -46,12 +47,12 @@ export class SqlStatsRepository extends StatsRepository {
   }
 
   async newestWindowEnd(): Promise<number | null> {
-    const rows: { w: string | null }[] = await this.db.query('SELECT max(window_end) AS w FROM ad_minute_stats WHERE topic = $1', [this.topic]);
+    const rows = await select<{ w: string | null }>(this.db, 'SELECT max(window_end) AS w FROM ad_minute_stats WHERE topic = $1', [this.topic]);
     return rows[0]?.w == null ? null : Number(rows[0].w);
   }
 
   async lastSeq(): Promise<number> {
-    const rows: { s: string | null }[] = await this.db.query('SELECT max(flush_seq) AS s FROM ad_minute_stats WHERE topic = $1', [this.topic]);
+    const rows = await select<{ s: string | null }>(this.db, 'SELECT max(flush_seq) AS s FROM ad_minute_stats WHERE topic = $1', [this.topic]);
     return Number(rows[0].s ?? 0);
   }
 
