@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ScriptedAgent } from '../../src/modules/gpu-scheduler/testing/scripted-agent';
+import { ScriptedAgent } from '../support/gpu-scripted-agent';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 import { ensureChromium, ensureConsoleBuilt, launchChromium } from '../support/browser';

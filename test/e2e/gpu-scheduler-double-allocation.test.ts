@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { AgentReport, DISPATCH_JOB } from '../../src/modules/gpu-scheduler';
-import { bindDecision, snapshotOf } from '../../src/modules/gpu-scheduler/service/binder';
-import { ScriptedAgent } from '../../src/modules/gpu-scheduler/testing/scripted-agent';
+import { bindDecision, snapshotOf } from '../../src/modules/gpu-scheduler/adapters/sql-binder';
+import { ScriptedAgent } from '../support/gpu-scripted-agent';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 

@@ -1,5 +1,5 @@
 import { AgentReport } from '../../src/modules/gpu-scheduler';
-import { ScriptedAgent } from '../../src/modules/gpu-scheduler/testing/scripted-agent';
+import { ScriptedAgent } from '../support/gpu-scripted-agent';
 import { EventBus, Subscription } from '../../src/platform/messaging/event-bus.port';
 import { topicName } from '../../src/platform/messaging/topics';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';

@@ -4,15 +4,15 @@ import { GpuConsoleController } from './api/gpu-console.controller';
 import { GpuNodesController } from './api/gpu-nodes.controller';
 import { GpuTasksController } from './api/gpu-tasks.controller';
 import { AgentModule } from './agent/agent.module';
-import { ClusterViewService } from './service/cluster-view.service';
-import { ClusterService } from './service/cluster.service';
-import { CycleTrigger } from './service/cycle-trigger';
-import { NodeService } from './service/node.service';
-import { SchedulerLoop } from './service/scheduler.loop';
-import { SchedulerService } from './service/scheduler.service';
-import { TaskEvents } from './service/task-events';
-import { TaskLifecycle } from './service/task-lifecycle';
-import { TaskService } from './service/task.service';
+import { ClusterViewService } from './application/cluster-view.service';
+import { ClusterService } from './application/cluster.service';
+import { CycleTrigger } from './application/cycle-trigger';
+import { NodeService } from './application/node.service';
+import { SchedulerLoop } from './application/scheduler-loop.service';
+import { SchedulerService } from './application/scheduler.service';
+import { TaskEvents } from './adapters/sql-task-outbox';
+import { TaskLifecycle } from './application/task-lifecycle.service';
+import { TaskService } from './application/task.service';
 
 /** Seed design notes for this module: see docs/gpu-scheduler.md. Its public surface is ./index.ts. */
 @Module({

@@ -1,8 +1,8 @@
 export { GpuSchedulerModule } from './gpu-scheduler.module';
 export * from './agent-protocol';
-export { NodeService } from './service/node.service';
-export { SchedulerService } from './service/scheduler.service';
-export { SchedulerLoop } from './service/scheduler.loop';
-export { TaskLifecycle } from './service/task-lifecycle';
-export { TaskService } from './service/task.service';
+export { NodeService } from './application/node.service';
+export { SchedulerService } from './application/scheduler.service';
+export { SchedulerLoop } from './application/scheduler-loop.service';
+export { TaskLifecycle } from './application/task-lifecycle.service';
+export { TaskService } from './application/task.service';
 export type { NodeView, TaskView, TaskStatus } from './gpu-scheduler.types';

@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryJobQueue } from '../../../platform/queue/memory-job-queue';
-import { nodeOnlyPolicy, taskWritableDir } from '../testing/command-policy';
+import { nodeOnlyPolicy, taskWritableDir } from '../../../../test/support/gpu-command-policy';
 import { AgentReport, CANCEL_JOB, DISPATCH_JOB, DispatchMessage, HeartbeatBody, nodeQueueName } from '../agent-protocol';
 import { GpuInventory } from './gpu-discovery';
 import { NodeAgent } from './node-agent';

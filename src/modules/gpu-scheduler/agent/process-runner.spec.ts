@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeOnlyPolicy, taskWritableDir } from '../testing/command-policy';
+import { nodeOnlyPolicy, taskWritableDir } from '../../../../test/support/gpu-command-policy';
 import { CommandOrSimulatedExecutor, OutputTail, ProcessRunner } from './process-runner';
 import { SimulatedRunner } from './simulated-runner';
 import { RunSpec } from './task-executor';

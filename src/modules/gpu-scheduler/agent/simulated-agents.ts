@@ -6,7 +6,7 @@ import { AppConfig } from '../../../config/app-config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { NodeView } from '../gpu-scheduler.types';
-import { NodeService } from '../service/node.service';
+import { NodeService } from '../application/node.service';
 import { GpuInventory } from './gpu-discovery';
 import { NodeAgent } from './node-agent';
 import { HttpSchedulerClient } from './scheduler-client';

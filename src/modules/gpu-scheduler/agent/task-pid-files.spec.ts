@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeOnlyPolicy } from '../testing/command-policy';
+import { nodeOnlyPolicy } from '../../../../test/support/gpu-command-policy';
 import { ProcessRunner } from './process-runner';
 import { TaskPidFiles } from './task-pid-files';
 

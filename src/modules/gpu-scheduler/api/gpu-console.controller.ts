@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
 import { openSse } from '../../../platform/sse/sse-response';
-import { ClusterViewService } from '../service/cluster-view.service';
+import { ClusterViewService } from '../application/cluster-view.service';
 import { RecentTasksQueryDto } from './gpu-console.dto';
 import { GridView, RecentTasksView } from './gpu-console.responses';
 

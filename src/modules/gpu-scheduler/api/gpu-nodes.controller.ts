@@ -2,8 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/com
 import { ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
-import { ClusterService } from '../service/cluster.service';
-import { NodeService } from '../service/node.service';
+import { ClusterService } from '../application/cluster.service';
+import { NodeService } from '../application/node.service';
 import { HeartbeatDto, PatchNodeDto, RegisterNodeDto } from './gpu.dto';
 import { ClusterSnapshot, NodeView } from './gpu.responses';
 

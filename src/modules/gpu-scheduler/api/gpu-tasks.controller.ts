@@ -5,9 +5,9 @@ import type { AuthenticatedRequest } from '../../../platform/auth/api-key.guard'
 import { RequireRole, roleSatisfies } from '../../../platform/auth/roles.decorator';
 import { AppError } from '../../../platform/errors/app-error';
 import { ApiContract } from '../../../platform/openapi';
-import { IDEMPOTENCY_KEY } from '../service/idempotency';
-import { TaskLifecycle } from '../service/task-lifecycle';
-import { TaskService } from '../service/task.service';
+import { IDEMPOTENCY_KEY } from '../application/idempotency';
+import { TaskLifecycle } from '../application/task-lifecycle.service';
+import { TaskService } from '../application/task.service';
 import { ListTasksQueryDto, ReportDto, SubmitTaskDto } from './gpu.dto';
 import { ReportResult, TaskAccepted, TaskPage, TaskView } from './gpu.responses';
 

@@ -1,5 +1,5 @@
-import type { JobQueue, QueueWorker } from '../../../platform/queue/job-queue.port';
-import { AgentReport, CANCEL_JOB, CancelMessage, DISPATCH_JOB, DispatchMessage, HeartbeatBody, nodeQueueName } from '../agent-protocol';
+import type { JobQueue, QueueWorker } from '../../src/platform/queue/job-queue.port';
+import { AgentReport, CANCEL_JOB, CancelMessage, DISPATCH_JOB, DispatchMessage, HeartbeatBody, nodeQueueName } from '../../src/modules/gpu-scheduler';
 
 export type AgentMode = 'run' | 'silent';
 
@@ -13,7 +13,7 @@ export interface AgentTransport {
  * consumes the node queues and reports through the transport you give it (HTTP in e2e tests). In
  * `run` mode it ACCEPTs and STARTs every dispatch and then waits for the test to `finish` the task;
  * in `silent` mode it takes dispatches and says nothing (to exercise ack timeouts). Real agents
- * (nvidia-smi, child processes, simulated runs) live in ../agent.
+ * (nvidia-smi, child processes, simulated runs) live in src/modules/gpu-scheduler/agent.
  */
 export class ScriptedAgent {
   readonly dispatches: DispatchMessage[] = [];

@@ -6,9 +6,9 @@ import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { CANCEL_JOB, HeartbeatBody, nodeQueueName } from '../agent-protocol';
 import { GpuCode, GpuError, nodeNotFound } from '../gpu-scheduler.errors';
 import { NodeView, RegisterNodeInput } from '../gpu-scheduler.types';
-import { releaseAllocations } from './allocations';
+import { releaseAllocations } from '../adapters/sql-allocations';
 import { CycleTrigger } from './cycle-trigger';
-import { NodeRow, select, toNodeView } from './sql';
+import { NodeRow, select, toNodeView } from '../adapters/sql-rows';
 
 type NodeListener = (node: NodeView) => void;
 

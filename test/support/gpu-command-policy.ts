@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandPolicy, resolveRunAs } from '../agent/command-policy';
+import { CommandPolicy, resolveRunAs } from '../../src/modules/gpu-scheduler/agent/command-policy';
 
 /**
  * The policy tests run real task commands under: only this Node binary may run, as `nobody` when the

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { select } from './sql';
+import { select } from './sql-rows';
 
 /**
  * A leader lease in PostgreSQL: one row per namespace with holder + expiry. `acquire` takes a free

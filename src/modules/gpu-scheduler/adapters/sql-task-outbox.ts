@@ -4,7 +4,7 @@ import { AppConfig } from '../../../config/app-config';
 import { EventBus } from '../../../platform/messaging/event-bus.port';
 import { topicName } from '../../../platform/messaging/topics';
 import type { PlacementView, TaskStatus } from '../gpu-scheduler.types';
-import { select, Sql } from './sql';
+import { select, Sql } from './sql-rows';
 
 export const GPU_TASKS_TOPIC = 'gpu.tasks';
 const BATCH = 500;

@@ -8,8 +8,8 @@ import { GpuCode, GpuError, taskNotFound } from '../gpu-scheduler.errors';
 import { SubmitTaskInput, TaskStatus, TaskView } from '../gpu-scheduler.types';
 import { CycleTrigger } from './cycle-trigger';
 import { idempotent, requireIdempotencyKey } from './idempotency';
-import { select, TaskRow, toTaskView } from './sql';
-import { TaskEvents } from './task-events';
+import { select, TaskRow, toTaskView } from '../adapters/sql-rows';
+import { TaskEvents } from '../adapters/sql-task-outbox';
 
 const HISTORY_SIZE = 101;
 

@@ -7,11 +7,11 @@ import { CANCEL_JOB, CancelMessage, nodeQueueName } from '../agent-protocol';
 import { GpuCode, GpuError, taskNotFound } from '../gpu-scheduler.errors';
 import { ReportInput, ReportResult, TaskStatus, TaskView, TERMINAL } from '../gpu-scheduler.types';
 import { gpuShareOf } from '../domain';
-import { releaseAllocations } from './allocations';
-import { isRetryableSqlError } from './binder';
+import { releaseAllocations } from '../adapters/sql-allocations';
+import { isRetryableSqlError } from '../adapters/sql-binder';
 import { CycleTrigger } from './cycle-trigger';
-import { placementOf, select, Sql, TaskRow, toTaskView } from './sql';
-import { TaskEvent, TaskEvents } from './task-events';
+import { placementOf, select, Sql, TaskRow, toTaskView } from '../adapters/sql-rows';
+import { TaskEvent, TaskEvents } from '../adapters/sql-task-outbox';
 
 /** Side effects to run after a transaction commits (never inside it: a rollback must not leave them). */
 interface After {

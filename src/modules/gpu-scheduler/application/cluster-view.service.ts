@@ -5,7 +5,7 @@ import { PolledFeeds } from '../../../platform/sse/polled-feed';
 import type { NodeStatus } from '../domain';
 import type { TaskStatus } from '../gpu-scheduler.types';
 import { ClusterService } from './cluster.service';
-import { select } from './sql';
+import { select } from '../adapters/sql-rows';
 
 /** One node of the grid: `tasks[i]` is the task holding GPU i (null when none). */
 export interface GridNode {

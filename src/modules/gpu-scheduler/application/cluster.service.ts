@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
-import { NodeRow, select } from './sql';
+import { NodeRow, select } from '../adapters/sql-rows';
 
 /**
  * total: GPUs of nodes in the pool (UNHEALTHY nodes are out); used: GPUs held by tasks; free: GPUs a

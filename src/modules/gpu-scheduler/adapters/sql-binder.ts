@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { Allocation, GpuNode, MILLI_PER_GPU, takeOnNode } from '../domain';
-import { BindConflict, exec, NodeRow, select, Sql, toDomainNode } from './sql';
+import { BindConflict, exec, NodeRow, select, Sql, toDomainNode } from './sql-rows';
 
 /** What the binder knows about a node from the snapshot the cycle was computed on. */
 export interface NodeSnapshot {

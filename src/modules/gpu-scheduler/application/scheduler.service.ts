@@ -7,10 +7,10 @@ import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { DISPATCH_JOB, DispatchMessage, nodeQueueName } from '../agent-protocol';
 import { Allocation, bestFit, Decision, windowUsage, RunningTask, RuntimePredictor, scheduleCycle, Task, UsageRecord, worstFit } from '../domain';
-import { bindBatch, BindRequest, NodeSnapshot, snapshotOf } from './binder';
-import { NodeRow, placementOf, select, TaskRow, toDomainNode, toDomainTask } from './sql';
-import { TaskEvents } from './task-events';
-import { TaskLifecycle } from './task-lifecycle';
+import { bindBatch, BindRequest, NodeSnapshot, snapshotOf } from '../adapters/sql-binder';
+import { NodeRow, placementOf, select, TaskRow, toDomainNode, toDomainTask } from '../adapters/sql-rows';
+import { TaskEvents } from '../adapters/sql-task-outbox';
+import { TaskLifecycle } from './task-lifecycle.service';
 
 /** Queue rows loaded per cycle (oldest first); the core's benchmark size. */
 const MAX_QUEUE = 10_000;

@@ -4,9 +4,9 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
 import { CycleTrigger } from './cycle-trigger';
-import { LeaderLease } from './leader-lease';
+import { LeaderLease } from '../adapters/sql-leader-lease';
 import { SchedulerService } from './scheduler.service';
-import { TaskEvents } from './task-events';
+import { TaskEvents } from '../adapters/sql-task-outbox';
 
 const INTERVAL_NAME = 'gpu-scheduler-cycle';
 
