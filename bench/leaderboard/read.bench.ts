@@ -5,7 +5,7 @@
  * platform's HTTP stack (Nest, API-key guard, validation, logging, metrics) in the same run.
  * Full profile (PostgreSQL, Redis, Kafka on 127.0.0.1) when all three answer, else embedded. On
  * Redis it also reports bytes per player (MEMORY USAGE).
- *   npx ts-node --transpile-only bench/leaderboard/read.bench.ts [seconds=5] [connections=50] [players=1000000] [shards=1,16] [rounds=3]
+ *   [BENCH_PROFILE=embedded] npx ts-node --transpile-only bench/leaderboard/read.bench.ts [seconds=5] [connections=50] [players=1000000] [shards=1,16] [rounds=3]
  */
 import { Controller, Get, Module } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import Fastify from 'fastify';
 import Redis from 'ioredis';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/app-config';
-import { LeaderboardService } from '../../src/modules/leaderboard';
+import { BoardService, LeaderboardService, RankStore } from '../../src/modules/leaderboard';
 import { RequireRole } from '../../src/platform/auth/roles.decorator';
 import { autocannon, LoadResult } from '../support/autocannon';
 
@@ -51,7 +51,7 @@ function run(url: string, headers: Record<string, string> = {}) {
 }
 
 async function main() {
-  const full = (await Promise.all([6379, 5432, 9092].map(reachable))).every(Boolean);
+  const full = process.env.BENCH_PROFILE !== 'embedded' && (await Promise.all([6379, 5432, 9092].map(reachable))).every(Boolean);
   const config = loadConfig({
     LOG_LEVEL: 'warn',
     API_KEYS: `client:${KEY}`,
@@ -72,19 +72,21 @@ async function main() {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.getHttpServer().address() as { port: number }).port;
   const svc = app.get(LeaderboardService);
+  const registry = app.get(BoardService);
+  const ranks = app.get(RankStore);
 
-  // Same players and scores on every board; loaded straight into the sorted sets (bulkLoad).
+  // Same players and scores on every board, applied as writes from the log (one position each).
   const tag = randomBytes(4).toString('hex');
   const boards = [];
   const fillStart = Date.now();
   const seq0 = Date.now() * 1000;
   const scores = Array.from({ length: players }, () => Math.floor(Math.random() * 1_000_000));
   for (const shards of shardCounts) {
-    const board = await svc.create({ id: `bench-${tag}-s${shards}`, updatePolicy: 'best', shards });
+    const board = await registry.create({ id: `bench-${tag}-s${shards}`, updatePolicy: 'best', shards });
     for (let i = 0; i < players; i += 20_000) {
       const part = [];
-      for (let j = i; j < Math.min(players, i + 20_000); j++) part.push({ playerId: `p${j}`, score: scores[j], seq: seq0 + j });
-      await svc.ranks.bulkLoad(board, board.season, part);
+      for (let j = i; j < Math.min(players, i + 20_000); j++) part.push({ playerId: `p${j}`, score: scores[j], seq: seq0 + j, messageId: `m${j}`, position: `0:${j}` });
+      await ranks.apply(board, board.season, part);
     }
     boards.push(board);
   }
@@ -162,7 +164,7 @@ async function main() {
       2,
     ),
   );
-  for (const board of boards) await svc.ranks.dropSeason(board.id, board.season);
+  for (const board of boards) await ranks.dropSeason(board.id, board.season);
   await bare.close();
   await app.close();
 }

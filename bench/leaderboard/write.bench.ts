@@ -19,7 +19,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import Redis from 'ioredis';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/app-config';
-import { LeaderboardService } from '../../src/modules/leaderboard';
+import { BoardService, LeaderboardService, RankStore } from '../../src/modules/leaderboard';
 
 const total = Number(process.argv[2] ?? 200_000);
 const inFlight = Number(process.argv[3] ?? 4);
@@ -62,8 +62,8 @@ function batchBody(b: number): string {
   return JSON.stringify({ scores });
 }
 
-async function endToEnd(svc: LeaderboardService, url: string, boardId: string) {
-  const board = await svc.board(boardId);
+async function endToEnd(boards: BoardService, ranks: RankStore, url: string, boardId: string) {
+  const board = await boards.board(boardId);
   const batches = Math.ceil(total / BATCH);
   const bodies = Array.from({ length: batches }, (_, b) => batchBody(b));
   const t0 = performance.now();
@@ -76,7 +76,7 @@ async function endToEnd(svc: LeaderboardService, url: string, boardId: string) {
     for (;;) {
       const t = performance.now();
       const a = acked;
-      const n = await svc.ranks.total(board, board.season);
+      const n = await ranks.total(board, board.season);
       samples.push({ t, acked: a, visible: n });
       if (n >= total) return performance.now();
       await sleep(20);
@@ -201,18 +201,20 @@ async function main() {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   const svc = app.get(LeaderboardService);
+  const boards = app.get(BoardService);
+  const ranks = app.get(RankStore);
   const worker = spawnWorker();
   try {
     // Warm-up: the worker has joined its group and applies writes; the API has a producer.
     const warmId = `warm-${randomBytes(3).toString('hex')}`;
-    const warm = await svc.create({ id: warmId });
+    const warm = await boards.create({ id: warmId });
     await svc.submit(warmId, [{ playerId: 'w', score: 1 }]);
-    while ((await svc.ranks.total(warm, warm.season)) < 1) await sleep(100);
+    while ((await ranks.total(warm, warm.season)) < 1) await sleep(100);
 
     const boardId = `wbench-${randomBytes(4).toString('hex')}`;
-    await svc.create({ id: boardId, shards });
-    const e2e = await endToEnd(svc, url, boardId);
-    const board = await svc.board(boardId);
+    await boards.create({ id: boardId, shards });
+    const e2e = await endToEnd(boards, ranks, url, boardId);
+    const board = await boards.board(boardId);
     // Dedupe state left by the writes: the per-player position hash, and any 24 h message-id keys.
     const redis = new Redis(env.REDIS_URL);
     const scan = async (pattern: string) => {
@@ -232,8 +234,8 @@ async function main() {
       messageIdKeys: (await scan(`${env.NAMESPACE}:lb:${boardId}:*:dd:*`)).length,
     };
     await redis.quit();
-    await svc.ranks.dropSeason(boardId, board.season);
-    await svc.ranks.dropSeason(warmId, warm.season);
+    await ranks.dropSeason(boardId, board.season);
+    await ranks.dropSeason(warmId, warm.season);
 
     const kafka = await rawKafka(`${env.NAMESPACE}.raw-bench`);
     const zaddKey = `${env.NAMESPACE}:raw-zadd`;

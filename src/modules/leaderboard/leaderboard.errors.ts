@@ -1,37 +1,25 @@
 import { AppError } from '../../platform/errors/app-error';
 
-export class BoardNotFound extends AppError {
-  constructor(boardId: string) {
-    super('not_found', 'board_not_found', `leaderboard ${boardId} does not exist`);
-  }
+export enum LeaderboardCode {
+  BoardNotFound = 'board_not_found',
+  PlayerNotFound = 'player_not_found',
+  SeasonNotFound = 'season_not_found',
+  BoardExists = 'board_exists',
+  SeasonNotCurrent = 'season_not_current',
+  ResetInProgress = 'reset_in_progress',
+  InvalidBoard = 'invalid_board',
+  InvalidResetSchedule = 'invalid_reset_schedule',
+  InvalidBoardId = 'invalid_board_id',
+  InvalidPlayerId = 'invalid_player_id',
+  InvalidEntry = 'invalid_entry',
+  InvalidScore = 'invalid_score',
+  InvalidMessageId = 'invalid_message_id',
+  InvalidMetadata = 'invalid_metadata',
+  InvalidIdempotencyKey = 'invalid_idempotency_key',
+  InvalidBatch = 'invalid_batch',
+  InvalidSeason = 'invalid_season',
+  PageTooDeep = 'page_too_deep',
 }
-export class PlayerNotFound extends AppError {
-  constructor(boardId: string, playerId: string) {
-    super('not_found', 'player_not_found', `player ${playerId} is not on leaderboard ${boardId}`);
-  }
-}
-export class SeasonNotFound extends AppError {
-  constructor(boardId: string, season: number) {
-    super('not_found', 'season_not_found', `leaderboard ${boardId} has no archived season ${season}`);
-  }
-}
-export class BoardExists extends AppError {
-  constructor(boardId: string) {
-    super('conflict', 'board_exists', `leaderboard ${boardId} already exists`);
-  }
-}
-export class InvalidLeaderboardInput extends AppError {
-  constructor(code: string, message: string) {
-    super('invalid', code, message);
-  }
-}
-export class SeasonNotCurrent extends AppError {
-  constructor(boardId: string, season: number, current: number) {
-    super('conflict', 'season_not_current', `leaderboard ${boardId} is at season ${current}; season ${season} is not the current one nor archived`, { currentSeason: current });
-  }
-}
-export class ResetInProgress extends AppError {
-  constructor(boardId: string) {
-    super('conflict', 'reset_in_progress', `a reset of leaderboard ${boardId} is in progress`, { retryAfterSeconds: 2 });
-  }
-}
+
+export class LeaderboardError extends AppError<LeaderboardCode> {}
+

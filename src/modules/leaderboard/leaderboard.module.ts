@@ -1,15 +1,37 @@
 import { Module, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { selectAdapter } from '../../platform/adapter-selection';
+import { KeyValueStore } from '../../platform/kv/key-value-store.port';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
+import { InProcessRankStore } from './adapters/in-process-rank-store';
+import { RedisRankStore } from './adapters/redis-rank-store';
+import { SqlBoardRepository } from './adapters/sql-board-repository';
 import { LeaderboardController } from './api/leaderboard.controller';
-import { LeaderboardScoreConsumer } from './jobs/leaderboard.consumer';
+import { BoardService } from './application/board.service';
 import { LeaderboardMetrics } from './application/leaderboard.metrics';
-import { LeaderboardResetScheduler } from './jobs/leaderboard-reset.cron';
 import { LeaderboardService } from './application/leaderboard.service';
+import { SeasonService } from './application/season.service';
+import { LeaderboardResetScheduler } from './jobs/leaderboard-reset.cron';
+import { LeaderboardScoreConsumer } from './jobs/leaderboard.consumer';
+import { BoardRepository } from './ports/board-repository.port';
+import { RankStore } from './ports/rank-store.port';
 
 /** Seed design notes for this module: see docs/leaderboard.md. Its public surface is ./index.ts. */
 @Module({
   controllers: [LeaderboardController, LeaderboardScoreConsumer],
-  providers: [LeaderboardService, LeaderboardMetrics, LeaderboardResetScheduler],
+  providers: [
+    selectAdapter(RankStore, {
+      inject: [KeyValueStore, AppConfig],
+      full: (kv: KeyValueStore, c: AppConfig) => new RedisRankStore(kv, c.NAMESPACE),
+      inProcess: (kv: KeyValueStore, c: AppConfig) => new InProcessRankStore(kv, c.NAMESPACE),
+    }),
+    { provide: BoardRepository, useClass: SqlBoardRepository },
+    BoardService,
+    LeaderboardService,
+    SeasonService,
+    LeaderboardMetrics,
+    LeaderboardResetScheduler,
+  ],
   exports: [LeaderboardService],
 })
 export class LeaderboardModule implements OnModuleInit {

@@ -28,18 +28,24 @@ export interface RangeByScoreOptions {
 }
 
 /**
- * A multi-key operation that must be atomic. `lua` runs in Redis (EVALSHA); `local` is the same
- * logic over the in-process store, run synchronously so nothing interleaves. Both receive the
- * same KEYS and ARGV (strings) and must return the same value: `fromRedis` turns Redis's reply
- * into it.
+ * A multi-key operation that must be atomic, in Lua only: the in-process store refuses it, so a
+ * module that needs one gives the embedded profile an in-process adapter of its own port (the
+ * leaderboard's RankStore). `fromRedis` turns Redis's reply into the result.
  */
-export interface AtomicScript<T> {
+export interface LuaScript<T> {
   name: string;
   lua: string;
   /** Reads only: may run on a replica (EVALSHA_RO) through `forReads()`. */
   readOnly?: boolean;
-  local(ops: SyncKeyValueOps, keys: string[], args: string[]): T;
   fromRedis(reply: unknown): T;
+}
+
+/**
+ * A LuaScript with `local`, the same logic over the in-process store, run synchronously so
+ * nothing interleaves. Both receive the same KEYS and ARGV (strings) and must return the same value.
+ */
+export interface AtomicScript<T> extends LuaScript<T> {
+  local(ops: SyncKeyValueOps, keys: string[], args: string[]): T;
 }
 
 /** The synchronous operations an AtomicScript's local body may use (memory adapter only). */
@@ -105,7 +111,7 @@ export abstract class KeyValueStore {
   abstract zCount(key: string, min: ScoreBound, max: ScoreBound): Promise<number>;
 
   /** Every key must hash to one Redis Cluster slot (see hash-slot.ts); both adapters check it. */
-  abstract runScript<T>(script: AtomicScript<T>, keys: string[], args: (string | number)[]): Promise<T>;
+  abstract runScript<T>(script: LuaScript<T>, keys: string[], args: (string | number)[]): Promise<T>;
 
   /**
    * The store to send reads to that may lag the primary a little (Redis replicas when

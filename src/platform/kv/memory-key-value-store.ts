@@ -1,5 +1,6 @@
 import {
   AtomicScript,
+  LuaScript,
   KeyValueStore,
   RangeByScoreOptions,
   ScoreBound,
@@ -370,8 +371,9 @@ export class MemoryKeyValueStore extends KeyValueStore {
   zCount(key: string, min: ScoreBound, max: ScoreBound) { return this.exec((o) => o.zCount(key, min, max)); }
 
   /** Synchronous, so no other operation interleaves: the same atomicity a Lua script has. */
-  async runScript<T>(script: AtomicScript<T>, keys: string[], args: (string | number)[]): Promise<T> {
+  async runScript<T>(script: LuaScript<T> | AtomicScript<T>, keys: string[], args: (string | number)[]): Promise<T> {
     assertOneSlot(script.name, keys);
+    if (!('local' in script)) throw new Error(`script ${script.name} is Lua only: the embedded profile runs an in-process adapter`);
     return this.exec((o) => script.local(o, keys, args.map(String)));
   }
 

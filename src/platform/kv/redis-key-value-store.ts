@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import Redis, { Cluster } from 'ioredis';
 import {
-  AtomicScript,
   KeyValueStore,
+  LuaScript,
   RangeByScoreOptions,
   ScoreBound,
   SetOptions,
@@ -168,14 +168,14 @@ export class RedisKeyValueStore extends KeyValueStore {
    * auto-pipeline is already filling is missing from that pipeline, and ioredis then hangs the
    * whole batch ("results[i] is not iterable"); EVALSHA is a builtin, so it batches safely.
    */
-  async runScript<T>(script: AtomicScript<T>, keys: string[], args: (string | number)[]): Promise<T> {
+  async runScript<T>(script: LuaScript<T>, keys: string[], args: (string | number)[]): Promise<T> {
     let sha = this.shas.get(script.name);
     if (sha === undefined) {
       sha = createHash('sha1').update(script.lua).digest('hex');
       this.shas.set(script.name, sha);
       this.luaBySha.set(sha, script.lua);
     } else if (this.luaBySha.get(sha) !== script.lua) {
-      throw new Error(`Two different AtomicScripts are named "${script.name}"`);
+      throw new Error(`Two different scripts are named "${script.name}"`);
     }
     assertOneSlot(script.name, keys);
     const argv = [...keys, ...args.map(String)];

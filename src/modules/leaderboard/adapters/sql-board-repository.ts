@@ -1,18 +1,9 @@
+import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { rowsOf } from '../../../platform/database/rows-of';
 import { SortOrder, UpdatePolicy } from '../domain';
-import { StoredRankedEntry } from './kv-rank-store';
-
-export interface Board {
-  id: string;
-  order: SortOrder;
-  updatePolicy: UpdatePolicy;
-  shards: number;
-  resetSchedule: string | null;
-  season: number;
-  metadata: Record<string, unknown>;
-  createdAt: string;
-}
+import { ArchivedEntry, Board, BoardRepository } from '../ports/board-repository.port';
+import { StoredRankedEntry } from '../ports/rank-store.port';
 
 interface BoardRow {
   id: string;
@@ -41,10 +32,12 @@ function toBoard(r: BoardRow): Board {
 const COLUMNS = 'id, "order", update_policy, shards, reset_schedule, season, metadata, created_at';
 
 /** Board registry and season archive in SQL (PostgreSQL or PGlite, same queries). */
-export class SqlBoardRepository {
-  constructor(private readonly db: DataSource) {}
+@Injectable()
+export class SqlBoardRepository extends BoardRepository {
+  constructor(private readonly db: DataSource) {
+    super();
+  }
 
-  /** Returns null when a board with this id exists already. */
   async create(b: Omit<Board, 'season' | 'createdAt'>): Promise<Board | null> {
     const rows: BoardRow[] = await this.db.query(
       `INSERT INTO leaderboards (id, "order", update_policy, shards, reset_schedule, metadata)
@@ -64,11 +57,7 @@ export class SqlBoardRepository {
     return rows.map(toBoard);
   }
 
-  /**
-   * Archives a finished season's standings (every entry with its final rank) and moves the board to
-   * the next season in ONE transaction: either both happen or neither. False (nothing written) when
-   * the board is no longer at `season`.
-   */
+  /** Archive and season move in ONE transaction. */
   async archiveAndAdvance(boardId: string, season: number, entries: StoredRankedEntry[]): Promise<boolean> {
     return this.db.transaction(async (m) => {
       const moved = rowsOf(await m.query(`UPDATE leaderboards SET season = season + 1 WHERE id = $1 AND season = $2 RETURNING season`, [boardId, season]));
@@ -79,7 +68,6 @@ export class SqlBoardRepository {
     });
   }
 
-  /** Replaces an archived season's standings (writes that landed after the archive was taken). */
   async rewriteArchive(boardId: string, season: number, entries: StoredRankedEntry[]): Promise<void> {
     await this.db.transaction(async (m) => {
       await m.query(`DELETE FROM leaderboard_season_entries WHERE board_id = $1 AND season = $2`, [boardId, season]);
@@ -96,7 +84,7 @@ export class SqlBoardRepository {
     return rows.length ? { total: Number(rows[0].total) } : null;
   }
 
-  async seasonTop(boardId: string, season: number, limit: number, offset: number) {
+  async seasonTop(boardId: string, season: number, limit: number, offset: number): Promise<ArchivedEntry[]> {
     const rows: { rank: number; player_id: string; score: string; metadata: Record<string, unknown> | null }[] =
       await this.db.query(
         `SELECT rank, player_id, score, metadata FROM leaderboard_season_entries

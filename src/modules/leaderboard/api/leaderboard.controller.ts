@@ -4,8 +4,10 @@ import { ApiHeader, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
 import { BOARD_ID_PATTERN, PLAYER_ID_PATTERN } from '../domain';
-import { InvalidLeaderboardInput } from '../leaderboard.errors';
+import { BoardService } from '../application/board.service';
 import { LeaderboardService } from '../application/leaderboard.service';
+import { SeasonService } from '../application/season.service';
+import { LeaderboardCode, LeaderboardError } from '../leaderboard.errors';
 import { AroundQuery, BatchScoresDto, CreateLeaderboardDto, ResetDto, PageQuery, RanksDto, SubmitScoreDto } from './leaderboard.dto';
 import { BoardDetail, BoardList, BoardView, PlayerStanding, RanksResult, ResetResult, ScoreAccepted, ScoresAccepted, TopPage } from './leaderboard.responses';
 
@@ -21,7 +23,11 @@ const PlayerParam = () => ApiParam({ name: 'playerId', schema: { type: 'string',
 @ApiSecurity('api-key')
 @Controller('api/v1/leaderboards')
 export class LeaderboardController {
-  constructor(private readonly service: LeaderboardService) {}
+  constructor(
+    private readonly boards: BoardService,
+    private readonly service: LeaderboardService,
+    private readonly seasons: SeasonService,
+  ) {}
 
   @ApiContract({
     summary: 'Create a leaderboard',
@@ -41,7 +47,7 @@ export class LeaderboardController {
   @RequireRole('admin')
   @Post()
   create(@Body() dto: CreateLeaderboardDto) {
-    return this.service.create(dto);
+    return this.boards.create(dto);
   }
 
   @ApiContract({
@@ -52,7 +58,7 @@ export class LeaderboardController {
   @RequireRole('client')
   @Get()
   async list(@Query() q: PageQuery) {
-    return { boards: await this.service.list(q.limit ?? 100, q.offset ?? 0) };
+    return { boards: await this.boards.list(q.limit ?? 100, q.offset ?? 0) };
   }
 
   @BoardParam()
@@ -64,7 +70,7 @@ export class LeaderboardController {
   @RequireRole('client')
   @Get(':boardId')
   get(@Param('boardId') boardId: string) {
-    return this.service.describe(boardId);
+    return this.boards.describe(boardId);
   }
 
   @BoardParam()
@@ -93,7 +99,7 @@ export class LeaderboardController {
     @Headers('idempotency-key') key?: string,
   ) {
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new InvalidLeaderboardInput('invalid_idempotency_key', 'Idempotency-Key must be 1..128 printable characters');
+      throw new LeaderboardError('invalid', LeaderboardCode.InvalidIdempotencyKey, 'Idempotency-Key must be 1..128 printable characters');
     }
     const [messageId] = await this.service.submit(boardId, [{ playerId, score: dto.score, metadata: dto.metadata, messageId: key }]);
     return { accepted: 1, messageId };
@@ -117,7 +123,7 @@ export class LeaderboardController {
   async batch(@Param('boardId') boardId: string, @Body() dto: BatchScoresDto) {
     const entries = dto.entries ?? dto.scores;
     if (!entries || (dto.entries && dto.scores)) {
-      throw new InvalidLeaderboardInput('invalid_batch', 'send the scores as `entries` (1..1000 items)');
+      throw new LeaderboardError('invalid', LeaderboardCode.InvalidBatch, 'send the scores as `entries` (1..1000 items)');
     }
     const ids = await this.service.submit(boardId, entries);
     return { accepted: ids.length, messageIds: ids };
@@ -205,7 +211,7 @@ export class LeaderboardController {
   @Post(':boardId/reset')
   @HttpCode(200)
   reset(@Param('boardId') boardId: string, @Body() dto?: ResetDto) {
-    return this.service.reset(boardId, dto?.season);
+    return this.seasons.reset(boardId, dto?.season);
   }
 
   @BoardParam()
@@ -219,12 +225,12 @@ export class LeaderboardController {
   @Get(':boardId/seasons/:season/top')
   seasonTop(
     @Param('boardId') boardId: string,
-    @Param('season', new ParseIntPipe({ exceptionFactory: () => new InvalidLeaderboardInput('invalid_season', 'season must be an integer') }))
+    @Param('season', new ParseIntPipe({ exceptionFactory: () => new LeaderboardError('invalid', LeaderboardCode.InvalidSeason, 'season must be an integer') }))
     season: number,
     @Query() q: PageQuery,
   ) {
     // Seasons count from 1 in a PostgreSQL integer column.
-    if (season < 1 || season > 2_147_483_647) throw new InvalidLeaderboardInput('invalid_season', 'season must be 1..2147483647');
-    return this.service.seasonTop(boardId, season, q.limit ?? 10, q.offset ?? 0);
+    if (season < 1 || season > 2_147_483_647) throw new LeaderboardError('invalid', LeaderboardCode.InvalidSeason, 'season must be 1..2147483647');
+    return this.seasons.seasonTop(boardId, season, q.limit ?? 10, q.offset ?? 0);
   }
 }

@@ -1,4 +1,4 @@
-import { decodeMember, encodeMember, MAX_SEQ, memberAfterUpdate } from './member-encoding';
+import { decodeMember, encodeMember, MAX_SEQ } from './member-encoding';
 
 /** Byte-wise comparison, like Redis memcmp on members. */
 const lex = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -52,24 +52,4 @@ describe(decodeMember.name, () => {
       expect(() => decodeMember('asc', m)).toThrow(RangeError);
     },
   );
-});
-
-describe(memberAfterUpdate.name, () => {
-  const sut = memberAfterUpdate;
-
-  it('new player gets a member at the current seq', () => {
-    expect(sut('desc', 'p', undefined, 10, 5)).toBe(encodeMember('desc', 5, 'p'));
-  });
-
-  it('same score re-submitted keeps the original member (original time)', () => {
-    const old = { score: 10, member: encodeMember('desc', 5, 'p') };
-    expect(sut('desc', 'p', old, 10, 99)).toBe(old.member);
-  });
-
-  it('changed score gets a new member with the new time', () => {
-    const old = { score: 10, member: encodeMember('asc', 5, 'p') };
-    const next = sut('asc', 'p', old, 11, 99);
-    expect(next).not.toBe(old.member);
-    expect(decodeMember('asc', next)).toEqual({ seq: 99, playerId: 'p' });
-  });
 });

@@ -43,25 +43,3 @@ export function decodeMember(order: SortOrder, member: string): DecodedMember {
   if (part > MAX_SEQ) throw new RangeError(`time part out of range: ${member}`);
   return { seq: order === 'desc' ? MAX_SEQ - part : part, playerId: member.slice(SEQ_WIDTH + 1) };
 }
-
-export interface StoredEntry {
-  score: number;
-  member: string;
-}
-
-/**
- * The member to store after an update. A player's member changes only when the score changes:
- * re-submitting the same score keeps the original time part, so the player keeps the tie-break
- * position earned when the score was first reached. Adapters must ZREM the old member when the
- * returned member differs from the stored one (same script/transaction as the ZADD).
- */
-export function memberAfterUpdate(
-  order: SortOrder,
-  playerId: string,
-  old: StoredEntry | undefined,
-  newScore: number,
-  seq: number,
-): string {
-  if (old !== undefined && old.score === newScore) return old.member;
-  return encodeMember(order, seq, playerId);
-}

@@ -32,36 +32,6 @@ export function shardOf(playerId: string, shards: number): number {
 }
 
 /**
- * Exact global rank (1-based) from per-shard counts of entries strictly better than the player
- * (better score, or equal score and earlier). A player lives in exactly one shard (shardOf):
- * - own shard: ZREVRANK (desc) / ZRANK (asc) of the player's member is that count;
- * - other shards: the count the player would have there. Because the member encoding makes Redis
- *   order equal board order, a read-only count does it exactly: ZCOUNT of strictly better scores
- *   plus the tied members that sort before the player's member (binary search over the ties'
- *   ranks; see SHARD_VIEW). Read-only, so it may run on a replica.
- */
-export function globalRank(strictlyBetterPerShard: readonly number[]): number {
-  let sum = 0;
-  for (const c of strictlyBetterPerShard) {
-    if (!Number.isInteger(c) || c < 0) throw new RangeError(`invalid per-shard count ${c}`);
-    sum += c;
-  }
-  return 1 + sum;
-}
-
-/** Count of entries in a board-sorted array strictly better than `probe` (binary search). */
-export function countStrictlyBetter(order: SortOrder, sorted: readonly RankedEntry[], probe: RankedEntry): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareEntries(order, sorted[mid], probe) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
  * k-way merge of per-shard top lists (each already in board order, each at least k long or the
  * whole shard) into the global top k. Binary heap over list heads: O(k log shards).
  */
@@ -122,31 +92,4 @@ export function percentile(rank: number, total: number): number {
   if (!Number.isInteger(rank) || rank < 1 || rank > total) throw new RangeError(`rank must be in 1..${total}`);
   if (total === 1) return 100;
   return (100 * (total - rank)) / (total - 1);
-}
-
-/** "Top X%": rank / total * 100 (rank 1 of 100 → 1). */
-export function topPercent(rank: number, total: number): number {
-  percentile(rank, total);
-  return (100 * rank) / total;
-}
-
-export interface RankWindow {
-  /** 0-based inclusive start/stop offsets for ZRANGE/ZREVRANGE, and 1-based ranks. */
-  start: number;
-  stop: number;
-  firstRank: number;
-  lastRank: number;
-}
-
-/**
- * Neighbours window: up to `around` entries above and below `rank`, clipped at both edges (no
- * shifting: near the top there are fewer entries above). Returns null for an empty board.
- */
-export function neighboursWindow(rank: number, total: number, around: number): RankWindow | null {
-  if (!Number.isInteger(around) || around < 0) throw new RangeError('around must be a non-negative integer');
-  if (total === 0) return null;
-  percentile(rank, total);
-  const firstRank = Math.max(1, rank - around);
-  const lastRank = Math.min(total, rank + around);
-  return { start: firstRank - 1, stop: lastRank - 1, firstRank, lastRank };
 }

@@ -1,5 +1,4 @@
-import { applyUpdate, incrementDedupeKey, isBetter, planScoreUpdate, ScoreOutOfRangeError } from './update-policy';
-import { decodeMember, encodeMember } from './member-encoding';
+import { applyScoreWrite, applyUpdate, isBetter, isRedelivery, PlayerRecord, removePlayer, ScoreOutOfRangeError, ScoreWrite } from './update-policy';
 
 describe(applyUpdate.name, () => {
   const sut = applyUpdate;
@@ -53,45 +52,59 @@ describe(isBetter.name, () => {
   });
 });
 
-describe(incrementDedupeKey.name, () => {
-  it('is deterministic, scoped by board and player, hash-tagged by board', () => {
-    const sut = incrementDedupeKey;
-    expect(sut('b1', 'p1', 'm1')).toBe(sut('b1', 'p1', 'm1'));
-    expect(sut('b1', 'p1', 'm1')).not.toBe(sut('b2', 'p1', 'm1'));
-    expect(sut('b1', 'p1', 'm1')).not.toBe(sut('b1', 'p2', 'm1'));
-    expect(sut('b1', 'p1', 'm1')).toContain('{b1}');
-    expect(() => sut('b1', 'p1', '')).toThrow(RangeError);
+describe(isRedelivery.name, () => {
+  const sut = isRedelivery;
+  it('is a position at or before the last applied one on the same partition', () => {
+    expect(sut('3:10', '3:10')).toBe(true);
+    expect(sut('3:10', '3:9')).toBe(true);
+    expect(sut('3:10', '3:11')).toBe(false);
+    expect(sut('3:10', '4:1')).toBe(false);
+    expect(sut(undefined, '3:1')).toBe(false);
   });
 });
 
-describe(planScoreUpdate.name, () => {
-  const sut = planScoreUpdate;
-  const desc = { order: 'desc' as const, updatePolicy: 'best' as const };
+describe(applyScoreWrite.name, () => {
+  const sut = applyScoreWrite;
+  const board = { order: 'desc' as const, updatePolicy: 'best' as const };
+  const w = (over: Partial<ScoreWrite>): ScoreWrite => ({ playerId: 'p', score: 10, messageId: 'm', seq: 5, position: '0:1', ...over });
+  const never = () => {
+    throw new Error('a write from the log with a generated id claims no id');
+  };
 
-  it('new player: writes score with a member at seq', () => {
-    expect(sut(desc, 'p', undefined, 10, 7)).toEqual({ score: 10, member: encodeMember('desc', 7, 'p'), changed: true });
+  it('keeps the seq of an unchanged score and takes the seq of a changed one', () => {
+    const rec: PlayerRecord = {};
+    expect(sut(board, rec, w({}), never)).toBe('applied');
+    expect(sut(board, rec, w({ score: 10, seq: 9, position: '0:2' }), never)).toBe('applied');
+    expect(rec).toEqual({ score: 10, seq: 5, position: '0:2' });
+    expect(sut(board, rec, w({ score: 11, seq: 12, position: '0:3', metadata: { a: 1 } }), never)).toBe('applied');
+    expect(rec).toEqual({ score: 11, seq: 12, position: '0:3', metadata: '{"a":1}' });
   });
 
-  it('worse or equal score under best: no change, member kept', () => {
-    const old = { score: 10, member: encodeMember('desc', 7, 'p') };
-    expect(sut(desc, 'p', old, 9, 8)).toEqual({ score: 10, member: old.member, changed: false });
-    expect(sut(desc, 'p', old, 10, 8)).toEqual({ score: 10, member: old.member, changed: false });
+  it('drops a redelivery by position and a replayed caller-chosen id, and claims ids only when needed', () => {
+    const rec: PlayerRecord = { score: 1, seq: 1, position: '0:7' };
+    expect(sut({ order: 'desc', updatePolicy: 'increment' }, rec, w({ position: '0:7' }), never)).toBe('duplicate');
+    let claims = 0;
+    expect(sut({ order: 'desc', updatePolicy: 'increment' }, rec, w({ position: '0:8', keyed: true }), () => claims++ === 0)).toBe('applied');
+    expect(sut({ order: 'desc', updatePolicy: 'increment' }, rec, w({ position: '1:1', keyed: true }), () => claims++ === 0)).toBe('duplicate');
+    expect(rec.score).toBe(11);
   });
 
-  it('overwrite with the same score keeps the original time', () => {
-    const old = { score: 10, member: encodeMember('asc', 7, 'p') };
-    expect(sut({ order: 'asc', updatePolicy: 'overwrite' }, 'p', old, 10, 99)).toEqual({ score: 10, member: old.member, changed: false });
+  it('answers stale at or before the tombstone, rejected on overflow', () => {
+    expect(sut(board, { tombstone: 5 }, w({ seq: 5 }), never)).toBe('stale');
+    expect(sut(board, { tombstone: 5 }, w({ seq: 6 }), never)).toBe('applied');
+    const rec: PlayerRecord = { score: Number.MAX_SAFE_INTEGER, seq: 1 };
+    expect(sut({ order: 'desc', updatePolicy: 'increment' }, rec, w({ score: 1 }), never)).toBe('rejected');
+    expect(rec.position).toBe('0:1');
   });
+});
 
-  it('better score: new member, old one removed', () => {
-    const old = { score: 10, member: encodeMember('desc', 7, 'p') };
-    const plan = sut(desc, 'p', old, 11, 8);
-    expect(plan).toEqual({ score: 11, member: encodeMember('desc', 8, 'p'), changed: true, removeMember: old.member });
-    expect(decodeMember('desc', plan.member).seq).toBe(8);
-  });
-
-  it('increment by zero keeps the member', () => {
-    const old = { score: 10, member: encodeMember('desc', 7, 'p') };
-    expect(sut({ order: 'desc', updatePolicy: 'increment' }, 'p', old, 0, 9).changed).toBe(false);
+describe(removePlayer.name, () => {
+  it('raises the tombstone even without an entry, never lowers it', () => {
+    const rec: PlayerRecord = {};
+    expect(removePlayer(rec, 5)).toBe(false);
+    expect(rec).toEqual({ tombstone: 5 });
+    Object.assign(rec, { score: 3, seq: 6, metadata: '{}', position: '0:1' });
+    expect(removePlayer(rec, 4)).toBe(true);
+    expect(rec).toEqual({ tombstone: 5, position: '0:1' });
   });
 });

@@ -1,5 +1,41 @@
 import { SortOrder, UpdatePolicy, isValidScore } from './board-config';
-import { StoredEntry, memberAfterUpdate } from './member-encoding';
+
+/**
+ * How one write ended: applied, duplicate (a redelivery or a replayed caller-chosen id), rejected
+ * (increment overflow), stale (accepted before a DELETE of the player that has already run).
+ */
+export type ApplyOutcome = 'applied' | 'duplicate' | 'rejected' | 'stale';
+
+export interface ScoreWrite {
+  playerId: string;
+  score: number;
+  metadata?: Record<string, unknown>;
+  /** Message id: a redelivered message with the same id is applied once. */
+  messageId: string;
+  /** When the write was accepted (monotonic, see SeqClock): equal scores rank earlier seq first. */
+  seq: number;
+  /** `partition:offset` in the log, when the write came from it: redeliveries are caught by it. */
+  position?: string;
+  /** The caller chose the message id (Idempotency-Key): dedupe by id too, with a 24 h key. */
+  keyed?: boolean;
+}
+
+/** What a rank store keeps per player of one board season. */
+export interface PlayerRecord {
+  /** Absent: the player has no entry (never scored, or deleted). */
+  score?: number;
+  /** When the player reached `score` (the tie-break); kept while the score stays the same. */
+  seq?: number;
+  /** Metadata JSON of the entry. */
+  metadata?: string;
+  /** The seq of the latest DELETE: writes accepted at or before it are stale. */
+  tombstone?: number;
+  /** The last applied log position `partition:offset`. */
+  position?: string;
+}
+
+/** How long a caller-chosen message id dedupes (and stays bound to its request). */
+export const DEDUPE_TTL_MS = 24 * 3600 * 1000;
 
 export interface UpdateResult {
   score: number;
@@ -24,15 +60,9 @@ export function isBetter(order: SortOrder, a: number, b: number): boolean {
  * - overwrite: the incoming score replaces the old one.
  * - best: keep the better of old and incoming (max on desc boards, min on asc boards).
  * - increment: old (0 when absent) + incoming; the result must stay a safe integer.
- * Increment is NOT idempotent by itself: callers must de-duplicate by message id first,
- * see incrementDedupeKey.
+ * Increment is NOT idempotent by itself: applyScoreWrite de-duplicates first.
  */
-export function applyUpdate(
-  policy: UpdatePolicy,
-  order: SortOrder,
-  old: number | undefined,
-  incoming: number,
-): UpdateResult {
+export function applyUpdate(policy: UpdatePolicy, order: SortOrder, old: number | undefined, incoming: number): UpdateResult {
   if (!isValidScore(incoming)) throw new ScoreOutOfRangeError(incoming);
   switch (policy) {
     case 'overwrite':
@@ -48,46 +78,63 @@ export function applyUpdate(
   }
 }
 
-export const DEDUPE_TTL_SECONDS = 7 * 24 * 3600;
-
 /**
- * Dedupe contract for increments. An increment carries a client/producer message id; the adapter
- * must, atomically with the ZINCRBY (one Lua script / MULTI on the same shard slot):
- *   `SET <key> 1 NX EX DEDUPE_TTL_SECONDS` — if the SET fails the message was already applied:
- *   return the current score with changed=false and do not increment.
- * The key is scoped to board and player so the same message id can be reused across boards,
- * and carries the board hash tag `{boardId}` so it lands in the board's cluster slot.
- * Redelivery after the TTL is not detected; producers must not redeliver older than that.
+ * A log position `pos` was applied already when the player's last applied position is on the same
+ * partition at the same or a later offset: one player's writes share a partition, in order.
  */
-export function incrementDedupeKey(boardId: string, playerId: string, messageId: string): string {
-  if (messageId.length === 0 || messageId.length > 128) throw new RangeError('messageId must be 1..128 characters');
-  return `lb:dedupe:{${boardId}}:${playerId}:${messageId}`;
+export function isRedelivery(last: string | undefined, pos: string): boolean {
+  const l = last === undefined ? null : /^(\d+):(\d+)$/.exec(last);
+  const w = /^(\d+):(\d+)$/.exec(pos);
+  return !!l && !!w && l[1] === w[1] && Number(l[2]) >= Number(w[2]);
 }
 
-export interface ScoreUpdatePlan {
-  score: number;
-  member: string;
-  changed: boolean;
-  /** The previous member to ZREM in the same script, when the member changes. */
-  removeMember?: string;
-}
+/** A caller-chosen id, or a write not from the log, is deduped by its message id (a retried request is a new log message). */
+export const claimsId = (w: ScoreWrite): boolean => !!w.keyed || w.position === undefined;
 
 /**
- * Full pure update for one player: policy → new score → member. The adapter's Lua script mirrors
- * this: when `changed` is false nothing is written; otherwise ZREM removeMember (if any) and
- * ZADD score member. `seq` is the board's "now" (INCR counter or epoch ms), used only when the
- * score changes, so re-submitting the same score keeps the original tie-break time.
+ * One write against the player's record (updated in place), atomically with the rest of its
+ * batch. In order: a redelivery by log position is a duplicate; a caller-chosen id (or a write
+ * without a position) must win `claimId` (a 24 h SET NX on its message id), else duplicate; the
+ * position is recorded; a write accepted at or before the player's DELETE is stale; the policy
+ * gives the new score (overflow: rejected); an unchanged score keeps its seq (the tie position
+ * earned when it was first reached); metadata is replaced when the score changed or the policy is
+ * overwrite. The Redis adapter's APPLY_SCORES script is the same rule in Lua.
  */
-export function planScoreUpdate(
+export function applyScoreWrite(
   board: { order: SortOrder; updatePolicy: UpdatePolicy },
-  playerId: string,
-  old: StoredEntry | undefined,
-  incoming: number,
-  seq: number,
-): ScoreUpdatePlan {
-  const { score, changed } = applyUpdate(board.updatePolicy, board.order, old?.score, incoming);
-  const member = memberAfterUpdate(board.order, playerId, old, score, seq);
-  const plan: ScoreUpdatePlan = { score, member, changed };
-  if (old !== undefined && old.member !== member) plan.removeMember = old.member;
-  return plan;
+  rec: PlayerRecord,
+  w: ScoreWrite,
+  claimId: () => boolean,
+): ApplyOutcome {
+  if (w.position !== undefined && isRedelivery(rec.position, w.position)) return 'duplicate';
+  if (claimsId(w) && !claimId()) return 'duplicate';
+  if (w.position !== undefined) rec.position = w.position;
+  if (rec.tombstone !== undefined && rec.tombstone >= w.seq) return 'stale';
+  let next: UpdateResult;
+  try {
+    next = applyUpdate(board.updatePolicy, board.order, rec.score, w.score);
+  } catch (e) {
+    if (e instanceof ScoreOutOfRangeError) return 'rejected';
+    throw e;
+  }
+  const changed = rec.score === undefined || next.changed;
+  if (changed) {
+    rec.score = next.score;
+    rec.seq = w.seq;
+  }
+  if (w.metadata !== undefined && (changed || board.updatePolicy === 'overwrite')) rec.metadata = JSON.stringify(w.metadata);
+  return 'applied';
+}
+
+/**
+ * A DELETE of the player at `seq`: raises the tombstone (even without an entry: the player's first
+ * write may be the one still queued) and drops the entry; true when there was one. REMOVE_PLAYER in Lua.
+ */
+export function removePlayer(rec: PlayerRecord, seq: number): boolean {
+  if (rec.tombstone === undefined || rec.tombstone < seq) rec.tombstone = seq;
+  if (rec.score === undefined) return false;
+  delete rec.score;
+  delete rec.seq;
+  delete rec.metadata;
+  return true;
 }

@@ -2,12 +2,10 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { AppConfig } from '../../../config/app-config';
-import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
-import { Board } from '../adapters/sql-board-repository';
-import { LeaderboardService } from '../application/leaderboard.service';
+import { BoardService } from '../application/board.service';
+import { SeasonService } from '../application/season.service';
+import { Board } from '../ports/board-repository.port';
 
-/** A reset lock outlives any plausible archive run; a season is reset at most once while it holds. */
-const RESET_LOCK_TTL_MS = 60 * 60 * 1000;
 /** Boards created through another instance are picked up by this periodic re-scan. */
 const RESYNC_MS = 30_000;
 /** A failed scheduled reset is retried (for the same season) after this. */
@@ -18,8 +16,8 @@ const PAGE = 500;
  * Runs each board's `resetSchedule` (cron, seconds field optional) as a dynamic CronJob in
  * @nestjs/schedule's SchedulerRegistry, only in processes with the `scheduler` role. Jobs are
  * registered at start-up for existing boards, on create in this process, and by a re-scan every
- * 30 s for boards created elsewhere. Several scheduler instances may tick together: a
- * KeyValueStore set-if-absent lock keyed by board + season lets exactly one of them reset.
+ * 30 s for boards created elsewhere. Several scheduler instances may tick together: the season
+ * service's lock (board + season) lets exactly one of them reset.
  */
 @Injectable()
 export class LeaderboardResetScheduler implements OnApplicationBootstrap, OnModuleDestroy {
@@ -29,9 +27,9 @@ export class LeaderboardResetScheduler implements OnApplicationBootstrap, OnModu
   private stopped = false;
 
   constructor(
-    private readonly service: LeaderboardService,
+    private readonly boards: BoardService,
+    private readonly seasons: SeasonService,
     private readonly registry: SchedulerRegistry,
-    private readonly kv: KeyValueStore,
     private readonly config: AppConfig,
   ) {}
 
@@ -41,7 +39,7 @@ export class LeaderboardResetScheduler implements OnApplicationBootstrap, OnModu
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.enabled) return;
-    this.service.onBoardCreated((b) => this.schedule(b));
+    this.boards.onBoardCreated((b) => this.schedule(b));
     await this.sync();
     this.resync = setInterval(() => void this.sync().catch((e) => this.log.warn(`re-scan failed: ${String(e)}`)), RESYNC_MS);
     this.resync.unref();
@@ -56,7 +54,7 @@ export class LeaderboardResetScheduler implements OnApplicationBootstrap, OnModu
   /** Registers a job for every board with a schedule. */
   async sync(): Promise<void> {
     for (let offset = 0; ; offset += PAGE) {
-      const page = await this.service.list(PAGE, offset);
+      const page = await this.boards.list(PAGE, offset);
       page.forEach((b) => this.schedule(b));
       if (page.length < PAGE) return;
     }
@@ -105,18 +103,13 @@ export class LeaderboardResetScheduler implements OnApplicationBootstrap, OnModu
   async tick(boardId: string, season?: number): Promise<boolean> {
     if (this.stopped) return false;
     let target = season;
-    let lock: string | undefined;
     try {
-      const board = await this.service.board(boardId, true);
-      target ??= board.season;
-      lock = `${this.config.NAMESPACE}:lb:reset-lock:${board.id}:${target}`;
-      if (!(await this.kv.set(lock, '1', { onlyIfAbsent: true, ttlMs: RESET_LOCK_TTL_MS }))) return false;
-      const r = await this.service.reset(board.id, target, true);
-      if (r) this.log.log(`board ${board.id}: scheduled reset archived season ${r.archivedSeason} (${r.archivedEntries} entries)`);
+      target ??= (await this.boards.board(boardId, true)).season;
+      const r = await this.seasons.resetOnSchedule(boardId, target);
+      if (r) this.log.log(`board ${boardId}: scheduled reset archived season ${r.archivedSeason} (${r.archivedEntries} entries)`);
       return r !== null;
     } catch (e) {
       this.log.warn(`board ${boardId}: scheduled reset failed, retrying in ${RESET_RETRY_MS / 1000} s: ${String(e)}`);
-      if (lock) await this.kv.del([lock]).catch(() => 0);
       const again = target;
       if (!this.stopped && again !== undefined) setTimeout(() => void this.tick(boardId, again), RESET_RETRY_MS).unref();
       return false;

@@ -1,81 +1,24 @@
-import { AtomicScript, KeyValueStore, SyncKeyValueOps, ZMember } from '../../../platform/kv/key-value-store.port';
+import { KeyValueStore, LuaScript, ZMember } from '../../../platform/kv/key-value-store.port';
 import { parseScore } from '../../../platform/kv/score-bound';
 import { tupleKey } from '../../../platform/idempotency/request-fingerprint';
-import {
-  applyUpdate,
-  compareEntries,
-  decodeMember,
-  encodeMember,
-  mergeTopK,
-  RankedEntry,
-  ScoreOutOfRangeError,
-  SEQ_WIDTH,
-  shardOf,
-  SortOrder,
-  UpdatePolicy,
-} from '../domain';
+import { ApplyOutcome, claimsId, compareEntries, decodeMember, DEDUPE_TTL_MS, encodeMember, mergeTopK, RankedEntry, ScoreWrite, SEQ_WIDTH, shardOf, SortOrder } from '../domain';
+import { BoardRef, PlayerView, RankStore, StoredRankedEntry } from '../ports/rank-store.port';
 
-/** What the rank store needs to know about a board. */
-export interface BoardRef {
-  id: string;
-  order: SortOrder;
-  updatePolicy: UpdatePolicy;
-  shards: number;
-}
-
-export interface ScoreWrite {
-  playerId: string;
-  score: number;
-  metadata?: Record<string, unknown>;
-  /** Message id: a redelivered message with the same id is applied once. */
-  messageId: string;
-  /** When the write was accepted (monotonic, see SeqClock): equal scores rank earlier seq first. */
-  seq: number;
-  /** `partition:offset` in the log, when the write came from it: redeliveries are caught by it. */
-  position?: string;
-  /** The caller chose the message id (Idempotency-Key): dedupe by id too, with a 24 h key. */
-  keyed?: boolean;
-}
-
-export interface StoredRankedEntry extends RankedEntry {
-  rank: number;
-  metadata?: Record<string, unknown>;
-}
-
-export interface PlayerView {
-  entry: StoredRankedEntry;
-  total: number;
-  /** The player and up to `around` entries above and below, in board order. */
-  neighbours: StoredRankedEntry[];
-}
-
-/**
- * Result codes of the apply script: applied, duplicate (dedupe), rejected (increment overflow),
- * stale (accepted before a DELETE of the player that has already run: the tombstone wins).
- */
-export type ApplyOutcome = 'applied' | 'duplicate' | 'rejected' | 'stale';
-
-/** How long a caller-chosen message id dedupes (and stays bound to its request). */
-export const DEDUPE_TTL_MS = 24 * 3600 * 1000;
 /** Writes per script call: long enough to amortise the call, short enough not to stall Redis. */
 const APPLY_CHUNK = 200;
 
 /**
- * A run of updates to one shard, each atomic (the whole run executes as one script): per write,
- * dedupe — a write from the log whose position is at or before the player's last applied position
- * on the same partition is a redelivery (one player's writes share a partition, in order), and a
- * write whose id the caller chose (or that has no position) is checked against a 24 h `SET NX PX`
- * key on its message id (a retried HTTP request is a new log message with the same id) — drop the write when a DELETE accepted after it has already run
- * (tombstone seq >= write seq), read the stored member and score, apply the board's policy, and
- * keep the member (and so the tie-break time part) when the score is unchanged; otherwise ZREM the
- * old member and ZADD the new one. One script call per shard and chunk rather than per write: the
+ * The domain's applyScoreWrite in Lua, for a run of writes to one shard (the whole run is one
+ * script, each write atomic): position dedupe, the 24 h `SET NX PX` key on a caller-chosen id,
+ * tombstone, policy, member (tie-break time) kept when the score is unchanged, else ZREM the old
+ * member and ZADD the new one. One call per shard and chunk rather than per write: the
  * per-command cost (client encoding, round trip, EVALSHA dispatch) dominated the write path.
  * KEYS: zset, member hash, metadata hash, tombstone hash, position hash, then one dedupe key per
  * write. ARGV: policy, order, dedupe ttl ms, then per write: playerId, score, newMember, metadata
  * JSON ('' for none), seq, use the dedupe key ('1'/'0'), position ('' for none). Returns one outcome
  * per write, in order.
  */
-export const APPLY_SCORES: AtomicScript<ApplyOutcome[]> = {
+export const APPLY_SCORES: LuaScript<ApplyOutcome[]> = {
   name: 'leaderboard-apply-scores',
   lua: `
 local z, m, d, t, o = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -122,59 +65,17 @@ for i = 1, #KEYS - 5 do
 end
 return out
 `,
-  local(ops: SyncKeyValueOps, keys: string[], args: string[]): ApplyOutcome[] {
-    const [z, m, d, t, o] = keys;
-    const [policy, order, ttl] = args;
-    const position = (p: string) => /^(\d+):(\d+)$/.exec(p);
-    const apply = (dd: string, player: string, incoming: number, newMember: string, meta: string, seq: number, useKey: string, pos: string): ApplyOutcome => {
-      if (pos !== '') {
-        const last = ops.hGet(o, player);
-        const lp = last === null ? null : position(last);
-        const wp = position(pos);
-        if (lp && wp && lp[1] === wp[1] && Number(lp[2]) >= Number(wp[2])) return 'duplicate';
-      }
-      if (useKey === '1' && !ops.set(dd, '1', { onlyIfAbsent: true, ttlMs: Number(ttl) })) return 'duplicate';
-      if (pos !== '') ops.hSet(o, { [player]: pos });
-      const tomb = ops.hGet(t, player);
-      if (tomb !== null && Number(tomb) >= seq) return 'stale';
-      const oldMember = ops.hGet(m, player);
-      const old = oldMember === null ? undefined : (ops.zScore(z, oldMember) ?? undefined);
-      let result;
-      try {
-        result = applyUpdate(policy as UpdatePolicy, order as SortOrder, old, incoming);
-      } catch (e) {
-        if (e instanceof ScoreOutOfRangeError) return 'rejected';
-        throw e;
-      }
-      const member = old !== undefined && old === result.score && oldMember !== null ? oldMember : newMember;
-      if (oldMember !== null && oldMember !== member) ops.zRem(z, [oldMember]);
-      if (old === undefined || old !== result.score) {
-        ops.zAdd(z, [{ member, score: result.score }]);
-        ops.hSet(m, { [player]: member });
-      }
-      if (meta !== '' && (old === undefined || old !== result.score || policy === 'overwrite')) ops.hSet(d, { [player]: meta });
-      return 'applied';
-    };
-    const out: ApplyOutcome[] = [];
-    for (let i = 0; i < keys.length - 5; i++) {
-      const a = 3 + i * 7;
-      out.push(apply(keys[5 + i], args[a], Number(args[a + 1]), args[a + 2], args[a + 3], Number(args[a + 4]), args[a + 5], args[a + 6]));
-    }
-    return out;
-  },
   fromRedis(reply: unknown): ApplyOutcome[] {
     return (reply as unknown[]).map((r) => String(r) as ApplyOutcome);
   },
 };
 
 /**
- * Removes a player from its shard atomically and leaves a tombstone: the DELETE's seq (same clock
- * as writes), so a write accepted before the DELETE but still in the log is dropped when it
- * arrives (APPLY_SCORES answers 'stale'), while a write accepted after it applies. The tombstone is
- * raised even when the player has no score yet (its first write may be the one still queued).
+ * The domain's removePlayer in Lua: drops the player's entry and raises its tombstone to the
+ * DELETE's seq, so a write accepted before the DELETE but still in the log arrives stale.
  * KEYS: zset, member hash, metadata hash, tombstone hash. ARGV: playerId, seq.
  */
-export const REMOVE_PLAYER: AtomicScript<boolean> = {
+export const REMOVE_PLAYER: LuaScript<boolean> = {
   name: 'leaderboard-remove-player',
   lua: `
 local tomb = redis.call('HGET', KEYS[4], ARGV[1])
@@ -186,16 +87,6 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
 `,
-  local(ops, keys, args) {
-    const tomb = ops.hGet(keys[3], args[0]);
-    if (tomb === null || Number(tomb) < Number(args[1])) ops.hSet(keys[3], { [args[0]]: args[1] });
-    const member = ops.hGet(keys[1], args[0]);
-    if (member === null) return false;
-    ops.zRem(keys[0], [member]);
-    ops.hDel(keys[1], args[0]);
-    ops.hDel(keys[2], args[0]);
-    return true;
-  },
   fromRedis(reply: unknown): boolean {
     return Number(reply) === 1;
   },
@@ -214,12 +105,6 @@ interface ShardView {
   metadata: (string | null)[];
 }
 
-/** Where the playerId starts in a member (`<16-digit time part>|<playerId>`). */
-const SEQ_PREFIX = SEQ_WIDTH + 1;
-
-/** Redis orders equal scores by member bytes; members are ASCII, so code-unit order is byte order. */
-const bytesBefore = (a: string, b: string) => a < b;
-
 /**
  * A player's view of one shard in one round trip (read-only): the number of entries strictly
  * better than the player, the shard's size, and the entries around the player's position with
@@ -233,7 +118,7 @@ const bytesBefore = (a: string, b: string) => a < b;
  * score, member. Reply: {0} when the player has no entry, else {1, score, member, better, card,
  * window [member, score, ...], metadata [...]}.
  */
-export const SHARD_VIEW: AtomicScript<ShardView | null> = {
+export const SHARD_VIEW: LuaScript<ShardView | null> = {
   name: 'leaderboard-shard-view',
   readOnly: true,
   lua: `
@@ -287,43 +172,6 @@ if around >= 0 then
 end
 return {1, score, member, better, card, window, metas}
 `,
-  local(ops: SyncKeyValueOps, keys: string[], args: string[]): ShardView | null {
-    const [z, d, m] = keys;
-    const [order, aroundArg, player, scoreArg, memberArg] = args as [SortOrder, string, string, string, string];
-    const around = Number(aroundArg);
-    let member = memberArg;
-    let score = Number(scoreArg);
-    let own = 0;
-    if (player !== '') {
-      const mem = ops.hGet(m, player);
-      if (mem === null) return null;
-      const sc = ops.zScore(z, mem);
-      if (sc === null) return null;
-      member = mem;
-      score = sc;
-      own = 1;
-    }
-    const card = ops.zCard(z);
-    let better: number;
-    if (own) better = ops.zRank(z, member, order)!;
-    else {
-      better = order === 'desc' ? ops.zCount(z, `(${score}`, '+inf') : ops.zCount(z, '-inf', `(${score}`);
-      for (const t of ops.zRangeByScore(z, score, score)) {
-        if (order === 'desc' ? bytesBefore(member, t.member) : bytesBefore(t.member, member)) better++;
-      }
-    }
-    let window: ZMember[] = [];
-    const metadata: (string | null)[] = [];
-    if (around >= 0) {
-      const start = Math.max(0, better - around);
-      const stop = better + around - 1 + own;
-      if (stop >= start) {
-        window = ops.zRange(z, start, stop, order);
-        for (const r of window) metadata.push(ops.hGet(d, r.member.slice(SEQ_PREFIX)));
-      }
-    }
-    return { score, member, better, card, window, metadata };
-  },
   fromRedis(reply: unknown): ShardView | null {
     const r = reply as unknown[];
     if (Number(r[0]) === 0) return null;
@@ -343,12 +191,14 @@ return {1, score, member, better, card, window, metas}
 };
 
 /**
- * Live rankings over the KeyValueStore port. A board season is split into `shards` sorted sets
+ * The full profile's RankStore: Redis (one or a cluster) through the KeyValueStore port's script
+ * runner, the rules in Lua (APPLY_SCORES is the domain's applyScoreWrite, REMOVE_PLAYER its
+ * removePlayer). A board season is split into `shards` sorted sets
  * (player → shard by FNV-1a); each shard has its own hash tag so shards spread over a Redis Cluster.
  * Shard keys: zset of encoded members (score = game score), hash playerId → member, hash
  * playerId → metadata JSON. Ranks are exact: the sum over shards of entries strictly better.
  */
-export class KvRankStore {
+export class RedisRankStore extends RankStore {
   /** Where top, player views and ranks read: replicas with REDIS_READ_FROM=replica. */
   private readonly reads: KeyValueStore;
 
@@ -356,6 +206,7 @@ export class KvRankStore {
     private readonly kv: KeyValueStore,
     private readonly namespace: string,
   ) {
+    super();
     this.reads = kv.forReads();
   }
 
@@ -402,9 +253,8 @@ export class KvRankStore {
           const w = writes[i];
           // Length-prefixed: (player `a`, id `b:c`) and (player `a:b`, id `c`) are different writes.
           keys.push(`${k.dd}${tupleKey(w.playerId, w.messageId)}`);
-          // Only caller-chosen ids (and writes not from the log) need a dedupe key: a redelivery
-          // is caught by its log position, with no key per write kept for 24 h.
-          const useKey = w.keyed || w.position === undefined ? '1' : '0';
+          // Only claimsId writes need a dedupe key: a redelivery is caught by its log position.
+          const useKey = claimsId(w) ? '1' : '0';
           args.push(w.playerId, w.score, encodeMember(board.order, w.seq, w.playerId), w.metadata === undefined ? '' : JSON.stringify(w.metadata), w.seq, useKey, w.position ?? '');
         }
         calls.push(
@@ -416,31 +266,6 @@ export class KvRankStore {
     }
     await Promise.all(calls);
     return out;
-  }
-
-  /**
-   * Bulk load of fresh players (benchmarks, restores): ZADD + HSET per shard in chunks, no dedupe
-   * keys, no policy. Only for players not on the board yet: an existing member would be orphaned.
-   */
-  async bulkLoad(board: BoardRef, season: number, entries: { playerId: string; score: number; seq: number }[]): Promise<void> {
-    const byShard = new Map<number, { playerId: string; score: number; seq: number }[]>();
-    for (const e of entries) {
-      const s = shardOf(e.playerId, board.shards);
-      const list = byShard.get(s);
-      if (list) list.push(e);
-      else byShard.set(s, [e]);
-    }
-    const calls: Promise<unknown>[] = [];
-    for (const [shard, list] of byShard) {
-      const k = this.shardKeys(board.id, season, shard);
-      for (let c = 0; c < list.length; c += 1000) {
-        const part = list.slice(c, c + 1000);
-        const members = part.map((e) => encodeMember(board.order, e.seq, e.playerId));
-        calls.push(this.kv.zAdd(k.z, part.map((e, i) => ({ member: members[i], score: e.score }))));
-        calls.push(this.kv.hSet(k.m, Object.fromEntries(part.map((e, i) => [e.playerId, members[i]]))));
-      }
-    }
-    await Promise.all(calls);
   }
 
   /** Removes the player and tombstones writes accepted before `seq`; true when a score was removed. */
@@ -545,5 +370,9 @@ export class KvRankStore {
 
   async dropSeason(boardId: string, season: number): Promise<void> {
     await this.kv.deleteByPrefix(this.seasonPrefix(boardId, season));
+  }
+
+  replicated(): Promise<void> {
+    return this.kv.waitForReplicas();
   }
 }
