@@ -1,4 +1,13 @@
 // Module boundaries, checked by the test command (npm test → depcruise).
+
+// Issue 10's template rules (application/ without infrastructure clients, thin transport files)
+// hold for these modules; a module joins each list once it complies, until all four are in.
+const APPLICATION_RULE_MODULES = ['ad-analytics', 'gpu-scheduler'];
+const TRANSPORT_RULE_MODULES = [];
+const CLIENTS = 'node_modules/(typeorm|ioredis|kafkajs|bullmq|pg|pg-[^/]+|@electric-sql/[^/]+)/';
+const TRANSPORT = '.+\\.(controller|consumer|processor|cron)\\.ts$';
+const modules = (names) => `(${names.join('|') || '$^'})`;
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -28,6 +37,33 @@ module.exports = {
       severity: 'error',
       from: { path: '/domain/' },
       to: { path: '(/adapters/|/api/|src/platform/(?!ids|clock|errors|idempotency/request-fingerprint))' },
+    },
+    {
+      name: 'application-uses-no-infrastructure-client',
+      comment:
+        'Use-case services (src/modules/<m>/application/) reach SQL, Redis, Kafka and BullMQ only through ports and platform ' +
+        'building blocks, so they read as the use case and run against either adapter. Type-only imports count too.',
+      severity: 'error',
+      from: { path: `^src/modules/${modules(APPLICATION_RULE_MODULES)}/application/` },
+      to: { path: CLIENTS },
+    },
+    {
+      name: 'transport-calls-only-its-services',
+      comment:
+        'Transport files (*.controller.ts, *.consumer.ts, *.processor.ts, *.cron.ts) only hand requests to their own ' +
+        "module's application services: they may import those, the module's DTOs/responses, domain types, errors, types " +
+        'and config slice, and the platform — no ports, adapters, other transports, other modules or infrastructure clients.',
+      severity: 'error',
+      from: { path: `^src/modules/${modules(TRANSPORT_RULE_MODULES)}/${TRANSPORT}` },
+      to: {
+        path: `(^src/modules/|${CLIENTS})`,
+        pathNot: [
+          '^src/modules/$1/application/',
+          '^src/modules/$1/domain/',
+          '^src/modules/$1/.+\\.(dto|responses)\\.ts$',
+          '^src/modules/$1/[^/]+\\.(errors|types|config)\\.ts$',
+        ],
+      },
     },
     {
       name: 'no-circular',
