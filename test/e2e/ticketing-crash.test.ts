@@ -143,7 +143,7 @@ describe('ticketing crash convergence (full profile, app process SIGKILLed mid-p
       const open = await db.query(
         `SELECT (SELECT count(*) FROM ticketing_orders WHERE event_id = ANY($1) AND (status = 'PENDING' OR void_due)) AS orders,
                 (SELECT count(*) FROM ticketing_holds WHERE event_id = ANY($1) AND status IN ('ACTIVE', 'CHECKOUT')) AS holds,
-                (SELECT count(*) FROM ticketing_outbox WHERE namespace = $2 AND published_at_ms IS NULL) AS outbox`,
+                (SELECT count(*) FROM outbox WHERE namespace = $2 AND published_at_ms IS NULL) AS outbox`,
         [events, ns],
       );
       const r = open.rows[0];

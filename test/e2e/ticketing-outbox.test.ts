@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { OutboxRelay } from '../support/ticketing';
+import { Outbox } from '../../src/platform/outbox/outbox';
 import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
 import { topicName } from '../../src/platform/messaging/topics';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
@@ -71,7 +71,7 @@ describe('ticketing outbox (full profile, private Kafka broker stopped and resta
         }
       }
     };
-    const relay = app.app.get(OutboxRelay);
+    const relay = app.app.get(Outbox, { strict: false });
     const waitDrained = async () => {
       for (let i = 0; i < 300 && (await relay.backlog()) > 0; i++) await sleep(200);
       return relay.backlog();

@@ -12,5 +12,4 @@ export function checkCounts(c: { capacity: number; available: number; held: numb
 }
 export { TicketingService } from '../../src/modules/ticketing/ticketing.service';
 export { TicketingOrders } from '../../src/modules/ticketing/application/orders.service';
-export { OutboxRelay } from '../../src/modules/ticketing/outbox/outbox-relay';
 export { PaymentProvider } from '../../src/modules/ticketing/ports/payment-provider.port';

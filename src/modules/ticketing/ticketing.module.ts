@@ -2,6 +2,7 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { KeyValueStore } from '../../platform/kv/key-value-store.port';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
+import { OutboxModule } from '../../platform/outbox/outbox';
 import { SimulatedPaymentProvider } from './adapters/simulated-payment-provider';
 import { PaymentWebhookController } from './api/payment-webhook.controller';
 import { TicketingConsoleController } from './api/ticketing-console.controller';
@@ -9,7 +10,6 @@ import { TicketingController } from './api/ticketing.controller';
 import { TicketingViews } from './application/ticketing-views.service';
 import { inventoryStrategyProvider } from './adapters/inventory-strategy.provider';
 import { TicketingOrders } from './application/orders.service';
-import { OutboxRelay } from './outbox/outbox-relay';
 import { PaymentProvider } from './ports/payment-provider.port';
 import { TicketingMetrics } from './ticketing.metrics';
 import { TicketingCron } from './jobs/ticketing.cron';
@@ -21,6 +21,7 @@ import { WaitingRoomService } from './application/waiting-room.service';
 
 /** Seed design notes for this module: see docs/ticketing.md. Its public surface is ./index.ts. */
 @Module({
+  imports: [OutboxModule],
   controllers: [TicketingController, PaymentWebhookController, WaitingRoomController, TicketingConsoleController],
   providers: [
     TicketingService,
@@ -28,7 +29,6 @@ import { WaitingRoomService } from './application/waiting-room.service';
     TicketingViews,
     inventoryStrategyProvider,
     TicketingOrders,
-    OutboxRelay,
     TicketingProcessor,
     TicketingCron,
     TicketingMetrics,

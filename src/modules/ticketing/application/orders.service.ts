@@ -6,10 +6,9 @@ import { Clock } from '../../../platform/clock/clock';
 import { IdGenerator } from '../../../platform/ids/id-generator';
 import { topicName } from '../../../platform/messaging/topics';
 import { rowsOf } from '../../../platform/database/rows-of';
+import { Outbox } from '../../../platform/outbox/outbox';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { OrderEvent, OrderState, paymentDeadline, transition } from '../domain';
-import { appendOutbox } from '../outbox/outbox';
-import { OutboxRelay } from '../outbox/outbox-relay';
 import { PaymentProvider } from '../ports/payment-provider.port';
 import { TicketingCode as C, TicketingError } from '../ticketing.errors';
 import { HOLD_QUEUE, PAYMENT_QUEUE, TicketingService } from '../ticketing.service';
@@ -57,7 +56,7 @@ export class TicketingOrders {
     private readonly config: AppConfig,
     private readonly payments: PaymentProvider,
     private readonly inventory: TicketingService,
-    private readonly relay: OutboxRelay,
+    private readonly outbox: Outbox,
   ) {}
 
   // ---------------------------------------------------------------- checkout
@@ -99,7 +98,7 @@ export class TicketingOrders {
         await this.announce(m, orderId, now);
         return due;
       });
-      this.relay.poke();
+      this.outbox.poke();
       if (deadline === null) return { orderId, holdId, status: 'PENDING' as const };
       // Lost if the process dies right here: the reconciler then expires or re-charges the order.
       await this.queue.remove(HOLD_QUEUE, `expire-${holdId}`).catch(() => false);
@@ -188,7 +187,7 @@ export class TicketingOrders {
       return { o, changed: true, voidDue, freed };
     });
     if (!done) return false;
-    if (done.changed) this.relay.poke();
+    if (done.changed) this.outbox.poke();
     if (done.freed.length > 0) await this.inventory.giveBack(done.o.event_id, done.o.user_id, done.freed);
     if (done.voidDue) await this.settleVoid(orderId).catch((e: unknown) => this.log.warn(`void of order ${orderId} failed: ${(e as Error).message}`));
     return done.changed;
@@ -219,13 +218,10 @@ export class TicketingOrders {
    */
   private async announce(m: EntityManager, orderId: string, now: number): Promise<void> {
     const [view] = await this.orders(`o.id = $1`, [orderId], m);
-    await appendOutbox(m, this.config.NAMESPACE, now, {
-      id: this.ids.next(),
-      topic: topicName(this.config, ORDERS_TOPIC),
-      key: orderId,
-      type: view.status === 'PENDING' ? 'order.created' : `order.${view.status.toLowerCase()}`,
-      payload: { ...view, occurredAt: iso(now) },
-    });
+    const id = this.ids.next();
+    const type = view.status === 'PENDING' ? 'order.created' : `order.${view.status.toLowerCase()}`;
+    const value = JSON.stringify({ id, type, ...view, occurredAt: iso(now) });
+    await this.outbox.append(m, { id, topic: topicName(this.config, ORDERS_TOPIC), key: orderId, value, headers: { type, 'event-id': id } });
   }
 
   /** Voids the order's payment at the provider, then clears the flag; repeated until it sticks. */

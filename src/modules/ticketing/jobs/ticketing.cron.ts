@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { AppConfig } from '../../../config/app-config';
 import { TicketingOrders } from '../application/orders.service';
-import { OutboxRelay } from '../outbox/outbox-relay';
 import { TicketingMetrics } from '../ticketing.metrics';
 import { TicketingService } from '../ticketing.service';
 
@@ -18,7 +17,6 @@ export class TicketingCron {
   constructor(
     private readonly holds: TicketingService,
     private readonly orders: TicketingOrders,
-    private readonly outbox: OutboxRelay,
     private readonly config: AppConfig,
     private readonly metrics: TicketingMetrics,
   ) {}
@@ -47,9 +45,8 @@ export class TicketingCron {
       requeuedPayments: await this.orders.requeueStalePayments(),
       rebuiltInventories: await this.holds.rebuildMissingInventories(),
       repairedInventories: await this.holds.repairInventoryDrift(),
-      outboxPruned: await this.outbox.prune(),
     };
-    for (const [step, n] of Object.entries(done)) if (n > 0 && step !== 'outboxPruned') this.metrics.repairs.inc({ step }, n);
+    for (const [step, n] of Object.entries(done)) if (n > 0) this.metrics.repairs.inc({ step }, n);
     return done;
   }
 }
