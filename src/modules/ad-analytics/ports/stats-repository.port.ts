@@ -1,13 +1,8 @@
-import type { WindowCounts } from '../domain';
+import type { WindowAggregate, WindowCounts } from '../domain';
 
-export interface FlushedRow {
+/** A closed (window, ad) row summed over the partitions flushed so far, with its flush sequence number. */
+export interface FlushedRow extends WindowAggregate {
   seq: number;
-  windowStart: number;
-  windowEnd: number;
-  adId: string;
-  campaignId: string;
-  impressions: number;
-  clicks: number;
 }
 
 /** The real-time store's closed windows (per partition, window and ad), read with the partitions summed. */
