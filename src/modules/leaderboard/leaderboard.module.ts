@@ -1,5 +1,5 @@
 import { Module, OnModuleInit } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config';
+import { provideConfigSlice } from '../../config/config-slice';
 import { selectAdapter } from '../../platform/adapter-selection';
 import { KeyValueStore } from '../../platform/kv/key-value-store.port';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
@@ -13,6 +13,7 @@ import { LeaderboardService } from './application/leaderboard.service';
 import { SeasonService } from './application/season.service';
 import { LeaderboardResetScheduler } from './jobs/leaderboard-reset.cron';
 import { LeaderboardScoreConsumer } from './jobs/leaderboard.consumer';
+import { LeaderboardConfig } from './leaderboard.config';
 import { BoardRepository } from './ports/board-repository.port';
 import { RankStore } from './ports/rank-store.port';
 
@@ -21,10 +22,11 @@ import { RankStore } from './ports/rank-store.port';
   controllers: [LeaderboardController, LeaderboardScoreConsumer],
   providers: [
     selectAdapter(RankStore, {
-      inject: [KeyValueStore, AppConfig],
-      full: (kv: KeyValueStore, c: AppConfig) => new RedisRankStore(kv, c.NAMESPACE),
-      inProcess: (kv: KeyValueStore, c: AppConfig) => new InProcessRankStore(kv, c.NAMESPACE),
+      inject: [KeyValueStore, LeaderboardConfig],
+      full: (kv: KeyValueStore, c: LeaderboardConfig) => new RedisRankStore(kv, c.NAMESPACE),
+      inProcess: (kv: KeyValueStore, c: LeaderboardConfig) => new InProcessRankStore(kv, c.NAMESPACE),
     }),
+    provideConfigSlice(LeaderboardConfig),
     { provide: BoardRepository, useClass: SqlBoardRepository },
     BoardService,
     LeaderboardService,

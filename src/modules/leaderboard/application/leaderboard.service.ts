@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
 import { IdGenerator } from '../../../platform/ids/id-generator';
 import { claimFingerprints } from '../../../platform/idempotency/fingerprint-claims';
@@ -13,6 +12,7 @@ import { Board } from '../ports/board-repository.port';
 import { RankStore, StoredRankedEntry } from '../ports/rank-store.port';
 import { BoardService } from './board.service';
 import { LeaderboardMetrics } from './leaderboard.metrics';
+import { LeaderboardConfig } from '../leaderboard.config';
 
 export const SCORES_TOPIC = 'leaderboard.scores';
 /** Sharded top-K reads merge offset+limit entries per shard; deeper pages are refused. */
@@ -76,7 +76,7 @@ export class LeaderboardService {
     private readonly ranks: RankStore,
     private readonly kv: KeyValueStore,
     private readonly bus: EventBus,
-    private readonly config: AppConfig,
+    private readonly config: LeaderboardConfig,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
     private readonly metrics: LeaderboardMetrics,

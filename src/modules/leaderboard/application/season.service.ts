@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../../../config/app-config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { LeaderboardCode, LeaderboardError } from '../leaderboard.errors';
 import { ArchivedEntry, Board, BoardRepository } from '../ports/board-repository.port';
 import { RankStore, StoredRankedEntry } from '../ports/rank-store.port';
 import { BOARD_CACHE_MS, BoardService } from './board.service';
+import { LeaderboardConfig } from '../leaderboard.config';
 
 /** A batch being applied with a stale board when the cache expired finishes within this. */
 const LATE_WRITE_MARGIN_MS = 250;
@@ -28,7 +28,7 @@ export class SeasonService {
     private readonly archive: BoardRepository,
     private readonly ranks: RankStore,
     private readonly kv: KeyValueStore,
-    private readonly config: AppConfig,
+    private readonly config: LeaderboardConfig,
   ) {}
 
   /**

@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { AppConfig } from '../../../config/app-config';
 import { BoardService } from '../application/board.service';
 import { SeasonService } from '../application/season.service';
 import { Board } from '../ports/board-repository.port';
+import { LeaderboardConfig } from '../leaderboard.config';
 
 /** Boards created through another instance are picked up by this periodic re-scan. */
 const RESYNC_MS = 30_000;
@@ -30,7 +30,7 @@ export class LeaderboardResetScheduler implements OnApplicationBootstrap, OnModu
     private readonly boards: BoardService,
     private readonly seasons: SeasonService,
     private readonly registry: SchedulerRegistry,
-    private readonly config: AppConfig,
+    private readonly config: LeaderboardConfig,
   ) {}
 
   get enabled(): boolean {
