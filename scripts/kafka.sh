@@ -101,6 +101,10 @@ default.replication.factor=$rf
 min.insync.replicas=$isr
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
+# The log cleaner (compacted __consumer_offsets) allocates its dedupe buffer at start-up, 128 MB by
+# default: half of a cluster node's 256 MB heap, and a node starting beside busy peers died of
+# OutOfMemoryError there. 16 MB still compacts the offsets of millions of keys per pass.
+log.cleaner.dedupe.buffer.size=16777216
 EOF
 }
 

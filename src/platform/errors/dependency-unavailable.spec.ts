@@ -10,6 +10,7 @@ describe('unavailableDependency', () => {
     expect(unavailableDependency(new Error('Connection is closed.'))).toBe('redis');
     expect(unavailableDependency(named('ReplyError', 'CLUSTERDOWN The cluster is down'))).toBe('redis');
     expect(unavailableDependency(named('ReplyError', 'LOADING Redis is loading the dataset in memory'))).toBe('redis');
+    expect(unavailableDependency(named('ReplyError', 'MOVED 10099 127.0.0.1:7113'))).toBe('redis');
     expect(unavailableDependency(sys('ECONNREFUSED'))).toBe('network');
     expect(unavailableDependency(new Error('timeout exceeded when trying to connect'))).toBe('postgres');
     expect(unavailableDependency(Object.assign(new Error('the database system is starting up'), { code: '57P03', severity: 'FATAL' }))).toBe('postgres');

@@ -34,8 +34,13 @@ const BY_MESSAGE: [RegExp, Dependency][] = [
   [/^Client has encountered a connection error and is not queryable$/, 'postgres'],
 ];
 
-/** Redis replies that mean "this node cannot serve now" (failover, loading, demoted primary). */
-const REDIS_TRANSIENT_REPLY = /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY) /;
+/**
+ * Redis replies that mean "this node cannot serve now" (failover, loading, demoted primary). MOVED
+ * and ASK reach the app when ioredis could not follow a redirection during a failover (an
+ * auto-pipeline whose commands were redirected differently is failed whole): the cluster suite saw
+ * `MOVED 10099 <the killed primary>` answered as a 500 to buyers during a flash sale.
+ */
+const REDIS_TRANSIENT_REPLY = /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY|MOVED|ASK) /;
 
 /** Node system errors of an outbound connection (they carry `syscall`). */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
