@@ -8,8 +8,7 @@ import { SqlCampaignRepository } from './adapters/sql-campaign-repository';
 import { SqlCheckpointStore } from './adapters/sql-checkpoint-store';
 import { SqlReportRepository } from './adapters/sql-report-repository';
 import { SqlStatsRepository } from './adapters/sql-stats-repository';
-import { AdAnalyticsConfig } from './ad-analytics.config';
-import { streamConfigOf } from './ad-analytics.settings';
+import { AdAnalyticsConfig, EVENTS_TOPIC, streamConfigOf } from './ad-analytics.config';
 import { AdsConsoleController } from './api/ads-console.controller';
 import { CampaignsController } from './api/campaigns.controller';
 import { ReportsController } from './api/reports.controller';
@@ -52,7 +51,7 @@ import { CheckpointStore, DashboardSink } from './ports/stream-state.port';
   exports: [AdStreamWorker, StatsService, CampaignService],
 })
 export class AdAnalyticsModule implements OnModuleInit {
-  static readonly TOPICS = ['ads.events'];
+  static readonly TOPICS = [EVENTS_TOPIC];
 
   constructor(
     private readonly topics: ModuleTopics,

@@ -2,4 +2,4 @@ export { AdAnalyticsModule } from './ad-analytics.module';
 export { AdStreamWorker } from './jobs/ad-stream.consumer';
 export { StatsService } from './application/stats.service';
 export { CampaignService } from './application/campaign.service';
-export { EVENTS_TOPIC, STREAM_GROUP, eventsTopic, streamConfigOf } from './ad-analytics.settings';
+export { EVENTS_TOPIC, STREAM_GROUP, eventsTopic, streamConfigOf } from './ad-analytics.config';

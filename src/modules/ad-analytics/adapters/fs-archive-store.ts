@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { AdAnalyticsConfig } from '../ad-analytics.config';
-import { eventsTopic } from '../ad-analytics.settings';
+import { AdAnalyticsConfig, eventsTopic } from '../ad-analytics.config';
 import { ArchiveCheckpoint, ArchiveStore, LostPartition } from '../ports/archive-store.port';
 import { AdEvent, ArchivedRecord, isAdEvent, CHECKPOINT_DIR, checkpointFileName, hourDirsForDay, parsePartFileName, partFileName, topicDir } from '../domain';
 

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { select } from '../../../platform/database/rows-of';
-import { AdAnalyticsConfig } from '../ad-analytics.config';
-import { eventsTopic } from '../ad-analytics.settings';
+import { AdAnalyticsConfig, eventsTopic } from '../ad-analytics.config';
 import { DailyReport, RealtimeRow, ReportCell } from '../domain';
 import { ReportRepository, ReportRun } from '../ports/report-repository.port';
 

@@ -1,9 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter } from 'prom-client';
-import { AdAnalyticsConfig } from '../ad-analytics.config';
+import { AdAnalyticsConfig, streamConfigOf } from '../ad-analytics.config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
-import { streamConfigOf } from '../ad-analytics.settings';
 import { AdAnalyticsCode, AdAnalyticsError } from '../ad-analytics.errors';
 import { DailyReportBuilder, DAY_MS, parseDay, reconcile, Reconciliation, reportView, ReportView, StreamConfig } from '../domain';
 import { ArchiveStore } from '../ports/archive-store.port';

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
-import { AdAnalyticsConfig } from '../ad-analytics.config';
+import { AdAnalyticsConfig, eventsTopic } from '../ad-analytics.config';
 import { EventBus } from '../../../platform/messaging/event-bus.port';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { withTimeout } from '../../../platform/with-timeout';
-import { eventsTopic } from '../ad-analytics.settings';
 import { AdAnalyticsCode, AdAnalyticsError } from '../ad-analytics.errors';
 import { encodeEvent, parseTrackBatch } from '../domain';
 

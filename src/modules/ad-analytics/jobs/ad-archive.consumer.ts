@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { ConsumeBatch, EventBatch, EventBusContext } from '../../../platform/messaging/event-bus.transport';
-import { EVENTS_TOPIC } from '../ad-analytics.settings';
+import { EVENTS_TOPIC } from '../ad-analytics.config';
 import { AdEventArchiver } from '../application/event-archiver.service';
 import { AdEvent, decodeEvent } from '../domain';
 

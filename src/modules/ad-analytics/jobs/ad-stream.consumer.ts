@@ -26,7 +26,7 @@ import { Clock } from '../../../platform/clock/clock';
 import { ConsumerBatch, EventBus, Subscription, TopicPartition } from '../../../platform/messaging/event-bus.port';
 import { groupName } from '../../../platform/messaging/topics';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
-import { eventsTopic, STREAM_GROUP, streamConfigOf } from '../ad-analytics.settings';
+import { eventsTopic, STREAM_GROUP, streamConfigOf } from '../ad-analytics.config';
 import { AdEvent, decodeEvent, PartitionProcessor, StreamConfig } from '../domain';
 import { CheckpointFenced, CheckpointStore, DashboardSink, PartitionKey } from '../ports/stream-state.port';
 import { PartitionTask } from './partition-task';
