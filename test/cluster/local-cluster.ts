@@ -21,6 +21,29 @@ async function portsFree(ports: number[]): Promise<boolean> {
   return true;
 }
 
+/** `LO-HI` from the environment (the suite's ports on a shared box), or undefined. */
+function portRange(name: string): [number, number] | undefined {
+  const v = process.env[name];
+  if (!v) return undefined;
+  const m = /^(\d+)-(\d+)$/.exec(v.trim());
+  if (!m || Number(m[1]) > Number(m[2])) throw new Error(`${name} must look like 7100-7199, got ${v}`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** `count` consecutive free ports inside `[lo, hi]`, tried from random starts; recorded in `taken`. */
+async function freeBlock([lo, hi]: [number, number], count: number, taken = new Set<number>()): Promise<number[]> {
+  const starts = hi - lo + 2 - count;
+  if (starts < 1) throw new Error(`port range ${lo}-${hi} is smaller than ${count} ports`);
+  for (let tries = 0; tries < 50; tries++) {
+    const base = lo + Math.floor(Math.random() * starts);
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if (ports.some((p) => taken.has(p)) || !(await portsFree(ports))) continue;
+    for (const p of ports) taken.add(p);
+    return ports;
+  }
+  throw new Error(`no ${count} consecutive free ports in ${lo}-${hi}`);
+}
+
 export interface ClusterNode {
   id: string;
   port: number;
@@ -57,26 +80,55 @@ export class LocalCluster {
   }
 
   async up(): Promise<void> {
-    // 18 consecutive free ports (6 Redis, 6 cluster bus, 6 Kafka: 3 brokers with controllers +1),
-    // below the ephemeral range (32768+) where outgoing connections could take one meanwhile.
-    for (let tries = 0; tries < 50 && this.kafkaBase === 0; tries++) {
-      const base = 20000 + 2 * Math.floor(Math.random() * 6000);
-      const ports = Array.from({ length: 18 }, (_, i) => base + i);
-      if (!(await portsFree(ports))) continue;
+    const redisRange = portRange('TETRAD_CLUSTER_REDIS_PORTS');
+    const kafkaRange = portRange('TETRAD_CLUSTER_KAFKA_PORTS');
+    if (redisRange || kafkaRange) {
+      // Ranges given (a shared box hands each user its own): 12 Redis ports (6 nodes, then their 6
+      // cluster bus ports) and 6 Kafka ports (3 brokers with controllers +1), each block consecutive.
+      const redis = await freeBlock(redisRange ?? [20000, 25999], 12);
+      const kafka = await freeBlock(kafkaRange ?? [26000, 31999], 6);
+      this.redisPorts = redis.slice(0, 6);
+      this.busPorts = redis.slice(6, 12);
+      this.kafkaBase = kafka[0];
+    } else {
+      // 18 consecutive free ports (6 Redis, 6 cluster bus, 6 Kafka: 3 brokers with controllers +1),
+      // below the ephemeral range (32768+) where outgoing connections could take one meanwhile.
+      const ports = await freeBlock([20000, 31999], 18);
       this.redisPorts = ports.slice(0, 6);
       this.busPorts = ports.slice(6, 12);
-      this.kafkaBase = base + 12;
+      this.kafkaBase = ports[12];
     }
-    if (this.kafkaBase === 0) throw new Error('no 18 consecutive free ports found');
     await this.script('up', 300_000);
   }
+
+  /** A free port for an app process: from TETRAD_CLUSTER_APP_PORTS when set, else one the OS picks (0). */
+  async appPort(): Promise<number> {
+    const range = portRange('TETRAD_CLUSTER_APP_PORTS');
+    return range ? (await freeBlock(range, 1, this.takenAppPorts))[0] : 0;
+  }
+  private readonly takenAppPorts = new Set<number>();
 
   /** Starts again whatever node is not running (a killed primary rejoins as a replica). */
   async restartMissing(): Promise<void> {
     await this.script('up', 300_000);
   }
 
+  /**
+   * Stops everything: SIGKILL first (the data is thrown away, so a broker's controlled shutdown,
+   * tens of seconds in a cluster, buys nothing), then the script's own `down` deletes the rest.
+   */
   async down(): Promise<void> {
+    const pids = [
+      ...this.redisPorts.map((p) => join(this.dir, `redis-${p}`, 'pid')),
+      ...[1, 2, 3].map((n) => join(this.dir, 'kafka', `node-${n}`, 'kafka.pid')),
+    ];
+    for (const f of pids) {
+      try {
+        process.kill(Number(readFileSync(f, 'utf8')), 'SIGKILL');
+      } catch {
+        /* not started, or already gone */
+      }
+    }
     await this.script('down', 120_000).catch(() => undefined);
   }
 
@@ -127,7 +179,12 @@ export class LocalCluster {
     process.kill(Number(readFileSync(join(this.dir, `redis-${port}`, 'pid'), 'utf8')), 'SIGKILL');
   }
 
-  kafkaPid(node: 1 | 2 | 3): number {
+  kafkaPid(node: number): number {
     return Number(readFileSync(join(this.dir, 'kafka', `node-${node}`, 'kafka.pid'), 'utf8'));
+  }
+
+  /** SIGKILL of KRaft node `node` (1..3; its node.id in the cluster): broker and controller at once. */
+  killKafka(node: number): void {
+    process.kill(this.kafkaPid(node), 'SIGKILL');
   }
 }

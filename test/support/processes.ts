@@ -78,10 +78,13 @@ export class AppProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** `timeoutMs`: how long to wait for the port (a first boot on a fresh DATA_DIR runs PGlite's initdb). */
-  async start(timeoutMs = 60_000): Promise<this> {
+  /**
+   * `timeoutMs`: how long to wait for the port (a first boot on a fresh DATA_DIR runs PGlite's initdb).
+   * `port`: the port to listen on (0: one the OS picks now).
+   */
+  async start(timeoutMs = 60_000, port = 0): Promise<this> {
     const root = join(__dirname, '../..');
-    this.port = await freePort();
+    this.port = port || (await freePort());
     this.proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src/main.ts')], {
       cwd: root,
       // One API process unless a test asks for more (WEB_CONCURRENCY defaults to the core count).
