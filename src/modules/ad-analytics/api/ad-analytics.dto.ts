@@ -19,7 +19,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-const ID = /^[A-Za-z0-9:_.-]{1,128}$/;
+const ID = TRACK_ID_PATTERN;
 
 export class AdDto {
   @ApiProperty({ example: 'ad-1', pattern: ID.source })

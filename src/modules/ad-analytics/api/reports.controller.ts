@@ -8,24 +8,19 @@ import { DailyReport, ReportRun } from './ad-analytics.responses';
 const RUN_EXAMPLE = { date: '2026-11-23', builtAt: '2026-11-24T00:05:00.000Z', buildMs: 812, filesRead: 3, recordsRead: 180600, recordsSkipped: 0, duplicates: 0, unmatchedClicks: 0 };
 import { DailyReportService } from '../application/daily-report.service';
 
-export class DailyReportQuery {
-  @ApiProperty({ example: '2026-11-23', description: 'UTC day' })
-  @IsString()
-  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'date must be YYYY-MM-DD' })
-  date!: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(128)
-  campaignId?: string;
-}
-
 export class BuildReportQuery {
   @ApiProperty({ example: '2026-11-23', description: 'UTC day' })
   @IsString()
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'date must be YYYY-MM-DD' })
   date!: string;
+}
+
+export class DailyReportQuery extends BuildReportQuery {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  campaignId?: string;
 }
 
 @ApiTags('ad-analytics')
