@@ -15,6 +15,14 @@ export interface ViewNode {
   memFree: number;
   /** Bumped on every change, so scorers may cache what they derive from a node's state. */
   rev: number;
+  /** Free counters of the node's GPU type in the view that owns this copy. */
+  typeFree: TypeFree;
+}
+
+/** Free GPUs (fully free) and free milli of one GPU type in one view. */
+interface TypeFree {
+  gpus: number;
+  milli: number;
 }
 
 /**
@@ -81,6 +89,7 @@ function viewNodeOf(node: GpuNode): ViewNode {
     cpuFree: node.cpuMilli === undefined ? Infinity : node.cpuMilli - (node.cpuUsedMilli ?? 0),
     memFree: node.memoryMib === undefined ? Infinity : node.memoryMib - (node.memoryUsedMib ?? 0),
     rev: 0,
+    typeFree: { gpus: 0, milli: 0 },
   };
 }
 
@@ -96,15 +105,15 @@ interface NodeShape {
 export class ClusterView {
   readonly byType = new Map<string, ViewNode[]>();
   readonly byId = new Map<string, ViewNode>();
-  private readonly freeByType = new Map<string, number>();
-  private readonly freeMilliByType = new Map<string, number>();
+  private readonly freeByType = new Map<string, TypeFree>();
   /** Fully free GPUs over all types. */
   private freeAll = 0;
   /** Free GPU milli over all types (fully free GPUs and the free part of shared ones). */
   private freeMilliAll = 0;
   /** Distinct capacity shapes of every registered node (whatever its status), by GPU type. */
   private shapes = new Map<string, NodeShape[]>();
-  private readonly oneNodeCache = new Map<string, boolean>();
+  /** couldEverHoldOnOneNode answers, by request; shared by clones (they share `shapes`). */
+  private oneNodeCache = new Map<string, boolean>();
 
   constructor(nodes: readonly GpuNode[]) {
     for (const node of nodes) {
@@ -127,28 +136,45 @@ export class ClusterView {
     let g = this.byType.get(type);
     if (!g) this.byType.set(type, (g = []));
     g.push(vn);
-    this.freeByType.set(type, (this.freeByType.get(type) ?? 0) + vn.free.length);
-    this.freeMilliByType.set(type, (this.freeMilliByType.get(type) ?? 0) + vn.freeMilli);
+    let tf = this.freeByType.get(type);
+    if (!tf) this.freeByType.set(type, (tf = { gpus: 0, milli: 0 }));
+    vn.typeFree = tf;
+    tf.gpus += vn.free.length;
+    tf.milli += vn.freeMilli;
     this.freeAll += vn.free.length;
     this.freeMilliAll += vn.freeMilli;
   }
 
+  /** An independent copy (same node order, same counters); cycles take a few, so it is kept cheap. */
   clone(): ClusterView {
     const c = new ClusterView([]);
     c.shapes = this.shapes;
-    for (const group of this.byType.values()) {
-      for (const vn of group) c.add({ ...vn, free: [...vn.free], used: [...vn.used] });
+    c.oneNodeCache = this.oneNodeCache;
+    for (const [type, group] of this.byType) {
+      const src = this.freeByType.get(type)!;
+      const tf: TypeFree = { gpus: src.gpus, milli: src.milli };
+      const copy: ViewNode[] = new Array(group.length);
+      for (let i = 0; i < group.length; i++) {
+        const vn = group[i];
+        const v: ViewNode = { node: vn.node, free: vn.free.slice(), used: vn.used.slice(), freeMilli: vn.freeMilli, cpuFree: vn.cpuFree, memFree: vn.memFree, rev: vn.rev, typeFree: tf };
+        copy[i] = v;
+        c.byId.set(vn.node.id, v);
+      }
+      c.byType.set(type, copy);
+      c.freeByType.set(type, tf);
     }
+    c.freeAll = this.freeAll;
+    c.freeMilliAll = this.freeMilliAll;
     return c;
   }
 
   /** Fully free GPUs of one type. */
   totalFree(type: string): number {
-    return this.freeByType.get(type) ?? 0;
+    return this.freeByType.get(type)?.gpus ?? 0;
   }
 
   totalFreeMilli(type: string): number {
-    return this.freeMilliByType.get(type) ?? 0;
+    return this.freeByType.get(type)?.milli ?? 0;
   }
 
   /** Fully free GPUs over all types. */
@@ -185,9 +211,8 @@ export class ClusterView {
   }
 
   private adjust(vn: ViewNode, fullyFreeDelta: number, milliDelta: number): void {
-    const type = vn.node.gpuType;
-    this.freeByType.set(type, this.totalFree(type) + fullyFreeDelta);
-    this.freeMilliByType.set(type, this.totalFreeMilli(type) + milliDelta);
+    vn.typeFree.gpus += fullyFreeDelta;
+    vn.typeFree.milli += milliDelta;
     this.freeAll += fullyFreeDelta;
     this.freeMilliAll += milliDelta;
     vn.freeMilli += milliDelta;
@@ -305,44 +330,66 @@ interface Shape {
  * is never released into.
  */
 export class PlacementFailureMemo {
-  private readonly failed = new Map<string, Shape[]>();
+  /** gpuType ('*': any) -> per-GPU memory -> gang placement -> failed shapes. Nested maps: no key string per task. */
+  private readonly failed = new Map<string, Map<number, Map<string, Shape[]>>>();
 
   constructor(private readonly view?: ClusterView) {}
 
-  private key(t: Task): string {
+  private list(t: Task, create: boolean): Shape[] | undefined {
+    const type = anyType(t) ? '*' : t.gpuType!;
     const gang = t.gpuCount > 1 && this.view ? this.view.gangPlacementOf(t) : t.gangPlacement ?? '';
-    return `${anyType(t) ? '*' : t.gpuType}|${t.gpuMemoryGb}|${gang}`;
+    let byMem = this.failed.get(type);
+    if (!byMem) {
+      if (!create) return undefined;
+      this.failed.set(type, (byMem = new Map()));
+    }
+    let byGang = byMem.get(t.gpuMemoryGb);
+    if (!byGang) {
+      if (!create) return undefined;
+      byMem.set(t.gpuMemoryGb, (byGang = new Map()));
+    }
+    let list = byGang.get(gang);
+    if (!list && create) byGang.set(gang, (list = []));
+    return list;
   }
 
   private static shape(t: Task): Shape {
     return { count: t.gpuCount, milli: t.gpuCount === 0 ? 0 : gpuMilliOf(t), cpu: t.cpuMilli ?? 0, mem: t.memoryMib ?? 0 };
   }
 
-  /** Does needing `t` imply needing at least `f` on every node it could use? */
-  private static dominates(t: Shape, f: Shape): boolean {
-    if (t.count < f.count || t.milli < f.milli || t.cpu < f.cpu || t.mem < f.mem) return false;
+  /** Does needing (count, milli, cpu, mem) imply needing at least `f` on every node it could use? */
+  private static dominates(count: number, milli: number, cpu: number, mem: number, f: Shape): boolean {
+    if (count < f.count || milli < f.milli || cpu < f.cpu || mem < f.mem) return false;
     // a gang split over nodes takes CPU/memory per GPU: compare that too when either asks for any
-    if (t.count > 1 && (f.cpu > 0 || f.mem > 0)) return t.cpu * f.count >= f.cpu * t.count && t.mem * f.count >= f.mem * t.count;
+    if (count > 1 && (f.cpu > 0 || f.mem > 0)) return cpu * f.count >= f.cpu * count && mem * f.count >= f.mem * count;
     return true;
+  }
+
+  private static covers(s: Shape, f: Shape): boolean {
+    return PlacementFailureMemo.dominates(s.count, s.milli, s.cpu, s.mem, f);
   }
 
   /** true when placeGang(t) on the remembered view is known to fail. */
   knownToFail(t: Task): boolean {
-    const list = this.failed.get(this.key(t));
+    const list = this.list(t, false);
     if (!list) return false;
-    const s = PlacementFailureMemo.shape(t);
-    return list.some((f) => PlacementFailureMemo.dominates(s, f));
+    const count = t.gpuCount;
+    const milli = count === 0 ? 0 : gpuMilliOf(t);
+    const cpu = t.cpuMilli ?? 0;
+    const mem = t.memoryMib ?? 0;
+    for (const f of list) if (PlacementFailureMemo.dominates(count, milli, cpu, mem, f)) return true;
+    return false;
   }
 
   recordFailure(t: Task): void {
-    const k = this.key(t);
+    const list = this.list(t, true)!;
     const s = PlacementFailureMemo.shape(t);
-    const list = this.failed.get(k) ?? [];
-    if (list.some((f) => PlacementFailureMemo.dominates(s, f))) return;
+    if (list.some((f) => PlacementFailureMemo.covers(s, f))) return;
     // keep only shapes not implied by the new one; a few per class is all a queue produces
-    const kept = list.filter((f) => !PlacementFailureMemo.dominates(f, s));
+    const kept = list.filter((f) => !PlacementFailureMemo.covers(f, s));
     if (kept.length < 16) kept.push(s);
-    this.failed.set(k, kept);
+    list.length = 0;
+    list.push(...kept);
   }
 }
 

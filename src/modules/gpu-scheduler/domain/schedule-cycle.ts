@@ -46,7 +46,9 @@ export interface CycleOptions {
  */
 export function withRepredictedEnds(running: readonly RunningTask[], now: number, remaining: (t: Task, elapsedSec: number) => number = overrunRemainingSec): readonly RunningTask[] {
   if (!running.some((r) => r.predictedEndAt <= now)) return running;
-  return running.map((r) => (r.predictedEndAt > now ? r : { ...r, predictedEndAt: now + Math.max(1, remaining(r.task, now - r.startedAt)) }));
+  return running.map((r) =>
+    r.predictedEndAt > now ? r : { task: r.task, startedAt: r.startedAt, allocations: r.allocations, predictedEndAt: now + Math.max(1, remaining(r.task, now - r.startedAt)) },
+  );
 }
 
 export interface Reservation {
@@ -74,33 +76,33 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   const running = opts.policy === 'full' ? withRepredictedEnds(state.running, now, opts.repredictRemaining) : state.running;
   const view = new ClusterView(state.nodes);
   const decisions: Decision[] = [];
-  // keyed by the task object (identity hash: cheaper than hashing the id string); queue entries are distinct
-  const memo = new Map<Task, number>();
-  const predict = (t: Task) => {
-    let p = memo.get(t);
-    if (p === undefined) memo.set(t, (p = Math.max(1, opts.predictRuntime(t))));
-    return p;
-  };
-
   // `order` is materialised lazily through at(i): the full policy's order is a stream (fullOrderStream)
   // and the scans below stop when no GPU is left, so the tail of a long queue is never ordered.
+  // preds[i]: order[i]'s predicted runtime, once asked (the stream's quota charge asks for it first).
   let order: Task[] = [];
+  const preds: (number | undefined)[] = [];
+  let charged: number | undefined;
   let pull: (() => Task | undefined) | undefined;
   if (opts.policy === 'fifo') order = fifoOrder(state.queue);
   else if (opts.policy === 'strict-priority') order = strictPriorityOrder(state.queue);
   else {
     const quota = opts.quota ?? DEFAULT_QUOTA;
     const usage = windowUsage(state.history ?? [], running, now, quota.windowSec, quota.countCommitted !== false);
-    pull = fullOrderStream(state.queue, now, usage, quota, opts.aging ?? DEFAULT_AGING, predict);
+    pull = fullOrderStream(state.queue, now, usage, quota, opts.aging ?? DEFAULT_AGING, (t) => (charged = Math.max(1, opts.predictRuntime(t))));
   }
   const at = (i: number): Task | undefined => {
     while (pull && order.length <= i) {
+      charged = undefined;
       const t = pull();
       if (t === undefined) pull = undefined;
-      else order.push(t);
+      else {
+        order.push(t);
+        preds.push(charged);
+      }
     }
     return order[i];
   };
+  const predict = (i: number): number => (preds[i] ??= Math.max(1, opts.predictRuntime(order[i])));
   const backfill = opts.policy === 'full' && opts.backfill !== false;
   // CPU-only tasks can still start when no GPU milli is left; otherwise no free milli ends a scan.
   const cpuOnlyQueued = state.queue.some((t) => t.gpuCount === 0);
@@ -112,7 +114,7 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
     const allocs = placeGang(t, view, scorer);
     if (!allocs) break;
     view.take(allocs);
-    decisions.push({ taskId: t.id, allocations: allocs, backfilled: false, predictedEndAt: now + predict(t) });
+    decisions.push({ taskId: t.id, allocations: allocs, backfilled: false, predictedEndAt: now + predict(k) });
   }
   const head = at(k);
   if (head === undefined) return { decisions };
@@ -139,7 +141,7 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
         continue;
       }
       view.take(allocs);
-      decisions.push({ taskId: t.id, allocations: allocs, backfilled: true, predictedEndAt: now + predict(t) });
+      decisions.push({ taskId: t.id, allocations: allocs, backfilled: true, predictedEndAt: now + predict(i) });
     }
     return { decisions, reservation };
   }
@@ -148,8 +150,14 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   // before their re-predicted end: the window is the earlier of the two reservations (the one planned
   // with re-predicted ends and the one with overdue tasks ending now), so a prediction error delays the
   // head by no more than itself.
-  const windowAt =
-    running === state.running ? reservation.at : Math.min(reservation.at, computeReservation(head, view, [...state.running, ...started], now, scorer).at);
+  // The second reservation is computed only when a candidate could end by reservation.at (the window can
+  // only matter then; with re-predicted overdue ends that is rare), and only as far as reservation.at.
+  // It plans on the cluster as it was before any backfill: `view` itself until the first backfill takes
+  // from it, a copy taken just before that otherwise.
+  let windowAt: number | undefined = running === state.running ? reservation.at : undefined;
+  let atHead: ClusterView | undefined;
+  const window = (): number =>
+    (windowAt ??= Math.min(reservation.at, reserveOn((atHead ?? view).clone(), head, [...state.running, ...started], now, scorer, reservation.at).at));
   // GPUs outside the reservation: usable by any backfilled task, however long.
   const spare = view.clone();
   for (const a of reservation.allocations) spare.withhold(a);
@@ -160,9 +168,9 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   for (let i = k + 1; more(view); i++) {
     const t = at(i);
     if (t === undefined) break;
-    const end = now + predict(t);
+    const end = now + predict(i);
     // Ends before the reservation: may use any free GPU; prefer spare ones so later long tasks still fit.
-    const inView = end <= windowAt;
+    const inView = end <= reservation.at && end <= window();
     const memo = inView ? failedView : failedSpare;
     if (memo.knownToFail(t)) continue;
     const allocs: Allocation[] | undefined = placeGang(t, inView ? view : spare, scorer);
@@ -170,6 +178,7 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
       memo.recordFailure(t);
       continue;
     }
+    if (windowAt === undefined && atHead === undefined) atHead = view.clone();
     view.take(allocs);
     // keep `spare` a subset of `view`
     for (const a of allocs) spare.shrinkTo(view, a.nodeId);
@@ -180,8 +189,8 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
 
 /**
  * Earliest predicted start of `head`: release running tasks' GPUs in predicted-end order on a copy of
- * `view` until the head fits. Released GPUs are put first so the reservation prefers GPUs that are busy
- * now and leaves currently free GPUs to backfill.
+ * `view` until the head fits (at = Infinity: never). Released GPUs are put first so the reservation
+ * prefers GPUs that are busy now and leaves currently free GPUs to backfill.
  */
 export function computeReservation(
   head: Task,
@@ -190,12 +199,17 @@ export function computeReservation(
   now: number,
   scorer: NodeScorer = worstFit,
 ): Reservation {
-  const sim = view.clone();
+  return reserveOn(view.clone(), head, running, now, scorer);
+}
+
+/** computeReservation on `sim` itself (changed: running tasks are released into it); stops past `until`. */
+function reserveOn(sim: ClusterView, head: Task, running: readonly RunningTask[], now: number, scorer: NodeScorer, until = Infinity): Reservation {
   // Running tasks in (predictedEndAt, input position) order -- exactly a stable sort's order -- taken
   // lazily from a heap: the head usually fits after a few releases, so most of the sort is never needed.
   const byEnd = new EndOrder(running);
   while (byEnd.size > 0) {
     const at = Math.max(now, byEnd.peek().predictedEndAt);
+    if (at > until) break;
     // release every task ending at the same instant together
     while (byEnd.size > 0 && Math.max(now, byEnd.peek().predictedEndAt) === at) sim.release(byEnd.pop().allocations, true);
     const allocs = placeGang(head, sim, scorer);

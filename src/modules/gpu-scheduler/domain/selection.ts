@@ -42,20 +42,32 @@ export function windowUsage(
   committed = false,
 ): Record<Tier, number> {
   const from = now - windowSec;
-  const u: Record<Tier, number> = { vip: 0, normal: 0 };
+  // two plain accumulators (a keyed `u[tier] +=` is several times slower on this per-cycle path)
+  let vip = 0;
+  let normal = 0;
   for (const r of history) {
     const o = Math.min(r.end, now) - Math.max(r.start, from);
-    if (o > 0) u[r.tier] += o * r.gpuCount;
-  }
-  for (const r of running) {
-    const o = now - Math.max(r.startedAt, from);
-    if (o > 0) u[r.task.tier] += o * gpuShareOf(r.task);
-    if (committed) {
-      const ahead = Math.min(r.predictedEndAt, now + windowSec) - now;
-      if (ahead > 0) u[r.task.tier] += ahead * gpuShareOf(r.task);
+    if (o > 0) {
+      if (r.tier === 'vip') vip += o * r.gpuCount;
+      else normal += o * r.gpuCount;
     }
   }
-  return u;
+  for (const r of running) {
+    const vipTask = r.task.tier === 'vip';
+    const o = now - Math.max(r.startedAt, from);
+    if (o > 0) {
+      if (vipTask) vip += o * gpuShareOf(r.task);
+      else normal += o * gpuShareOf(r.task);
+    }
+    if (committed) {
+      const ahead = Math.min(r.predictedEndAt, now + windowSec) - now;
+      if (ahead > 0) {
+        if (vipTask) vip += ahead * gpuShareOf(r.task);
+        else normal += ahead * gpuShareOf(r.task);
+      }
+    }
+  }
+  return { vip, normal };
 }
 
 const byAgeThenId = (a: Task, b: Task) => a.submittedAt - b.submittedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -176,7 +176,7 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
 
   let queue: Task[] = [];
   const running = new Map<string, RunningTask>();
-  let history: UsageRecord[] = [];
+  const history: UsageRecord[] = [];
   const completions = new Heap<{ at: number; id: string }>((x) => x.at);
   const startedAt = new Map<string, number>();
   const waits: Record<Tier, number[]> = { vip: [], normal: [] };
@@ -228,7 +228,11 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
       const size = totalGpuMilliOf(task);
       queuedBySize.set(size, (queuedBySize.get(size) ?? 0) + 1);
     }
-    if (history.length > 1024) history = history.filter((h) => h.end > t - windowSec);
+    // Records are appended in end order: drop those that ended before the quota window (they count
+    // for nothing in it), so a cycle reads only the window's records.
+    let stale = 0;
+    while (stale < history.length && history[stale].end <= t - windowSec) stale++;
+    if (stale > 0) history.splice(0, stale);
 
     if (queue.length && opts.skipHopelessCycles !== false && freeMilli < minQueuedGpus()) skippedCycles++;
     else if (queue.length) {
