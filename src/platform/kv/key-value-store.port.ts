@@ -70,11 +70,6 @@ export interface SyncKeyValueOps {
   zScore(key: string, member: string): number | null;
   zRem(key: string, members: string[]): number;
   zCard(key: string): number;
-  /** Sorted-set reads, for read-only scripts (one round trip for a multi-step read). */
-  zRank(key: string, member: string, order: SortOrder): number | null;
-  zRange(key: string, start: number, stop: number, order: SortOrder): ZMember[];
-  zRangeByScore(key: string, min: ScoreBound, max: ScoreBound, opts?: RangeByScoreOptions): ZMember[];
-  zCount(key: string, min: ScoreBound, max: ScoreBound): number;
 }
 
 export abstract class KeyValueStore {

@@ -15,6 +15,10 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 const BOARD = { boardId: '$request.path.boardId' };
 const BOARD_EXAMPLE = { id: 'global:weekly', order: 'desc', updatePolicy: 'best', shards: 1, resetSchedule: null, season: 1, metadata: {}, createdAt: '2026-11-30T13:03:51.895Z' };
 const TOP_EXAMPLE = { boardId: 'global:weekly', season: 1, total: 2, entries: [{ rank: 1, playerId: 'p2', score: 7 }, { rank: 2, playerId: 'p1', score: 5, metadata: { a: 1 } }] };
+/** From a created board to reading it, writing its scores and its top page. */
+const CREATED_LINKS = Object.fromEntries(
+  [['GetBoard', 'get'], ['SubmitScore', 'submit'], ['Top', 'top']].map(([link, op]) => [link, { operationId: `LeaderboardController_${op}`, parameters: { boardId: '$response.body#/id' } }]),
+);
 /** Path parameters of every board route: the same patterns the service checks. */
 const BoardParam = () => ApiParam({ name: 'boardId', schema: { type: 'string', pattern: BOARD_ID_PATTERN.source }, example: 'global:weekly' });
 const PlayerParam = () => ApiParam({ name: 'playerId', schema: { type: 'string', pattern: PLAYER_ID_PATTERN.source }, example: 'player-1' });
@@ -35,11 +39,7 @@ export class LeaderboardController {
     description: 'Creates a board with its sort order, update policy (default overwrite) and shard count. Scores are written with PUT …/scores/{playerId}.',
     responses: [{
       status: 201, description: 'the board', type: BoardView, example: BOARD_EXAMPLE,
-      links: {
-        GetBoard: { operationId: 'LeaderboardController_get', parameters: { boardId: '$response.body#/id' } },
-        SubmitScore: { operationId: 'LeaderboardController_submit', parameters: { boardId: '$response.body#/id' } },
-        Top: { operationId: 'LeaderboardController_top', parameters: { boardId: '$response.body#/id' } },
-      },
+      links: CREATED_LINKS,
     }],
     errors: [409],
     errorNotes: { 409: 'a board with this id exists (`board_exists`)' },

@@ -15,23 +15,15 @@ export class LeaderboardMetrics {
 
   constructor(metrics: MetricsRegistry) {
     const registers = [metrics.registry];
-    this.writes = new Counter({
-      name: 'leaderboard_writes_total',
-      help: 'score writes taken from the log, by outcome (applied, duplicate, stale, rejected, malformed)',
-      labelNames: ['outcome'],
-      registers,
-    });
-    this.applySeconds = new Histogram({
-      name: 'leaderboard_apply_batch_seconds',
-      help: 'time to apply one consumed batch to the rank store',
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    });
-    this.visibilityLagSeconds = new Histogram({
-      name: 'leaderboard_write_visibility_lag_seconds',
-      help: 'from the log append (the 202) to the write being applied, per batch (oldest message)',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
+    const help = {
+      writes: 'score writes taken from the log, by outcome (applied, duplicate, stale, rejected, malformed)',
+      apply: 'time to apply one consumed batch to the rank store',
+      lag: 'from the log append (the 202) to the write being applied, per batch (oldest message)',
+    };
+    this.writes = new Counter({ name: 'leaderboard_writes_total', help: help.writes, labelNames: ['outcome'], registers });
+    const applyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+    this.applySeconds = new Histogram({ name: 'leaderboard_apply_batch_seconds', help: help.apply, buckets: applyBuckets, registers });
+    const lagBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+    this.visibilityLagSeconds = new Histogram({ name: 'leaderboard_write_visibility_lag_seconds', help: help.lag, buckets: lagBuckets, registers });
   }
 }

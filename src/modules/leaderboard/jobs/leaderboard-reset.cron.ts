@@ -6,11 +6,9 @@ import { SeasonService } from '../application/season.service';
 import { Board } from '../ports/board-repository.port';
 import { LeaderboardConfig } from '../leaderboard.config';
 
-/** Boards created through another instance are picked up by this periodic re-scan. */
-const RESYNC_MS = 30_000;
-/** A failed scheduled reset is retried (for the same season) after this. */
-const RESET_RETRY_MS = 30_000;
-const PAGE = 500;
+// Boards created through another instance are picked up by a re-scan every RESYNC_MS (PAGE boards
+// a query); a failed scheduled reset is retried, for the same season, after RESET_RETRY_MS.
+const [RESYNC_MS, RESET_RETRY_MS, PAGE] = [30_000, 30_000, 500];
 
 /**
  * Runs each board's `resetSchedule` (cron, seconds field optional) as a dynamic CronJob in
