@@ -1,4 +1,4 @@
-import { QueryInt } from '../validation/query-int';
+import { QueryInt } from '../validation/int-range';
 
 /** `?limit=&offset=` of a plain list (at most 500 a page). */
 export class PagingQuery {
