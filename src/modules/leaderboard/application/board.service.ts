@@ -6,6 +6,8 @@ import { LeaderboardCode, LeaderboardError } from '../leaderboard.errors';
 import { Board, BoardRepository } from '../ports/board-repository.port';
 import { RankStore } from '../ports/rank-store.port';
 
+export type { Board };
+
 /** How long a board's config is cached per process; only `season` ever changes, on reset. */
 export const BOARD_CACHE_MS = 1000;
 

@@ -1,9 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { BoardService } from '../application/board.service';
+import { Board, BoardService } from '../application/board.service';
 import { SeasonService } from '../application/season.service';
-import { Board } from '../ports/board-repository.port';
 import { LeaderboardConfig } from '../leaderboard.config';
 
 // Boards created through another instance are picked up by a re-scan every RESYNC_MS (PAGE boards
