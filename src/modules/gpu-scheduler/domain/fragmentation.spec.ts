@@ -18,7 +18,19 @@ describe('fragmentation-aware placement (FGD, Weng et al. ATC 23)', () => {
       [8, 1000, 38 / 98],
     ]);
     // weighted by GPU milli asked: 60 x 500 against 38 x 8000
-    expect(workloadShapes(tasks).map((s) => s.weight)).toEqual([30000 / 334000, 304000 / 334000]);
+    expect(workloadShapes(tasks, 0.95, 'gpu').map((s) => s.weight)).toEqual([30000 / 334000, 304000 / 334000]);
+    // CPU-only tasks are a shape of their own (as in the paper's simulator), unless left out
+    const cpuHeavy = [...tasks, ...Array.from({ length: 30 }, (_, i) => task(`c${i}`, { gpuCount: 0, cpuMilli: 1000 }))];
+    expect(workloadShapes(cpuHeavy, 0.95, 'count', true).map((s) => [s.gpuCount, s.gpuMilli])).toEqual([[1, 500], [8, 1000], [0, 0]]);
+    expect(workloadShapes(cpuHeavy, 0.95, 'count').map((s) => s.gpuCount)).toEqual([1, 8]);
+  });
+
+  it('the paper score: equal integer scores go to the node listed first, whatever its GPU type', () => {
+    // two empty nodes of different types; a 1-GPU task: the same gradient on both
+    const nodes = [node('t4-b', 4, 'T4'), node('a100-a', 4, 'A100'), node('t4-c', 4, 'T4')];
+    const fgd = fragmentationAware(workloadShapes([task('one', { gpuCount: 1 })], 0.95, 'count', true), { score: 'paper' });
+    expect(placeGang(task('x', { gpuCount: 1 }), new ClusterView(nodes), fgd)![0].nodeId).toBe('t4-b');
+    expect(placeGang(task('x', { gpuCount: 1 }), new ClusterView([nodes[1], nodes[0], nodes[2]]), fgd)![0].nodeId).toBe('a100-a');
   });
 
   it('nodeFragmentation: free milli a shape cannot use, all of it when the shape cannot fit', () => {
@@ -32,6 +44,8 @@ describe('fragmentation-aware placement (FGD, Weng et al. ATC 23)', () => {
     expect(nodeFragmentation({ gpuType: 'A', free: [1000, 300], cpu: Infinity, mem: Infinity }, shapes)).toBeCloseTo(0.5 * 300 + 0.5 * 1300);
     // a type-bound shape on another type: everything is fragment
     expect(nodeFragmentation({ gpuType: 'A', free: [1000], cpu: 1, mem: 1 }, [{ ...shapes[0], gpuTypes: ['B'], weight: 1 }])).toBe(1000);
+    // a CPU-only shape can use no GPU milli: all of it is fragment for it
+    expect(nodeFragmentation({ gpuType: 'A', free: [1000, 300], cpu: Infinity, mem: Infinity }, [{ gpuCount: 0, gpuMilli: 0, cpuMilli: 1000, memoryMib: 0, weight: 1 }])).toBe(1300);
   });
 
   it('puts a share where it breaks no whole GPU that whole-GPU tasks need', () => {

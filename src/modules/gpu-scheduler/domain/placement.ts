@@ -17,6 +17,8 @@ export interface ViewNode {
   rev: number;
   /** Free counters of the node's GPU type in the view that owns this copy. */
   typeFree: TypeFree;
+  /** Position of the node in the list the view was built from (a scorer's tie-break). */
+  order: number;
 }
 
 /** Free GPUs (fully free) and free milli of one GPU type in one view. */
@@ -75,7 +77,7 @@ export function nodeEligible(node: GpuNode, task: Task): boolean {
   );
 }
 
-function viewNodeOf(node: GpuNode): ViewNode {
+function viewNodeOf(node: GpuNode, order: number): ViewNode {
   const used = usedMilliOf(node);
   const free = node.gpuUsedMilli ? node.freeGpuIndices.filter((g) => used[g] === 0) : [...node.freeGpuIndices];
   if (node.gpuUsedMilli) for (let g = 0; g < used.length; g++) if (used[g] === 0 && !free.includes(g)) free.push(g);
@@ -90,6 +92,7 @@ function viewNodeOf(node: GpuNode): ViewNode {
     memFree: node.memoryMib === undefined ? Infinity : node.memoryMib - (node.memoryUsedMib ?? 0),
     rev: 0,
     typeFree: { gpus: 0, milli: 0 },
+    order,
   };
 }
 
@@ -116,11 +119,10 @@ export class ClusterView {
   private oneNodeCache = new Map<string, boolean>();
 
   constructor(nodes: readonly GpuNode[]) {
-    for (const node of nodes) {
+    nodes.forEach((node, i) => {
       this.addShape(node);
-      if (node.status !== 'ACTIVE') continue;
-      this.add(viewNodeOf(node));
-    }
+      if (node.status === 'ACTIVE') this.add(viewNodeOf(node, i));
+    });
   }
 
   private addShape(n: GpuNode): void {
@@ -156,7 +158,7 @@ export class ClusterView {
       const copy: ViewNode[] = new Array(group.length);
       for (let i = 0; i < group.length; i++) {
         const vn = group[i];
-        const v: ViewNode = { node: vn.node, free: vn.free.slice(), used: vn.used.slice(), freeMilli: vn.freeMilli, cpuFree: vn.cpuFree, memFree: vn.memFree, rev: vn.rev, typeFree: tf };
+        const v: ViewNode = { node: vn.node, free: vn.free.slice(), used: vn.used.slice(), freeMilli: vn.freeMilli, cpuFree: vn.cpuFree, memFree: vn.memFree, rev: vn.rev, typeFree: tf, order: vn.order };
         copy[i] = v;
         c.byId.set(vn.node.id, v);
       }

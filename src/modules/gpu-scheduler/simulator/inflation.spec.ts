@@ -64,12 +64,12 @@ describe('simulator command line', () => {
       out.length = 0;
       expect(main(['--trace', 'synthetic:200', '--nodes', '2x8:A100', '--inflate', '1.3', '--seeds', '1-2', '--scorer', 'all', '--json'])).toBe(0);
       const doc = JSON.parse(out.join('\n'));
-      expect(doc.runs).toHaveLength(6);
+      expect(doc.runs).toHaveLength(8);
       for (const r of doc.runs) {
         expect(r.allocationRatio).toBeGreaterThan(0);
         expect(r.allocationRatio).toBeLessThanOrEqual(1);
       }
-      expect(Object.keys(doc.summary).sort()).toEqual(['best-fit', 'fragmentation-aware', 'worst-fit']);
+      expect(Object.keys(doc.summary).sort()).toEqual(['best-fit', 'fgd-paper', 'fragmentation-aware', 'worst-fit']);
     } finally {
       spy.mockRestore();
       err.mockRestore();

@@ -28,7 +28,7 @@ follows the FGD paper's method (arrivals only, placed at once or failed, no depa
                             (default ${DATA}/openb_node_list_gpu_node.csv)
   --limit N                 first N replayable tasks only
   --policy P                fifo | priority | strict-priority | full | all (default all)
-  --scorer S                worst-fit | best-fit | fragmentation-aware | all
+  --scorer S                worst-fit | best-fit | fragmentation-aware | fgd-paper | all
                             (default worst-fit; all with --inflate)
   --synthetic N             the benchmark workload (npm run bench:gpu-sim) with N tasks
   --load X --vip-share X --seed S   parameters of --synthetic (0.95, 0.3, 1)
@@ -68,7 +68,7 @@ export function parseArgs(argv: readonly string[]): Map<string, string> {
 const POLICIES: Record<string, PolicyName[]> = {
   fifo: ['fifo'], priority: ['strict-priority'], 'strict-priority': ['strict-priority'], full: ['full'], all: ['fifo', 'strict-priority', 'full'],
 };
-const SCORERS = ['worst-fit', 'best-fit', 'fragmentation-aware'];
+const SCORERS = ['worst-fit', 'best-fit', 'fragmentation-aware', 'fgd-paper'];
 
 export function policiesOf(arg: string): PolicyName[] {
   const p = POLICIES[arg];
@@ -83,6 +83,8 @@ export function scorersOf(arg: string, workload: readonly Task[]): NodeScorer[] 
     if (n === 'worst-fit') return worstFit;
     if (n === 'best-fit') return bestFit;
     if (n === 'fragmentation-aware') return fragmentationAware(workloadShapes(workload));
+    // the FGD paper's own scoring and target shapes (its simulator's defaults)
+    if (n === 'fgd-paper') return fragmentationAware(workloadShapes(workload, 0.95, 'count', true), { score: 'paper' });
     throw new UsageError(`unknown scorer "${n}" (${SCORERS.join(' | ')} | all)`);
   });
 }
