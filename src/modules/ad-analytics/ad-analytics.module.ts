@@ -20,7 +20,8 @@ import { EventTracker } from './application/event-tracker.service';
 import { StatsService } from './application/stats.service';
 import { AdEventArchiver } from './application/event-archiver.service';
 import { AdArchiveConsumer } from './jobs/ad-archive.consumer';
-import { AdStreamWorker } from './jobs/ad-stream.consumer';
+import { AdStreamWorker } from './application/ad-stream.service';
+import { AdStreamConsumer } from './jobs/ad-stream.consumer';
 import { DailyReportScheduler } from './jobs/daily-report.cron';
 import { ArchiveStore } from './ports/archive-store.port';
 import { CampaignRepository } from './ports/campaign-repository.port';
@@ -36,7 +37,7 @@ import { CheckpointStore, DashboardSink } from './ports/stream-state.port';
  * cron runs only with `scheduler`.
  */
 @Module({
-  controllers: [CampaignsController, TrackController, StatsController, AdsConsoleController, ReportsController, AdArchiveConsumer],
+  controllers: [CampaignsController, TrackController, StatsController, AdsConsoleController, ReportsController, AdArchiveConsumer, AdStreamConsumer],
   providers: [
     provideConfigSlice(AdAnalyticsConfig),
     CampaignService, EventTracker, StatsService, DailyReportService, AdStreamWorker, AdEventArchiver, DailyReportScheduler,

@@ -1,9 +1,9 @@
-import { Logger, Type } from '@nestjs/common';
+import { applyDecorators, Catch, Logger, RpcExceptionFilter, Type, UseFilters } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, EventPattern, Server } from '@nestjs/microservices';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { Counter } from 'prom-client';
-import { isObservable, lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom, Observable, throwError } from 'rxjs';
 import { AppConfig } from '../../config/app-config';
 import { MetricsRegistry } from '../metrics/metrics';
 import { BatchContext, ConsumerBatch, EventBus, IncomingMessage, OutgoingMessage, Subscription, TopicPartition } from './event-bus.port';
@@ -17,7 +17,7 @@ import { groupName, topicName } from './topics';
  *
  * What the transport keeps from the port, for every handler:
  * - one subscription (consumer group) per handler, offsets committed manually after the handler
- *   resolves; a throw — or an error from Nest's exception layer — redelivers the batch (at least once);
+ *   resolves; a throw redelivers the batch (at least once; Nest's exception layer passes it on as it is);
  * - `partitions`: a provider that keeps its own resume positions next to its state (resumeFrom) and
  *   hears about assignment, revocation, start and stop;
  * - `transactional`: output produced through the context commits with the offsets, or not at all;
@@ -119,9 +119,20 @@ export class EventBusContext extends BaseRpcContext<[ConsumerBatch, BatchContext
   }
 }
 
+/**
+ * A handler's error goes back to the transport as it is, so the bus redelivers the batch (kafkajs logs
+ * the failed batch). Nest's default RPC filter would log it with its stack and replace it by a generic one.
+ */
+@Catch()
+class RedeliverFilter implements RpcExceptionFilter {
+  catch(exception: unknown): Observable<never> {
+    return throwError(() => exception);
+  }
+}
+
 /** The batch-handler form of `@EventPattern`, bound to this transport. */
 export function ConsumeBatch<T>(spec: ConsumerSpec<T>): MethodDecorator {
-  return EventPattern({ group: spec.group, topic: spec.topic }, EVENT_BUS_TRANSPORT, { spec });
+  return applyDecorators(EventPattern({ group: spec.group, topic: spec.topic }, EVENT_BUS_TRANSPORT, { spec }), UseFilters(new RedeliverFilter()));
 }
 
 type Handler = ((data: unknown, ctx: unknown) => Promise<unknown>) & { extras?: { spec?: ConsumerSpec<unknown> }; next?: unknown };
@@ -134,6 +145,10 @@ interface Consumer {
   sub?: Subscription;
   restarting?: Promise<void>;
   closed: boolean;
+}
+
+class Rejection {
+  constructor(readonly reason: string) {}
 }
 
 export class EventBusTransport extends Server implements CustomTransportStrategy {
@@ -195,11 +210,11 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
         const messages: Delivered<unknown>[] = [];
         const rejected: IncomingMessage[] = [];
         for (const raw of batch.messages) {
-          const problem = decode(raw.value);
-          if (typeof problem === 'string') {
+          const data = decode(raw.value);
+          if (data instanceof Rejection) {
             rejected.push(raw);
-            this.reject(groupId, raw, problem);
-          } else messages.push({ data: problem.data, raw });
+            this.reject(groupId, raw, data.reason);
+          } else messages.push({ data, raw });
         }
         const payload: EventBatch<unknown> = {
           topic: batch.topic,
@@ -211,7 +226,7 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
           highWatermark: batch.highWatermark,
         };
         const result = await handler(payload, new EventBusContext([batch, ctx, namespaced]));
-        // Nest's exception layer turns a throw into an erroring Observable: awaiting it rethrows, and the bus redelivers.
+        // Nest's exception layer turns a throw into an erroring Observable: awaiting it rethrows the error, and the bus redelivers.
         if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
       },
     });
@@ -236,28 +251,23 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
     })().finally(() => (c.restarting = undefined)));
   }
 
-  /** The decoded body, or the reason it is not valid. */
-  private decoderOf({ message, decode, group }: ConsumerSpec<unknown>): (value: string) => { data: unknown } | string {
+  /** The decoded body, or why it is not valid (no allocation per valid message: the hot path). */
+  private decoderOf({ message, decode, group }: ConsumerSpec<unknown>): (value: string) => unknown {
     if (!message === !decode) throw new Error(`event-bus transport: group ${group} needs exactly one of message (a DTO) and decode`);
-    if (decode) {
-      return (value) => {
-        const data = decode(value);
-        return data === null ? 'not a valid message' : { data };
-      };
-    }
+    if (decode) return (value) => decode(value) ?? new Rejection('not a valid message');
     return (value) => {
       let plain: unknown;
       try {
         plain = JSON.parse(value);
       } catch {
-        return 'not JSON';
+        return new Rejection('not JSON');
       }
-      if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) return 'not a JSON object';
+      if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) return new Rejection('not a JSON object');
       const dto = plainToInstance(message!, plain) as object;
       // Unknown fields are dropped, not refused: a newer producer may add fields during a rolling deploy.
       const errors = validateSync(dto, { whitelist: true, forbidUnknownValues: true });
-      if (errors.length > 0) return errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` })).join('; ');
-      return { data: dto };
+      if (errors.length > 0) return new Rejection(errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` })).join('; '));
+      return dto;
     };
   }
 
