@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -14,6 +13,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { QueryInt } from '../../../platform/validation/int-range';
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 /** Past any real board (and within PostgreSQL's OFFSET and Redis's ranks); deep top pages have their own cap. */
@@ -112,30 +112,15 @@ export class RanksDto {
 }
 
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 10 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @QueryInt(1, 1000, 10)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(MAX_OFFSET)
+  @QueryInt(0, MAX_OFFSET, 0)
   offset?: number;
 }
 
 export class AroundQuery {
-  @ApiPropertyOptional({ minimum: 0, maximum: 50, default: 5 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(50)
+  @QueryInt(0, 50, 5)
   around?: number;
 }
 
