@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { AgentReport, DISPATCH_JOB } from '../../src/modules/gpu-scheduler';
-import { bindDecision, snapshotOf } from '../../src/modules/gpu-scheduler/adapters/sql-binder';
+import { Binder } from '../../src/modules/gpu-scheduler/ports/binder.port';
+import { snapshotOf } from '../../src/modules/gpu-scheduler/ports/gpu-rows';
 import { ScriptedAgent } from '../support/gpu-scripted-agent';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
@@ -278,7 +279,7 @@ describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full
   }, 120_000);
 
   it('the version guard alone decides races: two binders on one node snapshot, one wins, even on disjoint GPUs', async () => {
-    // A namespace no scheduler loop serves, so only these direct bindDecision calls touch it.
+    // A namespace no scheduler loop serves, so only these direct bindBatch calls touch it.
     const race = `${ns}-race`;
     const now = Date.now();
     await ds.query(
@@ -308,10 +309,11 @@ describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full
       const [g1, g2] = node.free_gpus as number[];
       const outcomes = await Promise.all(
         ids.map((taskId, k) =>
-          bindDecision(
-            apps()[k].app.get(DataSource),
-            { ns: race, taskId, taskVersion: '0', attempt: 1, allocations: [{ nodeId: 'r-1', gpuIndices: [k === 0 ? g1 : g2] }], predictedRuntimeSec: 1, backfilled: false, nowMs: Date.now(), ackDeadlineMs: Date.now() + 1000 },
+          apps()[k].app.get(Binder).bindBatch(
+            { ns: race, nowMs: Date.now(), ackDeadlineMs: Date.now() + 1000 },
+            [{ taskId, taskVersion: '0', attempt: 1, allocations: [{ nodeId: 'r-1', gpuIndices: [k === 0 ? g1 : g2] }], predictedRuntimeSec: 1, backfilled: false }],
             snap,
+            [],
           ),
         ),
       );

@@ -1,24 +1,53 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
+import { SqlBinder } from './adapters/sql-binder';
+import { SqlClusterStats } from './adapters/sql-cluster-stats';
+import { SqlLeaderLease } from './adapters/sql-leader-lease';
+import { SqlNodeStore } from './adapters/sql-node-store';
+import { SqlTaskOutbox } from './adapters/sql-task-outbox';
+import { SqlTaskStore } from './adapters/sql-task-store';
+import { AgentModule } from './agent/agent.module';
 import { GpuConsoleController } from './api/gpu-console.controller';
 import { GpuNodesController } from './api/gpu-nodes.controller';
 import { GpuTasksController } from './api/gpu-tasks.controller';
-import { AgentModule } from './agent/agent.module';
 import { ClusterViewService } from './application/cluster-view.service';
 import { ClusterService } from './application/cluster.service';
 import { CycleTrigger } from './application/cycle-trigger';
 import { NodeService } from './application/node.service';
 import { SchedulerLoop } from './application/scheduler-loop.service';
 import { SchedulerService } from './application/scheduler.service';
-import { TaskEvents } from './adapters/sql-task-outbox';
 import { TaskLifecycle } from './application/task-lifecycle.service';
 import { TaskService } from './application/task.service';
+import { SchedulerCron } from './jobs/scheduler.cron';
+import { Binder } from './ports/binder.port';
+import { ClusterStats } from './ports/cluster-stats.port';
+import { LeaderLease } from './ports/leader-lease.port';
+import { NodeStore } from './ports/node-store.port';
+import { TaskEventRelay } from './ports/task-events.port';
+import { TaskStore } from './ports/task-store.port';
 
 /** Seed design notes for this module: see docs/gpu-scheduler.md. Its public surface is ./index.ts. */
 @Module({
   imports: [AgentModule],
   controllers: [GpuTasksController, GpuNodesController, GpuConsoleController],
-  providers: [TaskEvents, CycleTrigger, TaskService, TaskLifecycle, NodeService, ClusterService, ClusterViewService, SchedulerService, SchedulerLoop],
+  providers: [
+    SqlTaskOutbox,
+    { provide: TaskEventRelay, useExisting: SqlTaskOutbox },
+    { provide: TaskStore, useClass: SqlTaskStore },
+    { provide: NodeStore, useClass: SqlNodeStore },
+    { provide: Binder, useClass: SqlBinder },
+    { provide: ClusterStats, useClass: SqlClusterStats },
+    { provide: LeaderLease, useClass: SqlLeaderLease },
+    CycleTrigger,
+    TaskService,
+    TaskLifecycle,
+    NodeService,
+    ClusterService,
+    ClusterViewService,
+    SchedulerService,
+    SchedulerLoop,
+    SchedulerCron,
+  ],
   exports: [TaskService, TaskLifecycle, NodeService, SchedulerService, SchedulerLoop],
 })
 export class GpuSchedulerModule implements OnModuleInit {

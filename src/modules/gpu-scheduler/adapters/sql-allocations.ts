@@ -1,5 +1,5 @@
 import type { Allocation } from '../domain';
-import { select, Sql } from './sql-rows';
+import { select, Sql } from './sql';
 
 interface ReleasedRow {
   node_id: string;

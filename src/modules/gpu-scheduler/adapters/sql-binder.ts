@@ -1,49 +1,16 @@
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Allocation, GpuNode, MILLI_PER_GPU, takeOnNode } from '../domain';
-import { BindConflict, exec, NodeRow, select, Sql, toDomainNode } from './sql-rows';
+import { GpuNode, MILLI_PER_GPU, takeOnNode } from '../domain';
+import { Binder, BindContext, BindOutcome, BindRequest, NodeSnapshot } from '../ports/binder.port';
+import type { NewTaskEvent } from '../ports/task-events.port';
+import { exec, isRetryableSqlError, select } from './sql';
+import { SqlTaskOutbox } from './sql-task-outbox';
 
-/** What the binder knows about a node from the snapshot the cycle was computed on. */
-export interface NodeSnapshot {
-  version: string;
-  /** The node's bookkeeping at that version: free GPUs, milli held per GPU, CPU/memory held. */
-  node: GpuNode;
-}
-
-export const snapshotOf = (r: NodeRow): NodeSnapshot => ({ version: String(r.version), node: toDomainNode(r) });
-
-/** One decision to bind. */
-export interface BindRequest {
-  taskId: string;
-  /** Version of the task row in the snapshot (it must still be QUEUED at this version). */
-  taskVersion: string;
-  /** The new attempt number (previous attempt + 1); reports for older attempts are ignored. */
-  attempt: number;
-  allocations: Allocation[];
-  predictedRuntimeSec: number;
-  backfilled: boolean;
-}
-
-/** What every decision of one batch shares. */
-export interface BindContext {
-  ns: string;
-  nowMs: number;
-  ackDeadlineMs: number;
-}
-
-export type BindOutcome = { ok: true; nodes: Map<string, NodeSnapshot> } | { ok: false; conflict: string };
-
-/** SQLSTATE of a driver error (TypeORM copies it onto QueryFailedError and keeps driverError). */
-export function sqlErrorCode(e: unknown): string | undefined {
-  return (e as { code?: string }).code ?? (e as { driverError?: { code?: string } }).driverError?.code;
-}
-
-/**
- * Postgres errors that mean "another transaction got in the way; nothing is wrong, try again later":
- * serialization failure, deadlock, a unique or check constraint (the allocation capacity trigger).
- */
-export function isRetryableSqlError(e: unknown): boolean {
-  const code = sqlErrorCode(e);
-  return code === '40001' || code === '40P01' || code === '23505' || code === '23514';
+/** Thrown inside a binding transaction when a guarded UPDATE matched no row: another writer won. */
+class BindConflict extends Error {
+  constructor(readonly what: string) {
+    super(`binding conflict on ${what}`);
+  }
 }
 
 const byId = (a: { nodeId: string }, b: { nodeId: string }) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0);
@@ -84,99 +51,98 @@ function nextNodes(reqs: readonly BindRequest[], nodes: ReadonlyMap<string, Node
  * guard: a trigger refuses a commit that puts more than 1000 live milli on one GPU. A constant
  * number of statements per batch (not per decision) is what makes batching pay.
  */
-export async function bindBatch(
-  ds: DataSource,
-  ctx: BindContext,
-  reqs: readonly BindRequest[],
-  nodes: ReadonlyMap<string, NodeSnapshot>,
-  afterBind?: (tx: Sql) => Promise<void>,
-): Promise<BindOutcome> {
-  try {
-    const next = nextNodes(reqs, nodes);
-    const nodeIds = [...next.keys()].sort();
-    await ds.transaction(async (tx) => {
-      const locked = await select<{ id: string; version: string; status: string }>(
-        tx,
-        `SELECT id, version, status FROM gpu_nodes WHERE namespace = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
-        [ctx.ns, nodeIds],
-      );
-      const seen = new Map(locked.map((r) => [r.id, r]));
-      for (const id of nodeIds) {
-        const row = seen.get(id);
-        if (!row || String(row.version) !== next.get(id)!.version || row.status !== 'ACTIVE') throw new BindConflict(`node ${id}`);
-      }
-      const t = await exec<{ id: string }>(
-        tx,
-        `UPDATE gpu_tasks t SET status = 'SCHEDULED', attempt = d.attempt, version = t.version + 1, placement = d.placement,
-                accepted_nodes = '{}', scheduled_at_ms = $2, ack_deadline_ms = $3, predicted_runtime_sec = d.predicted,
-                backfilled = d.backfilled, started_at_ms = NULL
-           FROM unnest($4::text[], $5::bigint[], $6::int[], $7::jsonb[], $8::real[], $9::boolean[])
-                AS d(id, v, attempt, placement, predicted, backfilled)
-          WHERE t.id = d.id AND t.namespace = $1 AND t.version = d.v AND t.status = 'QUEUED' AND NOT t.cancel_requested
-          RETURNING t.id`,
-        [
-          ctx.ns,
-          ctx.nowMs,
-          ctx.ackDeadlineMs,
-          reqs.map((r) => r.taskId),
-          reqs.map((r) => r.taskVersion),
-          reqs.map((r) => r.attempt),
-          reqs.map((r) => JSON.stringify([...r.allocations].sort(byId))),
-          reqs.map((r) => r.predictedRuntimeSec),
-          reqs.map((r) => r.backfilled),
-        ],
-      );
-      if (t.count !== reqs.length) {
-        const got = new Set(t.rows.map((r) => r.id));
-        throw new BindConflict(`task ${reqs.find((r) => !got.has(r.taskId))?.taskId ?? '?'}`);
-      }
-      const states = nodeIds.map((id) => {
-        const n = next.get(id)!.node;
-        return { id, v: next.get(id)!.version, free: n.freeGpuIndices, used: n.gpuUsedMilli, cpu: n.cpuUsedMilli ?? 0, mem: n.memoryUsedMib ?? 0 };
-      });
-      const n = await exec<{ id: string; version: string }>(
-        tx,
-        `UPDATE gpu_nodes n SET
-                free_gpus = ARRAY(SELECT x::int FROM jsonb_array_elements_text(d.free) WITH ORDINALITY AS e(x, i) ORDER BY i),
-                gpu_used_milli = ARRAY(SELECT x::int FROM jsonb_array_elements_text(d.used) WITH ORDINALITY AS e(x, i) ORDER BY i),
-                cpu_used_milli = d.cpu, memory_used_mib = d.mem, version = n.version + 1
-           FROM jsonb_to_recordset($2::jsonb) AS d(id text, v bigint, free jsonb, used jsonb, cpu int, mem int)
-          WHERE n.namespace = $1 AND n.id = d.id AND n.version = d.v
-          RETURNING n.id, n.version`,
-        [ctx.ns, JSON.stringify(states)],
-      );
-      if (n.count !== nodeIds.length) throw new BindConflict(`node ${nodeIds.find((id) => !n.rows.some((r) => r.id === id))}`);
-      for (const r of n.rows) next.get(r.id)!.version = String(r.version);
-      // One row per GPU; a node allocation's CPU/memory ride on its lowest GPU's row.
-      const rows: [string, number, string, number, number, number, number][] = [];
-      for (const r of reqs) {
-        for (const a of r.allocations) {
-          const gpus = [...a.gpuIndices].sort((x, y) => x - y);
-          gpus.forEach((g, k) => rows.push([r.taskId, r.attempt, a.nodeId, g, a.gpuMilli ?? MILLI_PER_GPU, k === 0 ? (a.cpuMilli ?? 0) : 0, k === 0 ? (a.memoryMib ?? 0) : 0]));
-        }
-      }
-      await tx.query(
-        `INSERT INTO gpu_allocations (namespace, task_id, attempt, node_id, gpu_index, milli, cpu_milli, memory_mib, bound_at_ms)
-         SELECT $1, task_id, attempt, node_id, gpu_index, milli, cpu, mem, $2
-           FROM unnest($3::text[], $4::int[], $5::text[], $6::int[], $7::int[], $8::int[], $9::int[]) AS r(task_id, attempt, node_id, gpu_index, milli, cpu, mem)`,
-        [ctx.ns, ctx.nowMs, ...[0, 1, 2, 3, 4, 5, 6].map((c) => rows.map((row) => row[c]))],
-      );
-      if (afterBind) await afterBind(tx);
-    });
-    return { ok: true, nodes: next };
-  } catch (e) {
-    if (e instanceof BindConflict) return { ok: false, conflict: e.what };
-    if (isRetryableSqlError(e)) return { ok: false, conflict: (e as Error).message };
-    throw e;
+@Injectable()
+export class SqlBinder extends Binder {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly outbox: SqlTaskOutbox,
+  ) {
+    super();
   }
-}
 
-/** One decision (a batch of one), with its context inline: the double-allocation race test's entry point. */
-export function bindDecision(
-  ds: DataSource,
-  req: BindRequest & BindContext,
-  nodes: ReadonlyMap<string, NodeSnapshot>,
-  afterBind?: (tx: Sql) => Promise<void>,
-): Promise<BindOutcome> {
-  return bindBatch(ds, { ns: req.ns, nowMs: req.nowMs, ackDeadlineMs: req.ackDeadlineMs }, [req], nodes, afterBind);
+  async bindBatch(
+    ctx: BindContext,
+    reqs: readonly BindRequest[],
+    nodes: ReadonlyMap<string, NodeSnapshot>,
+    events: readonly NewTaskEvent[],
+  ): Promise<BindOutcome> {
+    try {
+      const next = nextNodes(reqs, nodes);
+      const nodeIds = [...next.keys()].sort();
+      await this.ds.transaction(async (tx) => {
+        const locked = await select<{ id: string; version: string; status: string }>(
+          tx,
+          `SELECT id, version, status FROM gpu_nodes WHERE namespace = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
+          [ctx.ns, nodeIds],
+        );
+        const seen = new Map(locked.map((r) => [r.id, r]));
+        for (const id of nodeIds) {
+          const row = seen.get(id);
+          if (!row || String(row.version) !== next.get(id)!.version || row.status !== 'ACTIVE') throw new BindConflict(`node ${id}`);
+        }
+        const t = await exec<{ id: string }>(
+          tx,
+          `UPDATE gpu_tasks t SET status = 'SCHEDULED', attempt = d.attempt, version = t.version + 1, placement = d.placement,
+                  accepted_nodes = '{}', scheduled_at_ms = $2, ack_deadline_ms = $3, predicted_runtime_sec = d.predicted,
+                  backfilled = d.backfilled, started_at_ms = NULL
+             FROM unnest($4::text[], $5::bigint[], $6::int[], $7::jsonb[], $8::real[], $9::boolean[])
+                  AS d(id, v, attempt, placement, predicted, backfilled)
+            WHERE t.id = d.id AND t.namespace = $1 AND t.version = d.v AND t.status = 'QUEUED' AND NOT t.cancel_requested
+            RETURNING t.id`,
+          [
+            ctx.ns,
+            ctx.nowMs,
+            ctx.ackDeadlineMs,
+            reqs.map((r) => r.taskId),
+            reqs.map((r) => r.taskVersion),
+            reqs.map((r) => r.attempt),
+            reqs.map((r) => JSON.stringify([...r.allocations].sort(byId))),
+            reqs.map((r) => r.predictedRuntimeSec),
+            reqs.map((r) => r.backfilled),
+          ],
+        );
+        if (t.count !== reqs.length) {
+          const got = new Set(t.rows.map((r) => r.id));
+          throw new BindConflict(`task ${reqs.find((r) => !got.has(r.taskId))?.taskId ?? '?'}`);
+        }
+        const states = nodeIds.map((id) => {
+          const n = next.get(id)!.node;
+          return { id, v: next.get(id)!.version, free: n.freeGpuIndices, used: n.gpuUsedMilli, cpu: n.cpuUsedMilli ?? 0, mem: n.memoryUsedMib ?? 0 };
+        });
+        const n = await exec<{ id: string; version: string }>(
+          tx,
+          `UPDATE gpu_nodes n SET
+                  free_gpus = ARRAY(SELECT x::int FROM jsonb_array_elements_text(d.free) WITH ORDINALITY AS e(x, i) ORDER BY i),
+                  gpu_used_milli = ARRAY(SELECT x::int FROM jsonb_array_elements_text(d.used) WITH ORDINALITY AS e(x, i) ORDER BY i),
+                  cpu_used_milli = d.cpu, memory_used_mib = d.mem, version = n.version + 1
+             FROM jsonb_to_recordset($2::jsonb) AS d(id text, v bigint, free jsonb, used jsonb, cpu int, mem int)
+            WHERE n.namespace = $1 AND n.id = d.id AND n.version = d.v
+            RETURNING n.id, n.version`,
+          [ctx.ns, JSON.stringify(states)],
+        );
+        if (n.count !== nodeIds.length) throw new BindConflict(`node ${nodeIds.find((id) => !n.rows.some((r) => r.id === id))}`);
+        for (const r of n.rows) next.get(r.id)!.version = String(r.version);
+        // One row per GPU; a node allocation's CPU/memory ride on its lowest GPU's row.
+        const rows: [string, number, string, number, number, number, number][] = [];
+        for (const r of reqs) {
+          for (const a of r.allocations) {
+            const gpus = [...a.gpuIndices].sort((x, y) => x - y);
+            gpus.forEach((g, k) => rows.push([r.taskId, r.attempt, a.nodeId, g, a.gpuMilli ?? MILLI_PER_GPU, k === 0 ? (a.cpuMilli ?? 0) : 0, k === 0 ? (a.memoryMib ?? 0) : 0]));
+          }
+        }
+        await tx.query(
+          `INSERT INTO gpu_allocations (namespace, task_id, attempt, node_id, gpu_index, milli, cpu_milli, memory_mib, bound_at_ms)
+           SELECT $1, task_id, attempt, node_id, gpu_index, milli, cpu, mem, $2
+             FROM unnest($3::text[], $4::int[], $5::text[], $6::int[], $7::int[], $8::int[], $9::int[]) AS r(task_id, attempt, node_id, gpu_index, milli, cpu, mem)`,
+          [ctx.ns, ctx.nowMs, ...[0, 1, 2, 3, 4, 5, 6].map((c) => rows.map((row) => row[c]))],
+        );
+        if (events.length) await this.outbox.write(tx, events, ctx.nowMs);
+      });
+      return { ok: true, nodes: next };
+    } catch (e) {
+      if (e instanceof BindConflict) return { ok: false, conflict: e.what };
+      if (isRetryableSqlError(e)) return { ok: false, conflict: (e as Error).message };
+      throw e;
+    }
+  }
 }

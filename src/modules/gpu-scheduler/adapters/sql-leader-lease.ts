@@ -1,36 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import { select } from './sql-rows';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../../config/app-config';
+import { LeaderLease } from '../ports/leader-lease.port';
+import { select } from './sql';
 
-/**
- * A leader lease in PostgreSQL: one row per namespace with holder + expiry. `acquire` takes a free
- * or expired lease, or renews our own, in one upsert; it is called every cycle interval, so the
- * holder renews well before the TTL and a crashed leader is replaced after at most one TTL.
- * The lease only decides who normally runs cycles; correctness never depends on it (binding is
- * guarded by versions), so a paused leader overlapping its successor is harmless.
- */
-export class LeaderLease {
+/** The leader lease in PostgreSQL: one row per namespace with holder + expiry, taken or renewed in one upsert. */
+@Injectable()
+export class SqlLeaderLease extends LeaderLease {
   readonly holder = randomUUID();
   private validUntil = 0;
 
   constructor(
     private readonly ds: DataSource,
-    private readonly ns: string,
-    private readonly ttlMs: number,
-  ) {}
+    private readonly config: AppConfig,
+  ) {
+    super();
+  }
 
   async acquire(nowMs: number): Promise<boolean> {
+    const ttlMs = this.config.GPU_LEASE_TTL_MS;
     const rows = await select<{ holder: string }>(
       this.ds,
       `INSERT INTO gpu_scheduler_lease AS l (namespace, holder, expires_at_ms) VALUES ($1, $2, $3)
        ON CONFLICT (namespace) DO UPDATE SET holder = EXCLUDED.holder, expires_at_ms = EXCLUDED.expires_at_ms
         WHERE l.holder = EXCLUDED.holder OR l.expires_at_ms < $4
        RETURNING holder`,
-      [this.ns, this.holder, nowMs + this.ttlMs, nowMs],
+      [this.config.NAMESPACE, this.holder, nowMs + ttlMs, nowMs],
     );
     const held = rows.length === 1 && rows[0].holder === this.holder;
     // Trust the lease for a little less than its TTL measured from before the round trip.
-    this.validUntil = held ? nowMs + this.ttlMs * 0.8 : 0;
+    this.validUntil = held ? nowMs + ttlMs * 0.8 : 0;
     return held;
   }
 
@@ -40,6 +40,6 @@ export class LeaderLease {
 
   async release(): Promise<void> {
     this.validUntil = 0;
-    await this.ds.query(`DELETE FROM gpu_scheduler_lease WHERE namespace = $1 AND holder = $2`, [this.ns, this.holder]);
+    await this.ds.query(`DELETE FROM gpu_scheduler_lease WHERE namespace = $1 AND holder = $2`, [this.config.NAMESPACE, this.holder]);
   }
 }

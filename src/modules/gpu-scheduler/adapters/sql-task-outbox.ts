@@ -3,35 +3,19 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
 import { EventBus } from '../../../platform/messaging/event-bus.port';
 import { topicName } from '../../../platform/messaging/topics';
-import type { PlacementView, TaskStatus } from '../gpu-scheduler.types';
-import { select, Sql } from './sql-rows';
+import { GPU_TASKS_TOPIC, NewTaskEvent, TaskEvent, TaskEventRelay } from '../ports/task-events.port';
+import { select, Sql } from './sql';
 
-export const GPU_TASKS_TOPIC = 'gpu.tasks';
 const BATCH = 500;
 
-/** One lifecycle event on `gpu.tasks`, keyed by taskId (so a task's events stay in order). */
-export interface TaskEvent {
-  /** `${taskId}:${attempt}:${type}`: consumers dedupe on it (delivery is at-least-once). */
-  eventId: string;
-  type: 'QUEUED' | 'SCHEDULED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'REQUEUED';
-  taskId: string;
-  attempt: number;
-  status: TaskStatus;
-  userId: string;
-  tier: string;
-  placement: PlacementView[];
-  reason?: string;
-  at: string;
-}
-
 /**
- * Transactional outbox for `gpu.tasks`: `record` writes the event in the same transaction as the
+ * Transactional outbox for `gpu.tasks`: `write` puts events in the same transaction as the
  * state change, `flush` (after commit, and periodically) publishes pending rows and deletes them in
  * one transaction holding the namespace's advisory lock. A crash after the publish but before the
  * delete republishes: at-least-once, in commit order per task, never an event for a rolled-back change.
  */
 @Injectable()
-export class TaskEvents implements OnModuleDestroy {
+export class SqlTaskOutbox extends TaskEventRelay implements OnModuleDestroy {
   private readonly log = new Logger('gpu-events');
   private flushing: Promise<void> | undefined;
   private again = false;
@@ -41,14 +25,12 @@ export class TaskEvents implements OnModuleDestroy {
     private readonly ds: DataSource,
     private readonly bus: EventBus,
     private readonly config: AppConfig,
-  ) {}
-
-  async record(tx: Sql, e: Omit<TaskEvent, 'eventId' | 'at'>, nowMs: number): Promise<void> {
-    await this.recordAll(tx, [e], nowMs);
+  ) {
+    super();
   }
 
-  /** Several events in one statement (a binding batch), in order. */
-  async recordAll(tx: Sql, events: readonly Omit<TaskEvent, 'eventId' | 'at'>[], nowMs: number): Promise<void> {
+  /** Writes events in the caller's transaction, in order, in one statement. */
+  async write(tx: Sql, events: readonly NewTaskEvent[], nowMs: number): Promise<void> {
     const at = new Date(nowMs).toISOString();
     const values = events.map((e) => JSON.stringify({ eventId: `${e.taskId}:${e.attempt}:${e.type}`, ...e, at } satisfies TaskEvent));
     await tx.query(

@@ -1,11 +1,10 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
 import { PolledFeeds } from '../../../platform/sse/polled-feed';
 import type { NodeStatus } from '../domain';
 import type { TaskStatus } from '../gpu-scheduler.types';
 import { ClusterService } from './cluster.service';
-import { select } from '../adapters/sql-rows';
+import { ClusterStats } from '../ports/cluster-stats.port';
+import { NodeStore } from '../ports/node-store.port';
 
 /** One node of the grid: `tasks[i]` is the task holding GPU i (null when none). */
 export interface GridNode {
@@ -41,8 +40,8 @@ export class ClusterViewService implements OnModuleDestroy {
   readonly feeds = new PolledFeeds<unknown>('gpu-cluster-stream', FEED_INTERVAL_MS);
 
   constructor(
-    private readonly ds: DataSource,
-    private readonly config: AppConfig,
+    private readonly nodes: NodeStore,
+    private readonly stats: ClusterStats,
     private readonly cluster: ClusterService,
   ) {}
 
@@ -51,24 +50,12 @@ export class ClusterViewService implements OnModuleDestroy {
   }
 
   async grid(): Promise<{ at: string; nodes: GridNode[] }> {
-    const ns = this.config.NAMESPACE;
-    const [nodes, allocations] = await Promise.all([
-      select<{ id: string; gpu_type: string; status: NodeStatus; gpu_count: number; free_gpus: number[] }>(
-        this.ds,
-        `SELECT id, gpu_type, status, gpu_count, free_gpus FROM gpu_nodes WHERE namespace = $1 ORDER BY id`,
-        [ns],
-      ),
-      select<{ node_id: string; gpu_index: number; task_id: string }>(
-        this.ds,
-        `SELECT node_id, gpu_index, task_id FROM gpu_allocations WHERE namespace = $1 AND released_at_ms IS NULL`,
-        [ns],
-      ),
-    ]);
+    const [nodes, allocations] = await Promise.all([this.nodes.list(), this.stats.liveGpus()]);
     const byNode = new Map<string, (string | null)[]>();
     for (const n of nodes) byNode.set(n.id, new Array<string | null>(n.gpu_count).fill(null));
     for (const a of allocations) {
-      const row = byNode.get(a.node_id);
-      if (row && a.gpu_index < row.length) row[a.gpu_index] = a.task_id;
+      const row = byNode.get(a.nodeId);
+      if (row && a.gpuIndex < row.length) row[a.gpuIndex] = a.taskId;
     }
     return {
       at: new Date().toISOString(),
@@ -85,33 +72,8 @@ export class ClusterViewService implements OnModuleDestroy {
 
   /** The latest state change of the newest tasks, newest change first. */
   async recent(limit: number): Promise<{ items: RecentTask[] }> {
-    const rows = await select<{
-      id: string;
-      user_id: string;
-      tier: string;
-      status: TaskStatus;
-      gpu_count: number;
-      at_ms: string;
-      reason: string | null;
-    }>(
-      this.ds,
-      `SELECT id, user_id, tier, status, gpu_count, reason,
-              GREATEST(queued_at_ms, COALESCE(scheduled_at_ms, 0), COALESCE(started_at_ms, 0), COALESCE(finished_at_ms, 0)) AS at_ms
-         FROM (SELECT * FROM gpu_tasks WHERE namespace = $1 ORDER BY id DESC LIMIT ${RECENT_SCAN}) t
-        ORDER BY at_ms DESC, id DESC LIMIT $2`,
-      [this.config.NAMESPACE, limit],
-    );
-    return {
-      items: rows.map((r) => ({
-        taskId: r.id,
-        userId: r.user_id,
-        tier: r.tier,
-        status: r.status,
-        gpuCount: r.gpu_count,
-        at: new Date(Number(r.at_ms)).toISOString(),
-        reason: r.reason,
-      })),
-    };
+    const rows = await this.stats.recentChanges(limit, RECENT_SCAN);
+    return { items: rows.map(({ atMs, ...r }) => ({ ...r, at: new Date(atMs).toISOString() })) };
   }
 
   /** The snapshot without its clock field, so an unchanged cluster is not pushed every second. */

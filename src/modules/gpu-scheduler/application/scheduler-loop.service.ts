@@ -1,25 +1,20 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { DataSource } from 'typeorm';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
-import { CycleTrigger } from './cycle-trigger';
-import { LeaderLease } from '../adapters/sql-leader-lease';
+import { LeaderLease } from '../ports/leader-lease.port';
+import { TaskEventRelay } from '../ports/task-events.port';
 import { SchedulerService } from './scheduler.service';
-import { TaskEvents } from '../adapters/sql-task-outbox';
-
-const INTERVAL_NAME = 'gpu-scheduler-cycle';
 
 /**
- * Scheduler role only: runs a cycle on every trigger (submit, report, node change in this process)
- * and on a @nestjs/schedule interval (changes made by other processes, ack deadlines, heartbeat
- * timeouts, the outbox relay). Runs never overlap in one process; triggers during a run coalesce into
- * one more run. Only the holder of the leader lease runs cycles unless GPU_LEADER_LEASE=off.
+ * Scheduler role only (driven by jobs/scheduler.cron.ts): a cycle on every kick — a submit, report
+ * or node change in this process, and the periodic tick (changes made by other processes, ack
+ * deadlines, heartbeat timeouts, the outbox relay). Runs never overlap in one process; kicks during
+ * a run coalesce into one more run. Only the holder of the leader lease runs cycles unless
+ * GPU_LEADER_LEASE=off.
  */
 @Injectable()
-export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
+export class SchedulerLoop {
   private readonly log = new Logger('gpu-scheduler-loop');
-  private readonly lease: LeaderLease;
   private running: Promise<void> | undefined;
   private pending = false;
   private periodicDue = false;
@@ -27,40 +22,11 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly scheduler: SchedulerService,
-    private readonly events: TaskEvents,
-    private readonly trigger: CycleTrigger,
-    private readonly registry: SchedulerRegistry,
+    private readonly events: TaskEventRelay,
+    private readonly lease: LeaderLease,
     private readonly clock: Clock,
     private readonly config: AppConfig,
-    ds: DataSource,
-  ) {
-    this.lease = new LeaderLease(ds, config.NAMESPACE, config.GPU_LEASE_TTL_MS);
-  }
-
-  get enabled(): boolean {
-    return this.config.hasRole('scheduler');
-  }
-
-  onApplicationBootstrap(): void {
-    if (!this.enabled) return;
-    this.trigger.listen(() => this.kick(false));
-    const timer = setInterval(() => this.kick(true), this.config.GPU_CYCLE_INTERVAL_MS);
-    timer.unref();
-    this.registry.addInterval(INTERVAL_NAME, timer);
-    this.kick(true);
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    if (!this.enabled) return;
-    this.stopped = true;
-    try {
-      this.registry.deleteInterval(INTERVAL_NAME);
-    } catch {
-      /* already gone */
-    }
-    await this.running;
-    if (this.config.GPU_LEADER_LEASE === 'on') await this.lease.release().catch(() => undefined);
-  }
+  ) {}
 
   /** Requests a run; `periodic` runs also do the housekeeping (lease renewal, expiries, relay). */
   kick(periodic: boolean): void {
@@ -73,6 +39,13 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
   /** Resolves when no run is in progress or pending (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.running) await this.running;
+  }
+
+  /** No more runs; waits for the current one and gives the lease up. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+    if (this.config.GPU_LEADER_LEASE === 'on') await this.lease.release().catch(() => undefined);
   }
 
   private async drain(): Promise<void> {

@@ -1,15 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { DISPATCH_JOB, DispatchMessage, nodeQueueName } from '../agent-protocol';
-import { Allocation, bestFit, Decision, windowUsage, RunningTask, RuntimePredictor, scheduleCycle, Task, UsageRecord, worstFit } from '../domain';
-import { bindBatch, BindRequest, NodeSnapshot, snapshotOf } from '../adapters/sql-binder';
-import { NodeRow, placementOf, select, TaskRow, toDomainNode, toDomainTask } from '../adapters/sql-rows';
-import { TaskEvents } from '../adapters/sql-task-outbox';
+import { Allocation, bestFit, Decision, windowUsage, RunningTask, RuntimePredictor, scheduleCycle, Task, worstFit } from '../domain';
+import { Binder, BindRequest, NodeSnapshot } from '../ports/binder.port';
+import { placementOf, snapshotOf, TaskRow, toDomainNode, toDomainTask } from '../ports/gpu-rows';
+import { NodeStore } from '../ports/node-store.port';
+import { TaskEventRelay } from '../ports/task-events.port';
+import { TaskStore } from '../ports/task-store.port';
 import { TaskLifecycle } from './task-lifecycle.service';
 
 /** Queue rows loaded per cycle (oldest first); the core's benchmark size. */
@@ -51,12 +52,14 @@ export class SchedulerService {
   private readonly firstReservation = new Map<string, number>();
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly tasks: TaskStore,
+    private readonly nodes: NodeStore,
+    private readonly binder: Binder,
     private readonly queue: JobQueue,
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly lifecycle: TaskLifecycle,
-    private readonly events: TaskEvents,
+    private readonly events: TaskEventRelay,
     metrics: MetricsRegistry,
   ) {
     this.predictor = new RuntimePredictor({ defaultRuntimeSec: config.GPU_DEFAULT_RUNTIME_SEC });
@@ -99,21 +102,13 @@ export class SchedulerService {
     });
   }
 
-  private get ns(): string {
-    return this.config.NAMESPACE;
-  }
-
   /** Feeds runtimes finished since the last call (by any process) into the predictor. */
   async refreshPredictor(): Promise<void> {
     for (;;) {
-      const rows = await select<{ seq: string; model: string | null; gpu_count: number; runtime_sec: number; predicted_sec: number | null }>(
-        this.ds,
-        `SELECT seq, model, gpu_count, runtime_sec, predicted_sec FROM gpu_runtime_history WHERE namespace = $1 AND seq > $2 ORDER BY seq LIMIT 5000`,
-        [this.ns, this.historySeq],
-      );
+      const rows = await this.tasks.runtimesSince(this.historySeq, 5000);
       for (const r of rows) {
-        const task = { model: r.model ?? undefined, gpuCount: r.gpu_count } as Task;
-        this.predictor.observe(task, r.runtime_sec, r.predicted_sec ?? undefined);
+        const task = { model: r.model ?? undefined, gpuCount: r.gpuCount } as Task;
+        this.predictor.observe(task, r.runtimeSec, r.predictedSec ?? undefined);
         this.historySeq = r.seq;
       }
       if (rows.length < 5000) break;
@@ -128,19 +123,11 @@ export class SchedulerService {
   async runCycle(): Promise<CycleReport> {
     const end = this.cycleSeconds.startTimer();
     const nowMs = this.clock.now();
-    const [nodeRows, queueRows, runningRows, usageRows] = await Promise.all([
-      select<NodeRow>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1`, [this.ns]),
-      select<TaskRow>(
-        this.ds,
-        `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status = 'QUEUED' AND NOT cancel_requested ORDER BY queued_at_ms, id LIMIT ${MAX_QUEUE}`,
-        [this.ns],
-      ),
-      select<TaskRow>(this.ds, `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING')`, [this.ns]),
-      select<{ tier: 'vip' | 'normal'; gpu_count: number | string; start_ms: string; end_ms: string }>(
-        this.ds,
-        `SELECT tier, gpu_count, start_ms, end_ms FROM gpu_usage WHERE namespace = $1 AND end_ms > $2`,
-        [this.ns, nowMs - this.config.GPU_QUOTA_WINDOW_SEC * 1000],
-      ),
+    const [nodeRows, queueRows, runningRows, history] = await Promise.all([
+      this.nodes.list(),
+      this.tasks.queued(MAX_QUEUE),
+      this.tasks.live(),
+      this.tasks.usageSince(nowMs - this.config.GPU_QUOTA_WINDOW_SEC * 1000),
       this.refreshPredictor(),
     ]);
     const report: CycleReport = { queued: queueRows.length, decisions: 0, bound: 0, conflicts: 0, skipped: 0, dispatchFailures: 0, backfilled: 0, bindMs: 0 };
@@ -156,7 +143,6 @@ export class SchedulerService {
       const startedAt = Number(r.started_at_ms ?? r.scheduled_at_ms ?? nowMs) / 1000;
       return { task, startedAt, allocations: placementOf(r), predictedEndAt: startedAt + (r.predicted_runtime_sec ?? predict(task)) };
     });
-    const history: UsageRecord[] = usageRows.map((u) => ({ tier: u.tier, gpuCount: Number(u.gpu_count), start: Number(u.start_ms) / 1000, end: Number(u.end_ms) / 1000 }));
     const usage = windowUsage(history, running, now, this.config.GPU_QUOTA_WINDOW_SEC);
     const used = usage.vip + usage.normal;
     this.quotaShare.set({ tier: 'vip' }, used > 0 ? usage.vip / used : 0);
@@ -186,21 +172,16 @@ export class SchedulerService {
     /** Binds `ds` in one transaction; on success dispatches them; returns false on a conflict (nothing bound). */
     const bindAll = async (ds: Decision[]): Promise<boolean> => {
       const bindMs = this.clock.now();
-      const ctx = { ns: this.ns, nowMs: bindMs, ackDeadlineMs: bindMs + this.config.GPU_ACK_TIMEOUT_MS };
+      const ctx = { ns: this.config.NAMESPACE, nowMs: bindMs, ackDeadlineMs: bindMs + this.config.GPU_ACK_TIMEOUT_MS };
       const reqs: BindRequest[] = ds.map((d) => {
         const row = byId.get(d.taskId)!;
         return { taskId: d.taskId, taskVersion: String(row.version), attempt: row.attempt + 1, allocations: d.allocations, predictedRuntimeSec: predict(toDomainTask(row)), backfilled: d.backfilled };
       });
-      const outcome = await bindBatch(this.ds, ctx, reqs, snapshots, (tx) =>
-        this.events.recordAll(
-          tx,
-          reqs.map((r) => {
-            const row = byId.get(r.taskId)!;
-            return { type: 'SCHEDULED' as const, taskId: r.taskId, attempt: r.attempt, status: 'SCHEDULED' as const, userId: row.user_id, tier: row.tier, placement: r.allocations };
-          }),
-          bindMs,
-        ),
-      );
+      const events = reqs.map((r) => {
+        const row = byId.get(r.taskId)!;
+        return { type: 'SCHEDULED' as const, taskId: r.taskId, attempt: r.attempt, status: 'SCHEDULED' as const, userId: row.user_id, tier: row.tier, placement: r.allocations };
+      });
+      const outcome = await this.binder.bindBatch(ctx, reqs, snapshots, events);
       if (!outcome.ok) return false;
       for (const [id, snap] of outcome.nodes) snapshots.set(id, snap);
       report.bound += ds.length;
@@ -287,14 +268,8 @@ export class SchedulerService {
 
   /** Rolls back bindings whose nodes did not all ACCEPT before the deadline. */
   async expireUnacknowledged(): Promise<number> {
-    const rows = await select<{ id: string; attempt: number }>(
-      this.ds,
-      `SELECT id, attempt FROM gpu_tasks WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING') AND ack_deadline_ms < $2
-          AND cardinality(accepted_nodes) < jsonb_array_length(placement)`,
-      [this.ns, this.clock.now()],
-    );
     let n = 0;
-    for (const r of rows) {
+    for (const r of await this.tasks.unacknowledged(this.clock.now())) {
       if (await this.lifecycle.rollbackDispatch(r.id, r.attempt, 'dispatch not acknowledged in time')) {
         n++;
         this.decisionsTotal.inc({ outcome: 'ack_timeout' });
@@ -305,25 +280,13 @@ export class SchedulerService {
 
   /** Nodes silent for longer than the heartbeat timeout become UNHEALTHY; their tasks fail or requeue. */
   async expireSilentNodes(): Promise<string[]> {
-    const rows = await select<{ id: string }>(
-      this.ds,
-      `UPDATE gpu_nodes SET status = 'UNHEALTHY', version = version + 1
-        WHERE namespace = $1 AND status <> 'UNHEALTHY' AND last_heartbeat_ms < $2 RETURNING id`,
-      [this.ns, this.clock.now() - this.config.GPU_HEARTBEAT_TIMEOUT_MS],
-    );
-    const ids = rows.map((r) => r.id).sort();
+    const ids = await this.nodes.markSilentUnhealthy(this.clock.now() - this.config.GPU_HEARTBEAT_TIMEOUT_MS);
     for (const id of ids) {
       const n = await this.lifecycle.failTasksOnNode(id);
       this.log.warn(`node ${id} missed heartbeats: UNHEALTHY, ${n} task(s) failed or requeued`);
     }
     // Also sweep leftovers: live allocations on nodes that are already UNHEALTHY (e.g. a crash between steps).
-    const left = await select<{ node_id: string }>(
-      this.ds,
-      `SELECT DISTINCT a.node_id FROM gpu_allocations a JOIN gpu_nodes n ON n.namespace = a.namespace AND n.id = a.node_id
-        WHERE a.namespace = $1 AND a.released_at_ms IS NULL AND n.status = 'UNHEALTHY'`,
-      [this.ns],
-    );
-    for (const r of left) if (!ids.includes(r.node_id)) await this.lifecycle.failTasksOnNode(r.node_id);
+    for (const id of await this.nodes.unhealthyHolding()) if (!ids.includes(id)) await this.lifecycle.failTasksOnNode(id);
     return ids;
   }
 }

@@ -1,17 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { CANCEL_JOB, CancelMessage, nodeQueueName } from '../agent-protocol';
 import { GpuCode, GpuError, taskNotFound } from '../gpu-scheduler.errors';
 import { ReportInput, ReportResult, TaskStatus, TaskView, TERMINAL } from '../gpu-scheduler.types';
 import { gpuShareOf } from '../domain';
-import { releaseAllocations } from '../adapters/sql-allocations';
-import { isRetryableSqlError } from '../adapters/sql-binder';
+import { placementOf, TaskRow, toTaskView } from '../ports/gpu-rows';
+import { TaskEvent, TaskEventRelay } from '../ports/task-events.port';
+import { TaskStore, TaskTx } from '../ports/task-store.port';
 import { CycleTrigger } from './cycle-trigger';
-import { placementOf, select, Sql, TaskRow, toTaskView } from '../adapters/sql-rows';
-import { TaskEvent, TaskEvents } from '../adapters/sql-task-outbox';
 
 /** Side effects to run after a transaction commits (never inside it: a rollback must not leave them). */
 interface After {
@@ -36,31 +33,19 @@ export class TaskLifecycle {
   private readonly log = new Logger('gpu-tasks');
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly store: TaskStore,
     private readonly queue: JobQueue,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
-    private readonly events: TaskEvents,
+    private readonly events: TaskEventRelay,
     private readonly trigger: CycleTrigger,
   ) {}
 
-  private get ns(): string {
-    return this.config.NAMESPACE;
-  }
-
-  /** Runs `fn` in a transaction, retrying deadlocks/serialization failures a few times. */
-  async tx<T>(fn: (tx: Sql, after: After) => Promise<T>): Promise<T> {
-    for (let i = 0; ; i++) {
-      const after: After = { cancels: [], trigger: false };
-      try {
-        const res = await this.ds.transaction((tx) => fn(tx, after));
-        await this.afterCommit(after);
-        return res;
-      } catch (e) {
-        if (i < 4 && isRetryableSqlError(e)) continue;
-        throw e;
-      }
-    }
+  /** Runs `fn` in one store transaction (retried from the start on a deadlock); side effects follow the commit. */
+  private async tx<T>(fn: (tx: TaskTx, after: After) => Promise<T>): Promise<T> {
+    let after: After = { cancels: [], trigger: false };
+    const res = await this.store.transaction((tx) => fn(tx, (after = { cancels: [], trigger: false })));
+    await this.afterCommit(after);
+    return res;
   }
 
   private async afterCommit(after: After): Promise<void> {
@@ -76,41 +61,27 @@ export class TaskLifecycle {
     if (after.trigger) this.trigger.request();
   }
 
-  async lock(tx: Sql, taskId: string): Promise<TaskRow | undefined> {
-    const rows = await select<TaskRow>(tx, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2 FOR UPDATE`, [taskId, this.ns]);
-    return rows[0];
-  }
-
-  private async event(tx: Sql, t: TaskRow, type: TaskEvent['type'], status: TaskStatus, now: number, reason?: string, placement = placementOf(t)) {
-    await this.events.record(tx, { type, taskId: t.id, attempt: t.attempt, status, userId: t.user_id, tier: t.tier, placement, reason }, now);
+  private async event(tx: TaskTx, t: TaskRow, type: TaskEvent['type'], status: TaskStatus, now: number, reason?: string) {
+    await tx.event({ type, taskId: t.id, attempt: t.attempt, status, userId: t.user_id, tier: t.tier, placement: placementOf(t), reason }, now);
   }
 
   /** Ends the task (attempt stays); records its GPU time for the quota window and, on success, its runtime. */
-  private async finish(tx: Sql, t: TaskRow, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', now: number, reason?: string, exitCode?: number) {
-    await tx.query(
-      `UPDATE gpu_tasks SET status = $2, finished_at_ms = $3, reason = COALESCE($4, reason), exit_code = COALESCE($5, exit_code),
-              version = version + 1 WHERE id = $1`,
-      [t.id, status, now, reason ?? null, exitCode ?? null],
-    );
+  private async finish(tx: TaskTx, t: TaskRow, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', now: number, reason?: string, exitCode?: number) {
+    await tx.finish(t.id, status, now, reason, exitCode);
     await this.recordUsage(tx, t, now);
     if (status === 'SUCCEEDED' && t.started_at_ms !== null) {
-      await tx.query(
-        `INSERT INTO gpu_runtime_history (namespace, model, gpu_count, runtime_sec, predicted_sec, finished_at_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [this.ns, t.model, t.gpu_count, Math.max(0, (now - Number(t.started_at_ms)) / 1000), t.predicted_runtime_sec, now],
-      );
+      const runtimeSec = Math.max(0, (now - Number(t.started_at_ms)) / 1000);
+      await tx.addRuntime({ model: t.model, gpuCount: t.gpu_count, runtimeSec, predictedSec: t.predicted_runtime_sec, nowMs: now });
     }
     await this.event(tx, t, status, status, now, reason);
   }
 
-  private async recordUsage(tx: Sql, t: TaskRow, now: number) {
-    const start = t.started_at_ms ?? t.scheduled_at_ms;
-    if (start === null) return;
-    await tx.query(
-      `INSERT INTO gpu_usage (namespace, task_id, attempt, tier, gpu_count, start_ms, end_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (task_id, attempt) DO NOTHING`,
-      // GPUs held in GPU units: a 250-milli share is charged 0.25 GPU.
-      [this.ns, t.id, t.attempt, t.tier, gpuShareOf({ gpuCount: t.gpu_count, gpuMilli: t.gpu_milli ?? undefined }), start, now],
-    );
+  private async recordUsage(tx: TaskTx, t: TaskRow, now: number) {
+    const startMs = t.started_at_ms ?? t.scheduled_at_ms;
+    if (startMs === null) return;
+    // GPUs held in GPU units: a 250-milli share is charged 0.25 GPU.
+    const gpus = gpuShareOf({ gpuCount: t.gpu_count, gpuMilli: t.gpu_milli ?? undefined });
+    await tx.addUsage({ taskId: t.id, attempt: t.attempt, tier: t.tier, gpus, startMs, endMs: now });
   }
 
   /**
@@ -119,11 +90,9 @@ export class TaskLifecycle {
    * (after the CANCEL job) or the node itself fails, so no GPU is handed out while a process may
    * still run on it.
    */
-  private async releaseUnconfirmed(tx: Sql, t: TaskRow, now: number, deadNode?: string): Promise<void> {
+  private async releaseUnconfirmed(tx: TaskTx, t: TaskRow, now: number, deadNode?: string): Promise<void> {
     for (const p of placementOf(t)) {
-      if (p.nodeId === deadNode || !t.accepted_nodes.includes(p.nodeId)) {
-        await releaseAllocations(tx, this.ns, t.id, t.attempt, now, p.nodeId);
-      }
+      if (p.nodeId === deadNode || !t.accepted_nodes.includes(p.nodeId)) await tx.release(t.id, t.attempt, now, p.nodeId);
     }
   }
 
@@ -132,15 +101,6 @@ export class TaskLifecycle {
     for (const p of placementOf(t)) {
       if (!except.has(p.nodeId)) after.cancels.push({ nodeId: p.nodeId, msg: { taskId: t.id, attempt: t.attempt } });
     }
-  }
-
-  private async terminalNodes(tx: Sql, t: TaskRow): Promise<Map<string, string>> {
-    const rows = await select<{ node_id: string; event: string }>(
-      tx,
-      `SELECT node_id, event FROM gpu_task_reports WHERE task_id = $1 AND attempt = $2 AND event IN ('SUCCEEDED', 'FAILED', 'CANCELLED')`,
-      [t.id, t.attempt],
-    );
-    return new Map(rows.map((r) => [r.node_id, r.event]));
   }
 
   // ------------------------------------------------------------------ agent reports
@@ -152,7 +112,7 @@ export class TaskLifecycle {
   async report(taskId: string, r: ReportInput): Promise<ReportResult> {
     return this.tx(async (tx, after) => {
       const now = this.clock.now();
-      const t = await this.lock(tx, taskId);
+      const t = await tx.lock(taskId);
       if (!t) throw taskNotFound(taskId);
       const result = (ignored?: ReportResult['ignored'], status: TaskStatus = t.status): ReportResult => ({
         taskId,
@@ -165,28 +125,15 @@ export class TaskLifecycle {
       if (r.attempt !== t.attempt || !nodes.includes(r.nodeId)) {
         // The node's process of that attempt has ended: GPUs still held for it (a gang peer kept
         // until its agent confirms the stop) go back to the pool.
-        if (terminal && (await releaseAllocations(tx, this.ns, taskId, r.attempt, now, r.nodeId)).length) after.trigger = true;
+        if (terminal && (await tx.release(taskId, r.attempt, now, r.nodeId)).length) after.trigger = true;
         return result(r.attempt !== t.attempt ? 'stale_attempt' : 'not_placed');
       }
-      const fresh = await select(
-        tx,
-        `INSERT INTO gpu_task_reports (task_id, attempt, node_id, event, at_ms) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT DO NOTHING RETURNING task_id`,
-        [taskId, r.attempt, r.nodeId, r.event, now],
-      );
-      if (fresh.length === 0) return result('duplicate');
+      if (!(await tx.addReport(taskId, r.attempt, r.nodeId, r.event, now))) return result('duplicate');
 
       if (r.event === 'ACCEPTED' || r.event === 'STARTED') {
         if (t.status !== 'SCHEDULED' && t.status !== 'RUNNING') return result('not_applicable');
         const start = r.event === 'STARTED' && t.status === 'SCHEDULED';
-        await tx.query(
-          `UPDATE gpu_tasks SET accepted_nodes = CASE WHEN $2 = ANY(accepted_nodes) THEN accepted_nodes ELSE array_append(accepted_nodes, $2) END,
-                  status = CASE WHEN $3 THEN 'RUNNING' ELSE status END,
-                  started_at_ms = CASE WHEN $3 THEN $4::bigint ELSE started_at_ms END,
-                  version = version + 1
-            WHERE id = $1`,
-          [taskId, r.nodeId, start, now],
-        );
+        await tx.accept(taskId, r.nodeId, start, now);
         if (start) {
           t.started_at_ms = String(now);
           await this.event(tx, t, 'RUNNING', 'RUNNING', now);
@@ -196,10 +143,10 @@ export class TaskLifecycle {
       }
 
       // A terminal report: this node's process has ended, so its GPUs are free again.
-      await releaseAllocations(tx, this.ns, taskId, t.attempt, now, r.nodeId);
+      await tx.release(taskId, t.attempt, now, r.nodeId);
       after.trigger = true;
       if (isTerminal(t.status)) return result();
-      const done = await this.terminalNodes(tx, t);
+      const done = await tx.finalReports(t.id, t.attempt);
       if (r.event === 'SUCCEEDED') {
         if (nodes.every((n) => done.get(n) === 'SUCCEEDED')) {
           await this.finish(tx, t, 'SUCCEEDED', now, undefined, r.exitCode ?? 0);
@@ -221,7 +168,7 @@ export class TaskLifecycle {
   async cancel(taskId: string): Promise<{ accepted: boolean; view: TaskView }> {
     return this.tx(async (tx, after) => {
       const now = this.clock.now();
-      const t = await this.lock(tx, taskId);
+      const t = await tx.lock(taskId);
       if (!t) throw taskNotFound(taskId);
       if (t.status === 'CANCELLED') return { accepted: false, view: toTaskView(t) };
       if (isTerminal(t.status)) {
@@ -232,8 +179,8 @@ export class TaskLifecycle {
         return { accepted: false, view: toTaskView({ ...t, status: 'CANCELLED', finished_at_ms: String(now), reason: 'cancelled by client' }) };
       }
       if (!t.cancel_requested) {
-        await tx.query(`UPDATE gpu_tasks SET cancel_requested = true, version = version + 1 WHERE id = $1`, [taskId]);
-        const done = await this.terminalNodes(tx, t);
+        await tx.requestCancel(taskId);
+        const done = await tx.finalReports(t.id, t.attempt);
         this.cancelOthers(t, after, new Set(done.keys()));
       }
       return { accepted: true, view: toTaskView({ ...t, cancel_requested: true }) };
@@ -251,7 +198,7 @@ export class TaskLifecycle {
   async rollbackDispatch(taskId: string, attempt: number, reason: string): Promise<boolean> {
     return this.tx(async (tx, after) => {
       const now = this.clock.now();
-      const t = await this.lock(tx, taskId);
+      const t = await tx.lock(taskId);
       // RUNNING too: one node of a gang may have started while another never got (or acked) its part.
       if (!t || t.attempt !== attempt || (t.status !== 'SCHEDULED' && t.status !== 'RUNNING')) return false;
       await this.releaseUnconfirmed(tx, t, now);
@@ -267,12 +214,8 @@ export class TaskLifecycle {
     });
   }
 
-  private async requeue(tx: Sql, t: TaskRow, now: number, reason: string) {
-    await tx.query(
-      `UPDATE gpu_tasks SET status = 'QUEUED', placement = NULL, accepted_nodes = '{}', scheduled_at_ms = NULL, ack_deadline_ms = NULL,
-              started_at_ms = NULL, reason = $2, version = version + 1 WHERE id = $1`,
-      [t.id, reason],
-    );
+  private async requeue(tx: TaskTx, t: TaskRow, now: number, reason: string) {
+    await tx.requeue(t.id, reason);
     await this.event(tx, t, 'REQUEUED', 'QUEUED', now, reason);
   }
 
@@ -282,20 +225,16 @@ export class TaskLifecycle {
    * Returns how many tasks were affected.
    */
   async failTasksOnNode(nodeId: string): Promise<number> {
-    const live = await select<{ task_id: string; attempt: number }>(
-      this.ds,
-      `SELECT DISTINCT task_id, attempt FROM gpu_allocations WHERE namespace = $1 AND node_id = $2 AND released_at_ms IS NULL`,
-      [this.ns, nodeId],
-    );
+    const live = await this.store.holding(nodeId);
     let affected = 0;
     for (const a of live) {
       const hit = await this.tx(async (tx, after) => {
         const now = this.clock.now();
-        const t = await this.lock(tx, a.task_id);
+        const t = await tx.lock(a.taskId);
         if (!t) return false;
         after.trigger = true;
         if (t.attempt !== a.attempt || isTerminal(t.status) || t.status === 'QUEUED') {
-          await releaseAllocations(tx, this.ns, a.task_id, a.attempt, now, nodeId);
+          await tx.release(a.taskId, a.attempt, now, nodeId);
           return false;
         }
         await this.releaseUnconfirmed(tx, t, now, nodeId);

@@ -1,34 +1,8 @@
-import type { EntityManager } from 'typeorm';
 import type { Allocation, GangPlacement, GpuNode, NodeStatus, Task, Tier } from '../domain';
 import type { NodeFailurePolicy, NodeView, PlacementView, TaskStatus, TaskView } from '../gpu-scheduler.types';
+import type { NodeSnapshot } from './binder.port';
 
-/** Anything with TypeORM's `query` (DataSource or a transaction's EntityManager). */
-export type Sql = Pick<EntityManager, 'query'>;
-
-/**
- * TypeORM's postgres driver answers UPDATE/DELETE with [rows, count] and everything else with rows;
- * this normalises both so callers can check how many rows a guarded UPDATE touched.
- */
-export async function exec<T>(sql: Sql, text: string, params: unknown[] = []): Promise<{ rows: T[]; count: number }> {
-  const res: unknown = await sql.query(text, params);
-  if (Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number') {
-    return { rows: res[0] as T[], count: res[1] };
-  }
-  const rows = (res ?? []) as T[];
-  return { rows, count: rows.length };
-}
-
-export async function select<T>(sql: Sql, text: string, params: unknown[] = []): Promise<T[]> {
-  return (await exec<T>(sql, text, params)).rows;
-}
-
-/** Thrown inside a binding transaction when a guarded UPDATE matched no row: another writer won. */
-export class BindConflict extends Error {
-  constructor(readonly what: string) {
-    super(`binding conflict on ${what}`);
-  }
-}
-
+/** A task as stored (gpu_tasks): what the stores hand to the services. */
 export interface TaskRow {
   id: string;
   namespace: string;
@@ -62,6 +36,7 @@ export interface TaskRow {
   reason: string | null;
 }
 
+/** A node as stored (gpu_nodes). */
 export interface NodeRow {
   namespace: string;
   id: string;
@@ -182,3 +157,5 @@ export function toNodeView(r: NodeRow): NodeView {
     registeredAt: iso(r.registered_at_ms)!,
   };
 }
+
+export const snapshotOf = (r: NodeRow): NodeSnapshot => ({ version: String(r.version), node: toDomainNode(r) });
