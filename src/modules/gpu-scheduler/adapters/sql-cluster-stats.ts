@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import type { Tier } from '../domain';
 import type { TaskStatus } from '../gpu-scheduler.types';
 import { ClusterStats } from '../ports/cluster-stats.port';
@@ -10,7 +10,7 @@ import { select } from './sql';
 export class SqlClusterStats extends ClusterStats {
   constructor(
     private readonly ds: DataSource,
-    private readonly config: AppConfig,
+    private readonly config: GpuSchedulerConfig,
   ) {
     super();
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { LeaderLease } from '../ports/leader-lease.port';
 import { select } from './sql';
 
@@ -13,7 +13,7 @@ export class SqlLeaderLease extends LeaderLease {
 
   constructor(
     private readonly ds: DataSource,
-    private readonly config: AppConfig,
+    private readonly config: GpuSchedulerConfig,
   ) {
     super();
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { GpuCode, GpuError } from '../gpu-scheduler.errors';
 import type { RegisterNodeInput } from '../gpu-scheduler.types';
 import type { NodeRow } from '../ports/gpu-rows';
@@ -12,7 +12,7 @@ import { releaseAllocations } from './sql-allocations';
 export class SqlNodeStore extends NodeStore {
   constructor(
     private readonly ds: DataSource,
-    private readonly config: AppConfig,
+    private readonly config: GpuSchedulerConfig,
   ) {
     super();
   }

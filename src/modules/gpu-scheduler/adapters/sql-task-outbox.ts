@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { EventBus } from '../../../platform/messaging/event-bus.port';
 import { topicName } from '../../../platform/messaging/topics';
 import { GPU_TASKS_TOPIC, NewTaskEvent, TaskEvent, TaskEventRelay } from '../ports/task-events.port';
@@ -24,7 +24,7 @@ export class SqlTaskOutbox extends TaskEventRelay implements OnModuleDestroy {
   constructor(
     private readonly ds: DataSource,
     private readonly bus: EventBus,
-    private readonly config: AppConfig,
+    private readonly config: GpuSchedulerConfig,
   ) {
     super();
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import type { AgentReportEvent } from '../agent-protocol';
 import type { Tier, UsageRecord } from '../domain';
 import type { SubmitTaskInput, TaskStatus } from '../gpu-scheduler.types';
@@ -101,7 +101,7 @@ class SqlTaskTx implements TaskTx {
 export class SqlTaskStore extends TaskStore {
   constructor(
     private readonly ds: DataSource,
-    private readonly config: AppConfig,
+    private readonly config: GpuSchedulerConfig,
     private readonly outbox: SqlTaskOutbox,
   ) {
     super();

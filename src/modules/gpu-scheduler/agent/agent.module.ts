@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { provideConfigSlice } from '../../../config/config-slice';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { AgentService } from './agent.service';
 import { SimulatedAgents } from './simulated-agents';
 
@@ -8,7 +10,8 @@ import { SimulatedAgents } from './simulated-agents';
  * agent-protocol.ts, like agents on other machines.
  */
 @Module({
-  providers: [AgentService, SimulatedAgents],
-  exports: [AgentService, SimulatedAgents],
+  providers: [provideConfigSlice(GpuSchedulerConfig), AgentService, SimulatedAgents],
+  // The module's config slice is provided here, once, for the scheduler side (which imports this module) too.
+  exports: [GpuSchedulerConfig, AgentService, SimulatedAgents],
 })
 export class AgentModule {}

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { HttpAdapterHost } from '@nestjs/core';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppConfig } from '../../../config/app-config';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { parseAllowList, resolveRunAs } from './command-policy';
 import { discoverGpus, sampleUtilization } from './gpu-discovery';
@@ -24,7 +24,7 @@ export class AgentService implements OnApplicationBootstrap, BeforeApplicationSh
   private agent?: NodeAgent;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: GpuSchedulerConfig,
     private readonly queue: JobQueue,
     private readonly http: HttpAdapterHost,
   ) {}

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { AppConfig } from '../../../config/app-config';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { NodeView } from '../gpu-scheduler.types';
@@ -42,7 +42,7 @@ export class SimulatedAgents implements OnApplicationBootstrap, BeforeApplicatio
   private stopped = false;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: GpuSchedulerConfig,
     private readonly queue: JobQueue,
     private readonly kv: KeyValueStore,
     private readonly http: HttpAdapterHost,

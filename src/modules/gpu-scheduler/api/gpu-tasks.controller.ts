@@ -3,7 +3,7 @@ import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../../../platform/auth/api-key.guard';
 import { RequireRole, roleSatisfies } from '../../../platform/auth/roles.decorator';
-import { AppError } from '../../../platform/errors/app-error';
+import { GpuCode, GpuError } from '../gpu-scheduler.errors';
 import { ApiContract } from '../../../platform/openapi';
 import { IDEMPOTENCY_KEY } from '../application/idempotency';
 import { TaskLifecycle } from '../application/task-lifecycle.service';
@@ -51,7 +51,7 @@ export class GpuTasksController {
   submit(@Body() dto: SubmitTaskDto, @Req() req: AuthenticatedRequest, @Headers('idempotency-key') key?: string) {
     // A command runs on a GPU machine: only operators' keys may name one (agents also allow-list it).
     if (dto.command !== undefined && !roleSatisfies(req.apiRole ?? 'client', 'service')) {
-      throw new AppError('forbidden', 'command_forbidden', 'only service or admin keys may set a task command');
+      throw new GpuError('forbidden', GpuCode.CommandForbidden, 'only service or admin keys may set a task command');
     }
     return this.tasks.submit(dto, key);
   }

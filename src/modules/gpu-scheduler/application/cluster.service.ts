@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../../../config/app-config';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { Clock } from '../../../platform/clock/clock';
 import type { NodeRow } from '../ports/gpu-rows';
 import { ClusterStats } from '../ports/cluster-stats.port';
@@ -25,7 +25,7 @@ export class ClusterService {
     private readonly nodes: NodeStore,
     private readonly stats: ClusterStats,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly config: GpuSchedulerConfig,
   ) {}
 
   async snapshot() {

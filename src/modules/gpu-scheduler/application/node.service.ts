@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '../../../platform/clock/clock';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { CANCEL_JOB, HeartbeatBody, nodeQueueName } from '../agent-protocol';
-import { GpuCode, GpuError, nodeNotFound } from '../gpu-scheduler.errors';
+import { GpuCode, GpuError } from '../gpu-scheduler.errors';
 import { NodeView, RegisterNodeInput } from '../gpu-scheduler.types';
 import { toNodeView } from '../ports/gpu-rows';
 import { NodeStore } from '../ports/node-store.port';
@@ -53,7 +53,7 @@ export class NodeService {
   async heartbeat(id: string, body: HeartbeatBody): Promise<NodeView> {
     const now = this.clock.now();
     const beat = await this.store.heartbeat(id, body.gpuUtilization, now);
-    if (!beat) throw nodeNotFound(id);
+    if (!beat) throw new GpuError('not_found', GpuCode.NodeNotFound, `node ${id} not found`);
     if (beat.wasUnhealthy) this.trigger.request();
     if (body.runningTaskIds?.length) await this.cancelOrphans(id, body.runningTaskIds);
     if (body.runningTaskIds && (await this.store.releaseStopped(id, body.runningTaskIds, now)) > 0) this.trigger.request();
@@ -68,14 +68,14 @@ export class NodeService {
 
   async setStatus(id: string, status: 'ACTIVE' | 'DRAINING' | 'MAINTENANCE'): Promise<NodeView> {
     const row = await this.store.setStatus(id, status);
-    if (!row) throw nodeNotFound(id);
+    if (!row) throw new GpuError('not_found', GpuCode.NodeNotFound, `node ${id} not found`);
     this.trigger.request();
     return toNodeView(row);
   }
 
   async get(id: string): Promise<NodeView> {
     const row = await this.store.get(id);
-    if (!row) throw nodeNotFound(id);
+    if (!row) throw new GpuError('not_found', GpuCode.NodeNotFound, `node ${id} not found`);
     return toNodeView(row);
   }
 

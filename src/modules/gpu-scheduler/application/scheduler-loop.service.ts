@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../../../config/app-config';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { Clock } from '../../../platform/clock/clock';
 import { LeaderLease } from '../ports/leader-lease.port';
 import { TaskEventRelay } from '../ports/task-events.port';
@@ -25,7 +25,7 @@ export class SchedulerLoop {
     private readonly events: TaskEventRelay,
     private readonly lease: LeaderLease,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly config: GpuSchedulerConfig,
   ) {}
 
   /** Requests a run; `periodic` runs also do the housekeeping (lease renewal, expiries, relay). */

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { AppConfig } from '../../../config/app-config';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { Clock } from '../../../platform/clock/clock';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
@@ -57,7 +57,7 @@ export class SchedulerService {
     private readonly binder: Binder,
     private readonly queue: JobQueue,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly config: GpuSchedulerConfig,
     private readonly lifecycle: TaskLifecycle,
     private readonly events: TaskEventRelay,
     metrics: MetricsRegistry,

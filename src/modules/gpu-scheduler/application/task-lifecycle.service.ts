@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../../platform/clock/clock';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { CANCEL_JOB, CancelMessage, nodeQueueName } from '../agent-protocol';
-import { GpuCode, GpuError, taskNotFound } from '../gpu-scheduler.errors';
+import { GpuCode, GpuError } from '../gpu-scheduler.errors';
 import { ReportInput, ReportResult, TaskStatus, TaskView, TERMINAL } from '../gpu-scheduler.types';
 import { gpuShareOf } from '../domain';
 import { placementOf, TaskRow, toTaskView } from '../ports/gpu-rows';
@@ -113,7 +113,7 @@ export class TaskLifecycle {
     return this.tx(async (tx, after) => {
       const now = this.clock.now();
       const t = await tx.lock(taskId);
-      if (!t) throw taskNotFound(taskId);
+      if (!t) throw new GpuError('not_found', GpuCode.TaskNotFound, `task ${taskId} not found`);
       const result = (ignored?: ReportResult['ignored'], status: TaskStatus = t.status): ReportResult => ({
         taskId,
         status,
@@ -169,7 +169,7 @@ export class TaskLifecycle {
     return this.tx(async (tx, after) => {
       const now = this.clock.now();
       const t = await tx.lock(taskId);
-      if (!t) throw taskNotFound(taskId);
+      if (!t) throw new GpuError('not_found', GpuCode.TaskNotFound, `task ${taskId} not found`);
       if (t.status === 'CANCELLED') return { accepted: false, view: toTaskView(t) };
       if (isTerminal(t.status)) {
         throw new GpuError('conflict', GpuCode.TaskFinished, `task ${taskId} already ${t.status}`, { taskStatus: t.status });

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../../config/app-config';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { Clock } from '../../../platform/clock/clock';
 import { IdGenerator } from '../../../platform/ids/id-generator';
 import { infeasibility, requestProblem, RuntimePredictor, Task } from '../domain';
-import { GpuCode, GpuError, taskNotFound } from '../gpu-scheduler.errors';
+import { GpuCode, GpuError } from '../gpu-scheduler.errors';
 import { SubmitTaskInput, TaskStatus, TaskView } from '../gpu-scheduler.types';
 import { toDomainNode, toTaskView } from '../ports/gpu-rows';
 import { NodeStore } from '../ports/node-store.port';
@@ -25,7 +25,7 @@ export class TaskService {
     private readonly nodes: NodeStore,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
-    private readonly config: AppConfig,
+    private readonly config: GpuSchedulerConfig,
     private readonly events: TaskEventRelay,
     private readonly trigger: CycleTrigger,
   ) {}
@@ -67,7 +67,7 @@ export class TaskService {
 
   async get(taskId: string): Promise<TaskView> {
     const t = await this.tasks.get(taskId);
-    if (!t) throw taskNotFound(taskId);
+    if (!t) throw new GpuError('not_found', GpuCode.TaskNotFound, `task ${taskId} not found`);
     return toTaskView(t, t.status === 'QUEUED' ? await this.tasks.queuePosition(t) : null);
   }
 

@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { AppConfig } from '../../../config/app-config';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { CycleTrigger } from '../application/cycle-trigger';
 import { SchedulerLoop } from '../application/scheduler-loop.service';
 
@@ -16,7 +16,7 @@ export class SchedulerCron implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly loop: SchedulerLoop,
     private readonly trigger: CycleTrigger,
     private readonly registry: SchedulerRegistry,
-    private readonly config: AppConfig,
+    private readonly config: GpuSchedulerConfig,
   ) {}
 
   private get enabled(): boolean {
