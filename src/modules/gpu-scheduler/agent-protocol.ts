@@ -52,8 +52,24 @@ export interface AgentReport {
 }
 
 /**
- * Agent -> scheduler, on start-up and periodically: `POST /api/v1/gpu/nodes` registers (idempotent by
- * id; the same id re-registering after a restart is how an agent comes back) and
+ * Agent -> scheduler, on start-up: `POST /api/v1/gpu/nodes` with this body registers (idempotent by
+ * id; the same id re-registering after a restart is how an agent comes back).
+ */
+export interface NodeRegistration {
+  id: string;
+  gpuType: string;
+  gpuCount: number;
+  gpuMemoryGb: number;
+  labels?: Record<string, string>;
+  /** Served by the built-in simulated agent of a worker process. */
+  simulated?: boolean;
+  /** CPU (milli-cores) and memory (MiB) tasks may use on this node; absent = not accounted. */
+  cpuMilli?: number;
+  memoryMib?: number;
+}
+
+/**
+ * Agent -> scheduler, periodically:
  * `POST /api/v1/gpu/nodes/:id/heartbeat` with this body keeps it healthy.
  */
 export interface HeartbeatBody {

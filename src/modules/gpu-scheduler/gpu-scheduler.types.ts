@@ -1,4 +1,3 @@
-import type { AgentReportEvent } from './agent-protocol';
 import type { GangPlacement, NodeStatus, Tier } from './domain';
 
 export const TASK_STATUSES = ['QUEUED', 'SCHEDULED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
@@ -65,18 +64,6 @@ export interface TaskView {
   reason: string | null;
 }
 
-export interface RegisterNodeInput {
-  id: string;
-  gpuType: string;
-  gpuCount: number;
-  gpuMemoryGb: number;
-  labels?: Record<string, string>;
-  simulated?: boolean;
-  /** CPU (milli-cores) and memory (MiB) tasks may use on this node; absent = not accounted. */
-  cpuMilli?: number;
-  memoryMib?: number;
-}
-
 export interface NodeView {
   id: string;
   gpuType: string;
@@ -95,14 +82,6 @@ export interface NodeView {
   memoryUsedMib: number;
   lastHeartbeatAt: string;
   registeredAt: string;
-}
-
-export interface ReportInput {
-  nodeId: string;
-  attempt: number;
-  event: AgentReportEvent;
-  exitCode?: number;
-  reason?: string;
 }
 
 export interface ReportResult {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { GpuCode, GpuError } from '../gpu-scheduler.errors';
-import type { RegisterNodeInput } from '../gpu-scheduler.types';
+import type { NodeRegistration } from '../agent-protocol';
 import type { NodeRow } from '../ports/gpu-rows';
 import { NodeStore } from '../ports/node-store.port';
 import { select } from './sql';
@@ -21,7 +21,7 @@ export class SqlNodeStore extends NodeStore {
     return this.config.NAMESPACE;
   }
 
-  async register(input: RegisterNodeInput, labels: Record<string, string>, nowMs: number): Promise<NodeRow> {
+  async register(input: NodeRegistration, labels: Record<string, string>, nowMs: number): Promise<NodeRow> {
     try {
       const rows = await select<NodeRow>(
         this.ds,

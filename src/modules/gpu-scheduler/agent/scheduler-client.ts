@@ -1,12 +1,4 @@
-import { AgentReport, HeartbeatBody } from '../agent-protocol';
-
-export interface NodeRegistration {
-  id: string;
-  gpuType: string;
-  gpuCount: number;
-  gpuMemoryGb: number;
-  labels?: Record<string, string>;
-}
+import { AgentReport, HeartbeatBody, NodeRegistration } from '../agent-protocol';
 
 /**
  * Outcome of one agent → scheduler call after retries: `ok` (2xx), `rejected` (a definite no: a 4xx

@@ -1,5 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   IsArray,
@@ -15,6 +14,7 @@ import {
   Max,
   Min,
 } from 'class-validator';
+import { PagingQuery } from '../../../platform/paging/paging-query.dto';
 import { MaxDecimalPlaces } from '../../../platform/validation/max-decimal-places';
 import type { GangPlacement } from '../domain';
 import { TASK_STATUSES } from '../gpu-scheduler.types';
@@ -116,7 +116,8 @@ export class SubmitTaskDto {
   gangPlacement?: GangPlacement;
 }
 
-export class ListTasksQueryDto {
+/** `?userId=&status=&cursor=&limit=` (limit as the platform's paging: 1..500, default 50). */
+export class ListTasksQueryDto extends PickType(PagingQuery, ['limit'] as const) {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
@@ -133,14 +134,6 @@ export class ListTasksQueryDto {
   @IsString()
   @Length(1, 200)
   cursor?: string;
-
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
 }
 
 export class RegisterNodeDto {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../../../platform/clock/clock';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
-import { CANCEL_JOB, HeartbeatBody, nodeQueueName } from '../agent-protocol';
+import { CANCEL_JOB, HeartbeatBody, NodeRegistration, nodeQueueName } from '../agent-protocol';
 import { GpuCode, GpuError } from '../gpu-scheduler.errors';
-import { NodeView, RegisterNodeInput } from '../gpu-scheduler.types';
+import { NodeView } from '../gpu-scheduler.types';
 import { toNodeView } from '../ports/gpu-rows';
 import { NodeStore } from '../ports/node-store.port';
 import { CycleTrigger } from './cycle-trigger';
@@ -32,7 +32,7 @@ export class NodeService {
    * (an admin's DRAINING/MAINTENANCE is kept), and its free list is rebuilt as every GPU not held
    * by a live allocation, so a changed gpuCount is picked up too.
    */
-  async register(input: RegisterNodeInput): Promise<NodeView> {
+  async register(input: NodeRegistration): Promise<NodeView> {
     const labels = input.labels ?? {};
     if (Object.keys(labels).length > 64 || Object.entries(labels).some(([k, v]) => typeof v !== 'string' || k.length > 128 || v.length > 256)) {
       throw new GpuError('invalid', GpuCode.InvalidLabels, 'labels must be up to 64 string values', {

@@ -64,42 +64,19 @@ export class SchedulerService {
   ) {
     this.predictor = new RuntimePredictor({ defaultRuntimeSec: config.GPU_DEFAULT_RUNTIME_SEC });
     const registers = [metrics.registry];
-    this.cycleSeconds = new Histogram({
-      name: 'gpu_scheduler_cycle_seconds',
-      help: 'One scheduling cycle: load, decide, bind, dispatch',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    });
-    this.decisionsTotal = new Counter({
-      name: 'gpu_scheduler_decisions_total',
-      help: 'Scheduling decisions by outcome (bound, conflict, skipped_stale, dispatch_failed, ack_timeout)',
-      labelNames: ['outcome'],
-      registers,
-    });
-    this.quotaShare = new Gauge({
-      name: 'gpu_quota_window_share',
-      help: 'Share of the GPU time used in the quota window (finished and running work, GPU shares counted fractionally) per tier; compare vip with GPU_VIP_SHARE',
-      labelNames: ['tier'],
-      registers,
-    });
-    this.headSlip = new Histogram({
-      name: 'gpu_scheduler_head_slip_seconds',
-      help: 'Blocked head task: actual start minus the start its first backfill reservation promised (0 when on time or early)',
-      buckets: [0, 1, 10, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 48 * 3600],
-      registers,
-    });
-    this.oldestWait = new Gauge({
-      name: 'gpu_scheduler_queue_oldest_wait_seconds',
-      help: 'How long the oldest queued task of each tier has waited, as of the last cycle (0: none queued)',
-      labelNames: ['tier'],
-      registers,
-    });
-    this.predictorError = new Gauge({
-      name: 'gpu_runtime_prediction_error',
-      help: 'Runtime predictor error over finished tasks: mae_seconds, mape, under_predicted_fraction, samples',
-      labelNames: ['stat'],
-      registers,
-    });
+    const [outcome, tier, stat] = [['outcome'], ['tier'], ['stat']] as const;
+    this.cycleSeconds = new Histogram({ name: 'gpu_scheduler_cycle_seconds', help: 'One scheduling cycle: load, decide, bind, dispatch', registers,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+    this.decisionsTotal = new Counter({ name: 'gpu_scheduler_decisions_total', labelNames: outcome, registers,
+      help: 'Scheduling decisions by outcome (bound, conflict, skipped_stale, dispatch_failed, ack_timeout)' });
+    this.quotaShare = new Gauge({ name: 'gpu_quota_window_share', labelNames: tier, registers,
+      help: 'Share of the GPU time used in the quota window (finished and running work, GPU shares counted fractionally) per tier; compare vip with GPU_VIP_SHARE' });
+    this.headSlip = new Histogram({ name: 'gpu_scheduler_head_slip_seconds', registers, buckets: [0, 1, 10, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 48 * 3600],
+      help: 'Blocked head task: actual start minus the start its first backfill reservation promised (0 when on time or early)' });
+    this.oldestWait = new Gauge({ name: 'gpu_scheduler_queue_oldest_wait_seconds', labelNames: tier, registers,
+      help: 'How long the oldest queued task of each tier has waited, as of the last cycle (0: none queued)' });
+    this.predictorError = new Gauge({ name: 'gpu_runtime_prediction_error', labelNames: stat, registers,
+      help: 'Runtime predictor error over finished tasks: mae_seconds, mape, under_predicted_fraction, samples' });
   }
 
   /** Feeds runtimes finished since the last call (by any process) into the predictor. */

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../../platform/clock/clock';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
-import { CANCEL_JOB, CancelMessage, nodeQueueName } from '../agent-protocol';
+import { AgentReport, CANCEL_JOB, CancelMessage, nodeQueueName } from '../agent-protocol';
 import { GpuCode, GpuError } from '../gpu-scheduler.errors';
-import { ReportInput, ReportResult, TaskStatus, TaskView, TERMINAL } from '../gpu-scheduler.types';
+import { ReportResult, TaskStatus, TaskView, TERMINAL } from '../gpu-scheduler.types';
 import { gpuShareOf } from '../domain';
 import { placementOf, TaskRow, toTaskView } from '../ports/gpu-rows';
 import { TaskEvent, TaskEventRelay } from '../ports/task-events.port';
@@ -109,7 +109,7 @@ export class TaskLifecycle {
    * An agent's report. Idempotent per (task, attempt, node, event); a report for an older attempt
    * (a rolled-back or requeued binding) or from a node the task is not placed on changes nothing.
    */
-  async report(taskId: string, r: ReportInput): Promise<ReportResult> {
+  async report(taskId: string, r: AgentReport): Promise<ReportResult> {
     return this.tx(async (tx, after) => {
       const now = this.clock.now();
       const t = await tx.lock(taskId);

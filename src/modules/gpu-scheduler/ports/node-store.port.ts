@@ -1,4 +1,4 @@
-import type { RegisterNodeInput } from '../gpu-scheduler.types';
+import type { NodeRegistration } from '../agent-protocol';
 import type { NodeRow } from './gpu-rows';
 
 /** GPU nodes in PostgreSQL (gpu_nodes and the live GPU rows on them), in this namespace. */
@@ -7,7 +7,7 @@ export abstract class NodeStore {
    * Inserts the node ACTIVE, or updates it: an UNHEALTHY node turns ACTIVE and its bookkeeping is
    * rebuilt from the live allocations. A capacity below what running tasks hold is `capacity_in_use`.
    */
-  abstract register(input: RegisterNodeInput, labels: Record<string, string>, nowMs: number): Promise<NodeRow>;
+  abstract register(input: NodeRegistration, labels: Record<string, string>, nowMs: number): Promise<NodeRow>;
   /** Records a heartbeat (an UNHEALTHY node turns ACTIVE); `wasUnhealthy` says it came back. */
   abstract heartbeat(id: string, gpuUtilization: number[] | undefined, nowMs: number): Promise<{ row: NodeRow; wasUnhealthy: boolean } | undefined>;
   abstract setStatus(id: string, status: 'ACTIVE' | 'DRAINING' | 'MAINTENANCE'): Promise<NodeRow | undefined>;
