@@ -128,25 +128,9 @@ export class SqlTaskStore extends TaskStore {
         `INSERT INTO gpu_tasks (id, namespace, user_id, tier, gpu_type, gpu_count, gpu_memory_gb, estimated_runtime_sec, model, command,
                                 on_node_failure, status, queued_at_ms, predicted_runtime_sec, gpu_milli, cpu_milli, memory_mib, gang_placement)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'QUEUED', $12, $13, $14, $15, $16, $17)`,
-        [
-          id,
-          this.ns,
-          input.userId,
-          input.tier,
-          input.gpuType,
-          input.gpuCount,
-          input.gpuMemoryGb,
-          input.estimatedRuntimeSec ?? null,
-          input.model ?? null,
-          input.command ?? null,
-          input.onNodeFailure ?? 'fail',
-          nowMs,
-          predictedSec,
-          input.gpuMilli ?? null,
-          input.cpuMilli ?? null,
-          input.memoryMib ?? null,
-          input.gangPlacement ?? null,
-        ],
+        [id, this.ns, input.userId, input.tier, input.gpuType, input.gpuCount, input.gpuMemoryGb, input.estimatedRuntimeSec ?? null, input.model ?? null,
+          input.command ?? null, input.onNodeFailure ?? 'fail', nowMs, predictedSec, input.gpuMilli ?? null, input.cpuMilli ?? null, input.memoryMib ?? null,
+          input.gangPlacement ?? null],
       );
       await this.outbox.write(tx, [event], nowMs);
     });
