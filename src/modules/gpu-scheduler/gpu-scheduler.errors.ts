@@ -9,7 +9,6 @@ export enum GpuCode {
   InvalidLabels = 'invalid_labels',
   InvalidShare = 'invalid_share',
   CapacityInUse = 'capacity_in_use',
-  IdempotencyKeyRequired = 'idempotency_key_required',
   TaskFinished = 'task_finished',
   CommandForbidden = 'command_forbidden',
 }

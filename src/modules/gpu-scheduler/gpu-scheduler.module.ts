@@ -1,10 +1,10 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { ModuleTopics } from '../../platform/messaging/module-topics';
+import { OutboxModule } from '../../platform/outbox/outbox';
 import { SqlBinder } from './adapters/sql-binder';
 import { SqlClusterStats } from './adapters/sql-cluster-stats';
 import { SqlLeaderLease } from './adapters/sql-leader-lease';
 import { SqlNodeStore } from './adapters/sql-node-store';
-import { SqlTaskOutbox } from './adapters/sql-task-outbox';
 import { SqlTaskStore } from './adapters/sql-task-store';
 import { AgentModule } from './agent/agent.module';
 import { GpuConsoleController } from './api/gpu-console.controller';
@@ -23,16 +23,13 @@ import { Binder } from './ports/binder.port';
 import { ClusterStats } from './ports/cluster-stats.port';
 import { LeaderLease } from './ports/leader-lease.port';
 import { NodeStore } from './ports/node-store.port';
-import { TaskEventRelay } from './ports/task-events.port';
 import { TaskStore } from './ports/task-store.port';
 
 /** Seed design notes for this module: see docs/gpu-scheduler.md. Its public surface is ./index.ts. */
 @Module({
-  imports: [AgentModule],
+  imports: [AgentModule, OutboxModule],
   controllers: [GpuTasksController, GpuNodesController, GpuConsoleController],
   providers: [
-    SqlTaskOutbox,
-    { provide: TaskEventRelay, useExisting: SqlTaskOutbox },
     { provide: TaskStore, useClass: SqlTaskStore },
     { provide: NodeStore, useClass: SqlNodeStore },
     { provide: Binder, useClass: SqlBinder },

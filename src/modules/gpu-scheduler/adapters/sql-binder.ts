@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GpuNode, MILLI_PER_GPU, takeOnNode } from '../domain';
 import { Binder, BindContext, BindOutcome, BindRequest, NodeSnapshot } from '../ports/binder.port';
-import type { NewTaskEvent } from '../ports/task-events.port';
+import { NewTaskEvent, taskEventMessage } from '../ports/task-events.port';
 import { exec, isRetryableSqlError, select } from './sql';
-import { SqlTaskOutbox } from './sql-task-outbox';
+import { Outbox } from '../../../platform/outbox/outbox';
+import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 
 /** Thrown inside a binding transaction when a guarded UPDATE matched no row: another writer won. */
 class BindConflict extends Error {
@@ -55,7 +56,8 @@ function nextNodes(reqs: readonly BindRequest[], nodes: ReadonlyMap<string, Node
 export class SqlBinder extends Binder {
   constructor(
     private readonly ds: DataSource,
-    private readonly outbox: SqlTaskOutbox,
+    private readonly outbox: Outbox,
+    private readonly config: GpuSchedulerConfig,
   ) {
     super();
   }
@@ -136,7 +138,7 @@ export class SqlBinder extends Binder {
              FROM unnest($3::text[], $4::int[], $5::text[], $6::int[], $7::int[], $8::int[], $9::int[]) AS r(task_id, attempt, node_id, gpu_index, milli, cpu, mem)`,
           [ctx.ns, ctx.nowMs, ...[0, 1, 2, 3, 4, 5, 6].map((c) => rows.map((row) => row[c]))],
         );
-        if (events.length) await this.outbox.write(tx, events, ctx.nowMs);
+        await this.outbox.append(tx, ...events.map((e) => taskEventMessage(this.config, e, ctx.nowMs)));
       });
       return { ok: true, nodes: next };
     } catch (e) {

@@ -5,18 +5,22 @@ import type { AgentReportEvent } from '../agent-protocol';
 import type { Tier, UsageRecord } from '../domain';
 import type { SubmitTaskInput, TaskStatus } from '../gpu-scheduler.types';
 import type { TaskRow } from '../ports/gpu-rows';
-import type { NewTaskEvent } from '../ports/task-events.port';
+import { NewTaskEvent, taskEventMessage } from '../ports/task-events.port';
 import { RuntimeSample, TaskStore, TaskTx } from '../ports/task-store.port';
 import { isRetryableSqlError, select, Sql } from './sql';
 import { releaseAllocations } from './sql-allocations';
-import { SqlTaskOutbox } from './sql-task-outbox';
+import { Outbox } from '../../../platform/outbox/outbox';
 
 class SqlTaskTx implements TaskTx {
   constructor(
     private readonly tx: Sql,
-    private readonly ns: string,
-    private readonly outbox: SqlTaskOutbox,
+    private readonly config: GpuSchedulerConfig,
+    private readonly outbox: Outbox,
   ) {}
+
+  private get ns(): string {
+    return this.config.NAMESPACE;
+  }
 
   async lock(taskId: string): Promise<TaskRow | undefined> {
     const rows = await select<TaskRow>(this.tx, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2 FOR UPDATE`, [taskId, this.ns]);
@@ -93,7 +97,7 @@ class SqlTaskTx implements TaskTx {
   }
 
   event(e: NewTaskEvent, nowMs: number): Promise<void> {
-    return this.outbox.write(this.tx, [e], nowMs);
+    return this.outbox.append(this.tx, taskEventMessage(this.config, e, nowMs));
   }
 }
 
@@ -102,7 +106,7 @@ export class SqlTaskStore extends TaskStore {
   constructor(
     private readonly ds: DataSource,
     private readonly config: GpuSchedulerConfig,
-    private readonly outbox: SqlTaskOutbox,
+    private readonly outbox: Outbox,
   ) {
     super();
   }
@@ -114,7 +118,7 @@ export class SqlTaskStore extends TaskStore {
   async transaction<T>(fn: (tx: TaskTx) => Promise<T>): Promise<T> {
     for (let i = 0; ; i++) {
       try {
-        return await this.ds.transaction((tx) => fn(new SqlTaskTx(tx, this.ns, this.outbox)));
+        return await this.ds.transaction((tx) => fn(new SqlTaskTx(tx, this.config, this.outbox)));
       } catch (e) {
         if (i < 4 && isRetryableSqlError(e)) continue;
         throw e;
@@ -132,7 +136,7 @@ export class SqlTaskStore extends TaskStore {
           input.command ?? null, input.onNodeFailure ?? 'fail', nowMs, predictedSec, input.gpuMilli ?? null, input.cpuMilli ?? null, input.memoryMib ?? null,
           input.gangPlacement ?? null],
       );
-      await this.outbox.write(tx, [event], nowMs);
+      await this.outbox.append(tx, taskEventMessage(this.config, event, nowMs));
     });
   }
 

@@ -5,7 +5,7 @@ import type { AuthenticatedRequest } from '../../../platform/auth/api-key.guard'
 import { RequireRole, roleSatisfies } from '../../../platform/auth/roles.decorator';
 import { GpuCode, GpuError } from '../gpu-scheduler.errors';
 import { ApiContract } from '../../../platform/openapi';
-import { IDEMPOTENCY_KEY } from '../application/idempotency';
+import { IDEMPOTENCY_KEY_PATTERN } from '../../../platform/idempotency/idempotency-store';
 import { TaskLifecycle } from '../application/task-lifecycle.service';
 import { TaskService } from '../application/task.service';
 import { ListTasksQueryDto, ReportDto, SubmitTaskDto } from './gpu.dto';
@@ -45,7 +45,7 @@ export class GpuTasksController {
     },
   })
   @RequireRole('client')
-  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a retry with the same key returns the same task', schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source } })
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a retry with the same key returns the same task', schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source } })
   @HttpCode(202)
   @Post('tasks')
   submit(@Body() dto: SubmitTaskDto, @Req() req: AuthenticatedRequest, @Headers('idempotency-key') key?: string) {

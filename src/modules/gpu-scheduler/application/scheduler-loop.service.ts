@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { Clock } from '../../../platform/clock/clock';
 import { LeaderLease } from '../ports/leader-lease.port';
-import { TaskEventRelay } from '../ports/task-events.port';
+import { Outbox } from '../../../platform/outbox/outbox';
 import { SchedulerService } from './scheduler.service';
 
 /**
@@ -22,7 +22,7 @@ export class SchedulerLoop {
 
   constructor(
     private readonly scheduler: SchedulerService,
-    private readonly events: TaskEventRelay,
+    private readonly outbox: Outbox,
     private readonly lease: LeaderLease,
     private readonly clock: Clock,
     private readonly config: GpuSchedulerConfig,
@@ -70,7 +70,7 @@ export class SchedulerLoop {
     if (periodic) {
       await this.scheduler.expireSilentNodes();
       await this.scheduler.expireUnacknowledged();
-      void this.events.flush();
+      this.outbox.poke();
     }
     await this.scheduler.runCycle();
   }

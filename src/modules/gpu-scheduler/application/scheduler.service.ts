@@ -9,7 +9,7 @@ import { Allocation, bestFit, Decision, windowUsage, RunningTask, RuntimePredict
 import { Binder, BindRequest, NodeSnapshot } from '../ports/binder.port';
 import { placementOf, snapshotOf, TaskRow, toDomainNode, toDomainTask } from '../ports/gpu-rows';
 import { NodeStore } from '../ports/node-store.port';
-import { TaskEventRelay } from '../ports/task-events.port';
+import { Outbox } from '../../../platform/outbox/outbox';
 import { TaskStore } from '../ports/task-store.port';
 import { TaskLifecycle } from './task-lifecycle.service';
 
@@ -59,7 +59,7 @@ export class SchedulerService {
     private readonly clock: Clock,
     private readonly config: GpuSchedulerConfig,
     private readonly lifecycle: TaskLifecycle,
-    private readonly events: TaskEventRelay,
+    private readonly outbox: Outbox,
     metrics: MetricsRegistry,
   ) {
     this.predictor = new RuntimePredictor({ defaultRuntimeSec: config.GPU_DEFAULT_RUNTIME_SEC });
@@ -211,7 +211,7 @@ export class SchedulerService {
     report.bindMs = Number(process.hrtime.bigint() - bindStart) / 1e6;
     // Forget heads that left the queue another way (cancelled, bound by another scheduler).
     for (const id of this.firstReservation.keys()) if (!byId.has(id)) this.firstReservation.delete(id);
-    void this.events.flush();
+    this.outbox.poke();
     end();
     return report;
   }

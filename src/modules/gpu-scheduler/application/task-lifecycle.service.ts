@@ -6,7 +6,8 @@ import { GpuCode, GpuError } from '../gpu-scheduler.errors';
 import { ReportResult, TaskStatus, TaskView, TERMINAL } from '../gpu-scheduler.types';
 import { gpuShareOf } from '../domain';
 import { placementOf, TaskRow, toTaskView } from '../ports/gpu-rows';
-import { TaskEvent, TaskEventRelay } from '../ports/task-events.port';
+import { Outbox } from '../../../platform/outbox/outbox';
+import { TaskEvent } from '../ports/task-events.port';
 import { TaskStore, TaskTx } from '../ports/task-store.port';
 import { CycleTrigger } from './cycle-trigger';
 
@@ -36,7 +37,7 @@ export class TaskLifecycle {
     private readonly store: TaskStore,
     private readonly queue: JobQueue,
     private readonly clock: Clock,
-    private readonly events: TaskEventRelay,
+    private readonly outbox: Outbox,
     private readonly trigger: CycleTrigger,
   ) {}
 
@@ -57,7 +58,7 @@ export class TaskLifecycle {
         this.log.warn(`cancel of ${c.msg.taskId} on ${c.nodeId} not queued: ${(e as Error).message}`);
       }
     }
-    void this.events.flush();
+    this.outbox.poke();
     if (after.trigger) this.trigger.request();
   }
 

@@ -1,17 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { Clock } from '../../../platform/clock/clock';
+import { IdempotencyStore, requireIdempotencyKey } from '../../../platform/idempotency/idempotency-store';
 import { IdGenerator } from '../../../platform/ids/id-generator';
 import { infeasibility, requestProblem, RuntimePredictor, Task } from '../domain';
 import { GpuCode, GpuError } from '../gpu-scheduler.errors';
 import { SubmitTaskInput, TaskStatus, TaskView } from '../gpu-scheduler.types';
 import { toDomainNode, toTaskView } from '../ports/gpu-rows';
 import { NodeStore } from '../ports/node-store.port';
-import { TaskEventRelay } from '../ports/task-events.port';
+import { Outbox } from '../../../platform/outbox/outbox';
 import { TaskStore } from '../ports/task-store.port';
 import { CycleTrigger } from './cycle-trigger';
-import { idempotent, requireIdempotencyKey } from './idempotency';
 
 /** Finished runtimes the submit-time prediction looks at (the predictor's history size). */
 const HISTORY_SIZE = 101;
@@ -20,22 +19,23 @@ const HISTORY_SIZE = 101;
 @Injectable()
 export class TaskService {
   constructor(
-    private readonly ds: DataSource,
+    private readonly idempotency: IdempotencyStore,
     private readonly tasks: TaskStore,
     private readonly nodes: NodeStore,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly config: GpuSchedulerConfig,
-    private readonly events: TaskEventRelay,
+    private readonly outbox: Outbox,
     private readonly trigger: CycleTrigger,
   ) {}
 
   async submit(input: SubmitTaskInput, key: string | undefined): Promise<{ taskId: string; status: 'QUEUED' }> {
-    const k = requireIdempotencyKey(key);
+    requireIdempotencyKey(key);
     // Each field is range-checked by the DTO; this is the cross-field rule (a share needs gpuCount 1).
     const malformed = requestProblem(input);
     if (malformed) throw new GpuError('invalid', GpuCode.InvalidShare, malformed, { errors: [{ field: 'gpuMilli', message: malformed }] });
-    return idempotent(this.ds, `gpu:${this.config.NAMESPACE}:submit`, k, input, () => this.create(input));
+    // No takeover of a stale in-flight key: a task submit has no intent id to recover a crashed attempt by.
+    return this.idempotency.run({ scope: `gpu:${this.config.NAMESPACE}:submit`, key, request: input, run: () => this.create(input) });
   }
 
   private async create(input: SubmitTaskInput): Promise<{ taskId: string; status: 'QUEUED' }> {
@@ -52,7 +52,7 @@ export class TaskService {
       tier: input.tier,
       placement: [],
     });
-    void this.events.flush();
+    this.outbox.poke();
     this.trigger.request();
     return { taskId: id, status: 'QUEUED' };
   }

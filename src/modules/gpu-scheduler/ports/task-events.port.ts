@@ -1,3 +1,6 @@
+import type { AppConfig } from '../../../config/app-config';
+import { topicName } from '../../../platform/messaging/topics';
+import type { OutboxMessage } from '../../../platform/outbox/outbox';
 import type { PlacementView, TaskStatus } from '../gpu-scheduler.types';
 
 export const GPU_TASKS_TOPIC = 'gpu.tasks';
@@ -20,10 +23,9 @@ export interface TaskEvent {
 /** What a service hands a store to record with its change; the store adds eventId and at. */
 export type NewTaskEvent = Omit<TaskEvent, 'eventId' | 'at'>;
 
-/**
- * The relay of the `gpu.tasks` outbox: the stores write events in the transaction of the change they
- * report; `flush` publishes what committed (after a commit, and periodically).
- */
-export abstract class TaskEventRelay {
-  abstract flush(): Promise<void>;
+/** The platform outbox message of an event: id = eventId, key = taskId (a task's events stay in order). */
+export function taskEventMessage(config: Pick<AppConfig, 'NAMESPACE'>, e: NewTaskEvent, nowMs: number): OutboxMessage {
+  const eventId = `${e.taskId}:${e.attempt}:${e.type}`;
+  const value = JSON.stringify({ eventId, ...e, at: new Date(nowMs).toISOString() } satisfies TaskEvent);
+  return { id: eventId, topic: topicName(config, GPU_TASKS_TOPIC), key: e.taskId, value };
 }
