@@ -4,6 +4,7 @@
  * only through this: a job queue per node for dispatches and cancels, and HTTP for everything the
  * agent tells the scheduler. Simulated agents use the very same paths.
  */
+import type { Allocation } from './domain';
 
 /** BullMQ (or in-process) queue that carries work for one node. */
 export const nodeQueueName = (nodeId: string) => `gpu-node.${nodeId}`;
@@ -12,17 +13,14 @@ export const nodeQueueName = (nodeId: string) => `gpu-node.${nodeId}`;
 export const DISPATCH_JOB = 'dispatch';
 export const CANCEL_JOB = 'cancel';
 
-export interface DispatchMessage {
+/**
+ * The task's part on one node (node, GPU indices, and the share/CPU/memory granted there, which the
+ * agent passes on as TETRAD_GPU_MILLI, TETRAD_CPU_MILLI, TETRAD_MEMORY_MIB).
+ */
+export interface DispatchMessage extends Allocation {
   taskId: string;
   /** Binding attempt; an ack or report for an older attempt is stale and ignored. */
   attempt: number;
-  nodeId: string;
-  gpuIndices: number[];
-  /** Share of each GPU in gpuIndices, in milli (absent = whole GPUs); the agent passes it on as TETRAD_GPU_MILLI. */
-  gpuMilli?: number;
-  /** CPU (milli-cores) and memory (MiB) granted on this node, passed on as TETRAD_CPU_MILLI / TETRAD_MEMORY_MIB. */
-  cpuMilli?: number;
-  memoryMib?: number;
   command?: string;
   model?: string;
   /** Simulated agents run this long (divided by the configured time scale). */

@@ -30,22 +30,14 @@ import { TaskStore } from './ports/task-store.port';
   imports: [AgentModule, OutboxModule],
   controllers: [GpuTasksController, GpuNodesController, GpuConsoleController],
   providers: [
+    // the ports and their PostgreSQL adapters (PGlite in the embedded profile speaks the same SQL)
     { provide: TaskStore, useClass: SqlTaskStore },
     { provide: NodeStore, useClass: SqlNodeStore },
     { provide: Binder, useClass: SqlBinder },
     { provide: ClusterStats, useClass: SqlClusterStats },
     { provide: LeaderLease, useClass: SqlLeaderLease },
-    CycleTrigger,
-    TaskService,
-    TaskLifecycle,
-    NodeService,
-    ClusterService,
-    ClusterViewService,
-    SchedulerService,
-    SchedulerLoop,
-    SchedulerCron,
+    CycleTrigger, TaskService, TaskLifecycle, NodeService, ClusterService, ClusterViewService, SchedulerService, SchedulerLoop, SchedulerCron,
   ],
-  exports: [TaskService, TaskLifecycle, NodeService, SchedulerService, SchedulerLoop],
 })
 export class GpuSchedulerModule implements OnModuleInit {
   static readonly TOPICS = ['gpu.tasks'];

@@ -1,37 +1,17 @@
-import type { GangPlacement, NodeStatus, Tier } from './domain';
+import type { Allocation, GangPlacement, NodeStatus, Task, Tier } from './domain';
 
 export const TASK_STATUSES = ['QUEUED', 'SCHEDULED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const TERMINAL: readonly TaskStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 export type NodeFailurePolicy = 'fail' | 'requeue';
 
-export interface SubmitTaskInput {
-  userId: string;
-  tier: Tier;
+/** A task as submitted: the core's task without its id and submit time, plus what only the service uses. */
+export type SubmitTaskInput = Omit<Task, 'id' | 'submittedAt' | 'gpuType'> & {
   gpuType: string;
-  gpuCount: number;
-  gpuMemoryGb: number;
-  estimatedRuntimeSec?: number;
-  model?: string;
   command?: string;
   /** What happens when a node running the task becomes UNHEALTHY. Default fail. */
   onNodeFailure?: NodeFailurePolicy;
-  /** Share of one GPU in milli (1..1000; < 1000 only with gpuCount 1). Absent = whole GPUs. */
-  gpuMilli?: number;
-  /** CPU (milli-cores) and memory (MiB) the whole task needs; absent = not accounted. */
-  cpuMilli?: number;
-  memoryMib?: number;
-  gangPlacement?: GangPlacement;
-}
-
-export interface PlacementView {
-  nodeId: string;
-  gpuIndices: number[];
-  /** Present for a share of a GPU (milli held on each index) and when CPU/memory were asked for. */
-  gpuMilli?: number;
-  cpuMilli?: number;
-  memoryMib?: number;
-}
+};
 
 export interface TaskView {
   taskId: string;
@@ -50,7 +30,7 @@ export interface TaskView {
   gangPlacement: GangPlacement | null;
   status: TaskStatus;
   attempt: number;
-  placement: PlacementView[];
+  placement: Allocation[];
   cancelRequested: boolean;
   backfilled: boolean;
   queuedAt: string;

@@ -17,10 +17,6 @@ export class SqlNodeStore extends NodeStore {
     super();
   }
 
-  private get ns(): string {
-    return this.config.NAMESPACE;
-  }
-
   async register(input: NodeRegistration, labels: Record<string, string>, nowMs: number): Promise<NodeRow> {
     try {
       const rows = await select<NodeRow>(
@@ -44,7 +40,7 @@ export class SqlNodeStore extends NodeStore {
            cpu_used_milli = (SELECT coalesce(sum(cpu), 0) FROM live), memory_used_mib = (SELECT coalesce(sum(mem), 0) FROM live),
            version = n.version + 1
          RETURNING *`,
-        [this.ns, input.id, input.gpuType, input.gpuCount, input.gpuMemoryGb, JSON.stringify(labels), input.simulated ?? false, nowMs, input.cpuMilli ?? null, input.memoryMib ?? null],
+        [this.config.NAMESPACE, input.id, input.gpuType, input.gpuCount, input.gpuMemoryGb, JSON.stringify(labels), input.simulated ?? false, nowMs, input.cpuMilli ?? null, input.memoryMib ?? null],
       );
       return rows[0];
     } catch (e) {
@@ -63,33 +59,33 @@ export class SqlNodeStore extends NodeStore {
               status = CASE WHEN status = 'UNHEALTHY' THEN 'ACTIVE' ELSE status END,
               version = CASE WHEN status = 'UNHEALTHY' THEN version + 1 ELSE version END
         WHERE namespace = $1 AND id = $2 RETURNING *, (SELECT status FROM gpu_nodes o WHERE o.namespace = $1 AND o.id = $2) AS old_status`,
-      [this.ns, id, nowMs, gpuUtilization ? JSON.stringify(gpuUtilization) : null],
+      [this.config.NAMESPACE, id, nowMs, gpuUtilization ? JSON.stringify(gpuUtilization) : null],
     );
     return rows[0] && { row: rows[0], wasUnhealthy: rows[0].old_status === 'UNHEALTHY' };
   }
 
   async setStatus(id: string, status: 'ACTIVE' | 'DRAINING' | 'MAINTENANCE'): Promise<NodeRow | undefined> {
-    const rows = await select<NodeRow>(this.ds, `UPDATE gpu_nodes SET status = $3, version = version + 1 WHERE namespace = $1 AND id = $2 RETURNING *`, [this.ns, id, status]);
+    const rows = await select<NodeRow>(this.ds, `UPDATE gpu_nodes SET status = $3, version = version + 1 WHERE namespace = $1 AND id = $2 RETURNING *`, [this.config.NAMESPACE, id, status]);
     return rows[0];
   }
 
   async get(id: string): Promise<NodeRow | undefined> {
-    return (await select<NodeRow>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 AND id = $2`, [this.ns, id]))[0];
+    return (await select<NodeRow>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 AND id = $2`, [this.config.NAMESPACE, id]))[0];
   }
 
   list(): Promise<NodeRow[]> {
-    return select<NodeRow>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 ORDER BY id`, [this.ns]);
+    return select<NodeRow>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 ORDER BY id`, [this.config.NAMESPACE]);
   }
 
   async orphans(nodeId: string, taskIds: string[]): Promise<{ id: string; attempt: number }[]> {
     const live = await select<{ task_id: string }>(
       this.ds,
       `SELECT DISTINCT task_id FROM gpu_allocations WHERE namespace = $1 AND node_id = $2 AND released_at_ms IS NULL AND task_id = ANY($3::text[])`,
-      [this.ns, nodeId, taskIds],
+      [this.config.NAMESPACE, nodeId, taskIds],
     );
     const keep = new Set(live.map((r) => r.task_id));
     return select<{ id: string; attempt: number }>(this.ds, `SELECT id, attempt FROM gpu_tasks WHERE namespace = $1 AND id = ANY($2::text[])`, [
-      this.ns,
+      this.config.NAMESPACE,
       taskIds.filter((t) => !keep.has(t)),
     ]);
   }
@@ -100,10 +96,10 @@ export class SqlNodeStore extends NodeStore {
       `SELECT DISTINCT a.task_id, a.attempt FROM gpu_allocations a JOIN gpu_tasks t ON t.id = a.task_id
         WHERE a.namespace = $1 AND a.node_id = $2 AND a.released_at_ms IS NULL
           AND (t.attempt <> a.attempt OR t.status NOT IN ('SCHEDULED', 'RUNNING')) AND NOT (a.task_id = ANY($3::text[]))`,
-      [this.ns, nodeId, running],
+      [this.config.NAMESPACE, nodeId, running],
     );
     for (const h of held) {
-      await this.ds.transaction((tx) => releaseAllocations(tx, this.ns, h.task_id, h.attempt, nowMs, nodeId));
+      await this.ds.transaction((tx) => releaseAllocations(tx, this.config.NAMESPACE, h.task_id, h.attempt, nowMs, nodeId));
     }
     return held.length;
   }
@@ -113,7 +109,7 @@ export class SqlNodeStore extends NodeStore {
       this.ds,
       `UPDATE gpu_nodes SET status = 'UNHEALTHY', version = version + 1
         WHERE namespace = $1 AND status <> 'UNHEALTHY' AND last_heartbeat_ms < $2 RETURNING id`,
-      [this.ns, beforeMs],
+      [this.config.NAMESPACE, beforeMs],
     );
     return rows.map((r) => r.id).sort();
   }
@@ -123,7 +119,7 @@ export class SqlNodeStore extends NodeStore {
       this.ds,
       `SELECT DISTINCT a.node_id FROM gpu_allocations a JOIN gpu_nodes n ON n.namespace = a.namespace AND n.id = a.node_id
         WHERE a.namespace = $1 AND a.released_at_ms IS NULL AND n.status = 'UNHEALTHY'`,
-      [this.ns],
+      [this.config.NAMESPACE],
     );
     return rows.map((r) => r.node_id);
   }

@@ -18,12 +18,8 @@ class SqlTaskTx implements TaskTx {
     private readonly outbox: Outbox,
   ) {}
 
-  private get ns(): string {
-    return this.config.NAMESPACE;
-  }
-
   async lock(taskId: string): Promise<TaskRow | undefined> {
-    const rows = await select<TaskRow>(this.tx, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2 FOR UPDATE`, [taskId, this.ns]);
+    const rows = await select<TaskRow>(this.tx, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2 FOR UPDATE`, [taskId, this.config.NAMESPACE]);
     return rows[0];
   }
 
@@ -81,19 +77,19 @@ class SqlTaskTx implements TaskTx {
     await this.tx.query(
       `INSERT INTO gpu_usage (namespace, task_id, attempt, tier, gpu_count, start_ms, end_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (task_id, attempt) DO NOTHING`,
-      [this.ns, u.taskId, u.attempt, u.tier, u.gpus, u.startMs, u.endMs],
+      [this.config.NAMESPACE, u.taskId, u.attempt, u.tier, u.gpus, u.startMs, u.endMs],
     );
   }
 
   async addRuntime(r: { model: string | null; gpuCount: number; runtimeSec: number; predictedSec: number | null; nowMs: number }): Promise<void> {
     await this.tx.query(
       `INSERT INTO gpu_runtime_history (namespace, model, gpu_count, runtime_sec, predicted_sec, finished_at_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [this.ns, r.model, r.gpuCount, r.runtimeSec, r.predictedSec, r.nowMs],
+      [this.config.NAMESPACE, r.model, r.gpuCount, r.runtimeSec, r.predictedSec, r.nowMs],
     );
   }
 
   release(taskId: string, attempt: number, nowMs: number, nodeId?: string) {
-    return releaseAllocations(this.tx, this.ns, taskId, attempt, nowMs, nodeId);
+    return releaseAllocations(this.tx, this.config.NAMESPACE, taskId, attempt, nowMs, nodeId);
   }
 
   event(e: NewTaskEvent, nowMs: number): Promise<void> {
@@ -109,10 +105,6 @@ export class SqlTaskStore extends TaskStore {
     private readonly outbox: Outbox,
   ) {
     super();
-  }
-
-  private get ns(): string {
-    return this.config.NAMESPACE;
   }
 
   async transaction<T>(fn: (tx: TaskTx) => Promise<T>): Promise<T> {
@@ -132,7 +124,7 @@ export class SqlTaskStore extends TaskStore {
         `INSERT INTO gpu_tasks (id, namespace, user_id, tier, gpu_type, gpu_count, gpu_memory_gb, estimated_runtime_sec, model, command,
                                 on_node_failure, status, queued_at_ms, predicted_runtime_sec, gpu_milli, cpu_milli, memory_mib, gang_placement)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'QUEUED', $12, $13, $14, $15, $16, $17)`,
-        [id, this.ns, input.userId, input.tier, input.gpuType, input.gpuCount, input.gpuMemoryGb, input.estimatedRuntimeSec ?? null, input.model ?? null,
+        [id, this.config.NAMESPACE, input.userId, input.tier, input.gpuType, input.gpuCount, input.gpuMemoryGb, input.estimatedRuntimeSec ?? null, input.model ?? null,
           input.command ?? null, input.onNodeFailure ?? 'fail', nowMs, predictedSec, input.gpuMilli ?? null, input.cpuMilli ?? null, input.memoryMib ?? null,
           input.gangPlacement ?? null],
       );
@@ -141,7 +133,7 @@ export class SqlTaskStore extends TaskStore {
   }
 
   async get(taskId: string): Promise<TaskRow | undefined> {
-    return (await select<TaskRow>(this.ds, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2`, [taskId, this.ns]))[0];
+    return (await select<TaskRow>(this.ds, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2`, [taskId, this.config.NAMESPACE]))[0];
   }
 
   async queuePosition(t: TaskRow): Promise<number> {
@@ -149,7 +141,7 @@ export class SqlTaskStore extends TaskStore {
       this.ds,
       `SELECT count(*) AS n FROM gpu_tasks WHERE namespace = $1 AND status = 'QUEUED' AND tier = $2
           AND (queued_at_ms < $3 OR (queued_at_ms = $3 AND id < $4))`,
-      [this.ns, t.tier, t.queued_at_ms, t.id],
+      [this.config.NAMESPACE, t.tier, t.queued_at_ms, t.id],
     );
     return Number(ahead[0].n) + 1;
   }
@@ -159,7 +151,7 @@ export class SqlTaskStore extends TaskStore {
       this.ds,
       `SELECT * FROM gpu_tasks WHERE namespace = $1 AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR status = $3)
           AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5`,
-      [this.ns, q.userId ?? null, q.status ?? null, q.after, q.limit],
+      [this.config.NAMESPACE, q.userId ?? null, q.status ?? null, q.after, q.limit],
     );
   }
 
@@ -167,7 +159,7 @@ export class SqlTaskStore extends TaskStore {
     const rows = await select<{ runtime_sec: number }>(
       this.ds,
       `SELECT runtime_sec FROM gpu_runtime_history WHERE namespace = $1 AND model = $2 AND gpu_count = $3 ORDER BY seq DESC LIMIT $4`,
-      [this.ns, model, gpuCount, limit],
+      [this.config.NAMESPACE, model, gpuCount, limit],
     );
     return rows.map((r) => r.runtime_sec);
   }
@@ -177,7 +169,7 @@ export class SqlTaskStore extends TaskStore {
       this.ds,
       `SELECT seq, model, gpu_count AS "gpuCount", runtime_sec AS "runtimeSec", predicted_sec AS "predictedSec" FROM gpu_runtime_history
         WHERE namespace = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-      [this.ns, seq, limit],
+      [this.config.NAMESPACE, seq, limit],
     );
   }
 
@@ -185,19 +177,19 @@ export class SqlTaskStore extends TaskStore {
     return select<TaskRow>(
       this.ds,
       `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status = 'QUEUED' AND NOT cancel_requested ORDER BY queued_at_ms, id LIMIT $2`,
-      [this.ns, limit],
+      [this.config.NAMESPACE, limit],
     );
   }
 
   live(): Promise<TaskRow[]> {
-    return select<TaskRow>(this.ds, `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING')`, [this.ns]);
+    return select<TaskRow>(this.ds, `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING')`, [this.config.NAMESPACE]);
   }
 
   async usageSince(fromMs: number): Promise<UsageRecord[]> {
     const rows = await select<{ tier: Tier; gpu_count: number | string; start_ms: string; end_ms: string }>(
       this.ds,
       `SELECT tier, gpu_count, start_ms, end_ms FROM gpu_usage WHERE namespace = $1 AND end_ms > $2`,
-      [this.ns, fromMs],
+      [this.config.NAMESPACE, fromMs],
     );
     return rows.map((u) => ({ tier: u.tier, gpuCount: Number(u.gpu_count), start: Number(u.start_ms) / 1000, end: Number(u.end_ms) / 1000 }));
   }
@@ -207,7 +199,7 @@ export class SqlTaskStore extends TaskStore {
       this.ds,
       `SELECT id, attempt FROM gpu_tasks WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING') AND ack_deadline_ms < $2
           AND cardinality(accepted_nodes) < jsonb_array_length(placement)`,
-      [this.ns, nowMs],
+      [this.config.NAMESPACE, nowMs],
     );
   }
 
@@ -215,7 +207,7 @@ export class SqlTaskStore extends TaskStore {
     return select<{ taskId: string; attempt: number }>(
       this.ds,
       `SELECT DISTINCT task_id AS "taskId", attempt FROM gpu_allocations WHERE namespace = $1 AND node_id = $2 AND released_at_ms IS NULL`,
-      [this.ns, nodeId],
+      [this.config.NAMESPACE, nodeId],
     );
   }
 }

@@ -1,23 +1,16 @@
+import type { DispatchMessage } from '../agent-protocol';
+
 /** How one task run ended, in the terms of the agent protocol's final reports. */
 export type TaskOutcome =
   | { kind: 'SUCCEEDED'; exitCode: number }
   | { kind: 'FAILED'; exitCode?: number; reason: string }
   | { kind: 'CANCELLED'; reason: string };
 
-export interface RunSpec {
-  taskId: string;
-  attempt: number;
-  /** Empty or absent: a simulated run. */
-  command?: string;
+/** One run: the dispatch's fields (an empty or absent command is a simulated run), on these devices. */
+export type RunSpec = Pick<DispatchMessage, 'taskId' | 'attempt' | 'command' | 'predictedRuntimeSec' | 'gpuMilli' | 'cpuMilli' | 'memoryMib'> & {
   /** Device indices for CUDA_VISIBLE_DEVICES (already mapped from scheduler slots). */
   deviceIndices: number[];
-  predictedRuntimeSec: number;
-  /** Share of each device in milli (1000 = whole GPUs), from the dispatch. */
-  gpuMilli?: number;
-  /** CPU (milli-cores) and memory (MiB) the task was granted on this node, when it asked for them. */
-  cpuMilli?: number;
-  memoryMib?: number;
-}
+};
 
 export interface RunningTask {
   /** Settles once, never rejects. */

@@ -1,30 +1,8 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { PolledFeeds } from '../../../platform/sse/polled-feed';
-import type { NodeStatus } from '../domain';
-import type { TaskStatus } from '../gpu-scheduler.types';
 import { ClusterService } from './cluster.service';
 import { ClusterStats } from '../ports/cluster-stats.port';
 import { NodeStore } from '../ports/node-store.port';
-
-/** One node of the grid: `tasks[i]` is the task holding GPU i (null when none). */
-export interface GridNode {
-  id: string;
-  gpuType: string;
-  status: NodeStatus;
-  gpuCount: number;
-  freeGpuIndices: number[];
-  tasks: (string | null)[];
-}
-
-export interface RecentTask {
-  taskId: string;
-  userId: string;
-  tier: string;
-  status: TaskStatus;
-  gpuCount: number;
-  at: string;
-  reason: string | null;
-}
 
 /** How many of the newest tasks the recent-activity list looks at (bounded: it runs every second). */
 const RECENT_SCAN = 200;
@@ -49,7 +27,8 @@ export class ClusterViewService implements OnModuleDestroy {
     this.feeds.close();
   }
 
-  async grid(): Promise<{ at: string; nodes: GridNode[] }> {
+  /** Every node with `tasks[i]`, the task holding GPU i (null when none). */
+  async grid() {
     const [nodes, allocations] = await Promise.all([this.nodes.list(), this.stats.liveGpus()]);
     const byNode = new Map<string, (string | null)[]>();
     for (const n of nodes) byNode.set(n.id, new Array<string | null>(n.gpu_count).fill(null));
@@ -71,7 +50,7 @@ export class ClusterViewService implements OnModuleDestroy {
   }
 
   /** The latest state change of the newest tasks, newest change first. */
-  async recent(limit: number): Promise<{ items: RecentTask[] }> {
+  async recent(limit: number) {
     const rows = await this.stats.recentChanges(limit, RECENT_SCAN);
     return { items: rows.map(({ atMs, ...r }) => ({ ...r, at: new Date(atMs).toISOString() })) };
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { Clock } from '../../../platform/clock/clock';
-import type { NodeRow } from '../ports/gpu-rows';
+import { NodeRow, toNodeView } from '../ports/gpu-rows';
 import { ClusterStats } from '../ports/cluster-stats.port';
 import { NodeStore } from '../ports/node-store.port';
 
@@ -72,24 +72,10 @@ export class ClusterService {
     return {
       at: new Date(now).toISOString(),
       gpus: all,
-      nodes: nodes.map((n) => ({
-        id: n.id,
-        gpuType: n.gpu_type,
-        status: n.status,
-        simulated: n.simulated,
-        labels: n.labels ?? {},
-        gpuMemoryGb: n.gpu_memory_gb,
-        gpuCount: n.gpu_count,
-        ...nodeCap(n),
-        freeGpuIndices: n.free_gpus,
-        gpuUsedMilli: n.gpu_used_milli,
-        cpuMilli: n.cpu_milli,
-        memoryMib: n.memory_mib,
-        cpuUsedMilli: n.cpu_used_milli,
-        memoryUsedMib: n.memory_used_mib,
-        gpuUtilization: n.gpu_utilization,
-        lastHeartbeatAt: new Date(Number(n.last_heartbeat_ms)).toISOString(),
-      })),
+      nodes: nodes.map((n) => {
+        const { registeredAt: _registeredAt, ...view } = toNodeView(n);
+        return { ...view, ...nodeCap(n), gpuUtilization: n.gpu_utilization };
+      }),
       gpuTypes: byType,
       queues: { ...tiers, byGpuType: queueByType },
       quota: {

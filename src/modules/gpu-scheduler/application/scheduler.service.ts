@@ -220,19 +220,7 @@ export class SchedulerService {
   private async dispatch(row: TaskRow, attempt: number, allocs: Allocation[], predicted: number, ackDeadline: number): Promise<boolean> {
     try {
       for (const a of allocs) {
-        const msg: DispatchMessage = {
-          taskId: row.id,
-          attempt,
-          nodeId: a.nodeId,
-          gpuIndices: a.gpuIndices,
-          ...(a.gpuMilli !== undefined ? { gpuMilli: a.gpuMilli } : {}),
-          ...(a.cpuMilli !== undefined ? { cpuMilli: a.cpuMilli } : {}),
-          ...(a.memoryMib !== undefined ? { memoryMib: a.memoryMib } : {}),
-          command: row.command ?? undefined,
-          model: row.model ?? undefined,
-          predictedRuntimeSec: predicted,
-          ackDeadline,
-        };
+        const msg: DispatchMessage = { taskId: row.id, attempt, ...a, command: row.command ?? undefined, model: row.model ?? undefined, predictedRuntimeSec: predicted, ackDeadline };
         await this.queue.add(nodeQueueName(a.nodeId), DISPATCH_JOB, msg, { jobId: `dispatch-${row.id}-${attempt}` });
       }
       return true;

@@ -1,5 +1,5 @@
 import type { Allocation, GangPlacement, GpuNode, NodeStatus, Task, Tier } from '../domain';
-import type { NodeFailurePolicy, NodeView, PlacementView, TaskStatus, TaskView } from '../gpu-scheduler.types';
+import type { NodeFailurePolicy, NodeView, TaskStatus, TaskView } from '../gpu-scheduler.types';
 import type { NodeSnapshot } from './binder.port';
 
 /** A task as stored (gpu_tasks): what the stores hand to the services. */
@@ -96,7 +96,7 @@ export function toDomainNode(r: NodeRow): GpuNode {
 }
 
 /** The stored placement; share fields only where set, so whole-GPU placements read as before. */
-export function placementOf(r: Pick<TaskRow, 'placement'>): PlacementView[] {
+export function placementOf(r: Pick<TaskRow, 'placement'>): Allocation[] {
   return (r.placement ?? []).map((a) => ({
     nodeId: a.nodeId,
     gpuIndices: [...a.gpuIndices],

@@ -1,7 +1,8 @@
 import type { AppConfig } from '../../../config/app-config';
 import { topicName } from '../../../platform/messaging/topics';
 import type { OutboxMessage } from '../../../platform/outbox/outbox';
-import type { PlacementView, TaskStatus } from '../gpu-scheduler.types';
+import type { Allocation } from '../domain';
+import type { TaskStatus } from '../gpu-scheduler.types';
 
 export const GPU_TASKS_TOPIC = 'gpu.tasks';
 
@@ -15,7 +16,7 @@ export interface TaskEvent {
   status: TaskStatus;
   userId: string;
   tier: string;
-  placement: PlacementView[];
+  placement: Allocation[];
   reason?: string;
   at: string;
 }
