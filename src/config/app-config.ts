@@ -500,6 +500,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     config.apiKeys.set(DEV_ADMIN_KEY, 'admin');
     config.usingDevKey = true;
   }
+  // Like the dev API key: the embedded profile verifies payment webhooks with a dev secret unless given some.
+  if (!config.TICKETING_WEBHOOK_SECRETS && !config.isFull) config.TICKETING_WEBHOOK_SECRETS = 'dev-webhook-secret';
   return config;
 }
 

@@ -1,9 +1,9 @@
 import { DataSource } from 'typeorm';
 import { Clock } from '../../src/platform/clock/clock';
 import { UuidV7IdGenerator } from '../../src/platform/ids/id-generator';
-import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
+import { createRedisClient, RedisKeyValueStore } from '../../src/platform/kv/redis-key-value-store';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
-import { eventKeyPrefix, HoldDecision, HoldRequest, holdKeyClaim, InventoryEvent, InventoryStrategy, PostgresInventoryStrategy, RedisInventoryStrategy } from '../support/ticketing';
+import { HoldDecision, HoldRequest, HotInventory, hotState, InProcessHotInventory, InventoryEvent, InventoryStrategy, RedisHotInventory } from '../support/ticketing';
 
 /**
  * One contract for both hold strategies (TICKETING_HOLD_STRATEGY=redis|postgres), each on both
@@ -29,8 +29,7 @@ describe.each(combos)('ticketing inventory strategy %s (%s profile)', (strategy,
     t = await startTestApp({ APP_PROFILE: profile, APP_MODULES: 'ticketing', RATE_LIMIT_PER_SECOND: '0', TICKETING_HOLD_STRATEGY: strategy });
     ds = t.app.get(DataSource);
     clock = t.app.get(Clock);
-    const redis = new RedisInventoryStrategy(ds, t.app.get(KeyValueStore), clock, t.config.NAMESPACE);
-    inv = strategy === 'redis' ? redis : new PostgresInventoryStrategy(ds, (id) => redis.forget(id));
+    inv = t.app.get(InventoryStrategy);
   }, 60_000);
   afterAll(() => t?.close());
 
@@ -213,25 +212,126 @@ describe.each(combos)('ticketing inventory strategy %s (%s profile)', (strategy,
 
       // Redis flushed (claims and their sentinel gone): the event is sold out now, yet the replay
       // must still answer the hold it won, reloaded from the hold rows in SQL.
-      const kv = t.app.get(KeyValueStore);
-      await kv.deleteByPrefix(`${eventKeyPrefix(t.config.NAMESPACE, e.id)}:holdkey`);
+      const hot = t.app.get(HotInventory);
+      await hotState(t.app, t.config.NAMESPACE).dropClaims(e.id);
       expect(await holdOver(e.id, k, { userId: 'r1', quantity: 1 })).toMatchObject({ status: 201, body: first.body });
       expect((await holdOver(e.id, k, { userId: 'r2', quantity: 1 })).status).toBe(422);
 
       // A first attempt that committed in SQL and died before completing its claim: while fresh the
       // claim answers 409 (in progress); once stale, SQL decides and the hold is answered.
-      const claim = holdKeyClaim(t.config.NAMESPACE, e.id, k);
-      const hash = JSON.parse((await kv.get(claim))!).h;
-      await kv.set(claim, JSON.stringify({ s: 'P', h: hash, t: clock.now(), id: first.body.holdId }));
+      const setClaim = async (v: object) => expect(await hot.swapClaim(e.id, k, (await hot.claim(e.id, k))!, JSON.stringify(v), 60_000)).toBe(true);
+      const hash = JSON.parse((await hot.claim(e.id, k))!).h;
+      await setClaim({ s: 'P', h: hash, t: clock.now(), id: first.body.holdId });
       expect((await holdOver(e.id, k, { userId: 'r1', quantity: 1 })).status).toBe(409);
-      await kv.set(claim, JSON.stringify({ s: 'P', h: hash, t: clock.now() - 60_000, id: first.body.holdId }));
+      await setClaim({ s: 'P', h: hash, t: clock.now() - 60_000, id: first.body.holdId });
       expect(await holdOver(e.id, k, { userId: 'r1', quantity: 1 })).toMatchObject({ status: 201, body: first.body });
 
       // A loser's key is freed: the same key may be retried (and loses again, sold out).
       const lk = `rk-${ids.next()}`;
       expect((await holdOver(e.id, lk, { userId: 'r3', quantity: 1 })).status).toBe(409);
-      expect(await kv.get(holdKeyClaim(t.config.NAMESPACE, e.id, lk))).toBeNull();
+      expect(await hot.claim(e.id, lk)).toBeNull();
       expect(await sqlState(e.id)).toMatchObject({ available: 0, held: 1 });
     });
   }
+});
+
+/**
+ * The HotInventory port, the embedded/full seam under the hot strategy: Redis (Lua) and in-process
+ * (the domain functions) must answer alike, step by step.
+ */
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+describe.each(['redis', 'in-process'] as const)('HotInventory contract: %s', (adapter) => {
+  let sut: HotInventory;
+  let close = async () => undefined as unknown;
+  const now = 1_800_000_000_000;
+  const ga = (): InventoryEvent => ({ id: ids.next(), kind: 'GA', maxPerUser: 2 });
+  const seated = (): InventoryEvent => ({ id: ids.next(), kind: 'SEATED', maxPerUser: 4 });
+  /** A fresh event built as a rebuild from SQL builds it. */
+  const built = async (e: InventoryEvent, free: number | string[], perUser: [string, number][] = []) => {
+    const since = await sut.beginRebuild(e.id);
+    expect(since).toBe(0);
+    await sut.commitRebuild(e, since!, free, new Map(perUser));
+    await sut.endRebuild(e.id);
+    return e;
+  };
+
+  beforeAll(() => {
+    if (adapter === 'in-process') sut = new InProcessHotInventory(() => now);
+    else {
+      const kv = new RedisKeyValueStore(createRedisClient(REDIS_URL));
+      const ns = `hot-contract-${ids.next()}`;
+      sut = new RedisHotInventory(kv, ns, () => now);
+      close = async () => (await kv.deleteByPrefix(`${ns}:`), await kv.close());
+    }
+  });
+  afterAll(() => close());
+
+  it('answers missing until built, then takes GA places down to zero and enforces the per-user limit', async () => {
+    const e = ga();
+    expect(await sut.tryHold(e, 'u1', 1, [])).toEqual({ outcome: 'missing' });
+    expect(await sut.isReady(e.id)).toBe(false);
+    await built(e, 3);
+    expect(await sut.tryHold(e, 'u1', 2, [])).toEqual({ outcome: 'ok' });
+    expect(await sut.tryHold(e, 'u1', 1, [])).toEqual({ outcome: 'limit', held: 2 });
+    expect(await sut.tryHold(e, 'u2', 2, [])).toEqual({ outcome: 'sold_out', available: 1 });
+    expect(await sut.tryHold(e, 'u2', 1, [])).toEqual({ outcome: 'ok' });
+    expect(await sut.snapshot(e)).toEqual({ ready: true, free: 0, users: { u1: 2, u2: 1 } });
+    await sut.release(e, 'u1', 2, []);
+    expect(await sut.snapshot(e)).toEqual({ ready: true, free: 2, users: { u2: 1 } });
+  });
+
+  it('takes named seats all or nothing and names the unavailable ones', async () => {
+    const e = await built(seated(), ['A-1-1', 'A-1-2']);
+    expect(await sut.tryHold(e, 'u1', 2, ['A-1-1', 'A-1-3'])).toEqual({ outcome: 'seat_unavailable', seatIds: ['A-1-3'] });
+    expect(await sut.tryHold(e, 'u1', 1, ['A-1-1'])).toEqual({ outcome: 'ok' });
+    expect((await sut.snapshot(e)).free).toEqual(['A-1-2']);
+    await sut.release(e, 'u1', 1, ['A-1-1']);
+    expect(((await sut.snapshot(e)).free as string[]).sort()).toEqual(['A-1-1', 'A-1-2']);
+  });
+
+  it('a rebuild freezes the event, logs the releases it may miss and adds back those after its read', async () => {
+    const e = await built(ga(), 5, [['u1', 2]]);
+    const since = await sut.beginRebuild(e.id);
+    expect(await sut.beginRebuild(e.id)).toBeNull(); // one rebuild at a time
+    expect(await sut.tryHold(e, 'u3', 1, [])).toEqual({ outcome: 'missing' });
+    await sut.release(e, 'u1', 2, []); // after the read began: its SQL commit may be missing from it
+    await sut.commitRebuild(e, since!, 10, new Map([['u3', 2]]));
+    await sut.endRebuild(e.id);
+    expect(await sut.snapshot(e)).toEqual({ ready: true, free: 12, users: { u3: 2 } });
+    await sut.forget(e.id);
+    expect(await sut.isReady(e.id)).toBe(false);
+  });
+
+  it('rebuilds a seated event and adds back the seats released during the read', async () => {
+    const e = await built(seated(), ['stale']);
+    const since = await sut.beginRebuild(e.id);
+    await sut.release(e, 'u1', 2, ['A-1-3', 'A-1-4']);
+    await sut.commitRebuild(e, since!, ['A-1-1', 'A-1-2'], new Map());
+    await sut.endRebuild(e.id);
+    expect(((await sut.snapshot(e)).free as string[]).sort()).toEqual(['A-1-1', 'A-1-2', 'A-1-3', 'A-1-4']);
+  });
+
+  it('keyed holds: unloaded until the claims are loaded, the claim written only by a winner, compare-and-set', async () => {
+    const e = await built(ga(), 1);
+    const claim = (key: string, value: string) => ({ key, value, ttlMs: 60_000 });
+    expect(await sut.tryHold(e, 'u1', 1, [], claim('k1', 'P1'))).toEqual({ outcome: 'unloaded' });
+    expect(await sut.claimsLoaded(e.id)).toBe(false);
+    expect(await sut.beginClaimsLoad(e.id)).toBe(true);
+    expect(await sut.beginClaimsLoad(e.id)).toBe(false);
+    await sut.loadClaims(e.id, [['old', 'C-old']], 60_000);
+    await sut.endClaimsLoad(e.id, true);
+    expect(await sut.claimsLoaded(e.id)).toBe(true);
+    expect(await sut.tryHold(e, 'u1', 1, [], claim('old', 'P0'))).toEqual({ outcome: 'claimed', claim: 'C-old' });
+    expect(await sut.tryHold(e, 'u1', 1, [], claim('k1', 'P1'))).toEqual({ outcome: 'ok' });
+    expect(await sut.tryHold(e, 'u2', 1, [], claim('k2', 'P2'))).toEqual({ outcome: 'sold_out', available: 0 });
+    expect(await sut.claim(e.id, 'k2')).toBeNull(); // a loser leaves no claim behind
+    expect(await sut.tryHold(e, 'u1', 1, [], claim('k1', 'P9'))).toEqual({ outcome: 'claimed', claim: 'P1' });
+    await sut.loadClaims(e.id, [['k1', 'C-from-sql']], 60_000); // a live claim wins
+    expect(await sut.claim(e.id, 'k1')).toBe('P1');
+    expect(await sut.swapClaim(e.id, 'k1', 'wrong', 'C1', 60_000)).toBe(false);
+    expect(await sut.swapClaim(e.id, 'k1', 'P1', 'C1', 60_000)).toBe(true);
+    expect(await sut.claim(e.id, 'k1')).toBe('C1');
+    expect(await sut.swapClaim(e.id, 'k1', 'C1', '', 0)).toBe(true);
+    expect(await sut.claim(e.id, 'k1')).toBeNull();
+  });
 });

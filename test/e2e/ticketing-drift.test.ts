@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { TicketingService } from '../support/ticketing';
-import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
+import { hotState, ReconciliationService } from '../support/ticketing';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
-import { eventKeyPrefix } from '../support/ticketing';
 
 const future = (ms: number) => new Date(Date.now() + ms).toISOString();
 
@@ -18,17 +16,16 @@ const future = (ms: number) => new Date(Date.now() + ms).toISOString();
 describe.each(['full', 'embedded'])('inventory drift repaired during a sale (%s profile)', (profile) => {
   let t: TestApp;
   let db: DataSource;
-  let kv: KeyValueStore;
+  let hot: ReturnType<typeof hotState>;
   beforeAll(async () => {
     t = await startTestApp({ APP_PROFILE: profile, RATE_LIMIT_PER_SECOND: '0', APP_MODULES: 'ticketing', APP_ROLES: 'api,worker' });
     db = t.app.get(DataSource);
-    kv = t.app.get(KeyValueStore);
+    hot = hotState(t.app, t.config.NAMESPACE);
   }, 60000);
   afterAll(() => t.close());
 
   const client = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     http(t.url, method, path, { key: KEYS.client, body, headers });
-  const stockKey = (eventId: string) => `${eventKeyPrefix(t.config.NAMESPACE, eventId)}:stock`;
   const sqlFree = async (eventId: string) =>
     Number(((await db.query(`SELECT count(*) AS n FROM ticketing_seats WHERE event_id = $1 AND status = 'AVAILABLE'`, [eventId])) as { n: string }[])[0].n);
 
@@ -78,14 +75,14 @@ describe.each(['full', 'embedded'])('inventory drift repaired during a sale (%s 
       expect(unexpected.slice(0, 5)).toEqual([]);
       expect(Math.min(...events.map((e) => outcomes.get(e)!.ok))).toBeGreaterThanOrEqual(3);
       // The drift a crash leaves: places taken in the store that SQL never got.
-      await kv.incrBy(stockKey(altered), -30);
-      await kv.del([stockKey(deleted)]);
+      await hot.addGaFree(altered, -30);
+      await hot.dropGaFree(deleted);
       await new Promise((r) => setTimeout(r, 300));
       expect(unexpected.slice(0, 5)).toEqual([]);
       // The store is short of SQL by more than the 6 holds that can be in flight: buyers are being
       // turned away (or, on the deleted count, served only from places released since).
-      for (const eventId of events) expect(Number((await kv.get(stockKey(eventId))) ?? '0') + 6).toBeLessThan(await sqlFree(eventId));
-      const rebuilt = await t.app.get(TicketingService).repairInventoryDrift();
+      for (const eventId of events) expect((await hot.gaFree(eventId)) + 6).toBeLessThan(await sqlFree(eventId));
+      const rebuilt = await t.app.get(ReconciliationService).repairInventoryDrift();
       expect(rebuilt).toBeGreaterThanOrEqual(2);
       repaired = true;
       for (let i = 0; i < 800 && events.some((e) => outcomes.get(e)!.okAfterRepair === 0); i++) await new Promise((r) => setTimeout(r, 25));
@@ -99,7 +96,7 @@ describe.each(['full', 'embedded'])('inventory drift repaired during a sale (%s 
     expect(outcomes.get(altered)!.okAfterRepair).toBeGreaterThan(0);
     for (const eventId of events) {
       // Quiet now: the store may be high (harmless, SQL's guarded write refuses), never low.
-      const kvFree = Number((await kv.get(stockKey(eventId))) ?? '0');
+      const kvFree = await hot.gaFree(eventId);
       const free = await sqlFree(eventId);
       expect(kvFree).toBeGreaterThanOrEqual(free);
       const a = await client('GET', `/api/v1/events/${eventId}/availability`);

@@ -1,4 +1,4 @@
-import { PaymentProvider, TicketingService } from '../support/ticketing';
+import { PaymentProvider, ReconciliationService } from '../support/ticketing';
 import { SimulatedPaymentProvider } from '../../src/modules/ticketing/adapters/simulated-payment-provider';
 import { signWebhook } from '../../src/modules/ticketing/domain';
 import { checkCounts } from '../support/ticketing';
@@ -94,7 +94,7 @@ describe('ticketing (full profile: PostgreSQL, Redis, BullMQ)', () => {
     expect(checkCounts(a)).toBe(true);
     // The declined places are on sale again, in Redis too.
     expect((await hold(ev.id, { userId: 'next', quantity: 3 })).status).toBe(201);
-    expect(await t.app.get(TicketingService).inventoryDrift(ev.id)).toBeNull();
+    expect(await t.app.get(ReconciliationService).inventoryDrift(ev.id)).toBeNull();
   }, 60_000);
 
   it('applies a signed webhook once; bad signatures are 401; an unpaid order EXPIRES at its deadline and a late success is voided', async () => {
@@ -124,6 +124,6 @@ describe('ticketing (full profile: PostgreSQL, Redis, BullMQ)', () => {
     const a = await availability(ev.id);
     expect(a).toMatchObject({ available: 3, held: 0, sold: 1 });
     expect(checkCounts(a)).toBe(true);
-    expect(await t.app.get(TicketingService).inventoryDrift(ev.id)).toBeNull();
+    expect(await t.app.get(ReconciliationService).inventoryDrift(ev.id)).toBeNull();
   }, 60_000);
 });

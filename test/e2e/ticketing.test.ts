@@ -1,12 +1,11 @@
-import { TicketingOrders, TicketingService } from '../support/ticketing';
+import { OrdersService, ReconciliationService } from '../support/ticketing';
 import { signWebhook } from '../../src/modules/ticketing/domain';
 import { checkCounts } from '../support/ticketing';
-import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
 import { EventBus } from '../../src/platform/messaging/event-bus.port';
 import { topicName } from '../../src/platform/messaging/topics';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
-import { eventKeyPrefix } from '../support/ticketing';
+import { hotState } from '../support/ticketing';
 
 const future = (ms: number) => new Date(Date.now() + ms).toISOString();
 let n = 0;
@@ -266,13 +265,13 @@ describe('ticketing (embedded profile over HTTP)', () => {
     it('rebuilds lost hot inventory from SQL (lazily on a hold, and by the reconciler)', async () => {
       const { body: ev } = await ga(5, { maxPerUser: 2 });
       expect((await hold(ev.id, { userId: 'r1', quantity: 2 })).status).toBe(201);
-      const kv = t.app.get(KeyValueStore);
-      expect(await kv.deleteByPrefix(eventKeyPrefix(t.config.NAMESPACE, ev.id))).toBeGreaterThan(0);
+      const hot = hotState(t.app, t.config.NAMESPACE);
+      expect(await hot.flush(ev.id)).toBe(true);
       // The per-user count survives the loss: it is rebuilt from the seats r1 holds.
       expect((await hold(ev.id, { userId: 'r1', quantity: 1 })).status).toBe(403);
       expect((await hold(ev.id, { userId: 'r2', quantity: 2 })).status).toBe(201);
-      await kv.deleteByPrefix(eventKeyPrefix(t.config.NAMESPACE, ev.id));
-      expect(await t.app.get(TicketingService).rebuildMissingInventories()).toBeGreaterThanOrEqual(1);
+      await hot.flush(ev.id);
+      expect(await t.app.get(ReconciliationService).rebuildMissingInventories()).toBeGreaterThanOrEqual(1);
       expect((await hold(ev.id, { userId: 'r3', quantity: 2 })).status).toBe(409);
       expect((await hold(ev.id, { userId: 'r3', quantity: 1 })).status).toBe(201);
       expect(await client('GET', `/api/v1/events/${ev.id}/availability`).then((r) => r.body)).toMatchObject({ available: 0, held: 5 });
@@ -285,7 +284,7 @@ describe('ticketing (embedded profile over HTTP)', () => {
       expect(await queue.remove('ticketing-holds', `expire-${h.body.holdId}`)).toBe(true);
       await new Promise((r) => setTimeout(r, 1100));
       // The scheduler's own cron may get there first; either way the hold ends EXPIRED.
-      await t.app.get(TicketingService).reconcileExpiredHolds();
+      await t.app.get(ReconciliationService).reconcileExpiredHolds();
       expect(await client('GET', `/api/v1/holds/${h.body.holdId}`).then((r) => r.body.status)).toBe('EXPIRED');
       expect((await hold(ev.id, { userId: 'x2', quantity: 2 })).status).toBe(201);
     });
@@ -305,7 +304,7 @@ describe('ticketing (embedded profile over HTTP)', () => {
       expect((await send(signWebhook('wrong-secret', payload, now))).status).toBe(401);
       expect((await send(signWebhook('dev-webhook-secret', payload, now - 3600))).status).toBe(401);
       expect((await client('GET', `/api/v1/orders/${c.body.orderId}`)).body.status).toBe('PENDING');
-      expect(await t.app.get(TicketingOrders).requeueStalePayments(0)).toBeGreaterThanOrEqual(1);
+      expect(await t.app.get(OrdersService).requeueStalePayments(0)).toBeGreaterThanOrEqual(1);
       await new Promise((r) => setTimeout(r, 100));
       expect((await client('GET', `/api/v1/orders/${c.body.orderId}`)).body.status).toBe('PENDING');
       const ok = await send(signWebhook('dev-webhook-secret', payload, now));

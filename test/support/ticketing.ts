@@ -1,15 +1,56 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
+import { InProcessHotInventory } from '../../src/modules/ticketing/adapters/in-process-hot-inventory';
+import { eventKeyPrefix, hotKeys } from '../../src/modules/ticketing/adapters/redis-hot-inventory';
+import type { HotEventState } from '../../src/modules/ticketing/domain/hot-inventory';
+import { HotInventory } from '../../src/modules/ticketing/ports/hot-inventory.port';
+
 /**
  * What the ticketing suites reach inside the module (its index.ts exports production surface only).
  */
-export { eventKeyPrefix, holdKeyClaim } from '../../src/modules/ticketing/adapters/hold-idempotency-scripts';
+export { eventKeyPrefix, hotKeys, RedisHotInventory } from '../../src/modules/ticketing/adapters/redis-hot-inventory';
+export { InProcessHotInventory } from '../../src/modules/ticketing/adapters/in-process-hot-inventory';
+export { HotInventory } from '../../src/modules/ticketing/ports/hot-inventory.port';
 export { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy } from '../../src/modules/ticketing/ports/inventory-strategy.port';
-export { PostgresInventoryStrategy } from '../../src/modules/ticketing/adapters/postgres-inventory.strategy';
-export { RedisInventoryStrategy } from '../../src/modules/ticketing/adapters/redis-inventory.strategy';
+export { ReconciliationService } from '../../src/modules/ticketing/application/reconciliation.service';
+export { OrdersService } from '../../src/modules/ticketing/application/orders.service';
+export { PaymentProvider } from '../../src/modules/ticketing/ports/payment-provider.port';
 
 /** The counter form of the inventory invariant: available + held + sold = capacity, all whole and >= 0. */
 export function checkCounts(c: { capacity: number; available: number; held: number; sold: number }): boolean {
   return [c.available, c.held, c.sold].every((n) => Number.isInteger(n) && n >= 0) && c.available + c.held + c.sold === c.capacity;
 }
-export { TicketingService } from '../../src/modules/ticketing/ticketing.service';
-export { TicketingOrders } from '../../src/modules/ticketing/application/orders.service';
-export { PaymentProvider } from '../../src/modules/ticketing/ports/payment-provider.port';
+
+/**
+ * An event's hot state behind either HotInventory adapter, to play in a test what a crash or a
+ * Redis flush leaves (the in-process adapter's state is private to production code).
+ */
+export function hotState(app: INestApplicationContext, namespace: string) {
+  const hot = app.get(HotInventory);
+  if (hot instanceof InProcessHotInventory) {
+    type State = HotEventState & { claims: Map<string, unknown>; claimsLoaded: boolean };
+    const events = (hot as unknown as { events: Map<string, State> }).events;
+    const ga = (id: string) => events.get(id) as State & { free: number };
+    return {
+      gaFree: async (id: string) => ga(id)?.free ?? 0,
+      addGaFree: async (id: string, by: number) => void (ga(id).free += by),
+      /** The free count lost (a deleted Redis key reads as 0; the ready marker stays). */
+      dropGaFree: async (id: string) => void (ga(id).free = 0),
+      /** Everything of the event gone, as after a Redis flush; true when there was something. */
+      flush: async (id: string) => events.delete(id),
+      dropClaims: async (id: string) => {
+        events.get(id)?.claims.clear();
+        if (events.has(id)) events.get(id)!.claimsLoaded = false;
+      },
+    };
+  }
+  const kv = app.get(KeyValueStore);
+  const k = (id: string) => hotKeys(namespace, id);
+  return {
+    gaFree: async (id: string) => Number((await kv.get(k(id).stock)) ?? '0'),
+    addGaFree: async (id: string, by: number) => void (await kv.incrBy(k(id).stock, by)),
+    dropGaFree: async (id: string) => void (await kv.del([k(id).stock])),
+    flush: async (id: string) => (await kv.deleteByPrefix(eventKeyPrefix(namespace, id))) > 0,
+    dropClaims: async (id: string) => void (await kv.deleteByPrefix(`${eventKeyPrefix(namespace, id)}:holdkey`)),
+  };
+}

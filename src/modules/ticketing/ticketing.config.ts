@@ -4,7 +4,6 @@ import { configSlice } from '../../config/config-slice';
 export class TicketingConfig extends configSlice(
   'NAMESPACE',
   'hasRole',
-  'isFull',
   'TICKETING_PAYMENT_LATENCY_MS',
   'TICKETING_PAYMENT_DECLINE_RATE',
   'TICKETING_PAYMENT_WINDOW_SECONDS',

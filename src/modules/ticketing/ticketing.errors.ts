@@ -1,4 +1,4 @@
-import { AppError, ErrorKind } from '../../platform/errors/app-error';
+import { AppError } from '../../platform/errors/app-error';
 
 /** Stable codes of the ticketing module; the platform filter maps the kind to an HTTP status. */
 export enum TicketingCode {
@@ -10,9 +10,6 @@ export enum TicketingCode {
   /** A payment webhook body that is not {id, type, orderId, reference?, reason?}: the wire code stays the one clients always got. */
   InvalidWebhookBody = 'invalid_hold',
   UnknownSeats = 'unknown_seats',
-  IdempotencyKeyRequired = 'idempotency_key_required',
-  IdempotencyKeyReused = 'idempotency_key_reused',
-  RequestInProgress = 'request_in_progress',
   SoldOut = 'sold_out',
   SeatUnavailable = 'seat_unavailable',
   PerUserLimit = 'per_user_limit',
@@ -22,10 +19,11 @@ export enum TicketingCode {
   HoldNotActive = 'hold_not_active',
   InventoryBusy = 'inventory_busy',
   BadSignature = 'bad_signature',
+  WaitingRoomDisabled = 'waiting_room_disabled',
+  WaitingRoomTokenNotFound = 'waiting_room_token_not_found',
+  WaitingRoomTokenRequired = 'waiting_room_token_required',
+  WaitingRoomTokenInvalid = 'waiting_room_token_invalid',
+  WaitingRoomNotAdmitted = 'waiting_room_not_admitted',
 }
 
-export class TicketingError extends AppError {
-  constructor(kind: ErrorKind, code: TicketingCode, message: string, extra: Record<string, unknown> = {}) {
-    super(kind, code, message, extra);
-  }
-}
+export class TicketingError extends AppError<TicketingCode> {}

@@ -54,3 +54,6 @@ export interface OrderView {
   expiresAt: string;
   createdAt: string;
 }
+
+/** The Kafka topic of order events (`order.created` / `order.confirmed` / `order.failed` / `order.expired`), keyed by order id. */
+export const ORDERS_TOPIC = 'ticketing.orders';

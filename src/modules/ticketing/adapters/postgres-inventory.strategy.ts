@@ -1,6 +1,9 @@
 import { DataSource } from 'typeorm';
-import { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy } from '../ports/inventory-strategy.port';
-import { writeHold } from './sql-hold-writer';
+import { IdempotencyStore, STALE_IN_FLIGHT_MS } from '../../../platform/idempotency/idempotency-store';
+import { HoldRepository } from '../ports/hold-repository.port';
+import { HoldDecision, HoldRequest, HotSnapshot, InventoryEvent, InventoryStrategy } from '../ports/inventory-strategy.port';
+import { HoldView } from '../ticketing.types';
+import { writeHold } from './sql-hold-repository';
 
 /**
  * PostgreSQL row locks alone: every hold is one transaction.
@@ -18,14 +21,25 @@ import { writeHold } from './sql-hold-writer';
 class DuplicateKeyRollback extends Error {}
 
 export class PostgresInventoryStrategy extends InventoryStrategy {
-  readonly name = 'postgres' as const;
   private readonly invalidated = new Set<string>();
 
   constructor(
     private readonly ds: DataSource,
+    private readonly holds: HoldRepository,
+    private readonly idempotency: IdempotencyStore,
     private readonly forgetHotState: (eventId: string) => Promise<void> = async () => undefined,
   ) {
     super();
+  }
+
+  /**
+   * Keys in the platform idempotency_keys table (scope `ticketing:hold`), so no key/value store is
+   * on this path. A takeover of a stale key reuses the crashed attempt's hold id: answered from its
+   * hold if that committed.
+   */
+  once(_eventId: string, key: string, request: unknown, holdId: string, place: (holdId: string) => Promise<HoldView>): Promise<HoldView> {
+    const run = async (id: string) => (id !== holdId && (await this.holds.keyed({ holdId: id }))?.view) || place(id);
+    return this.idempotency.run({ scope: 'ticketing:hold', key, request, intent: holdId, run, staleAfterMs: STALE_IN_FLIGHT_MS });
   }
 
   async hold(e: InventoryEvent, req: HoldRequest): Promise<HoldDecision> {
@@ -85,6 +99,10 @@ export class PostgresInventoryStrategy extends InventoryStrategy {
 
   async isPrepared(): Promise<boolean> {
     return true;
+  }
+
+  async snapshot(): Promise<HotSnapshot | null> {
+    return null;
   }
 
   async prepare(eventId: string): Promise<void> {

@@ -13,7 +13,7 @@ import { PaymentWebhookEvent, WebhookReceived } from './ticketing.responses';
 @ApiTags('ticketing')
 @Controller('api/v1/payments')
 export class PaymentWebhookController {
-  constructor(private readonly sut: PaymentWebhookService) {}
+  constructor(private readonly webhooks: PaymentWebhookService) {}
 
   @ApiHeader({
     name: 'Tetrad-Signature',
@@ -34,6 +34,6 @@ export class PaymentWebhookController {
   @Post('webhook')
   @SignedBody()
   receive(@Req() req: RawBodyRequest, @Headers('tetrad-signature') signature?: string) {
-    return this.sut.handle(req.rawBody ?? Buffer.alloc(0), signature);
+    return this.webhooks.handle(req.rawBody ?? Buffer.alloc(0), signature);
   }
 }

@@ -2,10 +2,11 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query } 
 import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
-import { IDEMPOTENCY_KEY_PATTERN } from '../domain';
-import { TicketingOrders } from '../application/orders.service';
-import { TicketingMetrics } from '../ticketing.metrics';
-import { TicketingService } from '../ticketing.service';
+import { IDEMPOTENCY_KEY_PATTERN } from '../../../platform/idempotency/idempotency-store';
+import { EventsService } from '../application/events.service';
+import { HoldsService } from '../application/holds.service';
+import { OrdersService } from '../application/orders.service';
+import { TicketingMetrics } from '../application/ticketing.metrics';
 import { AvailabilityQueryDto, CheckoutDto, CreateEventDto, CreateHoldDto, ReleaseQueryDto } from './ticketing.dto';
 import { Availability, CheckoutAccepted, EventCreated, EventView, HoldReleased, HoldView, OrderView, UserOrders } from './ticketing.responses';
 
@@ -24,9 +25,10 @@ const IdempotencyKey = () =>
 @Controller('api/v1')
 export class TicketingController {
   constructor(
-    private readonly sut: TicketingService,
+    private readonly events: EventsService,
+    private readonly holds: HoldsService,
+    private readonly orders: OrdersService,
     private readonly metrics: TicketingMetrics,
-    private readonly orders: TicketingOrders,
   ) {}
 
   @ApiContract({
@@ -47,7 +49,7 @@ export class TicketingController {
   @RequireRole('admin')
   @Post('events')
   createEvent(@Body() dto: CreateEventDto) {
-    return this.sut.createEvent(dto);
+    return this.events.createEvent(dto);
   }
 
   @ApiContract({
@@ -61,7 +63,7 @@ export class TicketingController {
   @RequireRole('client')
   @Get('events/:eventId')
   getEvent(@Param('eventId') eventId: string) {
-    return this.sut.getEvent(eventId);
+    return this.events.getEvent(eventId);
   }
 
   @ApiParam({ name: 'eventId', schema: { type: 'string' } })
@@ -76,7 +78,7 @@ export class TicketingController {
   @RequireRole('client')
   @Get('events/:eventId/availability')
   availability(@Param('eventId') eventId: string, @Query() q: AvailabilityQueryDto) {
-    return this.sut.availability(eventId, q.seats === 'true');
+    return this.events.availability(eventId, q.seats === 'true');
   }
 
   @ApiContract({
@@ -112,7 +114,7 @@ export class TicketingController {
     @Headers('idempotency-key') key?: string,
     @Headers('waiting-room-token') roomToken?: string,
   ) {
-    return this.metrics.countHold(this.sut.hold(eventId, dto, key, roomToken));
+    return this.metrics.countHold(this.holds.hold(eventId, dto, key, roomToken));
   }
 
   @ApiContract({
@@ -123,7 +125,7 @@ export class TicketingController {
   @RequireRole('client')
   @Get('holds/:holdId')
   getHold(@Param('holdId') holdId: string) {
-    return this.sut.getHold(holdId);
+    return this.holds.getHold(holdId);
   }
 
   @ApiContract({
@@ -136,7 +138,7 @@ export class TicketingController {
   @RequireRole('client')
   @Delete('holds/:holdId')
   release(@Param('holdId') holdId: string, @Query() q: ReleaseQueryDto) {
-    return this.sut.releaseHold(holdId, q.userId);
+    return this.holds.releaseHold(holdId, q.userId);
   }
 
   @ApiContract({

@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../../../platform/auth/roles.decorator';
 import { ApiContract } from '../../../platform/openapi';
 import { QueueView } from './ticketing.responses';
-import { TicketingService } from '../ticketing.service';
+import { EventsService } from '../application/events.service';
 import { WaitingRoomService } from '../application/waiting-room.service';
 import { JoinQueueDto } from './waiting-room.dto';
 
@@ -11,7 +11,7 @@ import { JoinQueueDto } from './waiting-room.dto';
 @Controller('api/v1/events/:eventId/queue')
 export class WaitingRoomController {
   constructor(
-    private readonly ticketing: TicketingService,
+    private readonly events: EventsService,
     private readonly room: WaitingRoomService,
   ) {}
 
@@ -30,7 +30,7 @@ export class WaitingRoomController {
   @RequireRole('client')
   @Post()
   async join(@Param('eventId') eventId: string, @Body() dto: JoinQueueDto) {
-    return this.room.join(await this.ticketing.roomEvent(eventId), dto.userId);
+    return this.room.join(await this.events.event(eventId), dto.userId);
   }
 
   @ApiContract({
@@ -45,6 +45,6 @@ export class WaitingRoomController {
   @RequireRole('client')
   @Get(':token')
   async status(@Param('eventId') eventId: string, @Param('token') token: string) {
-    return this.room.status(await this.ticketing.roomEvent(eventId), token);
+    return this.room.status(await this.events.event(eventId), token);
   }
 }

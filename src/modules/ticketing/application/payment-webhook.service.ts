@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../../../config/app-config';
 import { Clock } from '../../../platform/clock/clock';
 import { malformedTextFields } from '../../../platform/http/well-formed-text';
 import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { verifyWebhook } from '../domain';
 import { TicketingCode as C, TicketingError } from '../ticketing.errors';
-import { TicketingOrders } from './orders.service';
+import { TicketingConfig } from '../ticketing.config';
+import { OrdersService } from './orders.service';
 
 export interface PaymentWebhookEvent {
   id: string;
@@ -17,8 +17,8 @@ export interface PaymentWebhookEvent {
 
 /**
  * Payment-provider webhooks: `Tetrad-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">`,
- * secrets from TICKETING_WEBHOOK_SECRETS (comma-separated, for rotation; the embedded profile
- * falls back to `dev-webhook-secret`). A delivery outside ±300 s, with a bad signature, or seen
+ * secrets from TICKETING_WEBHOOK_SECRETS (comma-separated, for rotation; without it the embedded
+ * profile's config holds `dev-webhook-secret`). A delivery outside ±300 s, with a bad signature, or seen
  * before (replay key kept in the key/value store) is 401. Order updates are idempotent.
  */
 @Injectable()
@@ -26,13 +26,12 @@ export class PaymentWebhookService {
   private readonly secrets: string[];
 
   constructor(
-    private readonly orders: TicketingOrders,
+    private readonly orders: OrdersService,
     private readonly kv: KeyValueStore,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly config: TicketingConfig,
   ) {
-    const given = (config.TICKETING_WEBHOOK_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    this.secrets = given.length > 0 ? given : config.isFull ? [] : ['dev-webhook-secret'];
+    this.secrets = (config.TICKETING_WEBHOOK_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   }
 
   async handle(raw: Buffer, header: string | undefined): Promise<{ received: true; orderId: string; applied: boolean }> {

@@ -1,9 +1,9 @@
-import { loadConfig } from '../../../config/app-config';
 import { ManualClock } from '../../../platform/clock/clock';
 import { MemoryKeyValueStore } from '../../../platform/kv/memory-key-value-store';
+import { InProcessWaitingRoomStore } from '../adapters/in-process-waiting-room-store';
 import { RoomEvent, WaitingRoomService } from './waiting-room.service';
 
-/** Admission arithmetic of the room on the in-memory store (the Lua twin runs in the e2e tests on Redis). */
+/** Admission arithmetic of the room on the in-process store (the Lua twin runs in the e2e tests on Redis). */
 describe('WaitingRoomService admission', () => {
   const T0 = 1_800_000_000_000;
   let kv: MemoryKeyValueStore;
@@ -19,7 +19,7 @@ describe('WaitingRoomService admission', () => {
   beforeEach(() => {
     kv = new MemoryKeyValueStore();
     clock = new ManualClock(T0);
-    room = new WaitingRoomService(kv, clock, loadConfig({ APP_PROFILE: 'embedded', NAMESPACE: 'spec' }));
+    room = new WaitingRoomService(new InProcessWaitingRoomStore(kv, 'spec'), clock);
   });
   afterEach(() => kv.close());
 

@@ -1,3 +1,4 @@
+export * from './event-layout';
+export * from './hold-rules';
 export * from './order-state';
-export * from './idempotency-key';
 export * from './webhook-signature';

@@ -1,8 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { AppConfig } from '../../../config/app-config';
 import { JobQueue, QueueWorker } from '../../../platform/queue/job-queue.port';
-import { ORDER_QUEUE, TicketingOrders } from '../application/orders.service';
-import { HOLD_QUEUE, PAYMENT_QUEUE, TicketingService } from '../ticketing.service';
+import { HOLD_QUEUE, HoldsService } from '../application/holds.service';
+import { ORDER_QUEUE, OrdersService, PAYMENT_QUEUE } from '../application/orders.service';
+import { TicketingConfig } from '../ticketing.config';
 
 /** Worker role: hold expiry and order deadlines (delayed jobs) and payments (retried jobs). */
 @Injectable()
@@ -11,10 +11,10 @@ export class TicketingProcessor implements OnModuleInit, BeforeApplicationShutdo
   private workers: QueueWorker[] = [];
 
   constructor(
-    private readonly holds: TicketingService,
-    private readonly orders: TicketingOrders,
+    private readonly holds: HoldsService,
+    private readonly orders: OrdersService,
     private readonly queue: JobQueue,
-    private readonly config: AppConfig,
+    private readonly config: TicketingConfig,
   ) {}
 
   onModuleInit(): void {

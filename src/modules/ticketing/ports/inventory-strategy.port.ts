@@ -1,3 +1,5 @@
+import { HoldView } from '../ticketing.types';
+
 /**
  * How a hold is decided and written. Two implementations behind one contract
  * (test/contract/ticketing-inventory.test.ts), chosen by TICKETING_HOLD_STRATEGY:
@@ -14,14 +16,6 @@ export interface InventoryEvent {
   maxPerUser: number;
   /** Seated layout, when known: tells unknown seat ids from taken ones without asking SQL. */
   sections?: { name: string; rows: number; seatsPerRow: number }[];
-}
-
-/** True when `id` (`<section>-<row>-<seat>`, 1-based) names a seat of the layout. */
-export function seatInLayout(sections: NonNullable<InventoryEvent['sections']>, id: string): boolean {
-  const m = /^([A-Za-z0-9_]{1,32})-([1-9]\d*)-([1-9]\d*)$/.exec(id);
-  if (!m) return false;
-  const s = sections.find((x) => x.name === m[1]);
-  return s !== undefined && Number(m[2]) <= s.rows && Number(m[3]) <= s.seatsPerRow;
 }
 
 export interface HoldRequest {
@@ -56,8 +50,33 @@ export type HoldDecision =
   /** Redis strategy: the key claims were lost (Redis flush) and must be reloaded from SQL first. */
   | { outcome: 'keys_unloaded' };
 
+/** The event's hot state as the store has it (drift checks compare it with SQL). */
+export interface HotSnapshot {
+  /** False while the state is not (yet, or any more) built: holds then wait for a rebuild. */
+  ready: boolean;
+  /** GA: the free count; seated: the free seat ids. */
+  free: number | string[];
+  /** Places per user (held or bought). */
+  users: Record<string, number>;
+}
+
+/** What a hold records of its Idempotency-Key (see InventoryStrategy.once). */
+export type HoldKey = NonNullable<HoldRequest['idempotency']>;
+
+/** Thrown out of `place` for a decision about the Idempotency-Key itself; the strategy's `once` answers it. */
+export class KeyOutcome extends Error {
+  constructor(readonly decision: HoldDecision) {
+    super(`idempotency key: ${decision.outcome}`);
+  }
+}
+
 export abstract class InventoryStrategy {
-  abstract readonly name: 'redis' | 'postgres';
+  /**
+   * Runs `place` once per Idempotency-Key of an event: the same request again answers the first
+   * hold, another request under the key is 422, one still in flight 409 (taken over after
+   * STALE_IN_FLIGHT_MS, with `place` called under the first attempt's hold id).
+   */
+  abstract once(eventId: string, key: string, request: unknown, holdId: string, place: (holdId: string, key?: HoldKey) => Promise<HoldView>): Promise<HoldView>;
   /** Decides and writes one hold. Never leaves places taken when the answer is not `held`. */
   abstract hold(event: InventoryEvent, req: HoldRequest): Promise<HoldDecision>;
   /** Called after SQL has freed `seatIds` of `userId` (release, expiry, failed payment). */
@@ -66,6 +85,6 @@ export abstract class InventoryStrategy {
   abstract prepare(eventId: string): Promise<void>;
   /** False when the event's hot state is gone and prepare() should run (reconciliation). */
   abstract isPrepared(eventId: string): Promise<boolean>;
+  /** The event's hot state; null when the strategy keeps none. */
+  abstract snapshot(event: InventoryEvent): Promise<HotSnapshot | null>;
 }
-
-export type HoldStrategyName = InventoryStrategy['name'];

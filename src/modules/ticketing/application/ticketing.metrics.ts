@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
-import { MetricsRegistry } from '../../platform/metrics/metrics';
-import { AppError } from '../../platform/errors/app-error';
-import { MessagingConfig } from '../../config/config-slice';
-import { topicName } from '../../platform/messaging/topics';
-import { Outbox } from '../../platform/outbox/outbox';
-import { ORDERS_TOPIC } from './application/orders.service';
+import { MetricsRegistry } from '../../../platform/metrics/metrics';
+import { AppError } from '../../../platform/errors/app-error';
+import { topicName } from '../../../platform/messaging/topics';
+import { Outbox } from '../../../platform/outbox/outbox';
+import { ORDERS_TOPIC } from '../ticketing.types';
+import { TicketingConfig } from '../ticketing.config';
 
 /**
  * What an operator watches in a sale: how holds end (a `sold_out` flood is the sale working; a
@@ -17,8 +17,8 @@ export class TicketingMetrics {
   private readonly holds: Counter<'outcome'>;
   readonly repairs: Counter<'step'>;
 
-  constructor(metrics: MetricsRegistry, outbox: Outbox, config: MessagingConfig) {
-    const ordersTopic = topicName(config, ORDERS_TOPIC);
+  constructor(metrics: MetricsRegistry, outbox: Outbox, config: TicketingConfig) {
+    const orders = topicName(config, ORDERS_TOPIC);
     const registers = [metrics.registry];
     this.holds = new Counter({
       name: 'ticketing_hold_requests_total',
@@ -37,7 +37,7 @@ export class TicketingMetrics {
       help: 'order events committed but not yet acknowledged by Kafka',
       registers,
       async collect() {
-        this.set(await outbox.backlog(ordersTopic).catch(() => -1));
+        this.set(await outbox.backlog(orders).catch(() => -1));
       },
     });
   }
