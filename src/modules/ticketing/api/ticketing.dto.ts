@@ -1,24 +1,17 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsInt,
-  IsISO8601,
-  IsNumber,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { MaxDecimalPlaces } from '../../../platform/validation/max-decimal-places';
 import { WaitingRoomDto } from './waiting-room.dto';
 
 const ID = /^[A-Za-z0-9_.:@-]+$/;
+
+/** A whole number in [1, max]. Decorators in the order a stack of them is applied (bottom up), so messages keep their order. */
+const Count = (max: number, example: number) => applyDecorators(Max(max), Min(1), IsInt(), ApiProperty({ example }));
+/** A price: at most 2 decimals (stored in cents), 0..1,000,000. */
+const Price = (example: number) =>
+  applyDecorators(Max(1_000_000), Min(0), MaxDecimalPlaces(2), IsNumber({ allowNaN: false, allowInfinity: false }), ApiProperty({ example }));
 
 export class SectionDto {
   @ApiProperty({ example: 'A' })
@@ -26,38 +19,21 @@ export class SectionDto {
   @Matches(/^[A-Za-z0-9_]{1,32}$/, { message: 'name must be 1-32 of [A-Za-z0-9_]' })
   name!: string;
 
-  @ApiProperty({ example: 10 })
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @Count(1000, 10)
   rows!: number;
 
-  @ApiProperty({ example: 20 })
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @Count(1000, 20)
   seatsPerRow!: number;
 
-  @ApiProperty({ example: 49.5 })
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @MaxDecimalPlaces(2)
-  @Min(0)
-  @Max(1_000_000)
+  @Price(49.5)
   price!: number;
 }
 
 export class GeneralAdmissionDto {
-  @ApiProperty({ example: 1000 })
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
+  @Count(100_000, 1000)
   capacity!: number;
 
-  @ApiProperty({ example: 25 })
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @MaxDecimalPlaces(2)
-  @Min(0)
-  @Max(1_000_000)
+  @Price(25)
   price!: number;
 }
 
