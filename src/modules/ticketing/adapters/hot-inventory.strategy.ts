@@ -37,7 +37,7 @@ export class HotInventoryStrategy extends InventoryStrategy {
     const decide = () => this.hot.tryHold(e, req.userId, req.quantity, req.seatIds, claim);
     let d = await decide();
     if (d.outcome === 'missing') {
-      await this.prepare(e.id);
+      await this.rebuild(e);
       d = await decide();
     }
     switch (d.outcome) {
@@ -105,18 +105,22 @@ export class HotInventoryStrategy extends InventoryStrategy {
    */
   async prepare(eventId: string): Promise<void> {
     const ev = await this.events.find(eventId);
-    if (!ev) return;
-    const since = await this.hot.beginRebuild(eventId);
+    if (ev) await this.rebuild({ id: ev.id, kind: ev.kind, maxPerUser: ev.maxPerUser });
+  }
+
+  /** The rebuild itself; a hold that found the event not ready comes here directly (no SQL before the wait). */
+  private async rebuild(e: InventoryEvent): Promise<void> {
+    const since = await this.hot.beginRebuild(e.id);
     if (since === null) {
-      for (let i = 0; i < 100 && !(await this.hot.isReady(eventId)); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 100 && !(await this.hot.isReady(e.id)); i++) await new Promise((r) => setTimeout(r, 20));
       return;
     }
     try {
-      const free = await this.events.freeSeats(eventId);
-      const perUser = await this.events.placesPerUser(eventId);
-      await this.hot.commitRebuild({ id: eventId, kind: ev.kind, maxPerUser: ev.maxPerUser }, since, ev.kind === 'GA' ? free.length : free, perUser);
+      const free = await this.events.freeSeats(e.id);
+      const perUser = await this.events.placesPerUser(e.id);
+      await this.hot.commitRebuild(e, since, e.kind === 'GA' ? free.length : free, perUser);
     } finally {
-      await this.hot.endRebuild(eventId);
+      await this.hot.endRebuild(e.id);
     }
   }
 

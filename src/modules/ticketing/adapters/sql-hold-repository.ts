@@ -6,7 +6,7 @@ import { HoldRecord, HoldRepository, KeyedHold, WriteResult } from '../ports/hol
 import { HoldRequest } from '../ports/inventory-strategy.port';
 import { TicketingConfig } from '../ticketing.config';
 
-interface HoldRow {
+export interface HoldRow {
   id: string;
   event_id: string;
   user_id: string;
@@ -19,7 +19,7 @@ interface HoldRow {
   created_at_ms: string;
 }
 
-const toRecord = (r: HoldRow): HoldRecord => ({
+export const toHoldRecord = (r: HoldRow): HoldRecord => ({
   id: r.id,
   eventId: r.event_id,
   userId: r.user_id,
@@ -59,7 +59,7 @@ export class SqlHoldRepository extends HoldRepository {
 
   async find(holdId: string): Promise<HoldRecord | undefined> {
     const rows: HoldRow[] = await this.ds.query(`SELECT * FROM ticketing_holds WHERE id = $1`, [holdId]);
-    return rows[0] && toRecord(rows[0]);
+    return rows[0] && toHoldRecord(rows[0]);
   }
 
   async seatIds(holdId: string): Promise<string[]> {
@@ -71,7 +71,7 @@ export class SqlHoldRepository extends HoldRepository {
     return this.ds.transaction(async (m) => {
       const rows: HoldRow[] = await m.query(`SELECT * FROM ticketing_holds WHERE id = $1 FOR UPDATE`, [holdId]);
       if (rows.length === 0) return undefined;
-      const hold = toRecord(rows[0]);
+      const hold = toHoldRecord(rows[0]);
       if (!decide(hold)) return { hold, freed: null };
       await m.query(`UPDATE ticketing_holds SET status = $2 WHERE id = $1`, [holdId, status]);
       return { hold, freed: await freeSeats(m, holdId) };

@@ -9,7 +9,7 @@ import { HoldRecord } from '../ports/hold-repository.port';
 import { OrderRecord, OrderRepository, OrderTransaction } from '../ports/order-repository.port';
 import { TicketingConfig } from '../ticketing.config';
 import { ORDERS_TOPIC, OrderView } from '../ticketing.types';
-import { freeSeats, SqlRunner } from './sql-hold-repository';
+import { freeSeats, HoldRow, SqlRunner, toHoldRecord } from './sql-hold-repository';
 
 
 
@@ -26,15 +26,6 @@ const toOrder = (o: Row): OrderRecord => ({
   failureReason: o.failure_reason ?? null,
   paymentRef: o.payment_ref ?? null,
   expiresAtMs: Number(o.expires_at_ms),
-});
-
-const toHold = (h: Row): HoldRecord => ({
-  id: h.id,
-  eventId: h.event_id,
-  userId: h.user_id,
-  status: h.status,
-  expiresAtMs: Number(h.expires_at_ms),
-  amountCents: Number(h.amount_cents),
 });
 
 @Injectable()
@@ -145,8 +136,8 @@ class SqlOrderTransaction implements OrderTransaction {
   ) {}
 
   async lockHold(holdId: string): Promise<HoldRecord | undefined> {
-    const rows: Row[] = await this.m.query(`SELECT * FROM ticketing_holds WHERE id = $1 FOR UPDATE`, [holdId]);
-    return rows[0] && toHold(rows[0]);
+    const rows: HoldRow[] = await this.m.query(`SELECT * FROM ticketing_holds WHERE id = $1 FOR UPDATE`, [holdId]);
+    return rows[0] && toHoldRecord(rows[0]);
   }
 
   async lockOrder(orderId: string): Promise<OrderRecord | undefined> {
