@@ -1,10 +1,7 @@
-import { AtomicScript, KeyValueStore } from '../../../platform/kv/key-value-store.port';
+import { KeyValueStore, LuaScript } from '../../../platform/kv/key-value-store.port';
 import { HotDecision } from '../domain/hot-inventory';
 import { HotInventory, KeyClaim } from '../ports/hot-inventory.port';
 import { HotSnapshot, InventoryEvent } from '../ports/inventory-strategy.port';
-
-/** A script that only ever runs in Redis (the embedded profile runs InProcessHotInventory instead). */
-type Lua<T> = Omit<AtomicScript<T>, 'local'>;
 
 /**
  * The hot keys of one event. All share the `{eventId}` hash tag, so every script below runs on one
@@ -41,7 +38,7 @@ redis.call('HINCRBY', KEYS[2], user, qty)`;
 const reply = (r: unknown) => (r as unknown[]).map(String);
 
 /** Reply: ['ok'] | ['missing'] | ['limit', held] | ['sold_out', available] | ['seat_unavailable', ...ids]. */
-const TRY_HOLD: Lua<string[]> = { name: 'ticketing_try_hold', lua: `${decisionLua(5)}
+const TRY_HOLD: LuaScript<string[]> = { name: 'ticketing_try_hold', lua: `${decisionLua(5)}
 return {'ok'}`, fromRedis: reply };
 
 /**
@@ -50,7 +47,7 @@ return {'ok'}`, fromRedis: reply };
  * claim without deciding. KEYS: stock, users, ready, claim, loaded sentinel. ARGV: mode, userId,
  * maxPerUser, quantity, claim value, claim ttlMs, seatIds... Extra replies: ['unloaded'] | ['claimed', value].
  */
-const TRY_HOLD_KEYED: Lua<string[]> = {
+const TRY_HOLD_KEYED: LuaScript<string[]> = {
   name: 'ticketing_try_hold_keyed',
   lua: `
 if redis.call('EXISTS', KEYS[5]) == 0 then return {'unloaded'} end
@@ -64,7 +61,7 @@ return {'ok'}
 };
 
 /** domain/releasePlaces. KEYS: stock, users, ready, release log; ARGV: mode, userId, quantity, seatIds... */
-const RELEASE: Lua<number> = {
+const RELEASE: LuaScript<number> = {
   name: 'ticketing_release',
   lua: `
 if redis.call('EXISTS', KEYS[3]) == 0 then
@@ -93,7 +90,7 @@ return 1
  * domain/commitRebuild. KEYS: stock, users, ready, release log. ARGV: mode, ready value, log entries
  * already in the read, user count n, then n pairs (userId, places), then GA: free count / seated: free seat ids...
  */
-const REBUILD_COMMIT: Lua<number> = {
+const REBUILD_COMMIT: LuaScript<number> = {
   name: 'ticketing_rebuild_commit',
   lua: `
 local mode, since, nu = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -127,7 +124,7 @@ return added
 };
 
 /** Compare-and-set of one claim: ARGV old, new ('' deletes), ttlMs. Reply 1 when swapped. */
-const SWAP_KEY: Lua<number> = {
+const SWAP_KEY: LuaScript<number> = {
   name: 'ticketing_swap_hold_key',
   lua: `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -138,7 +135,7 @@ return 1
 };
 
 /** Bulk reload after a flush: KEYS = claims, ARGV = ttlMs then one value per key; SET NX each (a live claim wins). */
-const LOAD_KEYS: Lua<number> = {
+const LOAD_KEYS: LuaScript<number> = {
   name: 'ticketing_load_hold_keys',
   lua: `
 local n = 0
@@ -172,8 +169,8 @@ export class RedisHotInventory extends HotInventory {
     super();
   }
 
-  private run<T>(script: Lua<T>, keys: string[], args: (string | number)[]): Promise<T> {
-    return this.kv.runScript(script as AtomicScript<T>, keys, args);
+  private run<T>(script: LuaScript<T>, keys: string[], args: (string | number)[]): Promise<T> {
+    return this.kv.runScript(script, keys, args);
   }
 
   private keys(eventId: string) {

@@ -1,10 +1,7 @@
-import { AtomicScript, KeyValueStore } from '../../../platform/kv/key-value-store.port';
+import { KeyValueStore, LuaScript } from '../../../platform/kv/key-value-store.port';
 import { GateClock } from '../domain/waiting-room';
 import { WaitingRoomStore } from '../ports/waiting-room-store.port';
 import { eventKeyPrefix } from './redis-hot-inventory';
-
-/** A script that only ever runs in Redis (the embedded profile runs InProcessWaitingRoomStore). */
-type Lua<T> = Omit<AtomicScript<T>, 'local'>;
 
 /**
  * One event's waiting room in Redis (shared by every API instance), in the event's hash slot:
@@ -37,7 +34,7 @@ end
 `;
 
 /** domain joinRoom. ARGV: userId, newToken, nowMs, rate, openAtMs, ttlMs. Reply: [token, number, frontier]. */
-const JOIN_ROOM: Lua<[string, number, number]> = {
+const JOIN_ROOM: LuaScript<[string, number, number]> = {
   name: 'ticketing_room_join',
   lua: `${ADVANCE_LUA}
 local now, rate, openAt = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -65,7 +62,7 @@ return {token, pos, tostring(f)}
 };
 
 /** domain peekRoom. ARGV: token, (unused), nowMs, rate, openAtMs, ttlMs. Reply: ['unknown'] | ['ok', number, frontier, userId]. */
-const PEEK_ROOM: Lua<string[]> = {
+const PEEK_ROOM: LuaScript<string[]> = {
   name: 'ticketing_room_peek',
   lua: `${ADVANCE_LUA}
 local pos = redis.call('ZSCORE', KEYS[2], ARGV[1])
@@ -89,8 +86,8 @@ export class RedisWaitingRoomStore extends WaitingRoomStore {
     return [`${p}:seq`, `${p}:queue`, `${p}:users`, `${p}:owners`, `${p}:gate`];
   }
 
-  private run<T>(script: Lua<T>, keys: string[], args: (string | number)[]): Promise<T> {
-    return this.kv.runScript(script as AtomicScript<T>, keys, args);
+  private run<T>(script: LuaScript<T>, keys: string[], args: (string | number)[]): Promise<T> {
+    return this.kv.runScript(script, keys, args);
   }
 
   async join(eventId: string, userId: string, freshToken: string, c: GateClock & { ttlMs: number }) {
