@@ -3,7 +3,7 @@
 // Issue 10's template rules (application/ without infrastructure clients, thin transport files)
 // hold for these modules; a module joins each list once it complies, until all four are in.
 const APPLICATION_RULE_MODULES = ['ad-analytics', 'leaderboard', 'gpu-scheduler'];
-const TRANSPORT_RULE_MODULES = ['gpu-scheduler', 'leaderboard'];
+const TRANSPORT_RULE_MODULES = ['gpu-scheduler', 'leaderboard', 'ad-analytics'];
 const CLIENTS = 'node_modules/(typeorm|ioredis|kafkajs|bullmq|pg|pg-[^/]+|@electric-sql/[^/]+)/';
 const TRANSPORT = '.+\\.(controller|consumer|processor|cron)\\.ts$';
 const modules = (names) => `(${names.join('|') || '$^'})`;
