@@ -23,7 +23,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { AssignerProtocol, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { encodeEvent } from '../../src/modules/ad-analytics/domain';
-import { adScenario } from '../../test/cluster/flows';
+import { adScenario } from '../../test/support/ad-scenario';
 import { freePort, AppProcess, waitForPort } from '../../test/support/processes';
 import { autocannon, LoadResult } from '../support/autocannon';
 

@@ -8,7 +8,8 @@ import { hashSlot } from '../../src/platform/kv/hash-slot';
 import { eventKeyPrefix } from '../support/ticketing';
 import { http as plainHttp, KEYS } from '../support/app';
 import { AppProcess } from '../support/processes';
-import { adScenario, AllocationRow, allocationProblems, sortedEntries, WindowCounts } from './flows';
+import { adScenario, WindowCounts } from '../support/ad-scenario';
+import { AllocationRow, allocationProblems, sortedEntries } from './flows';
 import { LocalCluster } from './local-cluster';
 
 /**

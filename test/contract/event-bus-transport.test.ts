@@ -3,44 +3,16 @@ import { NestFactory } from '@nestjs/core';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { IsInt, IsString } from 'class-validator';
 import { randomUUID } from 'node:crypto';
-import { logLevel } from 'kafkajs';
 import { loadConfig } from '../../src/config/app-config';
 import { EventBus, IncomingMessage, Subscription, TopicPartition } from '../../src/platform/messaging/event-bus.port';
 import { ConsumeBatch, ConsumerControl, EventBatch, EventBusContext, EventBusTransport, PartitionOwner } from '../../src/platform/messaging/event-bus.transport';
-import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
-import { MemoryEventBus } from '../../src/platform/messaging/memory-event-bus';
 import { topicName } from '../../src/platform/messaging/topics';
 import { MetricsRegistry } from '../../src/platform/metrics/metrics';
-import { tempDataDir } from '../support/temp-dir';
+import { ClosableEventBus, eventBusAdapters } from '../support/event-buses';
 
 // The consumer transport (Nest custom strategy over the EventBus port), run against every bus adapter:
 // what the modules' @ConsumeBatch handlers rely on. Kafka needs `scripts/kafka.sh start` on 127.0.0.1:9092.
-type Closable = EventBus & { close(): Promise<void> };
-const adapters: [string, () => Closable | Promise<Closable>][] = [
-  ['memory', () => new MemoryEventBus(1)],
-  [
-    'durable (DATA_DIR journal)',
-    async () => {
-      const dir = tempDataDir();
-      const bus = await MemoryEventBus.open(`${dir.path}/bus.log`, 1);
-      const close = bus.close.bind(bus);
-      bus.close = async () => { await close(); dir.remove(); };
-      return bus;
-    },
-  ],
-  [
-    'kafka',
-    () =>
-      new KafkaEventBus({
-        brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'],
-        clientId: 'tetrad-transport-contract',
-        defaultPartitions: 1,
-        replicationFactor: 1,
-        sessionTimeoutMs: 6000,
-        logLevel: logLevel.NOTHING,
-      }),
-  ],
-];
+const adapters = eventBusAdapters(1, { clientId: 'tetrad-transport-contract', sessionTimeoutMs: 6000 });
 
 class ItemDto {
   @IsString() name!: string;
@@ -123,7 +95,7 @@ async function waitFor(what: string, ok: () => boolean, ms = 30000): Promise<voi
 const item = (n: number) => ({ key: 'k', value: JSON.stringify({ name: `item-${n}`, n }) });
 
 describe.each(adapters)('EventBus transport contract: %s', (_name, make) => {
-  let bus: Closable;
+  let bus: ClosableEventBus;
   let app: INestMicroservice;
   let metrics: MetricsRegistry;
   let reader: Subscription | undefined;

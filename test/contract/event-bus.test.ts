@@ -1,37 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { logLevel } from 'kafkajs';
 import { EventBus, IncomingMessage, SubscribeOptions, Subscription } from '../../src/platform/messaging/event-bus.port';
-import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
-import { MemoryEventBus } from '../../src/platform/messaging/memory-event-bus';
-import { tempDataDir } from '../support/temp-dir';
+import { ClosableEventBus, eventBusAdapters } from '../support/event-buses';
 
 // One suite, both adapters: the embedded log must behave as Kafka does for everything modules use.
 // The full adapter needs the broker from `scripts/kafka.sh start` on 127.0.0.1:9092.
-type Closable = EventBus & { close(): Promise<void> };
-const adapters: [string, () => Closable | Promise<Closable>][] = [
-  ['memory', () => new MemoryEventBus(4)],
-  [
-    'durable (DATA_DIR journal)',
-    async () => {
-      const dir = tempDataDir();
-      const bus = await MemoryEventBus.open(`${dir.path}/bus.log`, 4);
-      const close = bus.close.bind(bus);
-      bus.close = async () => { await close(); dir.remove(); };
-      return bus;
-    },
-  ],
-  [
-    'kafka',
-    () =>
-      new KafkaEventBus({
-        brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'],
-        clientId: 'tetrad-contract',
-        defaultPartitions: 4,
-        replicationFactor: 1,
-        logLevel: logLevel.NOTHING,
-      }),
-  ],
-];
+const adapters = eventBusAdapters(4, { clientId: 'tetrad-contract' });
 
 const uid = () => randomUUID().slice(0, 8);
 
@@ -44,7 +17,7 @@ async function waitFor(what: string, ok: () => boolean, ms = 30000): Promise<voi
 }
 
 describe.each(adapters)('EventBus contract: %s', (_name, make) => {
-  let bus: Closable;
+  let bus: ClosableEventBus;
   let subs: Subscription[] = [];
 
   beforeAll(async () => {

@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
+import { adScenario, AdEvent } from '../support/ad-scenario';
 import { AppProcess } from '../support/processes';
 
 // Fault tests of the ad-analytics worker role, full profile, as separate OS processes
@@ -25,63 +26,7 @@ const PARTITIONS = 3;
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Ev {
-  type: 'impression' | 'click';
-  impressionId: string;
-  adId: string;
-  campaignId: string;
-  ts: number;
-}
-const encode = (e: Ev) => JSON.stringify({ type: e.type, impressionId: e.impressionId, adId: e.adId, campaignId: e.campaignId, ts: e.ts });
-
-/**
- * An in-order stream (event time runs ~150x faster than the wall clock) with duplicates, clicks
- * before their impressions and clicks that never match, in `batches` batches; then "closer"
- * impressions 12 minutes later in event time that move every partition's watermark past the
- * allowed lateness, so every window of the real ads closes. Expected counts per (ad, minute)
- * are written down by the generator (the closer ad is left out of them).
- */
-function scenario(tag: string, batches: number, perBatch: number) {
-  const day = Date.UTC(2041 + Math.floor(Math.random() * 48), Math.floor(Math.random() * 12), 1 + Math.floor(Math.random() * 28));
-  const base = day + 6 * 3_600_000;
-  const ads = Array.from({ length: 20 }, (_, i) => ({ adId: `${tag}-ad${i}`, campaignId: `${tag}-c${i % 2}` }));
-  const expected = new Map<string, { impressions: number; clicks: number }>();
-  const count = (adId: string, ts: number, f: 'impressions' | 'clicks') => {
-    const k = `${adId}|${ts - (ts % 60_000)}`;
-    const e = expected.get(k) ?? { impressions: 0, clicks: 0 };
-    e[f]++;
-    expected.set(k, e);
-  };
-  const out: Ev[][] = [];
-  let i = 0;
-  for (let b = 0; b < batches; b++) {
-    const batch: Ev[] = [];
-    for (let j = 0; j < perBatch; j++, i++) {
-      const ts = base + i * 200;
-      const ad = ads[i % ads.length];
-      const imp: Ev = { type: 'impression', impressionId: `${tag}-${i}`, ...ad, ts };
-      if (i % 25 === 7) {
-        batch.push({ ...imp, type: 'click', ts: ts - 100 }); // before its impression
-        count(ad.adId, ts - 100, 'clicks');
-      }
-      batch.push(imp);
-      count(ad.adId, ts, 'impressions');
-      if (i % 13 === 0) batch.push({ ...imp }); // duplicate impression
-      if (i % 10 === 0) {
-        const c: Ev = { ...imp, type: 'click', ts: ts + 300 };
-        batch.push(c);
-        count(ad.adId, c.ts, 'clicks');
-        if (i % 50 === 0) batch.push({ ...c }); // duplicate click
-      }
-      if (i % 40 === 9) batch.push({ type: 'click', impressionId: `${tag}-ghost-${i}`, ...ad, ts }); // never matched
-    }
-    out.push(batch);
-  }
-  const end = base + i * 200;
-  out.push(Array.from({ length: 60 }, (_, k) => ({ type: 'impression' as const, impressionId: `${tag}-closer-${k}`, adId: `${tag}-closer`, campaignId: `${tag}-c0`, ts: end + 12 * 60_000 })));
-  return { batches: out, expected, ads: ads.map((a) => a.adId), closerAd: `${tag}-closer` };
-}
-
+const encode = (e: AdEvent) => JSON.stringify({ type: e.type, impressionId: e.impressionId, adId: e.adId, campaignId: e.campaignId, ts: e.ts });
 
 function portFree(port: number): Promise<boolean> {
   const srv = createServer();
@@ -159,7 +104,7 @@ class Harness {
   readonly ns = `t-f${Math.random().toString(36).slice(2, 8)}`;
   readonly topic = `${this.ns}.ads.events`;
   readonly archiveDir = mkdtempSync(join(tmpdir(), 'tetrad-fault-archive-'));
-  readonly s = scenario(this.ns, 40, 250);
+  readonly s = adScenario(this.ns, 40, 250);
   readonly bus: KafkaEventBus;
   readonly workers: AppProcess[] = [];
   produced: string[] = [];
