@@ -1,18 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import {
-  ArrayNotEmpty,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  Min,
-  ValidateIf,
-  validateSync,
-} from 'class-validator';
+import { ArrayNotEmpty, IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, ValidateIf, validateSync } from 'class-validator';
 
 export const PROFILES = ['embedded', 'full'] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -35,6 +22,15 @@ const num = ({ value }: { value: unknown }) =>
 const int = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() !== '' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
 
+/** Decorators applied as if stacked in this order (TypeScript applies the last first), so a knob's problems read as before. */
+const stack =
+  (...decorators: PropertyDecorator[]): PropertyDecorator =>
+  (target, key) => [...decorators].reverse().forEach((d) => d(target, key));
+const IntIn = (min: number, max?: number) => stack(Transform(int), IsInt(), Min(min), ...(max === undefined ? [] : [Max(max)]));
+const NumberIn = (min: number, max: number) => stack(Transform(num), IsNumber(), Min(min), Max(max));
+/** A comma-separated list, at least one item, each checked by `each`. */
+const ListOf = (each: PropertyDecorator) => stack(Transform(list), IsArray(), ArrayNotEmpty(), each);
+
 /**
  * Every knob the process reads, validated once at boot. `.env.example` lists exactly these fields.
  * Module-specific knobs live here too, prefixed with the module name, so one validation pass
@@ -44,22 +40,13 @@ export class AppConfig {
   @IsIn(PROFILES as unknown as string[])
   APP_PROFILE: Profile = 'embedded';
 
-  @Transform(list)
-  @IsArray()
-  @ArrayNotEmpty()
-  @IsIn(MODULES as unknown as string[], { each: true })
+  @ListOf(IsIn(MODULES as unknown as string[], { each: true }))
   APP_MODULES: ModuleName[] = [...MODULES];
 
-  @Transform(list)
-  @IsArray()
-  @ArrayNotEmpty()
-  @IsIn(ROLES as unknown as string[], { each: true })
+  @ListOf(IsIn(ROLES as unknown as string[], { each: true }))
   APP_ROLES: Role[] = ['api', 'worker', 'scheduler'];
 
-  @Transform(int)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IntIn(0, 65535)
   PORT = 3000;
 
   @IsString()
@@ -79,10 +66,7 @@ export class AppConfig {
   @IsString()
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tetrad';
 
-  @Transform(int)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @IntIn(1, 500)
   DATABASE_POOL_SIZE = 20;
 
   @IsString()
@@ -93,42 +77,27 @@ export class AppConfig {
    * Cluster) and REDIS_URL is not used; unset, REDIS_URL is the one Redis.
    */
   @IsOptional()
-  @Transform(list)
-  @IsArray()
-  @ArrayNotEmpty()
-  @Matches(/^[^:,\s]+:\d{1,5}$/, { each: true, message: 'REDIS_CLUSTER_NODES must be host:port,host:port' })
+  @ListOf(Matches(/^[^:,\s]+:\d{1,5}$/, { each: true, message: 'REDIS_CLUSTER_NODES must be host:port,host:port' }))
   REDIS_CLUSTER_NODES?: string[];
 
   /** Where leaderboard reads go in cluster mode: `replica` reads from replicas (ioredis scaleReads). */
   @IsIn(['primary', 'replica'])
   REDIS_READ_FROM: 'primary' | 'replica' = 'primary';
 
-  @Transform(list)
-  @IsArray()
-  @ArrayNotEmpty()
-  @Matches(/^[^:,\s]+:\d{1,5}$/, { each: true, message: 'KAFKA_BROKERS must be host:port,host:port' })
+  @ListOf(Matches(/^[^:,\s]+:\d{1,5}$/, { each: true, message: 'KAFKA_BROKERS must be host:port,host:port' }))
   KAFKA_BROKERS: string[] = ['127.0.0.1:9092'];
 
-  @Transform(int)
-  @IsInt()
-  @Min(1)
-  @Max(1024)
+  @IntIn(1, 1024)
   KAFKA_PARTITIONS = 6;
 
-  @Transform(int)
-  @IsInt()
-  @Min(1)
-  @Max(5)
+  @IntIn(1, 5)
   KAFKA_REPLICATION_FACTOR = 1;
 
   /**
    * Consumer group session timeout: how long a member that died without leaving (kill -9) keeps its
    * partitions before the group rebalances. The broker accepts 6000..1800000 by default.
    */
-  @Transform(int)
-  @IsInt()
-  @Min(6000)
-  @Max(1_800_000)
+  @IntIn(6000, 1_800_000)
   KAFKA_SESSION_TIMEOUT_MS = 30_000;
 
   /** `role:key,role:key` with role one of admin, service, client. */
@@ -140,30 +109,20 @@ export class AppConfig {
   API_KEYS?: string;
 
   /** Requests per second allowed per API key (or per IP without a key); 0 turns the global limit off. */
-  @Transform(int)
-  @IsInt()
-  @Min(0)
+  @IntIn(0)
   RATE_LIMIT_PER_SECOND = 2000;
 
-  @Transform(int)
-  @IsInt()
-  @Min(1024)
-  @Max(64 * 1024 * 1024)
+  @IntIn(1024, 64 * 1024 * 1024)
   HTTP_BODY_LIMIT_BYTES = 1024 * 1024;
 
   /** Requests per second per client IP, counted before the key check (keyless, bad-key and webhook
    *  requests included; /health and /metrics exempt); 0 = off; unset = RATE_LIMIT_PER_SECOND. */
   @IsOptional()
-  @Transform(int)
-  @IsInt()
-  @Min(0)
+  @IntIn(0)
   RATE_LIMIT_PER_IP_PER_SECOND?: number;
 
   /** Time a client has to send a whole request, headers and body; past it, 408 and the socket closes. */
-  @Transform(int)
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
+  @IntIn(100, 600_000)
   HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
   /** Whose X-Forwarded-For to believe for the client IP: false, true, a hop count, or addresses/CIDRs
@@ -173,26 +132,17 @@ export class AppConfig {
   })
   HTTP_TRUST_PROXY = 'loopback';
 
-  @Transform(int)
-  @IsInt()
-  @Min(100)
-  @Max(60000)
+  @IntIn(100, 60000)
   SHUTDOWN_TIMEOUT_MS = 10000;
 
   /** API processes per container (node:cluster, one shared port); unset = the number of cores.
    *  Only the full profile with the api role is multiplied (src/api-cluster.ts says why). */
   @IsOptional()
-  @Transform(int)
-  @IsInt()
-  @Min(1)
-  @Max(256)
+  @IntIn(1, 256)
   WEB_CONCURRENCY: number | undefined = undefined;
 
   /** Leaderboard: refresh interval of the per-process top-K cache behind GET top; 0 turns it off. */
-  @Transform(int)
-  @IsInt()
-  @Min(0)
-  @Max(60000)
+  @IntIn(0, 60000)
   LEADERBOARD_TOP_CACHE_MS = 1000;
 
   /** GPU agent (agent role): this node's id (its queue is `gpu-node.<id>`); empty = the host name. */
@@ -210,10 +160,7 @@ export class AppConfig {
   GPU_AGENT_API_KEY = '';
 
   /** GPU agents (and the built-in simulated ones): heartbeat period; keep it well under the scheduler's timeout. */
-  @Transform(int)
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
+  @IntIn(100, 600_000)
   GPU_AGENT_HEARTBEAT_MS = 5_000;
 
   /** GPU agent with no nvidia-smi on PATH: the GPUs it pretends to have, `<type>x<count>:<memoryGb>`, e.g. A100x8:80. */
@@ -227,17 +174,11 @@ export class AppConfig {
   GPU_AGENT_GPU_TYPE = '';
 
   /** Simulated runs (tasks without a command, built-in simulated nodes) last predictedRuntimeSec divided by this. */
-  @Transform(num)
-  @IsNumber()
-  @Min(0.001)
-  @Max(1_000_000)
+  @NumberIn(0.001, 1_000_000)
   GPU_AGENT_TIME_SCALE = 1;
 
   /** GPU agent: a cancelled task's process group gets SIGTERM, then SIGKILL after this grace. */
-  @Transform(int)
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
+  @IntIn(0, 600_000)
   GPU_AGENT_KILL_GRACE_MS = 10_000;
 
   /**
@@ -252,23 +193,14 @@ export class AppConfig {
   GPU_AGENT_RUN_AS_USER = '';
 
   /** Ticketing: the built-in simulated payment provider's latency and share of declined payments. */
-  @Transform(int)
-  @IsInt()
-  @Min(0)
-  @Max(60000)
+  @IntIn(0, 60000)
   TICKETING_PAYMENT_LATENCY_MS = 0;
 
-  @Transform(num)
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @NumberIn(0, 1)
   TICKETING_PAYMENT_DECLINE_RATE = 0;
 
   /** Ticketing: seconds a checkout has for its payment; the order's deadline is the later of this and the hold's expiry. */
-  @Transform(int)
-  @IsInt()
-  @Min(1)
-  @Max(86_400)
+  @IntIn(1, 86_400)
   TICKETING_PAYMENT_WINDOW_SECONDS = 300;
 
   /** Ticketing: how holds are decided — `redis` (hot inventory, Lua) or `postgres` (row locks alone). */
@@ -281,59 +213,35 @@ export class AppConfig {
   TICKETING_WEBHOOK_SECRETS?: string;
 
   /** Ad analytics: event-time window width of the real-time aggregates (1 minute; tests shrink it). */
-  @Transform(int)
-  @IsInt()
-  @Min(100)
-  @Max(3_600_000)
+  @IntIn(100, 3_600_000)
   ADS_WINDOW_MS = 60_000;
 
   /** Ad analytics: bounded out-of-orderness; watermark = max event time seen minus this. */
-  @Transform(int)
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
+  @IntIn(0, 3_600_000)
   ADS_OUT_OF_ORDERNESS_MS = 5_000;
 
   /** Ad analytics: how long after its end (by watermark) a window still accepts events. */
-  @Transform(int)
-  @IsInt()
-  @Min(0)
-  @Max(86_400_000)
+  @IntIn(0, 86_400_000)
   ADS_ALLOWED_LATENESS_MS = 120_000;
 
   /** Ad analytics: how long an impression waits for its clicks (and a click for its impression); must be >= window + lateness. */
-  @Transform(int)
-  @IsInt()
-  @Min(1000)
-  @Max(7 * 86_400_000)
+  @IntIn(1000, 7 * 86_400_000)
   ADS_JOIN_TTL_MS = 3_600_000;
 
   /** Ad analytics: processing time without events after which a partition's watermark advances by itself. */
-  @Transform(int)
-  @IsInt()
-  @Min(100)
-  @Max(3_600_000)
+  @IntIn(100, 3_600_000)
   ADS_IDLE_TIMEOUT_MS = 30_000;
 
   /** Ad analytics: the worker checkpoints (stats + snapshot + offset, one transaction) at most this often; 0 = every batch. */
-  @Transform(int)
-  @IsInt()
-  @Min(0)
-  @Max(60_000)
+  @IntIn(0, 60_000)
   ADS_CHECKPOINT_INTERVAL_MS = 1_000;
 
   /** Ad analytics: POST /track/events answers 503 if the event log has not acknowledged a batch within this. */
-  @Transform(int)
-  @IsInt()
-  @Min(50)
-  @Max(60_000)
+  @IntIn(50, 60_000)
   ADS_TRACK_TIMEOUT_MS = 2_000;
 
   /** Ad analytics: track batches awaiting the log's ack per process; beyond this, 503 at once (no unbounded buffering). */
-  @Transform(int)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
+  @IntIn(1, 100_000)
   ADS_TRACK_MAX_IN_FLIGHT = 256;
 
   /** Ad analytics: raw-event archive folder (offline store); empty = <DATA_DIR>/ads/raw (system temp dir when DATA_DIR=memory). */
@@ -341,17 +249,11 @@ export class AppConfig {
   ADS_ARCHIVE_DIR = '';
 
   /** Ad analytics: the archiver writes a partition's buffer as files once it holds this many records... */
-  @Transform(int)
-  @IsInt()
-  @Min(1)
-  @Max(10_000_000)
+  @IntIn(1, 10_000_000)
   ADS_ARCHIVE_ROLL_EVENTS = 100_000;
 
   /** Ad analytics: ...or once its oldest record waited this long (ms). Unflushed records are re-read after a crash. */
-  @Transform(int)
-  @IsInt()
-  @Min(50)
-  @Max(3_600_000)
+  @IntIn(50, 3_600_000)
   ADS_ARCHIVE_ROLL_MS = 10_000;
 
   /** Ad analytics: cron (UTC, seconds field optional) of the T+1 daily report over yesterday's archive; "off" disables it. */
@@ -359,24 +261,15 @@ export class AppConfig {
   ADS_REPORT_CRON = '30 1 * * *';
 
   /** GPU scheduler: sliding window over which the VIP:normal GPU-time ratio is enforced (seconds). */
-  @Transform(int)
-  @IsInt()
-  @Min(60)
-  @Max(7 * 86_400)
+  @IntIn(60, 7 * 86_400)
   GPU_QUOTA_WINDOW_SEC = 3600;
 
   /** GPU scheduler: target VIP share of GPU time in the quota window (0.8 = 80:20). */
-  @Transform(num)
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @NumberIn(0, 1)
   GPU_VIP_SHARE = 0.8;
 
   /** GPU scheduler: wait after which a task's priority stops growing (aging cap; bounds starvation). */
-  @Transform(int)
-  @IsInt()
-  @Min(1)
-  @Max(30 * 86_400)
+  @IntIn(1, 30 * 86_400)
   GPU_AGING_MAX_AGE_SEC = 7200;
 
   /** GPU scheduler: node scoring, worst-fit (keeps big blocks for gangs) or best-fit (packs). */
@@ -388,31 +281,19 @@ export class AppConfig {
   GPU_POLICY: 'full' | 'fifo' | 'strict-priority' = 'full';
 
   /** GPU scheduler: a node without a heartbeat for this long becomes UNHEALTHY. */
-  @Transform(int)
-  @IsInt()
-  @Min(100)
-  @Max(3_600_000)
+  @IntIn(100, 3_600_000)
   GPU_HEARTBEAT_TIMEOUT_MS = 15_000;
 
   /** GPU scheduler: a dispatch not ACCEPTED by the agent within this is rolled back and the task requeued. */
-  @Transform(int)
-  @IsInt()
-  @Min(100)
-  @Max(3_600_000)
+  @IntIn(100, 3_600_000)
   GPU_ACK_TIMEOUT_MS = 10_000;
 
   /** GPU scheduler: periodic cycle (also runs on submit, finish and node change). */
-  @Transform(int)
-  @IsInt()
-  @Min(10)
-  @Max(600_000)
+  @IntIn(10, 600_000)
   GPU_CYCLE_INTERVAL_MS = 1000;
 
   /** GPU scheduler: leader lease TTL; the active scheduler renews it every cycle interval. */
-  @Transform(int)
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
+  @IntIn(100, 600_000)
   GPU_LEASE_TTL_MS = 5000;
 
   /** GPU scheduler: `off` lets every scheduler-role process run cycles at once (binding stays safe). */
@@ -420,17 +301,11 @@ export class AppConfig {
   GPU_LEADER_LEASE: 'on' | 'off' = 'on';
 
   /** GPU scheduler: runtime assumed when there is neither history nor a user estimate (seconds). */
-  @Transform(int)
-  @IsInt()
-  @Min(1)
-  @Max(30 * 86_400)
+  @IntIn(1, 30 * 86_400)
   GPU_DEFAULT_RUNTIME_SEC = 3600;
 
   /** GPU scheduler: decisions bound per PostgreSQL transaction (1 = one per transaction). */
-  @Transform(int)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @IntIn(1, 1000)
   GPU_BIND_BATCH = 100;
 
   @IsOptional()
