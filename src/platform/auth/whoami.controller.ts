@@ -1,8 +1,7 @@
-import { Controller, Get, Req } from '@nestjs/common';
+import { Controller, Req } from '@nestjs/common';
 import { ApiProperty, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { ApiContract } from '../openapi';
+import { Endpoint } from '../openapi';
 import type { AuthenticatedRequest } from './api-key.guard';
-import { RequireRole } from './roles.decorator';
 
 class WhoAmI {
   @ApiProperty({ enum: ['admin', 'service', 'client'], description: 'admin ⊇ service ⊇ client' }) role!: string;
@@ -13,13 +12,11 @@ class WhoAmI {
 @ApiSecurity('api-key')
 @Controller('api/v1')
 export class WhoAmIController {
-  @ApiContract({
+  @Endpoint('GET whoami', 'client', {
     summary: "The API key's role",
     description: 'Checks the X-API-Key and names its role, so a client can offer only what the role may do.',
     responses: [{ status: 200, description: 'the role', type: WhoAmI, example: { role: 'client' } }],
   })
-  @RequireRole('client')
-  @Get('whoami')
   whoami(@Req() req: AuthenticatedRequest) {
     return { role: req.apiRole };
   }

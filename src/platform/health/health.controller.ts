@@ -1,9 +1,8 @@
-import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Res, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { Public } from '../auth/roles.decorator';
-import { ApiContract } from '../openapi';
+import { Endpoint } from '../openapi';
 import { Infrastructure } from '../infrastructure';
 import { withTimeout } from '../with-timeout';
 
@@ -19,26 +18,22 @@ export class HealthController {
   ) {}
 
   /** The process is up and serving HTTP; says nothing about dependencies. */
-  @ApiContract({
+  @Endpoint('GET live', 'public', {
     summary: 'Liveness',
     description: 'The process is up and serving HTTP; says nothing about dependencies. No API key.',
     responses: [{ status: 200, description: 'up', schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } }, required: ['status'] }, example: { status: 'ok', info: {}, error: {}, details: {} } }],
   })
-  @Public()
-  @Get('live')
   @HealthCheck()
   live() {
     return this.health.check([]);
   }
 
   /** Every backing service of the active profile answers; 503 names the ones that do not. */
-  @ApiContract({
+  @Endpoint('GET ready', 'public', {
     summary: 'Readiness',
     description: 'Every backing service of the profile answers within 1.5 s; 503 names the ones that do not (and recovers without a restart). No API key.',
     responses: [{ status: 200, description: 'ready', schema: { type: 'object' }, example: { status: 'ok', info: { database: { status: 'up' } }, error: {}, details: { database: { status: 'up' } } } }],
   })
-  @Public()
-  @Get('ready')
   @HealthCheck()
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     // Terminus reports failure by throwing; answer its own body (which names the failed

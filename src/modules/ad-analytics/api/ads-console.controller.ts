@@ -1,7 +1,6 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Param, Query } from '@nestjs/common';
 import { ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { RequireRole } from '../../../platform/auth/roles.decorator';
-import { ApiContract } from '../../../platform/openapi';
+import { Endpoint } from '../../../platform/openapi';
 import { PagingQuery } from '../../../platform/paging/paging-query.dto';
 import { CampaignService } from '../application/campaign.service';
 import { StatsService } from '../application/stats.service';
@@ -18,18 +17,16 @@ export class AdsConsoleController {
     private readonly stats: StatsService,
   ) {}
 
-  @ApiContract({
+  @Endpoint('GET ads/campaigns', 'client', {
     summary: 'List campaigns',
     description: 'Campaigns, newest first, with their number of ads (`limit` 1..500, default 50; `offset`).',
     responses: [{ status: 200, description: 'the campaigns', type: CampaignList, example: { campaigns: [{ id: 'c-1', name: 'Winter sale', advertiserId: 'adv-1', active: true, ads: 3 }] } }],
   })
-  @RequireRole('client')
-  @Get('ads/campaigns')
   campaigns(@Query() q: PagingQuery) {
     return this.campaignService.list(q.limit ?? 50, q.offset ?? 0);
   }
 
-  @ApiContract({
+  @Endpoint('GET stats/campaigns/:campaignId/ads', 'client', {
     summary: 'Per-ad totals of a campaign',
     description: 'Impressions, clicks and CTR per ad of the campaign over closed windows starting in [from, to) (default the last hour, at most 7 days), and the end of the pipeline\'s newest closed window.',
     responses: [
@@ -41,8 +38,6 @@ export class AdsConsoleController {
       },
     ],
   })
-  @RequireRole('client')
-  @Get('stats/campaigns/:campaignId/ads')
   ads(@Param('campaignId') campaignId: string, @Query() q: StatsQuery) {
     return this.stats.adsOfCampaign(campaignId, q.from, q.to);
   }

@@ -1,7 +1,6 @@
-import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Param, Query } from '@nestjs/common';
 import { ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { RequireRole } from '../../../platform/auth/roles.decorator';
-import { ApiContract } from '../../../platform/openapi';
+import { Endpoint } from '../../../platform/openapi';
 import { CampaignService } from '../application/campaign.service';
 import { CreateCampaignDto, PatchCampaignDto, ServeQuery } from './ad-analytics.dto';
 import { CampaignView, ServeDecision } from './ad-analytics.responses';
@@ -14,7 +13,7 @@ const CAMPAIGN_EXAMPLE = { id: '01a22c8e-01b5-706c-898f-ea5f96bd6b6c', name: 'Wi
 export class CampaignsController {
   constructor(private readonly campaigns: CampaignService) {}
 
-  @ApiContract({
+  @Endpoint('POST campaigns', 'admin', {
     summary: 'Create a campaign',
     requestExample: { name: 'Winter sale', advertiserId: 'adv-42', ads: [{ id: 'ad-1', creativeUrl: 'https://cdn.example.com/creative/1.png', weight: 1 }] },
     description: 'A campaign with 1..1,000 ads (creative URL and serving weight); every instance serves it within seconds.',
@@ -28,37 +27,31 @@ export class CampaignsController {
     }],
     errorNotes: { 409: 'the campaign id exists, or an ad id belongs to another campaign' },
   })
-  @RequireRole('admin')
-  @Post('campaigns')
   create(@Body() dto: CreateCampaignDto) {
     return this.campaigns.create(dto);
   }
 
-  @ApiContract({
+  @Endpoint('GET campaigns/:id', 'service', {
     summary: 'Read a campaign',
     description: 'The campaign with its ads and whether it is active.',
     responses: [{ status: 200, description: 'the campaign', type: CampaignView, example: CAMPAIGN_EXAMPLE }],
   })
-  @RequireRole('service')
-  @Get('campaigns/:id')
   get(@Param('id') id: string) {
     return this.campaigns.get(id);
   }
 
-  @ApiContract({
+  @Endpoint('PATCH campaigns/:id', 'admin', {
     summary: 'Pause or resume a campaign',
     requestExample: { active: false },
     description: '`active: false` stops serving its ads; `true` resumes.',
     responses: [{ status: 200, description: 'the campaign', type: CampaignView, example: CAMPAIGN_EXAMPLE }],
   })
-  @RequireRole('admin')
-  @Patch('campaigns/:id')
   patch(@Param('id') id: string, @Body() dto: PatchCampaignDto) {
     return this.campaigns.setActive(id, dto.active);
   }
 
   /** Chooses an ad from the in-memory snapshot; no I/O on this path. */
-  @ApiContract({
+  @Endpoint('GET serve', 'service', {
     summary: 'Choose an ad to show',
     description: 'Picks an active ad by weight from the in-memory snapshot (no I/O) and mints the impression id to track with.',
     responses: [{
@@ -67,8 +60,6 @@ export class CampaignsController {
     }],
     errorNotes: { 404: 'no active ad can be served (`no_eligible_ad`)' },
   })
-  @RequireRole('service')
-  @Get('serve')
   serve(@Query() q: ServeQuery) {
     return this.campaigns.serve(q.placement);
   }

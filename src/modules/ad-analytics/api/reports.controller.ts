@@ -1,8 +1,7 @@
-import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Controller, Query } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { RequireRole } from '../../../platform/auth/roles.decorator';
-import { ApiContract } from '../../../platform/openapi';
+import { Endpoint } from '../../../platform/openapi';
 import { DailyReport, ReportRun } from './ad-analytics.responses';
 
 const RUN_EXAMPLE = { date: '2026-11-23', builtAt: '2026-11-24T00:05:00.000Z', buildMs: 812, filesRead: 3, recordsRead: 180600, recordsSkipped: 0, duplicates: 0, unmatchedClicks: 0 };
@@ -30,7 +29,7 @@ export class ReportsController {
   constructor(private readonly reports: DailyReportService) {}
 
   /** The T+1 report (hourly and daily per ad and campaign) and its reconciliation with the real-time counts. */
-  @ApiContract({
+  @Endpoint('GET daily', 'client', {
     summary: 'The T+1 daily report',
     description: 'Hourly and daily impressions, clicks and CTR per ad and campaign from the raw archive, and its reconciliation with the real-time counts.',
     responses: [{
@@ -39,14 +38,12 @@ export class ReportsController {
     }],
     errorNotes: { 404: 'no report has been built for that day (`report_not_found`)' },
   })
-  @RequireRole('client')
-  @Get('daily')
   daily(@Query() q: DailyReportQuery) {
     return this.reports.get(q.date, q.campaignId);
   }
 
   /** Builds (or rebuilds) a day's report now from the archive; the cron does this for yesterday. */
-  @ApiContract({
+  @Endpoint('POST daily/build', 'admin', {
     summary: 'Build a daily report now',
     description: 'Builds (or rebuilds) a day\'s report from the archive; the nightly job does this for yesterday.',
     responses: [{
@@ -55,9 +52,6 @@ export class ReportsController {
     }],
     errorNotes: { 409: 'the report of that day is being built right now' },
   })
-  @RequireRole('admin')
-  @Post('daily/build')
-  @HttpCode(200)
   build(@Query() q: BuildReportQuery) {
     return this.reports.build(q.date);
   }

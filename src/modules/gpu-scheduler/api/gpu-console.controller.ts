@@ -1,8 +1,7 @@
-import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { Controller, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RequireRole } from '../../../platform/auth/roles.decorator';
-import { ApiContract } from '../../../platform/openapi';
+import { Endpoint } from '../../../platform/openapi';
 import { openSse } from '../../../platform/sse/sse-response';
 import { ClusterViewService } from '../application/cluster-view.service';
 import { RecentTasksQueryDto } from './gpu-console.dto';
@@ -17,29 +16,25 @@ const RECENT_EXAMPLE = { items: [{ taskId: '0193…a1', userId: 'u1', tier: 'vip
 export class GpuConsoleController {
   constructor(private readonly views: ClusterViewService) {}
 
-  @ApiContract({
+  @Endpoint('GET grid', 'client', {
     summary: 'GPU grid: the task on every GPU',
     description: 'Every node with its status and, for each GPU index, the task holding it (null when none).',
     responses: [{ status: 200, description: 'the grid', type: GridView, example: { at: '2026-11-30T13:02:00.000Z', ...GRID_EXAMPLE } }],
   })
-  @RequireRole('client')
-  @Get('grid')
   grid() {
     return this.views.grid();
   }
 
-  @ApiContract({
+  @Endpoint('GET tasks/recent', 'client', {
     summary: 'Recent task state changes',
     description: 'The latest state change of the newest 200 tasks, newest change first.',
     responses: [{ status: 200, description: 'the changes', type: RecentTasksView, example: RECENT_EXAMPLE }],
   })
-  @RequireRole('client')
-  @Get('tasks/recent')
   recent(@Query() q: RecentTasksQueryDto) {
     return this.views.recent(q.limit ?? 20);
   }
 
-  @ApiContract({
+  @Endpoint('GET cluster/stream', 'client', {
     summary: 'Live cluster views (server-sent events)',
     description:
       'A `text/event-stream` of `grid` (as GET /gpu/grid without `at`), `cluster` (GET /gpu/cluster without `at` and `nodes`) and `tasks` ' +
@@ -55,8 +50,6 @@ export class GpuConsoleController {
       },
     ],
   })
-  @RequireRole('client')
-  @Get('cluster/stream')
   async stream(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     // Fail before the stream starts (a proper problem response) when the store is unreachable.
     await this.views.grid();

@@ -1,7 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { RequireRole } from '../../../platform/auth/roles.decorator';
-import { ApiContract } from '../../../platform/openapi';
+import { Endpoint } from '../../../platform/openapi';
 import { ClusterService } from '../application/cluster.service';
 import { NodeService } from '../application/node.service';
 import { HeartbeatDto, PatchNodeDto, RegisterNodeDto } from './gpu.dto';
@@ -18,7 +17,7 @@ export class GpuNodesController {
   ) {}
 
   /** Idempotent by id: re-registering returns the node (and revives an UNHEALTHY one). */
-  @ApiContract({
+  @Endpoint('POST nodes', 'service', {
     summary: 'Register a GPU node',
     requestExample: { id: 'node-1', gpuType: 'A100', gpuCount: 8, gpuMemoryGb: 80, labels: { zone: 'a' }, simulated: true, cpuMilli: 64000, memoryMib: 524288 },
     description:
@@ -34,50 +33,40 @@ export class GpuNodesController {
       },
     }],
   })
-  @RequireRole('service')
-  @HttpCode(200)
-  @Post('nodes')
   register(@Body() dto: RegisterNodeDto) {
     return this.nodes.register(dto);
   }
 
-  @ApiContract({
+  @Endpoint('GET nodes/:id', 'service', {
     summary: 'Read a GPU node',
     description: 'Status, free GPU indices and last heartbeat.',
     responses: [{ status: 200, description: 'the node', type: NodeView, example: NODE_EXAMPLE }],
   })
-  @RequireRole('service')
-  @Get('nodes/:id')
   get(@Param('id') id: string) {
     return this.nodes.get(id);
   }
 
-  @ApiContract({
+  @Endpoint('POST nodes/:id/heartbeat', 'service', {
     summary: 'Node heartbeat',
     requestExample: { runningTaskIds: [], gpuUtilization: [12.5, 0, 0, 0, 0, 0, 0, 0] },
     description: 'The agent is alive; optionally the tasks it runs and per-GPU utilization. A node silent past the timeout becomes UNHEALTHY.',
     responses: [{ status: 200, description: 'the node', type: NodeView, example: NODE_EXAMPLE }],
   })
-  @RequireRole('service')
-  @HttpCode(200)
-  @Post('nodes/:id/heartbeat')
   heartbeat(@Param('id') id: string, @Body() dto: HeartbeatDto) {
     return this.nodes.heartbeat(id, dto ?? {});
   }
 
-  @ApiContract({
+  @Endpoint('PATCH nodes/:id', 'service', {
     summary: 'Drain or maintain a node',
     requestExample: { status: 'DRAINING' },
     description: 'ACTIVE takes new tasks; DRAINING lets running tasks finish and takes no new ones; MAINTENANCE takes none.',
     responses: [{ status: 200, description: 'the node', type: NodeView, example: { ...NODE_EXAMPLE, status: 'DRAINING' } }],
   })
-  @RequireRole('service')
-  @Patch('nodes/:id')
   patch(@Param('id') id: string, @Body() dto: PatchNodeDto) {
     return this.nodes.setStatus(id, dto.status);
   }
 
-  @ApiContract({
+  @Endpoint('GET cluster', 'client', {
     summary: 'Cluster snapshot',
     description: 'GPUs total, free and used; per node and GPU type; queue lengths and waits; VIP/normal shares; runtime prediction error.',
     responses: [{
@@ -90,8 +79,6 @@ export class GpuNodesController {
       },
     }],
   })
-  @RequireRole('client')
-  @Get('cluster')
   snapshot() {
     return this.cluster.snapshot();
   }

@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Headers, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../../../platform/auth/api-key.guard';
-import { RequireRole, roleSatisfies } from '../../../platform/auth/roles.decorator';
+import { roleSatisfies } from '../../../platform/auth/roles.decorator';
 import { GpuCode, GpuError } from '../gpu-scheduler.errors';
-import { ApiContract } from '../../../platform/openapi';
+import { Endpoint } from '../../../platform/openapi';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../../platform/idempotency/idempotency-store';
 import { TaskLifecycle } from '../application/task-lifecycle.service';
 import { TaskService } from '../application/task.service';
@@ -23,7 +23,7 @@ export class GpuTasksController {
     private readonly lifecycle: TaskLifecycle,
   ) {}
 
-  @ApiContract({
+  @Endpoint('POST tasks', 'client', {
     summary: 'Submit a GPU task',
     requestExample: { userId: 'user-1', tier: 'normal', gpuType: 'A100', gpuCount: 1, gpuMemoryGb: 40, estimatedRuntimeSec: 600 },
     description:
@@ -44,10 +44,7 @@ export class GpuTasksController {
       422: 'no node could ever run it (`unsatisfiable`), or the key was used with a different request (`idempotency_key_reused`)',
     },
   })
-  @RequireRole('client')
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a retry with the same key returns the same task', schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source } })
-  @HttpCode(202)
-  @Post('tasks')
   submit(@Body() dto: SubmitTaskDto, @Req() req: AuthenticatedRequest, @Headers('idempotency-key') key?: string) {
     // A command runs on a GPU machine: only operators' keys may name one (agents also allow-list it).
     if (dto.command !== undefined && !roleSatisfies(req.apiRole ?? 'client', 'service')) {
@@ -56,30 +53,26 @@ export class GpuTasksController {
     return this.tasks.submit(dto, key);
   }
 
-  @ApiContract({
+  @Endpoint('GET tasks', 'client', {
     summary: 'List GPU tasks',
     description: 'Tasks newest first, filtered by user and status, a page at a time (`limit` default 50, then `cursor`).',
     responses: [{ status: 200, description: 'a page of tasks', type: TaskPage, example: { items: [TASK_EXAMPLE], nextCursor: null } }],
   })
-  @RequireRole('client')
-  @Get('tasks')
   list(@Query() q: ListTasksQueryDto) {
     return this.tasks.list(q);
   }
 
-  @ApiContract({
+  @Endpoint('GET tasks/:taskId', 'client', {
     summary: 'Read a GPU task',
     description: 'Status, placement (node and GPU indices), times, queue position and outcome.',
     responses: [{ status: 200, description: 'the task', type: TaskView, example: TASK_EXAMPLE }],
   })
-  @RequireRole('client')
-  @Get('tasks/:taskId')
   get(@Param('taskId') taskId: string) {
     return this.tasks.get(taskId);
   }
 
   /** 200 with the CANCELLED task when it had not started; 202 when its agents were asked to stop it. */
-  @ApiContract({
+  @Endpoint('DELETE tasks/:taskId', 'client', {
     summary: 'Cancel a GPU task',
     description: '200 with the CANCELLED task when it had not started; 202 when its agents were asked to stop it.',
     responses: [
@@ -88,8 +81,6 @@ export class GpuTasksController {
     ],
     errorNotes: { 409: 'the task already finished (`task_finished`)' },
   })
-  @RequireRole('client')
-  @Delete('tasks/:taskId')
   async cancel(@Param('taskId') taskId: string, @Res({ passthrough: true }) res: FastifyReply) {
     const { accepted, view } = await this.lifecycle.cancel(taskId);
     void res.status(accepted ? 202 : 200);
@@ -97,7 +88,7 @@ export class GpuTasksController {
   }
 
   /** Agent → scheduler (see agent-protocol.ts). */
-  @ApiContract({
+  @Endpoint('POST gpu/tasks/:taskId/report', 'service', {
     summary: 'Agent report on a task',
     requestExample: { nodeId: 'node-1', attempt: 1, event: 'STARTED' },
     description: 'A node agent reports ACCEPTED, STARTED, SUCCEEDED, FAILED or CANCELLED for an attempt; stale or repeated reports change nothing and say why.',
@@ -106,9 +97,6 @@ export class GpuTasksController {
       links: { GetTask: { operationId: 'GpuTasksController_get', parameters: TASK } },
     }],
   })
-  @RequireRole('service')
-  @HttpCode(200)
-  @Post('gpu/tasks/:taskId/report')
   report(@Param('taskId') taskId: string, @Body() dto: ReportDto) {
     return this.lifecycle.report(taskId, dto);
   }

@@ -1,8 +1,7 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseIntPipe, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Headers, Param, ParseIntPipe, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiHeader, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { RequireRole } from '../../../platform/auth/roles.decorator';
-import { ApiContract } from '../../../platform/openapi';
+import { Endpoint } from '../../../platform/openapi';
 import { BOARD_ID_PATTERN, PLAYER_ID_PATTERN } from '../domain';
 import { BoardService } from '../application/board.service';
 import { LeaderboardService } from '../application/leaderboard.service';
@@ -33,7 +32,7 @@ export class LeaderboardController {
     private readonly seasons: SeasonService,
   ) {}
 
-  @ApiContract({
+  @Endpoint('POST', 'admin', {
     summary: 'Create a leaderboard',
     requestExample: { id: 'global:weekly', order: 'desc', updatePolicy: 'best' },
     description: 'Creates a board with its sort order, update policy (default overwrite) and shard count. Scores are written with PUT …/scores/{playerId}.',
@@ -44,38 +43,32 @@ export class LeaderboardController {
     errors: [409],
     errorNotes: { 409: 'a board with this id exists (`board_exists`)' },
   })
-  @RequireRole('admin')
-  @Post()
   create(@Body() dto: CreateLeaderboardDto) {
     return this.boards.create(dto);
   }
 
-  @ApiContract({
+  @Endpoint('GET', 'client', {
     summary: 'List leaderboards',
     description: 'Boards in id order, a page at a time (`limit` default 100, `offset` default 0).',
     responses: [{ status: 200, description: 'a page of boards', type: BoardList, example: { boards: [BOARD_EXAMPLE] } }],
   })
-  @RequireRole('client')
-  @Get()
   async list(@Query() q: PageQuery) {
     return { boards: await this.boards.list(q.limit ?? 100, q.offset ?? 0) };
   }
 
   @BoardParam()
-  @ApiContract({
+  @Endpoint('GET :boardId', 'client', {
     summary: 'Read a leaderboard',
     description: 'The board\'s configuration, current season and its player count.',
     responses: [{ status: 200, description: 'the board', type: BoardDetail, example: { ...BOARD_EXAMPLE, players: 2 } }],
   })
-  @RequireRole('client')
-  @Get(':boardId')
   get(@Param('boardId') boardId: string) {
     return this.boards.describe(boardId);
   }
 
   @BoardParam()
   @PlayerParam()
-  @ApiContract({
+  @Endpoint('PUT :boardId/scores/:playerId', 'service', {
     summary: 'Submit a score',
     requestExample: { score: 1200, metadata: { level: 3 } },
     description:
@@ -88,9 +81,6 @@ export class LeaderboardController {
     errors: [422],
     errorNotes: { 422: 'the Idempotency-Key was used with a different request (`idempotency_key_reused`)' },
   })
-  @RequireRole('service')
-  @Put(':boardId/scores/:playerId')
-  @HttpCode(202)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a retried write with the same key applies once', schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source } })
   async submit(
     @Param('boardId') boardId: string,
@@ -106,7 +96,7 @@ export class LeaderboardController {
   }
 
   @BoardParam()
-  @ApiContract({
+  @Endpoint('POST :boardId/scores::batch', 'service', {
     summary: 'Submit scores in a batch',
     requestExample: { entries: [{ playerId: 'player-1', score: 1200 }, { playerId: 'player-2', score: 900, messageId: 'm-2' }] },
     description: 'Up to 1,000 entries as `entries` (or its alias `scores`, not both). Each entry is checked like PUT …/scores/{playerId}; an entry\'s `messageId` makes its retry apply once.',
@@ -117,9 +107,6 @@ export class LeaderboardController {
     errors: [422],
     errorNotes: { 422: 'a messageId was used with a different entry (`idempotency_key_reused`)' },
   })
-  @RequireRole('service')
-  @Post(':boardId/scores::batch')
-  @HttpCode(202)
   async batch(@Param('boardId') boardId: string, @Body() dto: BatchScoresDto) {
     const entries = dto.entries ?? dto.scores;
     if (!entries || (dto.entries && dto.scores)) {
@@ -131,13 +118,11 @@ export class LeaderboardController {
 
   /** Sends JSON text: cached pages are serialized once per top-K snapshot, not per request. */
   @BoardParam()
-  @ApiContract({
+  @Endpoint('GET :boardId/top', 'client', {
     summary: 'Top of a leaderboard',
     description: 'A page of the current season in rank order (`limit` default 10, `offset` default 0). Equal scores rank by who reached them first.',
     responses: [{ status: 200, description: 'a page of ranked entries', type: TopPage, example: TOP_EXAMPLE }],
   })
-  @RequireRole('client')
-  @Get(':boardId/top')
   async top(@Param('boardId') boardId: string, @Query() q: PageQuery, @Res({ passthrough: true }) reply: FastifyReply) {
     const json = await this.service.topJson(boardId, q.limit ?? 10, q.offset ?? 0);
     void reply.type('application/json; charset=utf-8');
@@ -146,7 +131,7 @@ export class LeaderboardController {
 
   @BoardParam()
   @PlayerParam()
-  @ApiContract({
+  @Endpoint('GET :boardId/players/:playerId', 'client', {
     summary: 'A player\'s rank and neighbours',
     description: 'The player\'s score, exact rank, percentile and `neighbours`: the player itself with up to `around` (default 5) entries above and below, in rank order.',
     responses: [{
@@ -155,14 +140,12 @@ export class LeaderboardController {
       links: { Remove: { operationId: 'LeaderboardController_remove', parameters: { ...BOARD, playerId: '$request.path.playerId' } } },
     }],
   })
-  @RequireRole('client')
-  @Get(':boardId/players/:playerId')
   player(@Param('boardId') boardId: string, @Param('playerId') playerId: string, @Query() q: AroundQuery) {
     return this.service.player(boardId, playerId, q.around ?? 5);
   }
 
   @BoardParam()
-  @ApiContract({
+  @Endpoint('POST :boardId/ranks', 'client', {
     summary: 'Ranks of many players',
     requestExample: { playerIds: ['player-1', 'player-2'] },
     description: 'Ranks and scores of up to 100 players in one call; a player without a score has rank and score null.',
@@ -171,29 +154,23 @@ export class LeaderboardController {
       example: { boardId: 'global:weekly', season: 1, total: 2, entries: [{ playerId: 'p1', rank: 2, score: 5 }, { playerId: 'zz', rank: null, score: null }] },
     }],
   })
-  @RequireRole('client')
-  @Post(':boardId/ranks')
-  @HttpCode(200)
   ranks(@Param('boardId') boardId: string, @Body() dto: RanksDto) {
     return this.service.ranksOf(boardId, dto.playerIds);
   }
 
   @BoardParam()
   @PlayerParam()
-  @ApiContract({
+  @Endpoint('DELETE :boardId/players/:playerId', 'admin', {
     summary: 'Remove a player',
     description: 'Removes the player from the current season; writes accepted before the delete do not bring them back.',
     responses: [{ status: 204, description: 'removed' }],
   })
-  @RequireRole('admin')
-  @Delete(':boardId/players/:playerId')
-  @HttpCode(204)
   async remove(@Param('boardId') boardId: string, @Param('playerId') playerId: string): Promise<void> {
     await this.service.remove(boardId, playerId);
   }
 
   @BoardParam()
-  @ApiContract({
+  @Endpoint('POST :boardId/reset', 'admin', {
     summary: 'Start a new season',
     requestExample: { season: 1 },
     description:
@@ -207,22 +184,17 @@ export class LeaderboardController {
     errors: [409],
     errorNotes: { 409: '`season` is neither current nor archived (`season_not_current`), or a reset of this board is running (`reset_in_progress`)' },
   })
-  @RequireRole('admin')
-  @Post(':boardId/reset')
-  @HttpCode(200)
   reset(@Param('boardId') boardId: string, @Body() dto?: ResetDto) {
     return this.seasons.reset(boardId, dto?.season);
   }
 
   @BoardParam()
   @ApiParam({ name: 'season', schema: { type: 'integer', minimum: 1 }, example: 1 })
-  @ApiContract({
+  @Endpoint('GET :boardId/seasons/:season/top', 'client', {
     summary: 'Top of an archived season',
     description: 'A page of a season archived by a reset, in its final rank order.',
     responses: [{ status: 200, description: 'a page of ranked entries', type: TopPage, example: TOP_EXAMPLE }],
   })
-  @RequireRole('client')
-  @Get(':boardId/seasons/:season/top')
   seasonTop(
     @Param('boardId') boardId: string,
     @Param('season', new ParseIntPipe({ exceptionFactory: () => new LeaderboardError('invalid', LeaderboardCode.InvalidSeason, 'season must be an integer') }))

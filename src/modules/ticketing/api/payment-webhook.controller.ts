@@ -1,8 +1,7 @@
-import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
+import { Controller, Headers, Req } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
-import { Public } from '../../../platform/auth/roles.decorator';
 import { RawBodyRequest, SignedBody } from '../../../platform/http/body-parsers';
-import { ApiContract } from '../../../platform/openapi';
+import { Endpoint } from '../../../platform/openapi';
 import { PaymentWebhookService } from '../application/payment-webhook.service';
 import { PaymentWebhookEvent, WebhookReceived } from './ticketing.responses';
 
@@ -21,7 +20,7 @@ export class PaymentWebhookController {
     description: '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with a webhook secret; several v1 entries allowed (rotation)',
   })
   @ApiBody({ type: PaymentWebhookEvent })
-  @ApiContract({
+  @Endpoint('POST webhook', 'public', {
     summary: 'Payment provider webhook',
     requestExample: { id: 'evt_1', type: 'payment.succeeded', orderId: '01a22c8d-ff03-70b9-847b-58d49a0e2dd1', reference: 'ch_1' },
     description: 'The provider reports a payment outcome. No API key: the HMAC signature over the body authenticates it, within 5 minutes, once per event id.',
@@ -29,9 +28,6 @@ export class PaymentWebhookController {
     errors: [400, 401, 404, 415, 429],
     errorNotes: { 401: 'bad, stale or replayed signature (`bad_signature`)', 404: 'unknown order' },
   })
-  @Public()
-  @HttpCode(200)
-  @Post('webhook')
   @SignedBody()
   receive(@Req() req: RawBodyRequest, @Headers('tetrad-signature') signature?: string) {
     return this.webhooks.handle(req.rawBody ?? Buffer.alloc(0), signature);

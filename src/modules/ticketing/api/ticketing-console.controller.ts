@@ -1,8 +1,7 @@
-import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RequireRole } from '../../../platform/auth/roles.decorator';
-import { ApiContract } from '../../../platform/openapi';
+import { Endpoint } from '../../../platform/openapi';
 import { PagingQuery } from '../../../platform/paging/paging-query.dto';
 import { openSse } from '../../../platform/sse/sse-response';
 import { TicketingViews } from '../application/ticketing-views.service';
@@ -16,29 +15,25 @@ const AVAILABILITY_EXAMPLE = { eventId: 'e-1', capacity: 10, available: 7, held:
 export class TicketingConsoleController {
   constructor(private readonly views: TicketingViews) {}
 
-  @ApiContract({
+  @Endpoint('GET', 'client', {
     summary: 'List events',
     description: 'Events, newest first (`limit` 1..500, default 50; `offset`).',
     responses: [{ status: 200, description: 'the events', type: EventList, example: { events: [{ id: 'e-1', name: 'Show', kind: 'SEATED', startsAt: '2026-12-24T20:00:00.000Z', capacity: 10 }] } }],
   })
-  @RequireRole('client')
-  @Get()
   list(@Query() q: PagingQuery) {
     return this.views.events(q.limit ?? 50, q.offset ?? 0);
   }
 
-  @ApiContract({
+  @Endpoint('GET :eventId/seats', 'client', {
     summary: 'Seat map of an event',
     description: 'Every seat of the event with its state: AVAILABLE, HELD or SOLD.',
     responses: [{ status: 200, description: 'the seats', type: SeatMapView, example: { eventId: 'e-1', seats: [{ seatId: 'A-1-1', section: 'A', status: 'HELD' }] } }],
   })
-  @RequireRole('client')
-  @Get(':eventId/seats')
   seats(@Param('eventId') eventId: string) {
     return this.views.seats(eventId);
   }
 
-  @ApiContract({
+  @Endpoint('GET :eventId/orders', 'service', {
     summary: 'Orders of an event by state',
     description: 'How many orders are in each state, and the latest 20 (no user ids). Operators: service role.',
     responses: [
@@ -50,24 +45,20 @@ export class TicketingConsoleController {
       },
     ],
   })
-  @RequireRole('service')
-  @Get(':eventId/orders')
   orders(@Param('eventId') eventId: string) {
     return this.views.orders(eventId);
   }
 
-  @ApiContract({
+  @Endpoint('GET :eventId/waiting-room', 'client', {
     summary: "An event's waiting-room line",
     description: 'How many joined, how many are admitted by now, how many still wait, and the admission rate (`enabled: false` without a room).',
     responses: [{ status: 200, description: 'the line', type: WaitingRoomLineView, example: { eventId: 'e-1', enabled: true, joined: 1200, admitted: 300, waiting: 900, admitPerSecond: 50 } }],
   })
-  @RequireRole('client')
-  @Get(':eventId/waiting-room')
   waitingRoom(@Param('eventId') eventId: string) {
     return this.views.waitingRoom(eventId);
   }
 
-  @ApiContract({
+  @Endpoint('GET :eventId/availability/stream', 'client', {
     summary: 'Live availability (server-sent events)',
     description:
       'A `text/event-stream` of `availability` (as GET …/availability), `seats` (GET …/seats) and `queue` (GET …/waiting-room) events, ' +
@@ -83,8 +74,6 @@ export class TicketingConsoleController {
       },
     ],
   })
-  @RequireRole('client')
-  @Get(':eventId/availability/stream')
   async stream(@Param('eventId') eventId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     await this.views.availability(eventId); // 404 (a problem document) before the stream starts
     const stops: (() => void)[] = [];

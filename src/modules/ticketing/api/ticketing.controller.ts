@@ -1,7 +1,6 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Headers, Param, Query } from '@nestjs/common';
 import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
-import { RequireRole } from '../../../platform/auth/roles.decorator';
-import { ApiContract } from '../../../platform/openapi';
+import { Endpoint } from '../../../platform/openapi';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../../platform/idempotency/idempotency-store';
 import { EventsService } from '../application/events.service';
 import { HoldsService } from '../application/holds.service';
@@ -31,7 +30,7 @@ export class TicketingController {
     private readonly metrics: TicketingMetrics,
   ) {}
 
-  @ApiContract({
+  @Endpoint('POST events', 'admin', {
     summary: 'Create an event',
     requestExample: { name: 'Finals', startsAt: '2030-01-01T20:00:00Z', maxPerUser: 4, generalAdmission: { capacity: 1000, price: 25 } },
     description: 'A seated event (`sections` of rows × seats) or a general-admission one (`generalAdmission`), with hold TTL, per-user limit and an optional waiting room.',
@@ -46,13 +45,11 @@ export class TicketingController {
     }],
     errorNotes: { 400: 'invalid fields, neither or both of sections and generalAdmission, or duplicate section names' },
   })
-  @RequireRole('admin')
-  @Post('events')
   createEvent(@Body() dto: CreateEventDto) {
     return this.events.createEvent(dto);
   }
 
-  @ApiContract({
+  @Endpoint('GET events/:eventId', 'client', {
     summary: 'Read an event',
     description: 'The event\'s configuration: kind, times, limits, sections or general admission, waiting room.',
     responses: [{
@@ -60,14 +57,12 @@ export class TicketingController {
       example: { id: EVENT_ID, name: 'Finals', kind: 'GA', startsAt: '2030-01-01T20:00:00.000Z', salesOpenAt: null, holdTtlSeconds: 300, maxPerUser: 4, capacity: 1000, waitingRoom: null, generalAdmission: { capacity: 1000, price: 25 } },
     }],
   })
-  @RequireRole('client')
-  @Get('events/:eventId')
   getEvent(@Param('eventId') eventId: string) {
     return this.events.getEvent(eventId);
   }
 
   @ApiParam({ name: 'eventId', schema: { type: 'string' } })
-  @ApiContract({
+  @Endpoint('GET events/:eventId/availability', 'client', {
     summary: 'Availability of an event',
     description: 'Places available, held and sold, in total and per section; `seats=true` also lists the free seat ids.',
     responses: [{
@@ -75,13 +70,11 @@ export class TicketingController {
       example: { eventId: EVENT_ID, capacity: 1000, available: 998, held: 1, sold: 1, sections: [{ name: 'GA', capacity: 1000, available: 998, held: 1, sold: 1 }] },
     }],
   })
-  @RequireRole('client')
-  @Get('events/:eventId/availability')
   availability(@Param('eventId') eventId: string, @Query() q: AvailabilityQueryDto) {
     return this.events.availability(eventId, q.seats === 'true');
   }
 
-  @ApiContract({
+  @Endpoint('POST events/:eventId/holds', 'client', {
     summary: 'Hold places',
     requestExample: { userId: 'user-1', quantity: 2 },
     description:
@@ -104,10 +97,8 @@ export class TicketingController {
       429: 'rate limited, or not admitted from the waiting room yet (Retry-After)',
     },
   })
-  @RequireRole('client')
   @IdempotencyKey()
   @ApiHeader({ name: 'Waiting-Room-Token', required: false, description: 'required when the event has a waiting room' })
-  @Post('events/:eventId/holds')
   hold(
     @Param('eventId') eventId: string,
     @Body() dto: CreateHoldDto,
@@ -117,31 +108,27 @@ export class TicketingController {
     return this.metrics.countHold(this.holds.hold(eventId, dto, key, roomToken));
   }
 
-  @ApiContract({
+  @Endpoint('GET holds/:holdId', 'client', {
     summary: 'Read a hold',
     description: 'The hold with its status (ACTIVE until checked out, released or expired).',
     responses: [{ status: 200, description: 'the hold', type: HoldView, example: { ...HOLD_EXAMPLE, status: 'ACTIVE' } }],
   })
-  @RequireRole('client')
-  @Get('holds/:holdId')
   getHold(@Param('holdId') holdId: string) {
     return this.holds.getHold(holdId);
   }
 
-  @ApiContract({
+  @Endpoint('DELETE holds/:holdId', 'client', {
     summary: 'Release a hold',
     description: 'Gives the places back at once. With `userId`, the hold must be that user\'s.',
     responses: [{ status: 200, description: 'released', type: HoldReleased, example: { holdId: HOLD_ID, status: 'RELEASED' } }],
     errors: [409],
     errorNotes: { 403: 'the hold belongs to another user', 409: 'the hold is no longer ACTIVE' },
   })
-  @RequireRole('client')
-  @Delete('holds/:holdId')
   release(@Param('holdId') holdId: string, @Query() q: ReleaseQueryDto) {
     return this.holds.releaseHold(holdId, q.userId);
   }
 
-  @ApiContract({
+  @Endpoint('POST holds/:holdId/checkout', 'client', {
     summary: 'Check out a hold',
     requestExample: { paymentMethod: 'card', userId: 'user-1' },
     description:
@@ -158,32 +145,25 @@ export class TicketingController {
       422: 'the Idempotency-Key was used with a different request (`idempotency_key_reused`)',
     },
   })
-  @RequireRole('client')
   @IdempotencyKey()
-  @HttpCode(202)
-  @Post('holds/:holdId/checkout')
   checkout(@Param('holdId') holdId: string, @Body() dto: CheckoutDto, @Headers('idempotency-key') key?: string) {
     return this.orders.checkout(holdId, dto, key);
   }
 
-  @ApiContract({
+  @Endpoint('GET orders/:orderId', 'client', {
     summary: 'Read an order',
     description: 'The order\'s status, amount, tickets (once CONFIRMED) and payment deadline.',
     responses: [{ status: 200, description: 'the order', type: OrderView, example: ORDER_EXAMPLE }],
   })
-  @RequireRole('client')
-  @Get('orders/:orderId')
   order(@Param('orderId') orderId: string) {
     return this.orders.getOrder(orderId);
   }
 
-  @ApiContract({
+  @Endpoint('GET users/:userId/orders', 'client', {
     summary: 'A user\'s orders',
     description: 'Every order of the user, newest first.',
     responses: [{ status: 200, description: 'the orders', type: UserOrders, example: { userId: 'user-1', orders: [ORDER_EXAMPLE] } }],
   })
-  @RequireRole('client')
-  @Get('users/:userId/orders')
   userOrders(@Param('userId') userId: string) {
     return this.orders.userOrders(userId);
   }

@@ -1,7 +1,6 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { RequireRole } from '../../../platform/auth/roles.decorator';
-import { ApiContract } from '../../../platform/openapi';
+import { Endpoint } from '../../../platform/openapi';
 import { QueueView } from './ticketing.responses';
 import { EventsService } from '../application/events.service';
 import { WaitingRoomService } from '../application/waiting-room.service';
@@ -16,7 +15,7 @@ export class WaitingRoomController {
   ) {}
 
   /** 201 `{ token, queueNumber, position, admitted, estimatedWaitSeconds }`; joining again returns the same token. */
-  @ApiContract({
+  @Endpoint('POST', 'client', {
     summary: 'Join an event\'s waiting room',
     requestExample: { userId: 'user-1' },
     description: 'Takes a place in line (joining again returns the same token). Once admitted, send the token as Waiting-Room-Token when holding.',
@@ -27,13 +26,11 @@ export class WaitingRoomController {
     }],
     errorNotes: { 409: 'the event has no waiting room (`waiting_room_disabled`)' },
   })
-  @RequireRole('client')
-  @Post()
   async join(@Param('eventId') eventId: string, @Body() dto: JoinQueueDto) {
     return this.room.join(await this.events.event(eventId), dto.userId);
   }
 
-  @ApiContract({
+  @Endpoint('GET :token', 'client', {
     summary: 'Your place in a waiting room',
     description: 'Position, admission and estimated wait for a token.',
     responses: [{
@@ -42,8 +39,6 @@ export class WaitingRoomController {
     }],
     errorNotes: { 404: 'unknown token or event', 409: 'the event has no waiting room (`waiting_room_disabled`)' },
   })
-  @RequireRole('client')
-  @Get(':token')
   async status(@Param('eventId') eventId: string, @Param('token') token: string) {
     return this.room.status(await this.events.event(eventId), token);
   }
