@@ -272,6 +272,24 @@ export function adAnalyticsSuite(env: Record<string, string>): void {
     expect(await streamCounters(db, key)).toEqual({ events: 20, late: 2, unmatched: 0, malformed: 0 });
   });
 
+  it('stores incremental checkpoints as changes after the snapshot, dropped by the next full one; a fenced one writes nothing', async () => {
+    const store = new SqlCheckpointStore(t.app.get(DataSource));
+    const key = { groupId: id('inc-group'), topic: id('inc-topic'), partition: 0 };
+    const deltas = { events: 1, late: 0, unmatched: 0, malformed: 0 };
+    const commit = (expectedSeq: number, snapshot: string, incremental: boolean, base?: string) =>
+      store.commit(key, { expectedSeq, nextOffset: BigInt(expectedSeq + 1), snapshot, incremental, base, windows: [], outbox: [], deltas });
+    await expect(commit(0, 'c0', true)).rejects.toThrow(/needs a snapshot/); // no base to apply changes to
+    expect(await commit(0, 'c1', true, 'base0')).toBe(1);
+    expect(await commit(1, 'c2', true)).toBe(2);
+    await expect(commit(1, 'zombie', true)).rejects.toBeInstanceOf(CheckpointFenced);
+    let cp = await store.load(key);
+    expect([cp?.seq, cp?.snapshot, cp?.changes]).toEqual([2, 'base0', ['c1', 'c2']]);
+    expect(await commit(2, 'full3', false)).toBe(3);
+    expect(await commit(3, 'c4', true)).toBe(4);
+    cp = await store.load(key);
+    expect([cp?.seq, cp?.nextOffset, cp?.snapshot, cp?.changes]).toEqual([4, 4n, 'full3', ['c4']]);
+  });
+
   it('recovers from a fenced checkpoint (another member committed the partition) by resuming from PostgreSQL, counting once', async () => {
     const db = t.app.get(DataSource);
     const stream = streamKey(t.app);

@@ -6,7 +6,8 @@ import { CheckpointCommit, CheckpointFenced, CheckpointStore, PartitionKey, Stor
 
 /**
  * The worker's durable state in SQL. One transaction per checkpoint writes the closed windows, the
- * processor snapshot, the next offset and the counters, guarded by compare-and-set on `seq`, so a
+ * processor snapshot (or only its changes since the last checkpoint, in ad_stream_checkpoint_changes,
+ * until the next full snapshot replaces them), the next offset and the counters, guarded by compare-and-set on `seq`, so a
  * crash at any point leaves either all of it or none, and two members can never both commit from
  * the same starting point.
  */
@@ -23,13 +24,24 @@ export class SqlCheckpointStore extends CheckpointStore {
     );
     if (rows.length === 0) return null;
     const r = rows[0];
-    return { nextOffset: BigInt(r.next_offset), seq: Number(r.seq), snapshot: r.snapshot, lastWindows: r.last_windows ?? [] };
+    const changes = await select<{ changes: string }>(this.db,
+      'SELECT changes FROM ad_stream_checkpoint_changes WHERE group_id = $1 AND topic = $2 AND partition = $3 ORDER BY seq',
+      [k.groupId, k.topic, k.partition],
+    );
+    return { nextOffset: BigInt(r.next_offset), seq: Number(r.seq), snapshot: r.snapshot, changes: changes.map((c) => c.changes), lastWindows: r.last_windows ?? [] };
   }
 
   /** Returns the new seq; throws CheckpointFenced when the row moved on. */
   async commit(k: PartitionKey, c: CheckpointCommit): Promise<number> {
     return this.db.transaction(async (m) => {
       const seq = await this.casCheckpoint(m, k, c);
+      // Incremental: the changes go beside the stored snapshot; a full snapshot replaces them.
+      await m.query(
+        c.incremental
+          ? 'INSERT INTO ad_stream_checkpoint_changes (group_id, topic, partition, seq, changes) VALUES ($1, $2, $3, $4, $5)'
+          : 'DELETE FROM ad_stream_checkpoint_changes WHERE group_id = $1 AND topic = $2 AND partition = $3',
+        c.incremental ? [k.groupId, k.topic, k.partition, seq, c.snapshot] : [k.groupId, k.topic, k.partition],
+      );
       if (c.windows.length > 0) {
         // One parameter for all rows (jsonb_to_recordset): no bind-parameter limit, same SQL on PGlite.
         // Absolute values: a partition closes a window once, so rewriting a row changes nothing.
@@ -61,14 +73,16 @@ export class SqlCheckpointStore extends CheckpointStore {
 
   /** First statement of the transaction: takes the row lock, so a racing commit waits and then fails its CAS. */
   private async casCheckpoint(m: EntityManager, k: PartitionKey, c: CheckpointCommit): Promise<number> {
-    const params = [k.groupId, k.topic, k.partition, c.nextOffset.toString(), c.snapshot, JSON.stringify(c.outbox), c.expectedSeq];
+    const snapshot = c.incremental ? (c.base ?? null) : c.snapshot;
+    if (snapshot === null && c.expectedSeq === 0) throw new Error('the first checkpoint of a partition needs a snapshot (base)');
+    const params = [k.groupId, k.topic, k.partition, c.nextOffset.toString(), snapshot, JSON.stringify(c.outbox), c.expectedSeq];
     const { rows } = await exec<{ seq: string }>(
       m,
       c.expectedSeq === 0
         ? `INSERT INTO ad_stream_checkpoints (group_id, topic, partition, next_offset, snapshot, last_windows, seq)
              VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7 + 1)
              ON CONFLICT (group_id, topic, partition) DO NOTHING RETURNING seq`
-        : `UPDATE ad_stream_checkpoints SET next_offset = $4, snapshot = $5, last_windows = $6::jsonb, seq = seq + 1, updated_at = now()
+        : `UPDATE ad_stream_checkpoints SET next_offset = $4, snapshot = COALESCE($5, snapshot), last_windows = $6::jsonb, seq = seq + 1, updated_at = now()
              WHERE group_id = $1 AND topic = $2 AND partition = $3 AND seq = $7 RETURNING seq`,
       params,
     );

@@ -14,6 +14,13 @@ export class PartitionTask {
   /** offsets or idle time moved since the last checkpoint */
   dirty = false;
   lastCheckpointAt: number;
+  /** size of the stored full snapshot and of the changes stored after it (when to write a full one again) */
+  snapshotBytes = 0;
+  changesBytes = 0;
+  /** a new partition's empty snapshot, stored with its first (incremental) checkpoint */
+  base?: string;
+  /** the last batch reached the log's end (the checkpoint is then due after the plain interval) */
+  caughtUp = false;
   /** how long the last checkpoint took (snapshot + transaction), to pace the next one */
   lastCheckpointCostMs = 0;
   /** when the last batch was processed (an idle partition checkpoints without pacing) */

@@ -211,6 +211,49 @@ describe('PartitionProcessor — properties', () => {
     }
   });
 
+  it.each([3, 11, 42].flatMap((seed) => [[seed, cfg], [seed, tight]] as const))(
+    'incremental checkpoints: snapshot + changes restore a state that continues like an uninterrupted run (seed %i)',
+    (seed, c) => {
+      // Checkpoints every few batches, a full snapshot now and then; a crash after any checkpoint
+      // (and some batches beyond it) restores from the last snapshot plus every change after it.
+      const batches = randomStream(seed, 3000);
+      const a = new PartitionProcessor(c);
+      const full = batches.map((b) => a.process(b, 0));
+      const rnd = seededRandom(seed);
+      const p = new PartitionProcessor(c);
+      expect(p.changes()).toBeNull(); // nothing durable yet: a full snapshot comes first
+      let base = p.snapshot();
+      let changes: string[] = [];
+      let restoredChecks = 0;
+      const out: ProcessResult[] = [];
+      for (let i = 0; i < batches.length; i++) {
+        out.push(p.process(batches[i], 0));
+        if (rnd() < 0.3) {
+          if (rnd() < 0.15) [base, changes] = [p.snapshot(), []];
+          else changes.push(p.changes()!);
+          if (rnd() < 0.25 || i === Math.floor(batches.length / 2)) {
+            const r = PartitionProcessor.restore(base, changes);
+            const replay = batches.slice(i + 1).map((x) => r.process(x, 0));
+            expect([...out, ...replay]).toEqual(full);
+            restoredChecks++;
+          }
+        }
+      }
+      expect(out).toEqual(full);
+      expect(restoredChecks).toBeGreaterThan(3);
+      expect(full.some((r) => r.unmatched > 0) && full.some((r) => r.late > 0)).toBe(true);
+    },
+  );
+
+  it('changes are much smaller than a snapshot once state is held', () => {
+    const batches = randomStream(5, 3000);
+    const p = new PartitionProcessor(cfg);
+    batches.slice(0, 2900).forEach((b) => p.process(b, 0));
+    const snap = p.snapshot();
+    batches.slice(2900).forEach((b) => p.process(b, 0));
+    expect(p.changes()!.length * 5).toBeLessThan(snap.length);
+  });
+
   it('restores a version-1 snapshot (checkpoints written before the columnar format) to the same state', () => {
     const batches = randomStream(7, 3000);
     const a = new PartitionProcessor(cfg);

@@ -1,6 +1,7 @@
 // Plain-TypeScript stream-processing core for ad analytics (one instance per Kafka partition).
 // No framework, I/O or clock imports: event time comes from the events, processing time is passed in.
-// State is serialisable (snapshot/restore) so it can be checkpointed together with the partition's offsets.
+// State is serialisable (snapshot/restore) so it can be checkpointed together with the partition's offsets;
+// changes() gives only what changed since the last snapshot()/changes(), for incremental checkpoints.
 
 export type AdEventType = 'impression' | 'click';
 
@@ -79,6 +80,15 @@ interface SnapshotV2 {
   orphanUnmatched: [number, number][];
 }
 
+/**
+ * v3, what changed since the previous snapshot or changes: the keyed entries set since then (current
+ * values), the window cells touched (absolute counts), and the small scalars in full. Evictions are
+ * not written: restore drops whatever the restored watermark has expired, as the live state did.
+ */
+interface ChangesV3 extends Omit<SnapshotV2, 'v' | 'config' | 'lastActivityMs'> {
+  v: 3;
+}
+
 const SEP = '\u0000';
 
 export class PartitionProcessor {
@@ -97,6 +107,11 @@ export class PartitionProcessor {
   private readonly orphanUnmatched = new Map<number, number>();
   /** windowStart -> (adId SEP campaignId) -> counts, open windows only */
   private readonly windows = new Map<number, Map<string, Counts>>();
+  /** Since the last snapshot()/changes(): ids set or changed, window cells touched. Off until a first snapshot. */
+  private tracking = false;
+  private impChanged: string[] = [];
+  private clickChanged: string[] = [];
+  private cellsTouched = new Map<Counts, number>();
 
   constructor(config: Partial<StreamConfig> = {}) {
     this.cfg = { ...DEFAULT_STREAM_CONFIG, ...config };
@@ -156,6 +171,47 @@ export class PartitionProcessor {
   snapshot(): string {
     const windows: [number, Counts[]][] = [];
     for (const [ws, m] of this.windows) windows.push([ws, [...m.values()].map((c) => ({ ...c }))]);
+    this.resetChanges();
+    const s: SnapshotV2 = {
+      v: 2,
+      config: this.cfg,
+      // Processing time is no part of the state: a restore measures idleness afresh (see restore).
+      lastActivityMs: null,
+      ...this.entries(this.impressions.keys(), this.clicks.keys(), windows),
+    };
+    return JSON.stringify(s);
+  }
+
+  /**
+   * Incremental checkpoint: what changed since the last snapshot() or changes(), to be restored after
+   * that snapshot and every changes() since, in order. Null when nothing was snapshotted since this
+   * processor was created (a full snapshot must come first). Its size follows the traffic since the
+   * last call, not the state held (docs/ad-analytics.md §4).
+   */
+  changes(): string | null {
+    if (!this.tracking) return null;
+    const windows = new Map<number, Counts[]>();
+    for (const [c, ws] of this.cellsTouched) {
+      if (this.windows.get(ws)?.get(c.adId + SEP + c.campaignId) !== c) continue; // closed since
+      const list = windows.get(ws);
+      if (list) list.push({ ...c }); else windows.set(ws, [{ ...c }]);
+    }
+    const imp = new Set(this.impChanged);
+    const clk = new Set(this.clickChanged);
+    this.resetChanges();
+    const s: ChangesV3 = { v: 3, ...this.entries(imp, clk, [...windows]) };
+    return JSON.stringify(s);
+  }
+
+  private resetChanges(): void {
+    this.tracking = true;
+    this.impChanged = [];
+    this.clickChanged = [];
+    this.cellsTouched = new Map();
+  }
+
+  /** The columnar body shared by v2 and v3: the given impression and click ids that are still held. */
+  private entries(impKeys: Iterable<string>, clickKeys: Iterable<string>, windows: [number, Counts[]][]): Omit<ChangesV3, 'v'> {
     const pairs: string[] = [];
     const pairIndex = new Map<string, number>();
     const ref = (adId: string, campaignId: string): number => {
@@ -168,84 +224,105 @@ export class PartitionProcessor {
       }
       return i;
     };
-    const impIds: string[] = new Array(this.impressions.size);
-    const impTs: number[] = new Array(this.impressions.size);
-    const impRef: number[] = new Array(this.impressions.size);
-    let i = 0;
+    const impIds: string[] = [];
+    const impTs: number[] = [];
+    const impRef: number[] = [];
     let prev = 0;
-    for (const [id, imp] of this.impressions) {
-      impIds[i] = id;
-      impTs[i] = imp.ts - prev;
+    for (const id of impKeys) {
+      const imp = this.impressions.get(id);
+      if (!imp) continue; // evicted since it changed
+      impIds.push(id);
+      impTs.push(imp.ts - prev);
       prev = imp.ts;
-      impRef[i++] = ref(imp.adId, imp.campaignId);
+      impRef.push(ref(imp.adId, imp.campaignId));
     }
     const clickIds: string[] = [];
     const clickTs: number[] = [];
     const clickRef: number[] = [];
     const clickMatched: number[] = [];
     prev = 0;
-    for (const [id, c] of this.clicks) {
+    for (const id of clickKeys) {
+      const c = this.clicks.get(id);
+      if (!c) continue;
       clickIds.push(id);
       clickTs.push(c.ts - prev);
       prev = c.ts;
       clickRef.push(ref(c.adId, c.campaignId));
       clickMatched.push(c.matched ? 1 : 0);
     }
-    const s: SnapshotV2 = {
-      v: 2,
-      config: this.cfg,
+    return {
       maxTs: fin(this.maxTs),
       watermark: fin(this.watermark),
-      // Processing time is no part of the state: a restore measures idleness afresh (see restore).
-      lastActivityMs: null,
       pairs,
       impressions: { ids: impIds, ts: impTs, ref: impRef },
       clicks: { ids: clickIds, ts: clickTs, ref: clickRef, matched: clickMatched },
       windows,
       orphanUnmatched: [...this.orphanUnmatched],
     };
-    return JSON.stringify(s);
   }
 
-  static restore(json: string): PartitionProcessor {
+  /** A snapshot (v1, v2) and then the changes (v3) taken after it, in order. */
+  static restore(json: string, changes: readonly string[] = []): PartitionProcessor {
     const s = JSON.parse(json) as SnapshotV1 | SnapshotV2;
     if (s.v !== 1 && s.v !== 2) throw new Error(`unsupported snapshot version ${String((s as { v: unknown }).v)}`);
     const p = new PartitionProcessor(s.config);
-    p.maxTs = s.maxTs ?? -Infinity;
-    p.watermark = s.watermark ?? -Infinity;
     // Not s.lastActivityMs: the time between the checkpoint and this restore is a downtime, not
     // idleness (the log kept filling meanwhile). Counting it would advance the watermark by the whole
     // downtime before the backlog is read and count its on-time events late. Idleness counts from here.
     p.lastActivityMs = null;
     if (s.v === 1) {
-      for (const [id, imp] of s.impressions) { p.impressions.set(id, { ...imp }); p.bucketAdd(p.impBuckets, imp.ts, id); }
-      for (const [id, c] of s.clicks) { p.clicks.set(id, { ...c }); p.bucketAdd(p.clickBuckets, c.ts, id); }
-    } else {
-      const pr = s.pairs;
-      let ts = 0;
-      const im = s.impressions;
-      for (let i = 0; i < im.ids.length; i++) {
-        ts += im.ts[i];
-        const r = 2 * im.ref[i];
-        p.impressions.set(im.ids[i], { ts, adId: pr[r], campaignId: pr[r + 1] });
-        p.bucketAdd(p.impBuckets, ts, im.ids[i]);
-      }
-      ts = 0;
-      const cl = s.clicks;
-      for (let i = 0; i < cl.ids.length; i++) {
-        ts += cl.ts[i];
-        const r = 2 * cl.ref[i];
-        p.clicks.set(cl.ids[i], { ts, adId: pr[r], campaignId: pr[r + 1], matched: cl.matched[i] === 1 });
-        p.bucketAdd(p.clickBuckets, ts, cl.ids[i]);
-      }
+      p.apply({ ...s, pairs: [], impressions: { ids: [], ts: [], ref: [] }, clicks: { ids: [], ts: [], ref: [], matched: [] } });
+      for (const [id, imp] of s.impressions) p.impressions.set(id, { ...imp });
+      for (const [id, c] of s.clicks) p.clicks.set(id, { ...c });
+    } else p.apply(s);
+    for (const json of changes) {
+      const c = JSON.parse(json) as ChangesV3;
+      if (c.v !== 3) throw new Error(`unsupported changes version ${String((c as { v: unknown }).v)}`);
+      p.apply(c);
+    }
+    // What the live state had evicted or closed by the last restored point goes again (a no-op after a
+    // lone snapshot, which is taken after eviction); the rest gets its time buckets.
+    for (const [id, imp] of p.impressions) {
+      if (p.expired(p.windowStart(imp.ts) + p.cfg.windowMs - 1)) p.impressions.delete(id);
+      else p.bucketAdd(p.impBuckets, imp.ts, id);
+    }
+    for (const [id, c] of p.clicks) {
+      if (p.expired(p.windowStart(c.ts) + p.cfg.windowMs - 1)) p.clicks.delete(id);
+      else p.bucketAdd(p.clickBuckets, c.ts, id);
+    }
+    for (const ws of [...p.windows.keys()]) if (p.windowClosed(ws)) p.windows.delete(ws);
+    p.tracking = true; // the restored state is what is durable: changes from here on are valid
+    return p;
+  }
+
+  /** Sets the entries, window cells and scalars of a v2 snapshot or v3 changes (later values win). */
+  private apply(s: Omit<ChangesV3, 'v'>): void {
+    this.maxTs = s.maxTs ?? -Infinity;
+    this.watermark = s.watermark ?? -Infinity;
+    const pr = s.pairs;
+    let ts = 0;
+    const im = s.impressions;
+    for (let i = 0; i < im.ids.length; i++) {
+      ts += im.ts[i];
+      const r = 2 * im.ref[i];
+      this.impressions.set(im.ids[i], { ts, adId: pr[r], campaignId: pr[r + 1] });
+    }
+    ts = 0;
+    const cl = s.clicks;
+    for (let i = 0; i < cl.ids.length; i++) {
+      ts += cl.ts[i];
+      const r = 2 * cl.ref[i];
+      this.clicks.set(cl.ids[i], { ts, adId: pr[r], campaignId: pr[r + 1], matched: cl.matched[i] === 1 });
     }
     for (const [ws, list] of s.windows) {
-      const m = new Map<string, Counts>();
-      for (const c of list) m.set(c.adId + SEP + c.campaignId, { ...c });
-      p.windows.set(ws, m);
+      let m = this.windows.get(ws);
+      if (!m) { m = new Map(); this.windows.set(ws, m); }
+      for (const c of list) {
+        m.set(c.adId + SEP + c.campaignId, { ...c });
+      }
     }
-    for (const [b, n] of s.orphanUnmatched) p.orphanUnmatched.set(b, n);
-    return p;
+    this.orphanUnmatched.clear();
+    for (const [b, n] of s.orphanUnmatched) this.orphanUnmatched.set(b, n);
   }
 
   // ---- internals ----
@@ -262,12 +339,14 @@ export class PartitionProcessor {
     const imp: StoredImpression = { ts: e.ts, adId: e.adId, campaignId: e.campaignId };
     this.impressions.set(e.impressionId, imp);
     this.bucketAdd(this.impBuckets, e.ts, e.impressionId);
+    if (this.tracking) this.impChanged.push(e.impressionId);
     let late = this.contribute(e.ts, imp, 'impressions');
     const c = this.clicks.get(e.impressionId);
     if (c && !c.matched && !this.expired(c.ts) && joinable(c.ts, e.ts, this.cfg.ttlMs)) {
       c.matched = true;
       c.adId = imp.adId;
       c.campaignId = imp.campaignId;
+      if (this.tracking) this.clickChanged.push(e.impressionId);
       late += this.contribute(c.ts, imp, 'clicks');
     }
     return late;
@@ -285,6 +364,7 @@ export class PartitionProcessor {
     const c: StoredClick = { ts: e.ts, adId: e.adId, campaignId: e.campaignId, matched: false };
     this.clicks.set(e.impressionId, c);
     this.bucketAdd(this.clickBuckets, e.ts, e.impressionId);
+    if (this.tracking) this.clickChanged.push(e.impressionId);
     const imp = this.impressions.get(e.impressionId);
     if (imp && !this.expired(imp.ts) && joinable(e.ts, imp.ts, this.cfg.ttlMs)) {
       c.matched = true;
@@ -305,6 +385,7 @@ export class PartitionProcessor {
     let c = m.get(key);
     if (!c) { c = { adId: ad.adId, campaignId: ad.campaignId, impressions: 0, clicks: 0 }; m.set(key, c); }
     c[field]++;
+    if (this.tracking) this.cellsTouched.set(c, ws);
     return 0;
   }
 

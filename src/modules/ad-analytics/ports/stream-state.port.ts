@@ -11,6 +11,8 @@ export interface StoredCheckpoint {
   /** fencing token: every commit must name the seq it started from */
   seq: number;
   snapshot: string;
+  /** processor changes committed after `snapshot`, oldest first (incremental checkpoints) */
+  changes: string[];
   /** dashboard outbox: rows committed here whose dashboard write is not confirmed */
   lastWindows: WindowAggregate[];
 }
@@ -18,7 +20,11 @@ export interface StoredCheckpoint {
 export interface CheckpointCommit {
   expectedSeq: number;
   nextOffset: bigint;
+  /** a full snapshot (replaces the stored one and its changes), or with `incremental` the changes since the last commit */
   snapshot: string;
+  incremental?: boolean;
+  /** with `incremental` on a partition's first commit (expectedSeq 0): the snapshot the changes apply to */
+  base?: string;
   /** closed windows since the previous checkpoint (written to the real-time store) */
   windows: WindowAggregate[];
   /** outbox content to store (new windows plus any still unconfirmed on the dashboard) */
