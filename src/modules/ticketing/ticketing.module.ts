@@ -47,6 +47,9 @@ import { DataSource } from 'typeorm';
   controllers: [TicketingController, PaymentWebhookController, WaitingRoomController, TicketingConsoleController],
   providers: [
     provideConfigSlice(TicketingConfig),
+    { provide: EventRepository, useClass: SqlEventRepository },
+    { provide: HoldRepository, useClass: SqlHoldRepository },
+    { provide: OrderRepository, useClass: SqlOrderRepository },
     EventsService,
     HoldsService,
     OrdersService,
@@ -57,9 +60,6 @@ import { DataSource } from 'typeorm';
     TicketingMetrics,
     TicketingProcessor,
     TicketingCron,
-    { provide: EventRepository, useClass: SqlEventRepository },
-    { provide: HoldRepository, useClass: SqlHoldRepository },
-    { provide: OrderRepository, useClass: SqlOrderRepository },
     {
       // Redis where the profile has one (shared by every process), else in this process.
       provide: HotInventory,

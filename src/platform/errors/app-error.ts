@@ -9,16 +9,18 @@
  *     throw new LeaderboardError('not_found', LeaderboardCode.BoardNotFound, `leaderboard ${id} does not exist`);
  * `extra` fields are added to the problem document; `retryAfterSeconds` becomes a Retry-After header.
  */
-export type ErrorKind =
-  | 'invalid'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'unprocessable'
-  | 'too_early'
-  | 'rate_limited'
-  | 'unavailable';
+const STATUS = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unprocessable: 422,
+  too_early: 425,
+  rate_limited: 429,
+  unavailable: 503,
+} as const;
+export type ErrorKind = keyof typeof STATUS;
 
 export class AppError<Code extends string = string> extends Error {
   constructor(
@@ -33,30 +35,5 @@ export class AppError<Code extends string = string> extends Error {
 }
 
 export function statusOf(kind: ErrorKind): number {
-  switch (kind) {
-    case 'invalid':
-      return 400;
-    case 'unauthenticated':
-      return 401;
-    case 'forbidden':
-      return 403;
-    case 'not_found':
-      return 404;
-    case 'conflict':
-      return 409;
-    case 'unprocessable':
-      return 422;
-    case 'too_early':
-      return 425;
-    case 'rate_limited':
-      return 429;
-    case 'unavailable':
-      return 503;
-    default:
-      return assertUnreachable(kind);
-  }
-}
-
-export function assertUnreachable(x: never): never {
-  throw new Error(`unreachable: ${String(x)}`);
+  return STATUS[kind];
 }
