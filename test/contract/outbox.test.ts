@@ -1,5 +1,5 @@
 import { randomUUID } from 'crypto';
-import { ManualClock } from '../../src/platform/clock/clock';
+import { ManualClock } from '../support/manual-clock';
 import { loadConfig } from '../../src/config/app-config';
 import { SqlDatabase } from '../../src/platform/database/sql-database';
 import { MemoryEventBus } from '../../src/platform/messaging/memory-event-bus';

@@ -8,19 +8,3 @@ export class SystemClock extends Clock {
     return Date.now();
   }
 }
-
-/** A clock that moves only when told to; for tests and the simulator. */
-export class ManualClock extends Clock {
-  constructor(private t = 0) {
-    super();
-  }
-  now(): number {
-    return this.t;
-  }
-  set(t: number): void {
-    this.t = t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}

@@ -2,7 +2,7 @@ import { RunningTask } from './model';
 import { ClusterView, placeGang, PlacementFailureMemo } from './placement';
 import { EndOrder } from './schedule-cycle';
 import { DEFAULT_AGING, fullOrder, fullOrderStream } from './selection';
-import { node, task } from './test-helpers';
+import { node, task } from '../../../../test/support/gpu-domain-fixtures';
 
 /** Data structures added to make the simulator's cycles cheap; each must give the same answers as the plain way. */
 describe('cycle speed-up structures', () => {

@@ -2,7 +2,7 @@ import { ClusterView, placeGang, bestFit, worstFit, NodeScorer } from './placeme
 import { fragmentationAware, nodeFragmentation, workloadShapes } from './fragmentation';
 import { scheduleCycle } from './schedule-cycle';
 import { GpuNode, Task } from './model';
-import { node, task } from './test-helpers';
+import { node, task } from '../../../../test/support/gpu-domain-fixtures';
 
 describe('fragmentation-aware placement (FGD, Weng et al. ATC 23)', () => {
   it('workloadShapes groups tasks by shape, keeps the popular ones covering 95%, weights sum to 1', () => {

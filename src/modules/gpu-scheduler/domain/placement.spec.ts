@@ -1,5 +1,5 @@
 import { bestFit, ClusterView, placeGang, worstFit } from './placement';
-import { node, task } from './test-helpers';
+import { node, task } from '../../../../test/support/gpu-domain-fixtures';
 
 describe('filter + score + gang placement', () => {
   const nodes = [node('n1', 8, 'A100', [0, 1, 2]), node('n2', 8, 'A100', [0, 1, 2, 3, 4, 5]), node('n3', 8, 'H100')];

@@ -1,5 +1,5 @@
 import { median, RuntimePredictor } from './runtime-predictor';
-import { task } from './test-helpers';
+import { task } from '../../../../test/support/gpu-domain-fixtures';
 
 describe('RuntimePredictor', () => {
   it('uses median of similar finished tasks, then the estimate, then the default', () => {

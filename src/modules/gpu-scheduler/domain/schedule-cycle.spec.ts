@@ -2,7 +2,7 @@ import { ClusterView } from './placement';
 import { RunningTask, Task } from './model';
 import { computeReservation, scheduleCycle, SchedulerState } from './schedule-cycle';
 import { DEFAULT_AGING, fullOrder, windowUsage } from './selection';
-import { node, task } from './test-helpers';
+import { node, task } from '../../../../test/support/gpu-domain-fixtures';
 
 const rt = (t: Task) => t.estimatedRuntimeSec ?? 100;
 

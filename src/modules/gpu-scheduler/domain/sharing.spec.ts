@@ -1,6 +1,6 @@
 import { GpuNode, MILLI_PER_GPU, releaseOnNode, takeOnNode, Task, usedMilliOf } from './model';
 import { bestFit, ClusterView, NodeScorer, placeGang, worstFit } from './placement';
-import { node, task } from './test-helpers';
+import { node, task } from '../../../../test/support/gpu-domain-fixtures';
 
 const sized = (id: string, gpus = 8, cpuMilli = 64000, memoryMib = 262144): GpuNode => ({ ...node(id, gpus), cpuMilli, memoryMib });
 

@@ -1,4 +1,4 @@
-import { ManualClock } from '../../../platform/clock/clock';
+import { ManualClock } from '../../../../test/support/manual-clock';
 import { MemoryKeyValueStore } from '../../../platform/kv/memory-key-value-store';
 import { InProcessWaitingRoomStore } from '../adapters/in-process-waiting-room-store';
 import { RoomEvent, WaitingRoomService } from './waiting-room.service';

@@ -74,25 +74,3 @@ export function verifyWebhook(input: VerifyWebhookInput): WebhookVerification {
   const replayKey = input.eventId !== undefined ? `evt:${input.eventId}` : `sig:${createHash('sha256').update(matched).digest('hex')}`;
   return { ok: true, timestamp: parsed.timestamp, replayKey, replayTtlSeconds: 2 * tolerance };
 }
-
-/** In-memory replay guard with caller-supplied time (single process, tests; Redis SET NX EX in production). */
-export class ReplayGuard {
-  private readonly seen = new Map<string, number>();
-
-  /** True the first time a key is seen within its TTL; false for a replay. */
-  checkAndRecord(key: string, nowSec: number, ttlSeconds: number): boolean {
-    this.prune(nowSec);
-    const until = this.seen.get(key);
-    if (until !== undefined && until > nowSec) return false;
-    this.seen.set(key, nowSec + ttlSeconds);
-    return true;
-  }
-
-  get size(): number {
-    return this.seen.size;
-  }
-
-  private prune(nowSec: number): void {
-    for (const [k, until] of this.seen) if (until <= nowSec) this.seen.delete(k);
-  }
-}
