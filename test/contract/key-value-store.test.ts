@@ -23,8 +23,9 @@ const takeStock: AtomicScript<{ ok: boolean; left: number }> = {
     const left = Number(ops.get(keys[0]) ?? '0');
     const qty = Number(args[0]);
     if (left < qty) return { ok: false, left };
-    ops.hIncrBy(keys[1], args[1], qty);
-    return { ok: true, left: ops.incrBy(keys[0], -qty) };
+    ops.hSet(keys[1], { [args[1]]: Number(ops.hGet(keys[1], args[1]) ?? '0') + qty });
+    ops.set(keys[0], String(left - qty));
+    return { ok: true, left: left - qty };
   },
   fromRedis(reply) {
     const [ok, left] = reply as [number, number];
@@ -91,13 +92,6 @@ describe.each(adapters)('KeyValueStore contract: %s', (_name, make) => {
     expect(await kv.get(`${p}s:a`)).toBeNull();
   });
 
-  it('counts with incrBy and rejects non-integers', async () => {
-    expect(await kv.incrBy(`${p}c`, 5)).toBe(5);
-    expect(await kv.incrBy(`${p}c`, -7)).toBe(-2);
-    await kv.set(`${p}c:text`, 'abc');
-    await expect(kv.incrBy(`${p}c:text`, 1)).rejects.toThrow(/not an integer/);
-  });
-
   it('expires keys (set ttl, pExpire, pTtl) and plain set clears the ttl', async () => {
     expect(await kv.pTtl(`${p}t:none`)).toBe(-2);
     expect(await kv.pExpire(`${p}t:none`, 100)).toBe(false);
@@ -126,8 +120,7 @@ describe.each(adapters)('KeyValueStore contract: %s', (_name, make) => {
     await kv.hSet(k, {});
     expect(await kv.hGet(k, 'a')).toBe('x');
     expect(await kv.hGet(k, 'zz')).toBeNull();
-    expect(await kv.hIncrBy(k, 'n', 4)).toBe(5);
-    expect(await kv.hIncrBy(k, 'new', -2)).toBe(-2);
+    await kv.hSet(k, { n: 5, new: '-2' });
     expect(await kv.hGetAll(k)).toEqual({ a: 'x', n: '5', new: '-2' });
     expect(await kv.hDel(k, ['a', 'missing'])).toBe(1);
     expect(await kv.hDel(k, ['n', 'new'])).toBe(2);
@@ -139,9 +132,8 @@ describe.each(adapters)('KeyValueStore contract: %s', (_name, make) => {
     expect(await kv.sAdd(k, ['a', 'b', 'a'])).toBe(2);
     expect(await kv.sAdd(k, ['b', 'c'])).toBe(1);
     expect((await kv.sMembers(k)).sort()).toEqual(['a', 'b', 'c']);
-    expect(await kv.sCard(k)).toBe(3);
     expect(await kv.sRem(k, ['a', 'zz'])).toBe(1);
-    expect(await kv.sCard(`${p}set:none`)).toBe(0);
+    expect((await kv.sMembers(k)).sort()).toEqual(['b', 'c']);
     expect(await kv.sMembers(`${p}set:none`)).toEqual([]);
   });
 
@@ -164,25 +156,13 @@ describe.each(adapters)('KeyValueStore contract: %s', (_name, make) => {
       ]);
     });
 
-    it('adds, updates and scores', async () => {
+    it('adds, updates and removes', async () => {
       expect(await kv.zAdd(k, [{ member: 'dave', score: 6 }, { member: 'frank', score: 30 }])).toBe(1);
-      expect(await kv.zScore(k, 'dave')).toBe(6);
-      expect(await kv.zScore(k, 'low')).toBe(-Infinity);
-      expect(await kv.zScore(k, 'nobody')).toBeNull();
+      expect(await kv.zRange(k, 0, 0, 'desc')).toEqual([{ member: 'frank', score: 30 }]);
+      expect(await kv.zRange(k, 0, 0, 'asc')).toEqual([{ member: 'low', score: -Infinity }]);
       expect(await kv.zCard(k)).toBe(7);
       expect(await kv.zRem(k, ['frank', 'nobody'])).toBe(1);
       expect(await kv.zCard(k)).toBe(6);
-    });
-
-    it('ranks with ties broken by member', async () => {
-      expect(await kv.zRank(k, 'low', 'asc')).toBe(0);
-      expect(await kv.zRank(k, 'alice', 'asc')).toBe(2);
-      expect(await kv.zRank(k, 'carol', 'asc')).toBe(4);
-      expect(await kv.zRank(k, 'erin', 'desc')).toBe(0);
-      expect(await kv.zRank(k, 'carol', 'desc')).toBe(1);
-      expect(await kv.zRank(k, 'alice', 'desc')).toBe(3);
-      expect(await kv.zRank(k, 'nobody', 'desc')).toBeNull();
-      expect(await kv.zRank(`${p}z:none`, 'x', 'asc')).toBeNull();
     });
 
     it('ranges by rank, with negative indexes', async () => {
@@ -201,22 +181,6 @@ describe.each(adapters)('KeyValueStore contract: %s', (_name, make) => {
       expect(await kv.zRange(k, 3, 1, 'asc')).toEqual([]);
       expect(await kv.zRange(k, 10, 20, 'asc')).toEqual([]);
       expect(await kv.zRange(`${p}z:none`, 0, -1, 'asc')).toEqual([]);
-    });
-
-    it('ranges and counts by score bounds', async () => {
-      const names = (xs: { member: string }[]) => xs.map((x) => x.member);
-      expect(names(await kv.zRangeByScore(k, 6, 10))).toEqual(['dave', 'alice', 'bob', 'carol']);
-      expect(names(await kv.zRangeByScore(k, '(6', '+inf'))).toEqual(['alice', 'bob', 'carol', 'erin']);
-      expect(names(await kv.zRangeByScore(k, '-inf', '(10'))).toEqual(['low', 'dave']);
-      expect(names(await kv.zRangeByScore(k, 10, 20, { order: 'desc' }))).toEqual(['erin', 'carol', 'bob', 'alice']);
-      expect(names(await kv.zRangeByScore(k, '-inf', '+inf', { offset: 1, count: 2 }))).toEqual(['dave', 'alice']);
-      expect(names(await kv.zRangeByScore(k, 0, 100, { order: 'desc', offset: 1, count: 2 }))).toEqual(['carol', 'bob']);
-      expect(names(await kv.zRangeByScore(k, '(10', 15))).toEqual([]);
-      expect(await kv.zCount(k, '-inf', '+inf')).toBe(6);
-      expect(await kv.zCount(k, 10, 10)).toBe(3);
-      expect(await kv.zCount(k, '(10', '(20')).toBe(0);
-      expect(await kv.zCount(k, 20, 10)).toBe(0);
-      expect(await kv.zCount(k, Number.NEGATIVE_INFINITY, 6)).toBe(2);
     });
   });
 
@@ -238,7 +202,11 @@ describe.each(adapters)('KeyValueStore contract: %s', (_name, make) => {
     const fresh: AtomicScript<number> = {
       name: `contractEcho${randomUUID().slice(0, 8)}`,
       lua: `return redis.call('INCRBY', KEYS[1], ARGV[1])`,
-      local: (ops, keys, args) => ops.incrBy(keys[0], Number(args[0])),
+      local(ops, keys, args) {
+        const n = Number(ops.get(keys[0]) ?? '0') + Number(args[0]);
+        ops.set(keys[0], String(n));
+        return n;
+      },
       fromRedis: (reply) => Number(reply),
     };
     const counter = `${p}fresh`;

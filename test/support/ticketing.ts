@@ -1,5 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
+import { KeyValueStore, LuaScript } from '../../src/platform/kv/key-value-store.port';
 import { InProcessHotInventory } from '../../src/modules/ticketing/adapters/in-process-hot-inventory';
 import { eventKeyPrefix, hotKeys } from '../../src/modules/ticketing/adapters/redis-hot-inventory';
 import type { HotEventState } from '../../src/modules/ticketing/domain/hot-inventory';
@@ -25,6 +25,9 @@ export function checkCounts(c: { capacity: number; available: number; held: numb
  * An event's hot state behind either HotInventory adapter, to play in a test what a crash or a
  * Redis flush leaves (the in-process adapter's state is private to production code).
  */
+/** Moves the Redis stock counter without the app knowing (drift), as INCRBY: the TTL stays. */
+const INCR_BY: LuaScript<number> = { name: 'test_incr_by', lua: `return redis.call('INCRBY', KEYS[1], ARGV[1])`, fromRedis: Number };
+
 export function hotState(app: INestApplicationContext, namespace: string) {
   const hot = app.get(HotInventory);
   if (hot instanceof InProcessHotInventory) {
@@ -48,7 +51,7 @@ export function hotState(app: INestApplicationContext, namespace: string) {
   const k = (id: string) => hotKeys(namespace, id);
   return {
     gaFree: async (id: string) => Number((await kv.get(k(id).stock)) ?? '0'),
-    addGaFree: async (id: string, by: number) => void (await kv.incrBy(k(id).stock, by)),
+    addGaFree: async (id: string, by: number) => void (await kv.runScript(INCR_BY, [k(id).stock], [by])),
     dropGaFree: async (id: string) => void (await kv.del([k(id).stock])),
     flush: async (id: string) => (await kv.deleteByPrefix(eventKeyPrefix(namespace, id))) > 0,
     dropClaims: async (id: string) => void (await kv.deleteByPrefix(`${eventKeyPrefix(namespace, id)}:holdkey`)),

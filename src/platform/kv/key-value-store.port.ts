@@ -1,5 +1,5 @@
 /**
- * Key/value, hashes, counters and sorted sets with Redis semantics. Full profile: Redis through
+ * Key/value, hashes, sets and sorted sets with Redis semantics, the operations modules use. Full profile: Redis through
  * ioredis (auto-pipelined). Embedded profile: in-process structures that behave the same, checked
  * by one contract suite (test/contract/key-value-store.test.ts).
  */
@@ -10,21 +10,10 @@ export interface ZMember {
 
 export type SortOrder = 'asc' | 'desc';
 
-/**
- * A score bound in Redis syntax: a number, `-inf`/`+inf`, or `(5` for an exclusive bound.
- */
-export type ScoreBound = number | string;
-
 export interface SetOptions {
   ttlMs?: number;
   /** SET NX: only when the key does not exist. */
   onlyIfAbsent?: boolean;
-}
-
-export interface RangeByScoreOptions {
-  order?: SortOrder;
-  offset?: number;
-  count?: number;
 }
 
 /**
@@ -53,23 +42,10 @@ export interface SyncKeyValueOps {
   get(key: string): string | null;
   set(key: string, value: string, opts?: SetOptions): boolean;
   del(key: string): number;
-  exists(key: string): boolean;
-  incrBy(key: string, by: number): number;
   pExpire(key: string, ttlMs: number): boolean;
   hGet(key: string, field: string): string | null;
   hSet(key: string, fields: Record<string, string | number>): void;
-  hIncrBy(key: string, field: string, by: number): number;
-  hDel(key: string, field: string): number;
   hGetAll(key: string): Record<string, string>;
-  sAdd(key: string, members: string[]): number;
-  sRem(key: string, members: string[]): number;
-  sIsMember(key: string, member: string): boolean;
-  sMembers(key: string): string[];
-  sCard(key: string): number;
-  zAdd(key: string, entries: ZMember[]): number;
-  zScore(key: string, member: string): number | null;
-  zRem(key: string, members: string[]): number;
-  zCard(key: string): number;
 }
 
 export abstract class KeyValueStore {
@@ -78,7 +54,6 @@ export abstract class KeyValueStore {
   /** Returns false only when onlyIfAbsent was set and the key existed. */
   abstract set(key: string, value: string, opts?: SetOptions): Promise<boolean>;
   abstract del(keys: string[]): Promise<number>;
-  abstract incrBy(key: string, by: number): Promise<number>;
   abstract pExpire(key: string, ttlMs: number): Promise<boolean>;
   /** Remaining time to live in ms; -1 without expiry, -2 when the key does not exist. */
   abstract pTtl(key: string): Promise<number>;
@@ -86,24 +61,17 @@ export abstract class KeyValueStore {
   abstract hSet(key: string, fields: Record<string, string | number>): Promise<void>;
   abstract hGet(key: string, field: string): Promise<string | null>;
   abstract hGetAll(key: string): Promise<Record<string, string>>;
-  abstract hIncrBy(key: string, field: string, by: number): Promise<number>;
   abstract hDel(key: string, fields: string[]): Promise<number>;
 
   abstract sAdd(key: string, members: string[]): Promise<number>;
   abstract sRem(key: string, members: string[]): Promise<number>;
   abstract sMembers(key: string): Promise<string[]>;
-  abstract sCard(key: string): Promise<number>;
 
   abstract zAdd(key: string, entries: ZMember[]): Promise<number>;
   abstract zRem(key: string, members: string[]): Promise<number>;
-  abstract zScore(key: string, member: string): Promise<number | null>;
   abstract zCard(key: string): Promise<number>;
-  /** 0-based rank, ascending (ZRANK) or descending (ZREVRANK); ties broken by member, as Redis does. */
-  abstract zRank(key: string, member: string, order: SortOrder): Promise<number | null>;
   /** By 0-based rank, inclusive stop, negative indexes count from the end (ZRANGE / ZREVRANGE). */
   abstract zRange(key: string, start: number, stop: number, order: SortOrder): Promise<ZMember[]>;
-  abstract zRangeByScore(key: string, min: ScoreBound, max: ScoreBound, opts?: RangeByScoreOptions): Promise<ZMember[]>;
-  abstract zCount(key: string, min: ScoreBound, max: ScoreBound): Promise<number>;
 
   /** Every key must hash to one Redis Cluster slot (see hash-slot.ts); both adapters check it. */
   abstract runScript<T>(script: LuaScript<T>, keys: string[], args: (string | number)[]): Promise<T>;

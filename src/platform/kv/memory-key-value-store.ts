@@ -2,15 +2,12 @@ import {
   AtomicScript,
   LuaScript,
   KeyValueStore,
-  RangeByScoreOptions,
-  ScoreBound,
   SetOptions,
   SortOrder,
   SyncKeyValueOps,
   ZMember,
 } from './key-value-store.port';
 import { OrderStatisticSet } from './order-statistic-set';
-import { parseBound } from './score-bound';
 import { assertOneSlot } from './hash-slot';
 
 type Entry =
@@ -20,21 +17,13 @@ type Entry =
   | { type: 'zset'; scores: Map<string, number>; tree: OrderStatisticSet };
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const NOT_INT = 'ERR value is not an integer or out of range';
-
-function toInt(text: string | undefined, err = NOT_INT): number {
-  const n = text === undefined ? 0 : Number(text);
-  if (!Number.isSafeInteger(n) || (text !== undefined && !/^-?\d+$/.test(text))) throw new Error(err);
-  return n;
-}
-
 /**
  * A change as an absolute effect (the value after it, never "add one"), so replaying a journal of
  * them onto a snapshot that already holds some is harmless. Expiry times are epoch ms.
  */
 export type KvEffect =
   | ['s', string, string, number | null] // SET: value and its expiry (null: none)
-  | ['v', string, string] // string value, expiry kept (INCRBY)
+  | ['v', string, string] // string value, expiry kept (INCRBY; only in journals of earlier versions)
   | ['d', string]
   | ['x', string, number]
   | ['h', string, Record<string, string>]
@@ -78,7 +67,7 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     return e;
   }
 
-  /** Redis removes a collection when it becomes empty; so do we, so exists/pTtl agree. */
+  /** Redis removes a collection when it becomes empty; so do we, so pTtl agrees. */
   private dropIfEmpty(key: string, n: number): void {
     if (n === 0) this.del(key);
   }
@@ -108,17 +97,7 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     if (had) this.recorder?.push(['d', key]);
     return had ? 1 : 0;
   }
-  exists(key: string): boolean {
-    return this.entry(key) !== undefined;
-  }
-  incrBy(key: string, by: number): number {
-    const e = this.typed(key, 'string');
-    const next = toInt(e?.value) + by;
-    if (e) e.value = String(next);
-    else this.data.set(key, { type: 'string', value: String(next) });
-    this.recorder?.push(['v', key, String(next)]); // INCRBY keeps the TTL
-    return next;
-  }
+
   pExpire(key: string, ttlMs: number): boolean {
     if (!this.entry(key)) return false;
     if (ttlMs <= 0) this.del(key);
@@ -144,13 +123,7 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     for (const f of names) e.map.set(f, String(fields[f]));
     this.recorder?.push(['h', key, Object.fromEntries(names.map((f) => [f, String(fields[f])]))]);
   }
-  hIncrBy(key: string, field: string, by: number): number {
-    const e = this.create(key, 'hash', () => ({ type: 'hash', map: new Map() }));
-    const next = toInt(e.map.get(field), 'ERR hash value is not an integer') + by;
-    e.map.set(field, String(next));
-    this.recorder?.push(['h', key, { [field]: String(next) }]);
-    return next;
-  }
+
   hDel(key: string, field: string): number {
     const e = this.typed(key, 'hash');
     if (!e || !e.map.delete(field)) return 0;
@@ -179,14 +152,9 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     this.dropIfEmpty(key, e.set.size);
     return n;
   }
-  sIsMember(key: string, member: string): boolean {
-    return this.typed(key, 'set')?.set.has(member) ?? false;
-  }
+
   sMembers(key: string): string[] {
     return [...(this.typed(key, 'set')?.set ?? [])];
-  }
-  sCard(key: string): number {
-    return this.typed(key, 'set')?.set.size ?? 0;
   }
 
   zAdd(key: string, entries: ZMember[]): number {
@@ -205,9 +173,7 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     this.recorder?.push(['za', key, entries.map((e): [string, string] => [e.member, scoreText(e.score)])]);
     return added;
   }
-  zScore(key: string, member: string): number | null {
-    return this.typed(key, 'zset')?.scores.get(member) ?? null;
-  }
+
   zRem(key: string, members: string[]): number {
     const z = this.typed(key, 'zset');
     if (!z) return 0;
@@ -226,13 +192,7 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
   zCard(key: string): number {
     return this.typed(key, 'zset')?.scores.size ?? 0;
   }
-  zRank(key: string, member: string, order: SortOrder): number | null {
-    const z = this.typed(key, 'zset');
-    const s = z?.scores.get(member);
-    if (!z || s === undefined) return null;
-    const r = z.tree.rank(s, member)!;
-    return order === 'asc' ? r : z.scores.size - 1 - r;
-  }
+
   zRange(key: string, start: number, stop: number, order: SortOrder): ZMember[] {
     const z = this.typed(key, 'zset');
     if (!z) return [];
@@ -244,31 +204,6 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     // Descending rank i is ascending rank len-1-i, which reverses score and member order alike.
     for (let i = start; i <= stop; i++) out.push(z.tree.at(order === 'asc' ? i : len - 1 - i)!);
     return out;
-  }
-  /** [lo, hi) ascending ranks of the entries within the bounds. */
-  private scoreWindow(z: { tree: OrderStatisticSet }, min: ScoreBound, max: ScoreBound): [number, number] {
-    const lo = parseBound(min);
-    const hi = parseBound(max);
-    return [z.tree.countBelow(lo.value, lo.exclusive), z.tree.countBelow(hi.value, !hi.exclusive)];
-  }
-  zRangeByScore(key: string, min: ScoreBound, max: ScoreBound, opts: RangeByScoreOptions = {}): ZMember[] {
-    const z = this.typed(key, 'zset');
-    if (!z) return [];
-    const [lo, hi] = this.scoreWindow(z, min, max);
-    const total = Math.max(0, hi - lo);
-    const offset = opts.offset ?? 0;
-    const count = opts.count === undefined || opts.count < 0 ? total : opts.count;
-    const out: ZMember[] = [];
-    for (let k = offset; k < total && out.length < count; k++) {
-      out.push(z.tree.at(opts.order === 'desc' ? hi - 1 - k : lo + k)!);
-    }
-    return out;
-  }
-  zCount(key: string, min: ScoreBound, max: ScoreBound): number {
-    const z = this.typed(key, 'zset');
-    if (!z) return 0;
-    const [lo, hi] = this.scoreWindow(z, min, max);
-    return Math.max(0, hi - lo);
   }
 
   /** Replays one journal effect (not recorded again). An expiry already past drops the key lazily. */
@@ -342,33 +277,24 @@ export class MemoryKeyValueStore extends KeyValueStore {
   mGet(keys: string[]) { return this.exec((o) => keys.map((k) => o.get(k))); }
   set(key: string, value: string, opts?: SetOptions) { return this.exec((o) => o.set(key, value, opts)); }
   del(keys: string[]) { return this.exec((o) => keys.reduce((n, k) => n + o.del(k), 0)); }
-  incrBy(key: string, by: number) { return this.exec((o) => o.incrBy(key, by)); }
   pExpire(key: string, ttlMs: number) { return this.exec((o) => o.pExpire(key, ttlMs)); }
   pTtl(key: string) { return this.exec((o) => o.pTtl(key)); }
 
   hSet(key: string, fields: Record<string, string | number>) { return this.exec((o) => o.hSet(key, fields)); }
   hGet(key: string, field: string) { return this.exec((o) => o.hGet(key, field)); }
   hGetAll(key: string) { return this.exec((o) => o.hGetAll(key)); }
-  hIncrBy(key: string, field: string, by: number) { return this.exec((o) => o.hIncrBy(key, field, by)); }
   hDel(key: string, fields: string[]) { return this.exec((o) => fields.reduce((n, f) => n + o.hDel(key, f), 0)); }
 
   sAdd(key: string, members: string[]) { return this.exec((o) => o.sAdd(key, members)); }
   sRem(key: string, members: string[]) { return this.exec((o) => o.sRem(key, members)); }
   sMembers(key: string) { return this.exec((o) => o.sMembers(key)); }
-  sCard(key: string) { return this.exec((o) => o.sCard(key)); }
 
   zAdd(key: string, entries: ZMember[]) { return this.exec((o) => o.zAdd(key, entries)); }
   zRem(key: string, members: string[]) { return this.exec((o) => o.zRem(key, members)); }
-  zScore(key: string, member: string) { return this.exec((o) => o.zScore(key, member)); }
   zCard(key: string) { return this.exec((o) => o.zCard(key)); }
-  zRank(key: string, member: string, order: SortOrder) { return this.exec((o) => o.zRank(key, member, order)); }
   zRange(key: string, start: number, stop: number, order: SortOrder) {
     return this.exec((o) => o.zRange(key, start, stop, order));
   }
-  zRangeByScore(key: string, min: ScoreBound, max: ScoreBound, opts?: RangeByScoreOptions) {
-    return this.exec((o) => o.zRangeByScore(key, min, max, opts));
-  }
-  zCount(key: string, min: ScoreBound, max: ScoreBound) { return this.exec((o) => o.zCount(key, min, max)); }
 
   /** Synchronous, so no other operation interleaves: the same atomicity a Lua script has. */
   async runScript<T>(script: LuaScript<T> | AtomicScript<T>, keys: string[], args: (string | number)[]): Promise<T> {

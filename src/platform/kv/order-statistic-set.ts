@@ -1,7 +1,7 @@
 /**
  * A treap (randomized balanced BST) ordered like a Redis sorted set: by score, then by member
- * (code-unit order). Each node keeps its subtree size so rank, select-by-rank and counts below a
- * score are O(log n); the memory key/value store builds ZRANK/ZRANGE/ZCOUNT on it.
+ * (code-unit order). Each node keeps its subtree size so rank and select-by-rank are O(log n); the
+ * memory key/value store builds ZRANGE on it, the in-process rank store its ranks.
  */
 interface Node {
   score: number;
@@ -110,18 +110,5 @@ export class OrderStatisticSet {
       }
     }
     return null;
-  }
-
-  /** How many entries have score < s (or <= s when inclusive). */
-  countBelow(s: number, inclusive: boolean): number {
-    let n = this.root;
-    let count = 0;
-    while (n) {
-      if (n.score < s || (inclusive && n.score === s)) {
-        count += size(n.left) + 1;
-        n = n.right;
-      } else n = n.left;
-    }
-    return count;
   }
 }

@@ -3,13 +3,11 @@ import Redis, { Cluster } from 'ioredis';
 import {
   KeyValueStore,
   LuaScript,
-  RangeByScoreOptions,
-  ScoreBound,
   SetOptions,
   SortOrder,
   ZMember,
 } from './key-value-store.port';
-import { boundArg, parseScore } from './score-bound';
+import { scoreArg, parseScore } from './score-bound';
 import { assertOneSlot, hashSlot } from './hash-slot';
 import { withTimeout } from '../with-timeout';
 
@@ -114,7 +112,6 @@ export class RedisKeyValueStore extends KeyValueStore {
     const counts = await Promise.all(this.bySlot(keys).map((g) => this.client.del(g)));
     return counts.reduce((a, b) => a + b, 0);
   }
-  incrBy(key: string, by: number) { return this.client.incrby(key, by); }
   async pExpire(key: string, ttlMs: number) { return (await this.client.pexpire(key, ttlMs)) === 1; }
   pTtl(key: string) { return this.client.pttl(key); }
 
@@ -123,27 +120,18 @@ export class RedisKeyValueStore extends KeyValueStore {
   }
   hGet(key: string, field: string) { return this.client.hget(key, field); }
   hGetAll(key: string) { return this.client.hgetall(key); }
-  hIncrBy(key: string, field: string, by: number) { return this.client.hincrby(key, field, by); }
   async hDel(key: string, fields: string[]) { return fields.length ? this.client.hdel(key, ...fields) : 0; }
 
   async sAdd(key: string, members: string[]) { return members.length ? this.client.sadd(key, members) : 0; }
   async sRem(key: string, members: string[]) { return members.length ? this.client.srem(key, members) : 0; }
   sMembers(key: string) { return this.client.smembers(key); }
-  sCard(key: string) { return this.client.scard(key); }
 
   async zAdd(key: string, entries: ZMember[]) {
     if (!entries.length) return 0;
-    return this.client.zadd(key, ...entries.flatMap((e) => [boundArg(e.score), e.member]));
+    return this.client.zadd(key, ...entries.flatMap((e) => [scoreArg(e.score), e.member]));
   }
   async zRem(key: string, members: string[]) { return members.length ? this.client.zrem(key, members) : 0; }
-  async zScore(key: string, member: string) {
-    const s = await this.client.zscore(key, member);
-    return s === null ? null : parseScore(s);
-  }
   zCard(key: string) { return this.client.zcard(key); }
-  zRank(key: string, member: string, order: SortOrder) {
-    return order === 'asc' ? this.client.zrank(key, member) : this.client.zrevrank(key, member);
-  }
   async zRange(key: string, start: number, stop: number, order: SortOrder) {
     const flat =
       order === 'asc'
@@ -151,16 +139,6 @@ export class RedisKeyValueStore extends KeyValueStore {
         : await this.client.zrevrange(key, start, stop, 'WITHSCORES');
     return pairs(flat);
   }
-  async zRangeByScore(key: string, min: ScoreBound, max: ScoreBound, opts: RangeByScoreOptions = {}) {
-    const limit = opts.offset !== undefined || opts.count !== undefined ? ['LIMIT', opts.offset ?? 0, opts.count ?? -1] : [];
-    const call = (this.client as unknown as Record<string, (...a: unknown[]) => Promise<string[]>>);
-    const flat =
-      opts.order === 'desc'
-        ? await call.zrevrangebyscore.call(this.client, key, boundArg(max), boundArg(min), 'WITHSCORES', ...limit)
-        : await call.zrangebyscore.call(this.client, key, boundArg(min), boundArg(max), 'WITHSCORES', ...limit);
-    return pairs(flat);
-  }
-  zCount(key: string, min: ScoreBound, max: ScoreBound) { return this.client.zcount(key, boundArg(min), boundArg(max)); }
 
   /**
    * EVALSHA with a fallback to EVAL on NOSCRIPT (first use, or after a Redis restart), so each
