@@ -53,45 +53,29 @@ export function schemaPatch(rules: ValidationMetadata[], declared?: Schema): Sch
   return patch;
 }
 
+/** The schema keywords of each class-validator rule (by its name); other rules add none. */
+const KEYWORDS: Record<string, (a: unknown, b: unknown) => Schema> = {
+  isString: () => ({ type: 'string' }),
+  isInt: () => ({ type: 'integer' }),
+  isNumber: () => ({ type: 'number' }),
+  isBoolean: () => ({ type: 'boolean' }),
+  isObject: () => ({ type: 'object' }),
+  isArray: () => ({ type: 'array' }),
+  matches: (a) => ({ pattern: a instanceof RegExp ? a.source : String(a) }),
+  isLength: (a, b) => ({ minLength: a, ...(b !== undefined ? { maxLength: b } : {}) }),
+  minLength: (a) => ({ minLength: a }),
+  maxLength: (a) => ({ maxLength: a }),
+  min: (a) => ({ minimum: a }),
+  max: (a) => ({ maximum: a }),
+  isIn: (a) => ({ enum: [...(a as unknown[])] }),
+  arrayMinSize: (a) => ({ minItems: a }),
+  arrayMaxSize: (a) => ({ maxItems: a }),
+  isUrl: () => ({ format: 'uri' }),
+  // Strict ISO 8601 also takes a bare date; date-time is the form clients are told to send.
+  isIso8601: () => ({ format: 'date-time' }),
+};
+
 function keywordsOf(r: ValidationMetadata): Schema {
   const [a, b] = r.constraints ?? [];
-  switch (r.name) {
-    case 'isString':
-      return { type: 'string' };
-    case 'isInt':
-      return { type: 'integer' };
-    case 'isNumber':
-      return { type: 'number' };
-    case 'isBoolean':
-      return { type: 'boolean' };
-    case 'isObject':
-      return { type: 'object' };
-    case 'isArray':
-      return { type: 'array' };
-    case 'matches':
-      return { pattern: a instanceof RegExp ? a.source : String(a) };
-    case 'isLength':
-      return { minLength: a, ...(b !== undefined ? { maxLength: b } : {}) };
-    case 'minLength':
-      return { minLength: a };
-    case 'maxLength':
-      return { maxLength: a };
-    case 'min':
-      return { minimum: a };
-    case 'max':
-      return { maximum: a };
-    case 'isIn':
-      return { enum: [...(a as unknown[])] };
-    case 'arrayMinSize':
-      return { minItems: a };
-    case 'arrayMaxSize':
-      return { maxItems: a };
-    case 'isUrl':
-      return { format: 'uri' };
-    // Strict ISO 8601 also takes a bare date; date-time is the form clients are told to send.
-    case 'isIso8601':
-      return { format: 'date-time' };
-    default:
-      return {};
-  }
+  return Object.hasOwn(KEYWORDS, r.name ?? '') ? KEYWORDS[r.name!](a, b) : {};
 }
