@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { ArrayNotEmpty, IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, ValidateIf, validateSync } from 'class-validator';
+import { stacked } from '../platform/validation/int-range';
 
 export const PROFILES = ['embedded', 'full'] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -22,14 +23,10 @@ const num = ({ value }: { value: unknown }) =>
 const int = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() !== '' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
 
-/** Decorators applied as if stacked in this order (TypeScript applies the last first), so a knob's problems read as before. */
-const stack =
-  (...decorators: PropertyDecorator[]): PropertyDecorator =>
-  (target, key) => [...decorators].reverse().forEach((d) => d(target, key));
-const IntIn = (min: number, max?: number) => stack(Transform(int), IsInt(), Min(min), ...(max === undefined ? [] : [Max(max)]));
-const NumberIn = (min: number, max: number) => stack(Transform(num), IsNumber(), Min(min), Max(max));
+const IntIn = (min: number, max?: number) => stacked(Transform(int), IsInt(), Min(min), ...(max === undefined ? [] : [Max(max)]));
+const NumberIn = (min: number, max: number) => stacked(Transform(num), IsNumber(), Min(min), Max(max));
 /** A comma-separated list, at least one item, each checked by `each`. */
-const ListOf = (each: PropertyDecorator) => stack(Transform(list), IsArray(), ArrayNotEmpty(), each);
+const ListOf = (each: PropertyDecorator) => stacked(Transform(list), IsArray(), ArrayNotEmpty(), each);
 
 /**
  * Every knob the process reads, validated once at boot. `.env.example` lists exactly these fields.

@@ -1,17 +1,28 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidationOptions } from 'class-validator';
 
-/** An integer in [min, max] (`@IsInt() @Min(min) @Max(max)`); the OpenAPI bounds are copied from these validators. */
-export function IntRange(min: number, max: number): PropertyDecorator {
-  return applyDecorators(IsInt(), Min(min), Max(max));
-}
+/**
+ * Property decorators applied as if written one above the other in this order (TypeScript applies
+ * the lowest first), so a composed one registers its rules, and reports their problems, as the
+ * written stack did.
+ */
+export const stacked =
+  (...decorators: PropertyDecorator[]): PropertyDecorator =>
+  (target, key) => [...decorators].reverse().forEach((d) => d(target, key));
+
+/** An integer in [min, max]; the OpenAPI bounds are copied from these validators. */
+export const IntRange = (min: number, max: number) => stacked(IsInt(), Min(min), Max(max));
+/** A string matching `pattern`. */
+export const StringMatching = (pattern: RegExp, options?: ValidationOptions) => stacked(IsString(), Matches(pattern, options));
+/** A string of min..max characters. */
+export const StringLength = (min: number, max: number) => stacked(IsString(), Length(min, max));
 
 /**
  * An optional integer query parameter in [min, max] (`?limit=50`): converted from its text, then
  * validated. Query strings only: on a JSON body the conversion would let "5" pass as 5.
  */
 export function QueryInt(min: number, max: number, defaultValue?: number): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional(defaultValue === undefined ? {} : { default: defaultValue }), IsOptional(), Type(() => Number), IntRange(min, max));
+  return applyDecorators(ApiPropertyOptional(defaultValue === undefined ? {} : { default: defaultValue }), IsOptional(), Type(() => Number), IsInt(), Min(min), Max(max));
 }

@@ -2,29 +2,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ClosedSchema } from '../../../platform/openapi';
 import { MAX_TRACK_BATCH, MAX_TS, MIN_TS, TRACK_ID_PATTERN } from '../domain/track-event';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsBoolean,
-  IsNumber,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsNumber, IsOptional, IsString, IsUrl, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { StringMatching } from '../../../platform/validation/int-range';
 
 const ID = TRACK_ID_PATTERN;
 
 export class AdDto {
   @ApiProperty({ example: 'ad-1', pattern: ID.source })
-  @IsString()
-  @Matches(ID)
+  @StringMatching(ID)
   id!: string;
 
   @ApiProperty({ example: 'https://cdn.example.com/creative/1.png' })
@@ -43,8 +28,7 @@ export class AdDto {
 export class CreateCampaignDto {
   @ApiPropertyOptional({ description: 'generated (UUIDv7) when absent', pattern: ID.source })
   @IsOptional()
-  @IsString()
-  @Matches(ID)
+  @StringMatching(ID)
   id?: string;
 
   @ApiProperty({ example: 'Winter sale' })
@@ -54,8 +38,7 @@ export class CreateCampaignDto {
   name!: string;
 
   @ApiProperty({ example: 'adv-42', pattern: ID.source })
-  @IsString()
-  @Matches(ID)
+  @StringMatching(ID)
   advertiserId!: string;
 
   @ApiProperty({ type: [AdDto], minItems: 1, maxItems: 1000 })
@@ -80,13 +63,11 @@ export class PatchCampaignDto {
 
 export class ServeQuery {
   @ApiProperty({ example: 'home-top', pattern: ID.source })
-  @IsString()
-  @Matches(ID)
+  @StringMatching(ID)
   placement!: string;
 
   @ApiProperty({ example: 'u-123', pattern: ID.source })
-  @IsString()
-  @Matches(ID)
+  @StringMatching(ID)
   userId!: string;
 }
 

@@ -1,7 +1,8 @@
 import { Controller, Query } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { Endpoint } from '../../../platform/openapi';
+import { StringMatching } from '../../../platform/validation/int-range';
 import { DailyReport, ReportRun } from './ad-analytics.responses';
 
 const RUN_EXAMPLE = { date: '2026-11-23', builtAt: '2026-11-24T00:05:00.000Z', buildMs: 812, filesRead: 3, recordsRead: 180600, recordsSkipped: 0, duplicates: 0, unmatchedClicks: 0 };
@@ -9,8 +10,7 @@ import { DailyReportService } from '../application/daily-report.service';
 
 export class BuildReportQuery {
   @ApiProperty({ example: '2026-11-23', description: 'UTC day' })
-  @IsString()
-  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'date must be YYYY-MM-DD' })
+  @StringMatching(/^\d{4}-\d{2}-\d{2}$/, { message: 'date must be YYYY-MM-DD' })
   date!: string;
 }
 

@@ -1,23 +1,10 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsNumber, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
 import { PagingQuery } from '../../../platform/paging/paging-query.dto';
 import { MaxDecimalPlaces } from '../../../platform/validation/max-decimal-places';
 import type { GangPlacement } from '../domain';
 import { TASK_STATUSES } from '../gpu-scheduler.types';
+import { IntRange, StringMatching, StringLength } from '../../../platform/validation/int-range';
 
 const GANG_PLACEMENTS: GangPlacement[] = ['single-node', 'fewest-nodes'];
 /** 1,024 cores and 16 TiB: beyond any one machine, within PostgreSQL's integer. */
@@ -33,8 +20,7 @@ const GPU_TYPE = /^(\*|[A-Za-z0-9_.-]{1,64}(\|[A-Za-z0-9_.-]{1,64}){0,7})$/;
 
 export class SubmitTaskDto {
   @ApiProperty({ example: 'user-1' })
-  @IsString()
-  @Matches(ID, { message: 'userId must be 1-128 of [A-Za-z0-9_.@-]' })
+  @StringMatching(ID, { message: 'userId must be 1-128 of [A-Za-z0-9_.@-]' })
   userId!: string;
 
   @ApiProperty({ enum: ['vip', 'normal'] })
@@ -42,14 +28,11 @@ export class SubmitTaskDto {
   tier!: 'vip' | 'normal';
 
   @ApiProperty({ example: 'A100', description: "a type, alternatives 'A100|H100', or '*'" })
-  @IsString()
-  @Matches(GPU_TYPE, { message: "gpuType must be a GPU type name, alternatives joined by '|', or '*'" })
+  @StringMatching(GPU_TYPE, { message: "gpuType must be a GPU type name, alternatives joined by '|', or '*'" })
   gpuType!: string;
 
   @ApiProperty({ minimum: 1, maximum: 64 })
-  @IsInt()
-  @Min(1)
-  @Max(64)
+  @IntRange(1, 64)
   gpuCount!: number;
 
   @ApiProperty({ description: 'memory needed on each GPU', example: 40 })
@@ -61,15 +44,12 @@ export class SubmitTaskDto {
 
   @ApiPropertyOptional({ minimum: 1 })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(30 * 86_400)
+  @IntRange(1, 30 * 86_400)
   estimatedRuntimeSec?: number;
 
   @ApiPropertyOptional({ example: 'llama-70b' })
   @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @StringLength(1, 200)
   model?: string;
 
   @ApiPropertyOptional({
@@ -77,8 +57,7 @@ export class SubmitTaskDto {
     description: 'service/admin keys only (a client key gets 403); agents run it only if its executable is on GPU_AGENT_ALLOWED_COMMANDS, without a shell, never as root',
   })
   @IsOptional()
-  @IsString()
-  @Length(1, 4096)
+  @StringLength(1, 4096)
   command?: string;
 
   @ApiPropertyOptional({ enum: ['fail', 'requeue'], default: 'fail' })
@@ -88,23 +67,17 @@ export class SubmitTaskDto {
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, example: 250, description: 'share of one GPU in milli (1000 = whole); below 1000 only with gpuCount 1' })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @IntRange(1, 1000)
   gpuMilli?: number;
 
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_CPU_MILLI, example: 4000, description: 'CPU for the whole task, milli-cores' })
   @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_CPU_MILLI)
+  @IntRange(0, MAX_CPU_MILLI)
   cpuMilli?: number;
 
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_MEMORY_MIB, example: 16384, description: 'memory for the whole task, MiB' })
   @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_MEMORY_MIB)
+  @IntRange(0, MAX_MEMORY_MIB)
   memoryMib?: number;
 
   @ApiPropertyOptional({
@@ -120,8 +93,7 @@ export class SubmitTaskDto {
 export class ListTasksQueryDto extends PickType(PagingQuery, ['limit'] as const) {
   @ApiPropertyOptional()
   @IsOptional()
-  @IsString()
-  @Matches(ID, { message: 'userId must be 1-128 of [A-Za-z0-9_.@-]' })
+  @StringMatching(ID, { message: 'userId must be 1-128 of [A-Za-z0-9_.@-]' })
   userId?: string;
 
   @ApiPropertyOptional({ enum: TASK_STATUSES })
@@ -131,26 +103,21 @@ export class ListTasksQueryDto extends PickType(PagingQuery, ['limit'] as const)
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @StringLength(1, 200)
   cursor?: string;
 }
 
 export class RegisterNodeDto {
   @ApiProperty({ example: 'node-1' })
-  @IsString()
-  @Matches(NODE_ID, { message: 'id must be 1-100 of [A-Za-z0-9_.-]' })
+  @StringMatching(NODE_ID, { message: 'id must be 1-100 of [A-Za-z0-9_.-]' })
   id!: string;
 
   @ApiProperty({ example: 'A100' })
-  @IsString()
-  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'gpuType must be 1-64 of [A-Za-z0-9_.-]' })
+  @StringMatching(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'gpuType must be 1-64 of [A-Za-z0-9_.-]' })
   gpuType!: string;
 
   @ApiProperty({ minimum: 1, maximum: 1024 })
-  @IsInt()
-  @Min(1)
-  @Max(1024)
+  @IntRange(1, 1024)
   gpuCount!: number;
 
   @ApiProperty({ example: 80 })
@@ -172,16 +139,12 @@ export class RegisterNodeDto {
 
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_CPU_MILLI, example: 64000, description: 'CPU tasks may use, milli-cores; absent = not accounted' })
   @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_CPU_MILLI)
+  @IntRange(0, MAX_CPU_MILLI)
   cpuMilli?: number;
 
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_MEMORY_MIB, example: 524288, description: 'memory tasks may use, MiB; absent = not accounted' })
   @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_MEMORY_MIB)
+  @IntRange(0, MAX_MEMORY_MIB)
   memoryMib?: number;
 }
 
@@ -211,14 +174,11 @@ export class PatchNodeDto {
 
 export class ReportDto {
   @ApiProperty()
-  @IsString()
-  @Matches(NODE_ID, { message: 'nodeId must be 1-100 of [A-Za-z0-9_.-]' })
+  @StringMatching(NODE_ID, { message: 'nodeId must be 1-100 of [A-Za-z0-9_.-]' })
   nodeId!: string;
 
   @ApiProperty({ minimum: 1, maximum: INT32_MAX })
-  @IsInt()
-  @Min(1)
-  @Max(INT32_MAX)
+  @IntRange(1, INT32_MAX)
   attempt!: number;
 
   @ApiProperty({ enum: ['ACCEPTED', 'STARTED', 'SUCCEEDED', 'FAILED', 'CANCELLED'] })
@@ -227,14 +187,11 @@ export class ReportDto {
 
   @ApiPropertyOptional({ minimum: -INT32_MAX - 1, maximum: INT32_MAX })
   @IsOptional()
-  @IsInt()
-  @Min(-INT32_MAX - 1)
-  @Max(INT32_MAX)
+  @IntRange(-INT32_MAX - 1, INT32_MAX)
   exitCode?: number;
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsString()
-  @Length(0, 2000)
+  @StringLength(0, 2000)
   reason?: string;
 }

@@ -1,19 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsObject,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
-import { QueryInt } from '../../../platform/validation/int-range';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IntRange, QueryInt, StringMatching } from '../../../platform/validation/int-range';
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 /** Past any real board (and within PostgreSQL's OFFSET and Redis's ranks); deep top pages have their own cap. */
@@ -21,8 +8,7 @@ const MAX_OFFSET = 1_000_000_000;
 
 export class CreateLeaderboardDto {
   @ApiProperty({ example: 'global:weekly', pattern: '^[A-Za-z0-9:_-]{1,64}$' })
-  @IsString()
-  @Matches(/^[A-Za-z0-9:_-]{1,64}$/)
+  @StringMatching(/^[A-Za-z0-9:_-]{1,64}$/)
   id!: string;
 
   @ApiPropertyOptional({ enum: ['desc', 'asc'], default: 'desc' })
@@ -37,9 +23,7 @@ export class CreateLeaderboardDto {
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1024, default: 1 })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1024)
+  @IntRange(1, 1024)
   shards?: number;
 
   @ApiPropertyOptional({ description: 'cron expression, stored only (no scheduler yet)', example: '0 0 * * 1' })
@@ -56,9 +40,7 @@ export class CreateLeaderboardDto {
 
 export class SubmitScoreDto {
   @ApiProperty({ description: 'safe integer', example: 1200 })
-  @IsInt()
-  @Min(-SAFE)
-  @Max(SAFE)
+  @IntRange(-SAFE, SAFE)
   score!: number;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'JSON object ≤ 1 KiB' })
@@ -69,14 +51,12 @@ export class SubmitScoreDto {
 
 export class BatchScoreEntryDto extends SubmitScoreDto {
   @ApiProperty({ example: 'player-1' })
-  @IsString()
-  @Matches(/^[A-Za-z0-9:_.@-]{1,128}$/)
+  @StringMatching(/^[A-Za-z0-9:_.@-]{1,128}$/)
   playerId!: string;
 
   @ApiPropertyOptional({ description: 'idempotency id: a retried entry with the same id applies once' })
   @IsOptional()
-  @IsString()
-  @Matches(/^[\x21-\x7e]{1,128}$/)
+  @StringMatching(/^[\x21-\x7e]{1,128}$/)
   messageId?: string;
 }
 
@@ -130,8 +110,6 @@ export class ResetDto {
     description: 'the season to end; when it has ended already (a retried reset), its archive is answered again and nothing else changes',
   })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @IntRange(1, Number.MAX_SAFE_INTEGER)
   season?: number;
 }

@@ -4,6 +4,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { MaxDecimalPlaces } from '../../../platform/validation/max-decimal-places';
 import { WaitingRoomDto } from './waiting-room.dto';
+import { IntRange, StringMatching, StringLength } from '../../../platform/validation/int-range';
 
 const ID = /^[A-Za-z0-9_.:@-]+$/;
 
@@ -15,8 +16,7 @@ const Price = (example: number) =>
 
 export class SectionDto {
   @ApiProperty({ example: 'A' })
-  @IsString()
-  @Matches(/^[A-Za-z0-9_]{1,32}$/, { message: 'name must be 1-32 of [A-Za-z0-9_]' })
+  @StringMatching(/^[A-Za-z0-9_]{1,32}$/, { message: 'name must be 1-32 of [A-Za-z0-9_]' })
   name!: string;
 
   @Count(1000, 10)
@@ -39,8 +39,7 @@ export class GeneralAdmissionDto {
 
 export class CreateEventDto {
   @ApiProperty()
-  @IsString()
-  @Length(1, 200)
+  @StringLength(1, 200)
   name!: string;
 
   @ApiProperty({ example: '2030-01-01T20:00:00Z' })
@@ -54,16 +53,12 @@ export class CreateEventDto {
 
   @ApiPropertyOptional({ default: 300 })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(86_400)
+  @IntRange(1, 86_400)
   holdTtlSeconds?: number;
 
   @ApiPropertyOptional({ default: 4 })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IntRange(1, 100)
   maxPerUser?: number;
 
   @ApiPropertyOptional({ type: [SectionDto] })
@@ -90,8 +85,7 @@ export class CreateEventDto {
 
 export class CreateHoldDto {
   @ApiProperty({ example: 'user-1' })
-  @IsString()
-  @Length(1, 64)
+  @StringLength(1, 64)
   @Matches(ID, { message: 'userId must be of [A-Za-z0-9_.:@-]' })
   userId!: string;
 
@@ -106,36 +100,30 @@ export class CreateHoldDto {
 
   @ApiPropertyOptional({ example: 2 })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IntRange(1, 100)
   quantity?: number;
 }
 
 export class CheckoutDto {
   @ApiProperty({ example: 'card', description: 'simulated provider: `decline`, `flaky`, `error` are scripted' })
-  @IsString()
-  @Length(1, 40)
+  @StringLength(1, 40)
   paymentMethod!: string;
 
   @ApiPropertyOptional({ description: 'when given, must own the hold' })
   @IsOptional()
-  @IsString()
-  @Length(1, 64)
+  @StringLength(1, 64)
   @Matches(ID)
   userId?: string;
 }
 
 export class ReleaseQueryDto {
   @IsOptional()
-  @IsString()
-  @Length(1, 64)
+  @StringLength(1, 64)
   userId?: string;
 }
 
 export class AvailabilityQueryDto {
   @IsOptional()
-  @IsString()
-  @Matches(/^(true|false)$/)
+  @StringMatching(/^(true|false)$/)
   seats?: string;
 }

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, Matches } from 'class-validator';
+import { IntRange, StringLength } from '../../../platform/validation/int-range';
 
 /** `waitingRoom` of POST /events (optional; additive). */
 export class WaitingRoomDto {
@@ -8,16 +9,13 @@ export class WaitingRoomDto {
   enabled!: boolean;
 
   @ApiProperty({ example: 50, description: 'queue numbers admitted per second, counted from salesOpenAt' })
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
+  @IntRange(1, 100_000)
   admitPerSecond!: number;
 }
 
 export class JoinQueueDto {
   @ApiProperty({ example: 'user-1' })
-  @IsString()
-  @Length(1, 64)
+  @StringLength(1, 64)
   @Matches(/^[A-Za-z0-9_.:@-]+$/, { message: 'userId must be of [A-Za-z0-9_.:@-]' })
   userId!: string;
 }
