@@ -1,5 +1,5 @@
 import { Controller, Req } from '@nestjs/common';
-import { ApiProperty, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../openapi';
 import type { AuthenticatedRequest } from './api-key.guard';
 
@@ -9,7 +9,6 @@ class WhoAmI {
 
 /** Lets a client (the web console) check a key and learn its role, to show only what the role may do. */
 @ApiTags('platform')
-@ApiSecurity('api-key')
 @Controller('api/v1')
 export class WhoAmIController {
   @Endpoint('GET whoami', 'client', {

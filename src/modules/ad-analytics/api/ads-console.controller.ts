@@ -1,5 +1,5 @@
 import { Controller, Param, Query } from '@nestjs/common';
-import { ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../../../platform/openapi';
 import { PagingQuery } from '../../../platform/paging/paging-query.dto';
 import { CampaignService } from '../application/campaign.service';
@@ -9,7 +9,6 @@ import { CampaignAdsStats, CampaignList } from './ads-console.responses';
 
 /** Read views for advertisers (the web console's ads page). */
 @ApiTags('ad-analytics')
-@ApiSecurity('api-key')
 @Controller('api/v1')
 export class AdsConsoleController {
   constructor(

@@ -1,5 +1,5 @@
 import { Controller, Query } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { Endpoint } from '../../../platform/openapi';
 import { StringMatching } from '../../../platform/validation/int-range';
@@ -23,7 +23,6 @@ export class DailyReportQuery extends BuildReportQuery {
 }
 
 @ApiTags('ad-analytics')
-@ApiSecurity('api-key')
 @Controller('api/v1/reports')
 export class ReportsController {
   constructor(private readonly reports: DailyReportService) {}

@@ -1,5 +1,5 @@
 import { Controller, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Endpoint } from '../../../platform/openapi';
 import { openSse, SseChannel } from '../../../platform/sse/sse-response';
@@ -11,7 +11,6 @@ const TOTALS_EXAMPLE = { buckets: [{ minute: '2026-11-30T13:02:00.000Z', impress
 const WINDOW_EXAMPLE = { from: '2026-11-30T12:03:53.846Z', to: '2026-11-30T13:03:53.846Z', ...TOTALS_EXAMPLE };
 
 @ApiTags('ad-analytics')
-@ApiSecurity('api-key')
 @Controller('api/v1/stats')
 export class StatsController {
   constructor(private readonly stats: StatsService) {}

@@ -1,12 +1,11 @@
 import { Body, Controller } from '@nestjs/common';
-import { ApiBody, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../../../platform/openapi';
 import { EventTracker } from '../application/event-tracker.service';
 import { TrackBatchDoc } from './ad-analytics.dto';
 import { TrackAccepted } from './ad-analytics.responses';
 
 @ApiTags('ad-analytics')
-@ApiSecurity('api-key')
 @Controller('api/v1/track')
 export class TrackController {
   constructor(private readonly tracker: EventTracker) {}

@@ -1,6 +1,6 @@
 import { Body, Controller, Headers, Param, ParseIntPipe, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiHeader, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../../../platform/openapi';
 import { BOARD_ID_PATTERN, PLAYER_ID_PATTERN } from '../domain';
 import { BoardService } from '../application/board.service';
@@ -23,7 +23,6 @@ const BoardParam = () => ApiParam({ name: 'boardId', schema: { type: 'string', p
 const PlayerParam = () => ApiParam({ name: 'playerId', schema: { type: 'string', pattern: PLAYER_ID_PATTERN.source }, example: 'player-1' });
 
 @ApiTags('leaderboard')
-@ApiSecurity('api-key')
 @Controller('api/v1/leaderboards')
 export class LeaderboardController {
   constructor(
