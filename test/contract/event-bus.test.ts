@@ -148,6 +148,24 @@ describe.each(adapters)('EventBus contract: %s', (_name, make) => {
     expect(done).toEqual(['1', '2']);
   });
 
+  it('redelivers a batch whose handler throws a TypeError (kafkajs stops a consumer for good on one)', async () => {
+    const t = await topic(1);
+    await bus.publish(t, [{ key: 'x', value: '1' }]);
+    let attempts = 0;
+    const done: string[] = [];
+    await collect({
+      groupId: `g.${uid()}`,
+      topics: [t],
+      handleBatch: async (b) => {
+        if (attempts++ === 0) throw new TypeError('a bug in one handler call');
+        done.push(...b.messages.map((m) => m.value));
+      },
+    });
+    await waitFor('redelivery', () => done.length >= 1);
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(done).toEqual(['1']);
+  });
+
   it('commits transactional output with the consumed offsets, exactly once; aborted output is invisible', async () => {
     const input = await topic(2);
     const output = await topic(2);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { Admin, Consumer, IHeaders, Kafka, KafkaMessage, logCreator, logLevel, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
+import { Admin, ConsumerRunConfig, IHeaders, Kafka, KafkaJSError, KafkaMessage, logCreator, logLevel, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
 import {
   EventBus,
   IncomingMessage,
@@ -219,7 +219,14 @@ export class KafkaEventBus extends EventBus {
       ...(opts.fetch?.maxBytes ? { maxBytes: opts.fetch.maxBytes } : {}),
       sessionTimeout: this.opts.sessionTimeoutMs ?? 30000,
       heartbeatInterval: Math.min(3000, Math.floor((this.opts.sessionTimeoutMs ?? 30000) / 3)),
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
+      // A bounded budget (~5 s a step), on purpose: kafkajs's way out of a stale state is a step that
+      // runs out of retries. An offset commit goes to the coordinator found at the last join and is
+      // retried against that same node, dead or no longer the coordinator; with an endless budget the
+      // batch never ended, heartbeats stopped, and the group stayed Empty for good after a broker
+      // SIGKILL (test/cluster/event-bus-failover.test.ts). A commit that fails now re-joins the group
+      // (below), which finds the coordinator again; other steps that run out crash the consumer, and
+      // kafkajs restarts it (a retriable cause) or the CRASH listener below does.
+      retry: { retries: 6, initialRetryTime: 100, maxRetryTime: 2000 },
     });
     let txProducer: Producer | undefined;
     if (opts.transactional) {
@@ -269,7 +276,7 @@ export class KafkaEventBus extends EventBus {
 
     await consumer.connect();
     await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
-    await consumer.run({
+    const runConfig: ConsumerRunConfig = {
       autoCommit: false,
       partitionsConsumedConcurrently: opts.partitionsConcurrently ?? 1,
       eachBatchAutoResolve: false,
@@ -317,19 +324,39 @@ export class KafkaEventBus extends EventBus {
             throw e; // not resolved: kafkajs fetches the batch again
           }
         } else {
-          await consumer.commitOffsets([{ ...tp, offset: next }]);
+          try {
+            await consumer.commitOffsets([{ ...tp, offset: next }]);
+          } catch (e) {
+            throw rejoinAfter(e as Error, opts.groupId); // not resolved: fetched again after the join
+          }
         }
         resolveOffset(last);
         this.opts.onConsumerLag?.(opts.groupId, tp, Number(BigInt(batch.highWatermark) - BigInt(next)));
         await heartbeat();
       },
+    };
+    // kafkajs restarts a crashed consumer only when the cause is retriable; otherwise (a TypeError
+    // from a handler, an error it counts as fatal) the consumer stops without a word, for good. A
+    // subscription must outlive any one failure: it starts again here, and the batch is redelivered.
+    let closing = false;
+    let restartTimer: NodeJS.Timeout | undefined;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || closing) return;
+      kafkaLogger.error(`${opts.groupId}: the consumer stopped on ${payload.error.name}: ${payload.error.message}; starting it again in 1 s`);
+      clearTimeout(restartTimer);
+      restartTimer = setTimeout(() => {
+        if (!closing) consumer.run(runConfig).catch((e: Error) => kafkaLogger.error(`${opts.groupId}: restarting the consumer failed: ${e.message}`));
+      }, 1000);
     });
+    await consumer.run(runConfig);
 
     let closed: Promise<void> | undefined;
     const sub: Subscription = {
       close: () =>
         (closed ??= (async () => {
           this.subs.delete(sub);
+          closing = true;
+          clearTimeout(restartTimer);
           await consumer.disconnect(); // waits for the batch in hand, then leaves the group
           await ready.catch(() => undefined);
           if (assigned.size > 0) await opts.onRevoked?.([...assigned].map(parseKey));
@@ -398,6 +425,17 @@ function decodeHeaders(h: IHeaders | undefined): Record<string, string> {
     out[name] = Array.isArray(v) ? String(v[0]) : String(v ?? '');
   }
   return out;
+}
+
+/**
+ * The error a batch throws when its offset commit failed: typed as NOT_COORDINATOR_FOR_GROUP, the
+ * one kind of error on which kafkajs's runner re-joins the group (asking the cluster for the group's
+ * coordinator again) instead of fetching again with the coordinator it had. The batch was not
+ * resolved, so it is delivered again after the join (at least once; handlers are idempotent).
+ */
+function rejoinAfter(cause: Error, groupId: string): Error {
+  const e = new KafkaJSError(`${groupId}: committing offsets failed (${cause.message}); re-joining the group at its current coordinator`, { retriable: true });
+  return Object.assign(e, { type: 'NOT_COORDINATOR_FOR_GROUP' });
 }
 
 function parseKey(k: string): TopicPartition {
