@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { Admin, ConsumerRunConfig, IHeaders, Kafka, KafkaJSError, KafkaMessage, logCreator, logLevel, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
+import { Admin, ConsumerRunConfig, IHeaders, Kafka, KafkaJSError, KafkaMessage, logCreator, logLevel, PartitionMetadata, Partitioners, Producer, RecordMetadata } from 'kafkajs';
 import {
   EventBus,
   IncomingMessage,
@@ -173,19 +173,23 @@ export class KafkaEventBus extends EventBus {
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const p = await this.getProducer();
+    await this.sendAcknowledged(topic, messages, (batch) => p.send({ topic, acks: -1, messages: batch }));
+  }
+
+  /**
+   * Sends until every partition has acknowledged its messages (5 resends at most, then an error).
+   * Transactional output goes through here too: the same drop inside a transaction raises no error,
+   * so the transaction would commit the consumed offsets without the dropped output - lost for good.
+   * A transaction aborts as a whole only when something throws; this makes the drop throw or heal.
+   */
+  private async sendAcknowledged(topic: string, messages: OutgoingMessage[], send: (batch: PartitionedMessage[]) => Promise<RecordMetadata[]>): Promise<void> {
+    if (messages.length === 0) return;
     const partitionMetadata = await this.partitionsOf(topic);
-    let batch = messages.map((m) => {
+    const batch = messages.map((m) => {
       const k = toKafka(m);
       return { ...k, partition: this.partitioner({ topic, partitionMetadata, message: k }) };
     });
-    for (let round = 0; ; round++) {
-      const acked = new Set((await p.send({ topic, acks: -1, messages: batch })).map((r) => r.partition));
-      const missing = batch.filter((m) => !acked.has(m.partition));
-      if (missing.length === 0) return;
-      if (round >= 5) throw new Error(`kafka: ${missing.length} messages to ${topic} were never acknowledged`);
-      kafkaLogger.warn(`${missing.length} messages to ${topic} (partitions ${[...new Set(missing.map((m) => m.partition))].join(',')}) were not acknowledged: sending them again`);
-      batch = missing;
-    }
+    await sendUntilAcknowledged(topic, batch, send);
   }
 
   private readonly partitioner = Partitioners.DefaultPartitioner();
@@ -312,7 +316,7 @@ export class KafkaEventBus extends EventBus {
         if (txProducer) {
           const tx = await txProducer.transaction();
           try {
-            for (const o of output) await tx.send({ topic: o.topic, acks: -1, messages: o.messages.map(toKafka) });
+            for (const o of output) await this.sendAcknowledged(o.topic, o.messages, (batch) => tx.send({ topic: o.topic, acks: -1, messages: batch }));
             if (!isRunning() || isStale() || !assigned.has(k)) throw new Error(`lost ${k} during the batch`);
             await tx.sendOffsets({
               consumerGroupId: opts.groupId,
@@ -425,6 +429,23 @@ function decodeHeaders(h: IHeaders | undefined): Record<string, string> {
     out[name] = Array.isArray(v) ? String(v[0]) : String(v ?? '');
   }
   return out;
+}
+
+export type PartitionedMessage = ReturnType<typeof toKafka> & { partition: number };
+
+/**
+ * Sends `batch` (each message with its partition) and sends again the messages of every partition
+ * missing from the acknowledgements, 5 times at most; then throws. See KafkaEventBus.publish.
+ */
+export async function sendUntilAcknowledged(topic: string, batch: PartitionedMessage[], send: (batch: PartitionedMessage[]) => Promise<RecordMetadata[]>): Promise<void> {
+  for (let round = 0; ; round++) {
+    const acked = new Set((await send(batch)).map((r) => r.partition));
+    const missing = batch.filter((m) => !acked.has(m.partition));
+    if (missing.length === 0) return;
+    if (round >= 5) throw new Error(`kafka: ${missing.length} messages to ${topic} were never acknowledged`);
+    kafkaLogger.warn(`${missing.length} messages to ${topic} (partitions ${[...new Set(missing.map((m) => m.partition))].join(',')}) were not acknowledged: sending them again`);
+    batch = missing;
+  }
 }
 
 /**
