@@ -431,7 +431,7 @@ function decodeHeaders(h: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
-export type PartitionedMessage = ReturnType<typeof toKafka> & { partition: number };
+export interface PartitionedMessage { key: string; value: string; headers?: Record<string, string>; partition: number }
 
 /**
  * Sends `batch` (each message with its partition) and sends again the messages of every partition
