@@ -1,6 +1,6 @@
-import { Controller, Req } from '@nestjs/common';
-import { ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Endpoint } from '../openapi';
+import { Req } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { ApiController, Endpoint } from '../openapi';
 import type { AuthenticatedRequest } from './api-key.guard';
 
 class WhoAmI {
@@ -8,8 +8,7 @@ class WhoAmI {
 }
 
 /** Lets a client (the web console) check a key and learn its role, to show only what the role may do. */
-@ApiTags('platform')
-@Controller('api/v1')
+@ApiController('platform', 'api/v1')
 export class WhoAmIController {
   @Endpoint('GET whoami', 'client', {
     summary: "The API key's role",

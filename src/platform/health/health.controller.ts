@@ -1,15 +1,13 @@
-import { Controller, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Res, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { Endpoint } from '../openapi';
+import { ApiController, Endpoint } from '../openapi';
 import { Infrastructure } from '../infrastructure';
 import { withTimeout } from '../with-timeout';
 
 const PING_TIMEOUT_MS = 1500;
 
-@ApiTags('health')
-@Controller('health')
+@ApiController('health', 'health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,

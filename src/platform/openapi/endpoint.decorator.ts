@@ -1,4 +1,5 @@
-import { applyDecorators, Delete, Get, HttpCode, Patch, Post, Put } from '@nestjs/common';
+import { applyDecorators, Controller, Delete, Get, HttpCode, Patch, Post, Put } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import type { ApiRole } from '../../config/app-config';
 import { Public, RequireRole } from '../auth/roles.decorator';
 import { ApiContract, OperationContract } from './api-contract.decorator';
@@ -21,3 +22,6 @@ export function Endpoint(route: `${keyof typeof METHODS}${'' | ` ${string}`}`, r
     ApiContract(contract),
   );
 }
+
+/** A controller of the HTTP API: its path prefix and the OpenAPI tag its operations are listed under. */
+export const ApiController = (tag: string, path: string): ClassDecorator => applyDecorators(Controller(path), ApiTags(tag));

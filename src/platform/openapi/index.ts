@@ -1,5 +1,5 @@
 export { OperationContract, ProblemStatus, SuccessResponse } from './api-contract.decorator';
 export { ClosedSchema } from './closed-schema.decorator';
 export { buildContractDocument } from './contract-document';
-export { Endpoint } from './endpoint.decorator';
+export { ApiController, Endpoint } from './endpoint.decorator';
 export { PROBLEM_CONTENT_TYPE, ProblemSchema } from './problem.schema';

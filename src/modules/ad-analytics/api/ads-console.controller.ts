@@ -1,6 +1,5 @@
-import { Controller, Param, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { Endpoint } from '../../../platform/openapi';
+import { Param, Query } from '@nestjs/common';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { PagingQuery } from '../../../platform/paging/paging-query.dto';
 import { CampaignService } from '../application/campaign.service';
 import { StatsService } from '../application/stats.service';
@@ -8,8 +7,7 @@ import { StatsQuery } from './ad-analytics.dto';
 import { CampaignAdsStats, CampaignList } from './ads-console.responses';
 
 /** Read views for advertisers (the web console's ads page). */
-@ApiTags('ad-analytics')
-@Controller('api/v1')
+@ApiController('ad-analytics', 'api/v1')
 export class AdsConsoleController {
   constructor(
     private readonly campaignService: CampaignService,

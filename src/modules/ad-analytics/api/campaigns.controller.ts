@@ -1,14 +1,12 @@
-import { Body, Controller, Param, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { Endpoint } from '../../../platform/openapi';
+import { Body, Param, Query } from '@nestjs/common';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { CampaignService } from '../application/campaign.service';
 import { CreateCampaignDto, PatchCampaignDto, ServeQuery } from './ad-analytics.dto';
 import { CampaignView, ServeDecision } from './ad-analytics.responses';
 
 const CAMPAIGN_EXAMPLE = { id: '01a22c8e-01b5-706c-898f-ea5f96bd6b6c', name: 'Winter sale', advertiserId: 'adv-42', active: true, ads: [{ id: 'ad-1', creativeUrl: 'https://cdn.example.com/creative/1.png', weight: 1 }], createdAt: '2026-11-30T13:03:53.782Z', updatedAt: '2026-11-30T13:03:53.782Z' };
 
-@ApiTags('ad-analytics')
-@Controller('api/v1/ads')
+@ApiController('ad-analytics', 'api/v1/ads')
 export class CampaignsController {
   constructor(private readonly campaigns: CampaignService) {}
 

@@ -1,7 +1,7 @@
-import { Controller, Query } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Query } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { Endpoint } from '../../../platform/openapi';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { StringMatching } from '../../../platform/validation/int-range';
 import { DailyReport, ReportRun } from './ad-analytics.responses';
 
@@ -22,8 +22,7 @@ export class DailyReportQuery extends BuildReportQuery {
   campaignId?: string;
 }
 
-@ApiTags('ad-analytics')
-@Controller('api/v1/reports')
+@ApiController('ad-analytics', 'api/v1/reports')
 export class ReportsController {
   constructor(private readonly reports: DailyReportService) {}
 

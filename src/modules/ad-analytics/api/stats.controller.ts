@@ -1,7 +1,6 @@
-import { Controller, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Endpoint } from '../../../platform/openapi';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { openSse, SseChannel } from '../../../platform/sse/sse-response';
 import { StatsService } from '../application/stats.service';
 import { StatsQuery } from './ad-analytics.dto';
@@ -10,8 +9,7 @@ import { AdStats, CampaignStats } from './ad-analytics.responses';
 const TOTALS_EXAMPLE = { buckets: [{ minute: '2026-11-30T13:02:00.000Z', impressions: 100, clicks: 3, ctr: 0.03 }], totals: { impressions: 100, clicks: 3, ctr: 0.03 } };
 const WINDOW_EXAMPLE = { from: '2026-11-30T12:03:53.846Z', to: '2026-11-30T13:03:53.846Z', ...TOTALS_EXAMPLE };
 
-@ApiTags('ad-analytics')
-@Controller('api/v1/stats')
+@ApiController('ad-analytics', 'api/v1/stats')
 export class StatsController {
   constructor(private readonly stats: StatsService) {}
 

@@ -1,12 +1,11 @@
-import { Body, Controller } from '@nestjs/common';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
-import { Endpoint } from '../../../platform/openapi';
+import { Body } from '@nestjs/common';
+import { ApiBody } from '@nestjs/swagger';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { EventTracker } from '../application/event-tracker.service';
 import { TrackBatchDoc } from './ad-analytics.dto';
 import { TrackAccepted } from './ad-analytics.responses';
 
-@ApiTags('ad-analytics')
-@Controller('api/v1/track')
+@ApiController('ad-analytics', 'api/v1/track')
 export class TrackController {
   constructor(private readonly tracker: EventTracker) {}
 

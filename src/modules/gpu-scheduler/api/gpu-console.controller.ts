@@ -1,7 +1,6 @@
-import { Controller, Query, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Endpoint } from '../../../platform/openapi';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { openSse } from '../../../platform/sse/sse-response';
 import { ClusterViewService } from '../application/cluster-view.service';
 import { RecentTasksQueryDto } from './gpu-console.dto';
@@ -11,8 +10,7 @@ const GRID_EXAMPLE = { nodes: [{ id: 'node-1', gpuType: 'A100', status: 'ACTIVE'
 const RECENT_EXAMPLE = { items: [{ taskId: '0193…a1', userId: 'u1', tier: 'vip', status: 'RUNNING', gpuCount: 2, at: '2026-11-30T13:02:00.000Z', reason: null }] };
 
 /** Read views for operators (the web console's GPU page); no state changes here. */
-@ApiTags('gpu-scheduler')
-@Controller('api/v1/gpu')
+@ApiController('gpu-scheduler', 'api/v1/gpu')
 export class GpuConsoleController {
   constructor(private readonly views: ClusterViewService) {}
 

@@ -1,6 +1,5 @@
-import { Body, Controller, Param } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { Endpoint } from '../../../platform/openapi';
+import { Body, Param } from '@nestjs/common';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { ClusterService } from '../application/cluster.service';
 import { NodeService } from '../application/node.service';
 import { HeartbeatDto, PatchNodeDto, RegisterNodeDto } from './gpu.dto';
@@ -8,8 +7,7 @@ import { ClusterSnapshot, NodeView } from './gpu.responses';
 
 const NODE_EXAMPLE = { id: 'node-1', gpuType: 'A100', gpuCount: 8, gpuMemoryGb: 80, labels: { zone: 'a' }, simulated: false, status: 'ACTIVE', freeGpuIndices: [0, 1, 2, 3, 4, 5, 6, 7], gpuUsedMilli: [0, 0, 0, 0, 0, 0, 0, 0], cpuMilli: 64000, memoryMib: 524288, cpuUsedMilli: 0, memoryUsedMib: 0, lastHeartbeatAt: '2026-11-30T13:03:53.975Z', registeredAt: '2026-11-30T13:03:53.914Z' };
 
-@ApiTags('gpu-scheduler')
-@Controller('api/v1/gpu')
+@ApiController('gpu-scheduler', 'api/v1/gpu')
 export class GpuNodesController {
   constructor(
     private readonly nodes: NodeService,

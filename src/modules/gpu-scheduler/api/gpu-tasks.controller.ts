@@ -1,10 +1,10 @@
-import { Body, Controller, Headers, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { Body, Headers, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../../../platform/auth/api-key.guard';
 import { roleSatisfies } from '../../../platform/auth/roles.decorator';
 import { GpuCode, GpuError } from '../gpu-scheduler.errors';
-import { Endpoint } from '../../../platform/openapi';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../../platform/idempotency/idempotency-store';
 import { TaskLifecycle } from '../application/task-lifecycle.service';
 import { TaskService } from '../application/task.service';
@@ -15,8 +15,7 @@ const TASK_ID = '01a22c8e-0295-7194-b5f3-4284241a6c08';
 const TASK_EXAMPLE = { taskId: TASK_ID, userId: 'user-1', tier: 'normal', gpuType: 'A100', gpuCount: 1, gpuMemoryGb: 40, estimatedRuntimeSec: null, model: null, command: null, onNodeFailure: 'fail', gpuMilli: null, cpuMilli: null, memoryMib: null, gangPlacement: null, status: 'RUNNING', attempt: 1, placement: [{ nodeId: 'node-1', gpuIndices: [0] }], cancelRequested: false, backfilled: false, queuedAt: '2026-11-30T13:03:54.005Z', scheduledAt: '2026-11-30T13:03:54.024Z', startedAt: '2026-11-30T13:03:54.085Z', finishedAt: null, predictedRuntimeSec: 3600, queuePosition: null, exitCode: null, reason: null };
 const TASK = { taskId: '$request.path.taskId' };
 
-@ApiTags('gpu-scheduler')
-@Controller('api/v1')
+@ApiController('gpu-scheduler', 'api/v1')
 export class GpuTasksController {
   constructor(
     private readonly tasks: TaskService,

@@ -1,7 +1,7 @@
-import { Body, Controller, Headers, Param, ParseIntPipe, Query, Res } from '@nestjs/common';
+import { Body, Headers, Param, ParseIntPipe, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Endpoint } from '../../../platform/openapi';
+import { ApiHeader, ApiParam } from '@nestjs/swagger';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { BOARD_ID_PATTERN, PLAYER_ID_PATTERN } from '../domain';
 import { BoardService } from '../application/board.service';
 import { LeaderboardService } from '../application/leaderboard.service';
@@ -22,8 +22,7 @@ const CREATED_LINKS = Object.fromEntries(
 const BoardParam = () => ApiParam({ name: 'boardId', schema: { type: 'string', pattern: BOARD_ID_PATTERN.source }, example: 'global:weekly' });
 const PlayerParam = () => ApiParam({ name: 'playerId', schema: { type: 'string', pattern: PLAYER_ID_PATTERN.source }, example: 'player-1' });
 
-@ApiTags('leaderboard')
-@Controller('api/v1/leaderboards')
+@ApiController('leaderboard', 'api/v1/leaderboards')
 export class LeaderboardController {
   constructor(
     private readonly boards: BoardService,

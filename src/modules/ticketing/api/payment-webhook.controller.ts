@@ -1,7 +1,7 @@
-import { Controller, Headers, Req } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { Headers, Req } from '@nestjs/common';
+import { ApiBody, ApiHeader } from '@nestjs/swagger';
 import { RawBodyRequest, SignedBody } from '../../../platform/http/body-parsers';
-import { Endpoint } from '../../../platform/openapi';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { PaymentWebhookService } from '../application/payment-webhook.service';
 import { PaymentWebhookEvent, WebhookReceived } from './ticketing.responses';
 
@@ -9,8 +9,7 @@ import { PaymentWebhookEvent, WebhookReceived } from './ticketing.responses';
  * No API key: the provider authenticates with an HMAC signature over the exact bytes received,
  * sent as application/json or text/plain.
  */
-@ApiTags('ticketing')
-@Controller('api/v1/payments')
+@ApiController('ticketing', 'api/v1/payments')
 export class PaymentWebhookController {
   constructor(private readonly webhooks: PaymentWebhookService) {}
 

@@ -1,7 +1,6 @@
-import { Controller, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Endpoint } from '../../../platform/openapi';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { PagingQuery } from '../../../platform/paging/paging-query.dto';
 import { openSse } from '../../../platform/sse/sse-response';
 import { TicketingViews } from '../application/ticketing-views.service';
@@ -10,8 +9,7 @@ import { EventList, EventOrdersView, SeatMapView, WaitingRoomLineView } from './
 const AVAILABILITY_EXAMPLE = { eventId: 'e-1', capacity: 10, available: 7, held: 2, sold: 1, sections: [{ name: 'A', capacity: 10, available: 7, held: 2, sold: 1 }] };
 
 /** Read views for operators of a sale (the web console's ticketing page); no state changes here. */
-@ApiTags('ticketing')
-@Controller('api/v1/events')
+@ApiController('ticketing', 'api/v1/events')
 export class TicketingConsoleController {
   constructor(private readonly views: TicketingViews) {}
 

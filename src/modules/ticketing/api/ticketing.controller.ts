@@ -1,6 +1,6 @@
-import { Body, Controller, Headers, Param, Query } from '@nestjs/common';
-import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Endpoint } from '../../../platform/openapi';
+import { Body, Headers, Param, Query } from '@nestjs/common';
+import { ApiHeader, ApiParam } from '@nestjs/swagger';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../../platform/idempotency/idempotency-store';
 import { EventsService } from '../application/events.service';
 import { HoldsService } from '../application/holds.service';
@@ -20,8 +20,7 @@ const HOLD_EXAMPLE = { holdId: HOLD_ID, eventId: EVENT_ID, userId: 'user-1', sea
 const IdempotencyKey = () =>
   ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a retry with the same key returns the first answer', schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source } });
 
-@ApiTags('ticketing')
-@Controller('api/v1')
+@ApiController('ticketing', 'api/v1')
 export class TicketingController {
   constructor(
     private readonly events: EventsService,

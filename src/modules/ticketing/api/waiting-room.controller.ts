@@ -1,13 +1,11 @@
-import { Body, Controller, Param } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { Endpoint } from '../../../platform/openapi';
+import { Body, Param } from '@nestjs/common';
+import { ApiController, Endpoint } from '../../../platform/openapi';
 import { QueueView } from './ticketing.responses';
 import { EventsService } from '../application/events.service';
 import { WaitingRoomService } from '../application/waiting-room.service';
 import { JoinQueueDto } from './waiting-room.dto';
 
-@ApiTags('ticketing')
-@Controller('api/v1/events/:eventId/queue')
+@ApiController('ticketing', 'api/v1/events/:eventId/queue')
 export class WaitingRoomController {
   constructor(
     private readonly events: EventsService,
