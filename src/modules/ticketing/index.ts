@@ -1,2 +1,1 @@
 export { TicketingModule } from './ticketing.module';
-export type { CreateEventInput, HoldInput, HoldView, OrderView } from './ticketing.types';

@@ -32,16 +32,12 @@ function listFiles(dir: string, recursive: boolean, accept: (name: string) => bo
   return out;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 function exportedClasses(file: string): Function[] {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(file) as Record<string, unknown>;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   return Object.values(mod).filter((v): v is Function => typeof v === 'function');
 }
 
 /** Every class in migrations/*.{ts,js} with an up() method; TypeORM orders them by timestamp. */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export function loadMigrations(dir = MIGRATIONS_DIR): Function[] {
   return listFiles(dir, false, (n) => !/\.(spec|test)\./.test(n))
     .flatMap(exportedClasses)
@@ -49,7 +45,6 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Function[] {
 }
 
 /** Every @Entity class exported from a *.entity.{ts,js} file under src/modules. */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export function loadEntities(dir = MODULES_DIR): Function[] {
   const files = listFiles(dir, true, (n) => n.endsWith(`.entity${EXT}`));
   const classes = files.flatMap(exportedClasses);

@@ -135,6 +135,41 @@ export class DailyReportBuilder {
   }
 }
 
-function cmp(a: string, b: string): number {
+export function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Per-(ad, campaign) rows summed per ad, per campaign and in total, each into an accumulator from
+ * `make`; the views and the reconciliation both read the day this way.
+ */
+export class RollUp<A> {
+  readonly total: A;
+  private readonly ads = new Map<string, { adId: string; campaignId: string; acc: A }>();
+  private readonly campaigns = new Map<string, A>();
+
+  constructor(private readonly make: () => A) {
+    this.total = make();
+  }
+
+  /** The accumulators a row adds to: its ad's, its campaign's and the total. */
+  of(adId: string, campaignId: string): A[] {
+    const k = `${adId}\u0000${campaignId}`;
+    let a = this.ads.get(k);
+    if (!a) this.ads.set(k, (a = { adId, campaignId, acc: this.make() }));
+    let c = this.campaigns.get(campaignId);
+    if (!c) this.campaigns.set(campaignId, (c = this.make()));
+    return [a.acc, c, this.total];
+  }
+
+  /** Each accumulator as `figures` sees it: campaigns by id, ads by campaign, then ad. */
+  rows<F extends object>(figures: (acc: A) => F) {
+    return {
+      totals: figures(this.total),
+      campaigns: [...this.campaigns].sort((x, y) => cmp(x[0], y[0])).map(([campaignId, acc]) => ({ campaignId, ...figures(acc) })),
+      ads: [...this.ads.values()]
+        .sort((x, y) => cmp(x.campaignId, y.campaignId) || cmp(x.adId, y.adId))
+        .map((a) => ({ adId: a.adId, campaignId: a.campaignId, ...figures(a.acc) })),
+    };
+  }
 }

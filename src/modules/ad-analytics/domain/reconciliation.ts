@@ -2,7 +2,7 @@
 // real-time store holds for the same day. "matches" compares the real-time counts with the on-time
 // replay (they must be equal when the stream is exactly once); the offline − real-time difference is
 // then fully explained by late events, which only the offline report counts.
-import { ReportCell } from './daily-report';
+import { ReportCell, RollUp } from './daily-report';
 
 export interface Counts {
   impressions: number;
@@ -74,19 +74,9 @@ function finish(a: Acc): ReconciledRow {
 }
 
 export function reconcile(cells: readonly ReportCell[], realtime: readonly RealtimeRow[]): Reconciliation {
-  const ads = new Map<string, { adId: string; campaignId: string; acc: Acc }>();
-  const campaigns = new Map<string, Acc>();
-  const totals = zero();
-  const get = (adId: string, campaignId: string) => {
-    const k = `${adId}\u0000${campaignId}`;
-    let a = ads.get(k);
-    if (!a) ads.set(k, (a = { adId, campaignId, acc: zero() }));
-    let c = campaigns.get(campaignId);
-    if (!c) campaigns.set(campaignId, (c = zero()));
-    return [a.acc, c, totals];
-  };
+  const roll = new RollUp(zero);
   for (const cell of cells) {
-    for (const acc of get(cell.adId, cell.campaignId)) {
+    for (const acc of roll.of(cell.adId, cell.campaignId)) {
       acc.offline.impressions += cell.impressions;
       acc.offline.clicks += cell.clicks;
       acc.onTime.impressions += cell.onTimeImpressions;
@@ -94,19 +84,11 @@ export function reconcile(cells: readonly ReportCell[], realtime: readonly Realt
     }
   }
   for (const r of realtime) {
-    for (const acc of get(r.adId, r.campaignId)) {
+    for (const acc of roll.of(r.adId, r.campaignId)) {
       acc.realtime.impressions += r.impressions;
       acc.realtime.clicks += r.clicks;
     }
   }
-  const adRows = [...ads.values()]
-    .map((a) => ({ adId: a.adId, campaignId: a.campaignId, ...finish(a.acc) }))
-    .sort((x, y) => cmp(x.campaignId, y.campaignId) || cmp(x.adId, y.adId));
-  const campaignRows = [...campaigns.entries()].map(([campaignId, acc]) => ({ campaignId, ...finish(acc) })).sort((x, y) => cmp(x.campaignId, y.campaignId));
-  const total = finish(totals);
-  return { matches: adRows.every((r) => r.matches), totals: total, campaigns: campaignRows, ads: adRows };
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  const rows = roll.rows(finish);
+  return { matches: rows.ads.every((r) => r.matches), ...rows };
 }
