@@ -18,7 +18,7 @@ import {
   totalGpuMilliOf,
   UsageRecord,
   usedMilliOf,
-} from '../domain';
+} from '../../../src/modules/gpu-scheduler/domain';
 import { SimTask } from './trace';
 
 export interface SimOptions {
