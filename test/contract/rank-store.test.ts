@@ -9,7 +9,7 @@ import { hashSlot } from '../../src/platform/kv/hash-slot';
 import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
 import { MemoryKeyValueStore } from '../../src/platform/kv/memory-key-value-store';
 import { createRedisClient, RedisKeyValueStore } from '../../src/platform/kv/redis-key-value-store';
-import { seededRandom } from '../support/seeded-random';
+import { seededRandom } from '../../src/platform/random/seeded-random';
 import { tempDataDir } from '../support/temp-dir';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../../../test/support/seeded-random';
+import { seededRandom } from '../../../platform/random/seeded-random';
 import { ServableAd, WeightedAdIndex } from './ad-chooser';
 
 const ad = (adId: string, weight: number): ServableAd => ({ adId, campaignId: 'c', weight });

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../../../test/support/seeded-random';
+import { seededRandom } from '../../../platform/random/seeded-random';
 import { AdEvent, PartitionProcessor, ProcessResult, StreamConfig, WindowAggregate } from './stream-processor';
 
 const S = 1000;

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../../../test/support/seeded-random';
+import { seededRandom } from '../../../platform/random/seeded-random';
 import { compareEntries, mergeTopK, percentile, RankedEntry, shardOf } from './ranking';
 import { decodeMember, encodeMember } from './member-encoding';
 import { SortOrder } from './board-config';

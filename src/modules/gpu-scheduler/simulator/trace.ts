@@ -1,5 +1,5 @@
 import { readFileSync } from 'fs';
-import { GangPlacement, GpuNode, Task } from '../../../src/modules/gpu-scheduler/domain';
+import { GangPlacement, GpuNode, Task } from '../domain';
 
 /** A task with its true runtime (known to the simulator only, never to the scheduler). */
 export interface SimTask extends Task {

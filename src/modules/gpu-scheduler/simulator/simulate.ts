@@ -12,7 +12,7 @@
  * --inflate R --no-departures --seeds 42-51: the FGD paper's method (inflation.ts). All options: --help.
  */
 import { existsSync, writeFileSync } from 'fs';
-import { bestFit, fragmentationAware, NodeScorer, PolicyName, Task, workloadShapes, worstFit } from '../../../src/modules/gpu-scheduler/domain';
+import { bestFit, fragmentationAware, NodeScorer, PolicyName, Task, workloadShapes, worstFit } from '../domain';
 import { simulate, SimResult } from './engine';
 import { inflationRun, InflationResult } from './inflation';
 import { loadNodesCsv, loadTraceCsv, parseNodeSpec, SimTask, syntheticTrace } from './trace';

@@ -18,7 +18,7 @@ import {
   totalGpuMilliOf,
   UsageRecord,
   usedMilliOf,
-} from '../../../src/modules/gpu-scheduler/domain';
+} from '../domain';
 import { SimTask } from './trace';
 
 export interface SimOptions {

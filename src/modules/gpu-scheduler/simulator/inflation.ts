@@ -1,5 +1,5 @@
-import { seededRandom } from '../../../test/support/seeded-random';
-import { Allocation, ClusterView, GpuNode, MILLI_PER_GPU, NodeScorer, placeGang, takeOnNode, Task, totalGpuMilliOf, usedMilliOf } from '../../../src/modules/gpu-scheduler/domain';
+import { seededRandom } from '../../../platform/random/seeded-random';
+import { Allocation, ClusterView, GpuNode, MILLI_PER_GPU, NodeScorer, placeGang, takeOnNode, Task, totalGpuMilliOf, usedMilliOf } from '../domain';
 
 /**
  * The FGD paper's evaluation method (Weng et al., USENIX ATC '23, and its open simulator

@@ -1,4 +1,4 @@
-import { bestFit, fragmentationAware, GpuNode, takeOnNode, Task, totalGpuMilliOf, workloadShapes, worstFit } from '../../../src/modules/gpu-scheduler/domain';
+import { bestFit, fragmentationAware, GpuNode, takeOnNode, Task, totalGpuMilliOf, workloadShapes, worstFit } from '../domain';
 import { inflatedArrivals, inflationRun } from './inflation';
 import { main, parseArgs, policiesOf, scorersOf, seedsOf, UsageError } from './simulate';
 import { parseNodeSpec } from './trace';
