@@ -5,6 +5,7 @@
  * platform's HTTP stack (Nest, API-key guard, validation, logging, metrics) in the same run.
  * Full profile (PostgreSQL, Redis, Kafka on 127.0.0.1) when all three answer, else embedded. On
  * Redis it also reports bytes per player (MEMORY USAGE).
+ * BENCH_TARGETS=top:1,player:16 (names as printed) loads only those, e.g. for a `node --cpu-prof` of one.
  *   [BENCH_PROFILE=embedded] npx ts-node --transpile-only bench/leaderboard/read.bench.ts [seconds=5] [connections=50] [players=1000000] [shards=1,16] [rounds=3]
  */
 import { Controller, Get, Module } from '@nestjs/common';
@@ -46,8 +47,13 @@ class EmptyController {
 @Module({ controllers: [EmptyController] })
 class EmptyModule {}
 
-function run(url: string, headers: Record<string, string> = {}) {
-  return autocannon(url, { connections, seconds, headers });
+/** Load, plus this process's CPU (user + system) per request: the bare route, the app and the bench
+ *  share it, so CPU µs per request compares across targets even when a loaded box skews req/s. */
+async function run(url: string, headers: Record<string, string> = {}): Promise<LoadResult & { cpuUsPerReq: number }> {
+  const cpu = process.cpuUsage();
+  const r = await autocannon(url, { connections, seconds, headers });
+  const used = process.cpuUsage(cpu);
+  return { ...r, cpuUsPerReq: +((used.user + used.system) / (r.rps * seconds)).toFixed(1) };
 }
 
 async function main() {
@@ -136,21 +142,27 @@ async function main() {
     const base = `http://127.0.0.1:${port}/api/v1/leaderboards/${board.id}`;
     targets.push([`top:${board.shards}`, `${base}/top?limit=100`, h], [`player:${board.shards}`, `${base}/players/${probe}?around=5`, h]);
   }
-  const results = new Map<string, LoadResult[]>();
+  const results = new Map<string, (LoadResult & { cpuUsPerReq: number })[]>();
+  const only = process.env.BENCH_TARGETS?.split(',');
   for (let r = 0; r < rounds; r++) {
     for (const [name, url, headers] of targets) {
+      if (only && !only.includes(name)) continue;
       const list = results.get(name) ?? [];
       list.push(await run(url, headers));
       results.set(name, list);
     }
   }
   const median = (name: string) => {
-    const list = [...results.get(name)!].sort((a, b) => a.rps - b.rps);
-    return list[Math.floor(list.length / 2)];
+    const list = [...(results.get(name) ?? [])].sort((a, b) => a.rps - b.rps);
+    return list[Math.floor(list.length / 2)] ?? { rps: NaN, p50: NaN, p99: NaN, errors: 0, cpuUsPerReq: NaN };
   };
   const baseline = median('bare');
   const platform = median('platform');
-  const ratio = (r: { rps: number }) => ({ toBare: +(r.rps / baseline.rps).toFixed(3), toPlatform: +(r.rps / platform.rps).toFixed(3) });
+  const ratio = (r: { rps: number; cpuUsPerReq: number }) => ({
+    toBare: +(r.rps / baseline.rps).toFixed(3),
+    toPlatform: +(r.rps / platform.rps).toFixed(3),
+    cpuToBare: +(baseline.cpuUsPerReq / r.cpuUsPerReq).toFixed(3),
+  });
   const perBoard: Record<string, unknown> = {};
   for (const board of boards) {
     const top = median(`top:${board.shards}`);

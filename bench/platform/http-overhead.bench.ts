@@ -1,17 +1,25 @@
 /**
- * What the platform's HTTP stack (Nest + guards + validation + logging + metrics) costs over a
- * bare Fastify JSON route, measured in the same run on the same machine. A third server, Nest on
- * its Fastify adapter with nothing of ours (no guard, pipe, hook or logger), shows the floor Nest
- * itself sets: what is above it is ours to remove, what is below it is the framework's.
- *   npx ts-node --transpile-only bench/platform/http-overhead.bench.ts [seconds=10] [connections=50]
+ * What the platform's HTTP stack (Nest + key check + validation + logging + metrics) costs over a
+ * bare Fastify JSON route, measured in the same run on the same machine. Two more servers: bare
+ * Fastify writing the same response headers as Tetrad (what those headers alone cost), and Nest on
+ * its Fastify adapter with nothing of ours (no guard, pipe, hook or logger), the floor Nest itself
+ * sets: what is above them is ours to remove, what is below them is the framework's or the headers'.
+ * Each server also reports this process's CPU µs per request (all servers live in it, one loaded at
+ * a time): on a loaded box, where req/s swing with other work, the CPU ratio still compares.
+ *   npx ts-node --transpile-only bench/platform/http-overhead.bench.ts [seconds=10] [connections=50] [only] [rounds=1]
+ * `only` = bare | headers | nest | tetrad runs just that server (for a `node --cpu-prof` of one phase); `all`
+ * runs all four. With rounds > 1 they alternate, `seconds` each, and each round's ratios are
+ * printed: on a loaded box the load changes within seconds, and only ratios taken close together compare.
  */
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import Fastify from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/app-config';
 import { RequireRole } from '../../src/platform/auth/roles.decorator';
+import { securityHeaders } from '../../src/platform/http/security-headers';
 import { autocannon } from '../support/autocannon';
 
 @Controller('api/v1/bench')
@@ -37,9 +45,18 @@ class BareNestModule {}
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 50);
+const only = process.argv[4] === 'all' ? undefined : process.argv[4];
+const rounds = Number(process.argv[5] ?? 1);
 
-function run(url: string, headers: Record<string, string> = {}) {
-  return autocannon(url, { connections, seconds, headers });
+/** Load plus this process's CPU time (user + system) per request served: all three servers live in
+ *  this process, one loaded at a time, so on a box too loaded for req/s to compare, CPU µs per
+ *  request still does (its ratio to bare is what req/s would show on a quiet box, where the server
+ *  is CPU bound). */
+async function run(url: string, headers: Record<string, string> = {}) {
+  const cpu = process.cpuUsage();
+  const r = await autocannon(url, { connections, seconds, headers });
+  const used = process.cpuUsage(cpu);
+  return { ...r, cpuUsPerReq: +((used.user + used.system) / (r.rps * seconds)).toFixed(1) };
 }
 
 async function main() {
@@ -47,6 +64,19 @@ async function main() {
   bare.get('/bench', async () => ({ ok: true, n: 42 }));
   await bare.listen({ port: 0, host: '127.0.0.1' });
   const barePort = (bare.server.address() as { port: number }).port;
+
+  // Bare Fastify writing the same response headers Tetrad writes (13 security headers, request id,
+  // cache-control): what those headers alone cost, the ceiling for any route that sends them.
+  const headers = securityHeaders();
+  const bareHeaders = Fastify();
+  bareHeaders.addHook('onRequest', (req, reply, done) => {
+    for (const [name, value] of headers) reply.raw.setHeader(name, value);
+    void reply.header('x-request-id', randomUUID()).header('cache-control', 'no-store');
+    done();
+  });
+  bareHeaders.get('/bench', async () => ({ ok: true, n: 42 }));
+  await bareHeaders.listen({ port: 0, host: '127.0.0.1' });
+  const bareHeadersPort = (bareHeaders.server.address() as { port: number }).port;
 
   const nest = await NestFactory.create<NestFastifyApplication>(BareNestModule, new FastifyAdapter(), { logger: false });
   await nest.listen({ port: 0, host: '127.0.0.1' });
@@ -57,13 +87,34 @@ async function main() {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const appPort = (app.getHttpServer().address() as { port: number }).port;
 
-  const baseline = await run(`http://127.0.0.1:${barePort}/bench`);
-  const bareNest = await run(`http://127.0.0.1:${nestPort}/bench`);
-  const tetrad = await run(`http://127.0.0.1:${appPort}/api/v1/bench`, { 'x-api-key': 'bench-client-key' });
-  const ratio = (a: { rps: number }) => +(a.rps / baseline.rps).toFixed(3);
-  console.log(JSON.stringify({ seconds, connections, baseline, bareNest, tetrad, ratio: ratio(tetrad), bareNestRatio: ratio(bareNest) }, null, 2));
+  const skip = { rps: NaN, cpuUsPerReq: NaN };
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const ratios: { ratio: number; bareNestRatio: number; headersRatio: number; cpuRatio: number; bareNestCpuRatio: number; headersCpuRatio: number }[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const baseline = !only || only === 'bare' ? await run(`http://127.0.0.1:${barePort}/bench`) : skip;
+    const withHeaders = !only || only === 'headers' ? await run(`http://127.0.0.1:${bareHeadersPort}/bench`) : skip;
+    const bareNest = !only || only === 'nest' ? await run(`http://127.0.0.1:${nestPort}/bench`) : skip;
+    const tetrad = !only || only === 'tetrad' ? await run(`http://127.0.0.1:${appPort}/api/v1/bench`, { 'x-api-key': 'bench-client-key' }) : skip;
+    const ratio = (a: { rps: number }) => +(a.rps / baseline.rps).toFixed(3);
+    const cpuRatio = (a: { cpuUsPerReq: number }) => +(baseline.cpuUsPerReq / a.cpuUsPerReq).toFixed(3);
+    ratios.push({
+      ratio: ratio(tetrad),
+      bareNestRatio: ratio(bareNest),
+      headersRatio: ratio(withHeaders),
+      cpuRatio: cpuRatio(tetrad),
+      bareNestCpuRatio: cpuRatio(bareNest),
+      headersCpuRatio: cpuRatio(withHeaders),
+    });
+    console.log(JSON.stringify({ round, seconds, connections, baseline, withHeaders, bareNest, tetrad, ...ratios[round] }, null, 2));
+  }
+  if (rounds > 1) {
+    const med = (k: keyof (typeof ratios)[0]) => median(ratios.map((r) => r[k]));
+    const keys = Object.keys(ratios[0]) as (keyof (typeof ratios)[0])[];
+    console.log(JSON.stringify({ rounds, median: Object.fromEntries(keys.map((k) => [k, med(k)])) }));
+  }
   await app.close();
   await nest.close();
+  await bareHeaders.close();
   await bare.close();
 }
 
