@@ -1,25 +1,28 @@
-import { Logger, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Logger, Type, ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { LogController } from 'fastify';
+import { FastifyInstance, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
+import { HttpGuardConfig } from './config/config-slice';
+import { installApiKeyAuth } from './platform/auth/api-key.guard';
 import { serveConsole } from './platform/console/serve-console';
 import { FieldProblem, ValidationFailed } from './platform/errors/problem-details.filter';
 import { installBodyParsers } from './platform/http/body-parsers';
 import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './platform/http/router-errors';
 import { installTextCheck } from './platform/http/well-formed-text';
-import { installSecurityHeaders } from './platform/http/security-headers';
+import { installResponseHeaders } from './platform/http/security-headers';
 import { Infrastructure } from './platform/infrastructure';
 import { EventBusTransport } from './platform/messaging/event-bus.transport';
-import { PinoNestLogger } from './platform/logging/pino-nest-logger';
+import { lazyChildLogger, PinoNestLogger } from './platform/logging/pino-nest-logger';
 import { installIpRateLimit } from './platform/rate-limit/ip-rate-limit';
 import { RateLimiter } from './platform/rate-limit/rate-limiter';
 import { buildContractDocument } from './platform/openapi';
 import { MetricsRegistry } from './platform/metrics/metrics';
+import { QueryValidationPipe } from './platform/validation/query-validation-pipe';
 
 /**
  * Builds the whole application for a config: opens the infrastructure of its profile, composes
@@ -37,6 +40,7 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
       // One access-log line per request, written in the onResponse hook below.
       logController: new LogController({ disableRequestLogging: true }),
       genReqId: requestId,
+      childLoggerFactory: lazyChildLogger,
       // Keep-alive sockets must not hold up a graceful shutdown.
       forceCloseConnections: 'idle',
       return503OnClosing: true,
@@ -61,7 +65,7 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
     // Fastify's own pino logger for Nest's lines too: one JSON format, no per-request middleware.
     app.useLogger(new PinoNestLogger(app.getHttpAdapter().getInstance().log));
     app.useGlobalPipes(
-      new ValidationPipe({
+      new QueryValidationPipe({
         whitelist: true,
         forbidNonWhitelisted: true,
         transform: true,
@@ -70,11 +74,14 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
       }),
     );
     // Connections close in InfrastructureCloser, after every module's shutdown hooks.
-    installHttpHooks(app, app.get(MetricsRegistry));
-    installSecurityHeaders(app);
-    installIpRateLimit(app.getHttpAdapter().getInstance(), app.get(RateLimiter), config.ipRateLimitPerSecond);
-    installBodyParsers(app.getHttpAdapter().getInstance());
-    installTextCheck(app.getHttpAdapter().getInstance());
+    const fastify = app.getHttpAdapter().getInstance();
+    installResponseHeaders(app);
+    installAccessLog(fastify, app.get(MetricsRegistry));
+    installIpRateLimit(fastify, app.get(RateLimiter), config.ipRateLimitPerSecond);
+    // Before app.init() registers the controllers' routes: each route's key rule is read once there.
+    installApiKeyAuth(fastify, app.get(HttpGuardConfig), app.get(RateLimiter));
+    installBodyParsers(fastify);
+    installTextCheck(fastify);
     installSwagger(app);
     await serveConsole(app);
     if (config.hasRole('worker')) {
@@ -101,13 +108,8 @@ function requestId(raw: IncomingMessage): string {
   return id;
 }
 
-function installHttpHooks(app: NestFastifyApplication, metrics: MetricsRegistry): void {
-  const fastify = app.getHttpAdapter().getInstance();
-  // Callback-style hooks: an async hook costs a promise per request on the hot path.
-  fastify.addHook('onRequest', (req, reply, done) => {
-    void reply.header('x-request-id', req.id);
-    done();
-  });
+function installAccessLog(fastify: FastifyInstance, metrics: MetricsRegistry): void {
+  // Callback-style hook: an async hook costs a promise per request on the hot path.
   // The line is built only when it will be written (LOG_LEVEL info or lower).
   const accessLog = ['trace', 'debug', 'info'].includes(fastify.log.level);
   fastify.addHook('onResponse', (req, reply, done) => {
@@ -115,7 +117,7 @@ function installHttpHooks(app: NestFastifyApplication, metrics: MetricsRegistry)
     if (accessLog && !route.startsWith('/health') && route !== '/metrics') {
       req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: +reply.elapsedTime.toFixed(2) }, 'request');
     }
-    metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    metrics.httpDuration.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 }

@@ -1,10 +1,9 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { HttpGuardConfig, MessagingConfig, provideConfigSlice } from '../config/config-slice';
-import { ApiKeyGuard } from './auth/api-key.guard';
 import { WhoAmIController } from './auth/whoami.controller';
 import { Clock } from './clock/clock';
 import { SqlDatabase } from './database/sql-database';
@@ -20,7 +19,6 @@ import { ModuleTopics } from './messaging/module-topics';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsRegistry } from './metrics/metrics';
 import { JobQueue } from './queue/job-queue.port';
-import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimiter } from './rate-limit/rate-limiter';
 
 /**
@@ -57,8 +55,6 @@ export class PlatformModule {
         IdempotencyStore,
         InfrastructureCloser,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_GUARD, useClass: RateLimitGuard },
       ],
       exports: [...values.map((v) => v.provide), MessagingConfig, HttpGuardConfig, ModuleTopics, IdempotencyStore],
     };

@@ -1,51 +1,52 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import type { ApiRole } from '../../config/app-config';
 import { HttpGuardConfig } from '../../config/config-slice';
 import { AppError } from '../errors/app-error';
-import { PUBLIC_KEY, ROLE_KEY, roleSatisfies } from './roles.decorator';
+import type { RateLimiter } from '../rate-limit/rate-limiter';
+import { ACCESS, RouteAccess, roleSatisfies } from './roles.decorator';
 
 export interface AuthenticatedRequest extends FastifyRequest {
   apiRole?: ApiRole;
   apiKey?: string;
 }
 
-/** X-API-Key on every /api/v1 route: 401 without a known key, 403 when its role is too low. */
-@Injectable()
-export class ApiKeyGuard implements CanActivate {
-  private readonly keys: [Buffer, ApiRole, string][];
-
-  constructor(
-    private readonly reflector: Reflector,
-    config: HttpGuardConfig,
-  ) {
-    this.keys = [...config.apiKeys].map(([k, r]) => [Buffer.from(k), r, k]);
-  }
-
-  canActivate(ctx: ExecutionContext): boolean {
-    const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
-    const presented = req.headers['x-api-key'];
-    if (typeof presented !== 'string' || presented === '') {
-      throw new AppError('unauthenticated', 'api_key_missing', 'X-API-Key header is required');
-    }
-    const found = this.lookup(presented);
-    if (!found) throw new AppError('unauthenticated', 'api_key_invalid', 'X-API-Key is not a known key');
-    req.apiRole = found[1];
-    req.apiKey = found[2];
-    const needed = this.reflector.getAllAndOverride<ApiRole>(ROLE_KEY, targets) ?? 'admin';
-    if (!roleSatisfies(found[1], needed)) {
-      throw new AppError('forbidden', 'role_forbidden', `this route needs the ${needed} role; the key has ${found[1]}`);
-    }
-    return true;
-  }
-
-  /** Constant-time per candidate so response timing does not leak key prefixes. */
-  private lookup(presented: string): [Buffer, ApiRole, string] | undefined {
+/**
+ * X-API-Key on every /api/ route, and on any route with @RequireRole: 401 without a known key, 403
+ * when its role is too low (admin where the route names none), then the per-key rate limit (the
+ * per-IP one runs earlier, ip-rate-limit.ts). @Public routes need no key. Each route's rule is read
+ * from its config once, when Fastify registers it, and becomes that route's first preHandler: a
+ * request pays no reflection and no Nest guard pipeline (issue 14). It runs where Nest's guards
+ * ran: after body parsing and the text check, before validation and the handler.
+ */
+export function installApiKeyAuth(fastify: FastifyInstance, config: HttpGuardConfig, limiter: RateLimiter): void {
+  const keys = [...config.apiKeys].map(([k, r]) => [Buffer.from(k), r, k] as const);
+  // Constant-time per candidate so response timing does not leak key prefixes.
+  const lookup = (presented: string) => {
     const p = Buffer.from(presented);
-    return this.keys.find(([k]) => k.length === p.length && timingSafeEqual(k, p));
-  }
+    return keys.find(([k]) => k.length === p.length && timingSafeEqual(k, p));
+  };
+  const perSecond = config.RATE_LIMIT_PER_SECOND;
+  fastify.addHook('onRoute', (route) => {
+    const access = (route.config as Record<string, RouteAccess> | undefined)?.[ACCESS];
+    if ((access && 'public' in access) || (!access && !route.url.startsWith('/api/'))) return;
+    const needed = access?.role ?? 'admin';
+    const check: preHandlerHookHandler = (request, _reply, done) => {
+      const req = request as AuthenticatedRequest;
+      const presented = req.headers['x-api-key'];
+      if (typeof presented !== 'string' || presented === '') {
+        return done(new AppError('unauthenticated', 'api_key_missing', 'X-API-Key header is required'));
+      }
+      const found = lookup(presented);
+      if (!found) return done(new AppError('unauthenticated', 'api_key_invalid', 'X-API-Key is not a known key'));
+      req.apiRole = found[1];
+      req.apiKey = found[2];
+      if (!roleSatisfies(found[1], needed)) {
+        return done(new AppError('forbidden', 'role_forbidden', `this route needs the ${needed} role; the key has ${found[1]}`));
+      }
+      if (perSecond === 0) return done();
+      limiter.consume('global', found[2], perSecond, 1).then(() => done(), done);
+    };
+    route.preHandler = [check, ...[route.preHandler ?? []].flat()];
+  });
 }

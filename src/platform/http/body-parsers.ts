@@ -1,4 +1,4 @@
-import { RouteConfig } from '@nestjs/platform-fastify';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
 import { errorCodes, FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/app-error';
 import { jsonNestsDeeperThan } from './json-depth';
@@ -12,7 +12,15 @@ const SIGNED_BODY = 'signedBody';
  * For routes whose body is signed (webhooks): the exact bytes received are kept as
  * `req.rawBody` for signature checks, and text/plain is accepted beside application/json.
  */
-export const SignedBody = (): MethodDecorator => RouteConfig({ [SIGNED_BODY]: true });
+export const SignedBody = (): MethodDecorator => routeConfig({ [SIGNED_BODY]: true });
+
+/** Nest's RouteConfig, merged with what other decorators of the same method put there. */
+export function routeConfig(entries: Record<string, unknown>): MethodDecorator {
+  return (_target, _key, descriptor) => {
+    const method = descriptor.value as object;
+    Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, method), ...entries }, method);
+  };
+}
 
 export type RawBodyRequest = FastifyRequest & { rawBody?: Buffer };
 

@@ -45,12 +45,14 @@ export function securityHeaders(options: Readonly<HelmetOptions> = OPTIONS): [st
   return headers;
 }
 
-export function installSecurityHeaders(app: NestFastifyApplication): void {
+/** The headers every response carries, in one callback-style hook (a hook per concern costs per request). */
+export function installResponseHeaders(app: NestFastifyApplication): void {
   const headers = securityHeaders();
-  // On the raw response, as helmet does: hijacked replies (SSE streams) keep them too.
   app.getHttpAdapter().getInstance().addHook('onRequest', (req, reply, done) => {
     const raw = reply.raw;
+    // On the raw response, as helmet does: hijacked replies (SSE streams) keep them too.
     for (const [name, value] of headers) raw.setHeader(name, value);
+    void reply.header('x-request-id', req.id);
     // API answers are per-caller and often change second to second: no cache may keep them.
     if (req.url.startsWith('/api/')) void reply.header('cache-control', 'no-store');
     done();
