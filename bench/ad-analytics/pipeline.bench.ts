@@ -10,8 +10,10 @@
  * 3. End to end: an api+worker app; the workload goes in as HTTP batches of 1,000
  *    (POST /track/events, 8 in flight, the client in this process); events/s from the first POST
  *    until the closed windows in PostgreSQL hold every impression and click.
+ * 4. (STAGES=gateway) the gateway alone: an api-only app, the same HTTP batches, events/s until the
+ *    last batch is acknowledged.
  * Workload: bench/ad-analytics/workload.ts (10,000 ads, Zipf(1), 1 % CTR, event time 500
- * impressions/s, so windows close steadily during the run). Env: EVENT_RATE, STAGES=raw,stream,e2e;
+ * impressions/s, so windows close steadily during the run). Env: EVENT_RATE, STAGES=raw,stream,e2e (also: gateway);
  * ADS_CHECKPOINT_INTERVAL_MS etc. pass through to the app.
  */
 import { randomBytes } from 'node:crypto';
@@ -140,9 +142,10 @@ async function streamStage(kafka: Kafka, w: Workload, messages: { key: string; v
   return { eventsPerSec: messages.length / (ms / 1000), ms, fromInit: messages.length / (fromInitMs / 1000), totals, snapshotBytes: Number(state[0].bytes), checkpoints: cps, checkpointMs: cpSum * 1000 };
 }
 
-async function endToEnd(w: Workload, batches: string[], total: number) {
+/** roles 'api': the gateway alone (no worker), timed until the last batch is acknowledged. */
+async function endToEnd(w: Workload, batches: string[], total: number, roles = 'api,worker') {
   const ns = `b-${randomBytes(4).toString('hex')}`;
-  const app = await createApp(env(ns, 'api,worker'));
+  const app = await createApp(env(ns, roles));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/api/v1/track/events`;
   const topic = eventsTopic(app.get(AppConfig));
@@ -167,6 +170,10 @@ async function endToEnd(w: Workload, batches: string[], total: number) {
     }),
   );
   const acceptedMs = performance.now() - t0;
+  if (roles === 'api') {
+    await app.close();
+    return { eventsPerSec: NaN, acceptPerSec: total / (acceptedMs / 1000), ms: acceptedMs, totals: { impressions: NaN, clicks: NaN }, errors };
+  }
   let totals = await closedTotals(db, topic);
   while (totals.impressions < w.impressions || totals.clicks < w.clicks) {
     await sleep(50);
@@ -192,7 +199,12 @@ async function main() {
   const raw = stages.includes('raw') ? await baseline(kafka, messages) : { produce: NaN, consume: NaN };
   console.log(`raw kafkajs: produce ${fmt(raw.produce)} msg/s, consume ${fmt(raw.consume)} msg/s`);
 
-  if (!stages.includes('stream')) return endToEndOnly();
+  if (stages.includes('gateway')) {
+    // The gateway alone (APP_ROLES=api): HTTP batches of 1,000 until the log acknowledged each.
+    const g = await endToEnd(w, batches, all.length, 'api');
+    console.log(`gateway alone: HTTP accepted ${fmt(g.acceptPerSec)} events/s (${fmt(g.ms)} ms, ${g.errors} 503s retried), ratio to raw produce ${(g.acceptPerSec / raw.produce).toFixed(3)}`);
+  }
+  if (!stages.includes('stream')) return stages.includes('e2e') ? endToEndOnly() : process.exit(0);
   const st = await streamStage(kafka, w, messages);
   const stOk = st.totals.impressions === w.impressions && st.totals.clicks === w.clicks;
   console.log(

@@ -7,7 +7,9 @@
  * Each strategy gets a fresh app process (bench/ticketing/flash-sale-app.ts); the load generator is
  * this process (node:http, keep-alive pool). Checks exactly 1,000 held, nothing oversold, the
  * counts add up and no seat handed out twice; reports holds/s, p50/p99 and the redis:postgres ratio.
- * A raw ioredis DECR loop on one key with the same concurrency gives the Redis ceiling (full only).
+ * A raw ioredis DECR loop on one key with the same concurrency gives the Redis ceiling (full only), and
+ * the authenticated empty route and a hold-shaped POST answered by the platform alone (409, no
+ * ticketing work) in the same app process, with the same load generator, the HTTP ones.
  *   npx ts-node --transpile-only bench/ticketing/flash-sale.bench.ts [embedded|full] [redis,postgres] [rounds]
  * With rounds > 1 the strategies alternate (redis, postgres, redis, ...) so a noisy neighbour on
  * the shared box hits both alike; the ratio is then the median of the per-round ratios.
@@ -102,6 +104,7 @@ async function race(base: string, kind: 'ga' | 'seated') {
   const run = randomBytes(3).toString('hex');
 
   const latencies: number[] = [];
+  const winners: number[] = [];
   const statuses: Record<string, number> = {};
   const wonSeats: string[] = [];
   const otherSamples: unknown[] = [];
@@ -120,11 +123,13 @@ async function race(base: string, kind: 'ga' | 'seated') {
       resBody = String(e);
     }
     latencies.push(performance.now() - t0);
+    if (status === 201) winners.push(performance.now() - t0);
     statuses[status] = (statuses[status] ?? 0) + 1;
     if (status === 201) wonSeats.push(...((resBody?.seatIds as string[] | undefined) ?? []));
     else if (status !== 409 && otherSamples.length < 3) otherSamples.push({ status, body: resBody });
   });
   latencies.sort((a, b) => a - b);
+  winners.sort((a, b) => a - b);
 
   const a = (await call(base, 'GET', `/api/v1/events/${eventId}/availability`, CLIENT)).body;
   const created201 = statuses['201'] ?? 0;
@@ -144,6 +149,7 @@ async function race(base: string, kind: 'ga' | 'seated') {
     wallMs: Math.round(wallMs),
     holdsPerSec: Math.round(USERS / (wallMs / 1000)),
     latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99), max: pct(latencies, 100) },
+    winnersLatencyMs: { p50: pct(winners, 50), p99: pct(winners, 99) },
     statuses: { '201': created201, '409': conflict409, other },
     ...(otherSamples.length ? { otherSamples } : {}),
     availability: { capacity: a.capacity, available: a.available, held: a.held, sold: a.sold },
@@ -217,6 +223,28 @@ async function startApp(strategy: 'redis' | 'postgres') {
   return { base: `http://127.0.0.1:${port}`, stop };
 }
 
+/**
+ * Yardsticks in the same app process with the same load generator, USERS requests each: the
+ * authenticated empty route (GET /api/v1/bench), and a hold-shaped POST answered 409 by the platform
+ * alone (bench/ticketing/flash-sale-app.ts).
+ */
+async function yardstick(base: string, kind: 'empty' | 'shaped') {
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const wallMs = await pool(USERS, CONCURRENCY, async (i) => {
+    const t0 = performance.now();
+    const { status } =
+      kind === 'empty'
+        ? await call(base, 'GET', '/api/v1/bench', CLIENT)
+        : await call(base, 'POST', '/api/v1/bench/events/e1/holds', CLIENT, { userId: `fan-${i}`, quantity: 1 }, { 'idempotency-key': `y-${i}` });
+    latencies.push(performance.now() - t0);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  });
+  latencies.sort((a, b) => a - b);
+  const expected = kind === 'empty' ? '200' : '409';
+  return { reqPerSec: Math.round(USERS / (wallMs / 1000)), latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) }, ok: statuses[expected] === USERS };
+}
+
 async function runStrategy(strategy: 'redis' | 'postgres') {
   const { base, stop } = await startApp(strategy);
   try {
@@ -229,9 +257,11 @@ async function runStrategy(strategy: 'redis' | 'postgres') {
     await pool(1000, CONCURRENCY, async (i) => {
       await call(base, 'POST', `/api/v1/events/${warm.body.id}/holds`, CLIENT, { userId: `w-${i}`, quantity: 1 }, { 'idempotency-key': `w-${randomBytes(6).toString('hex')}` });
     });
+    const empty = await yardstick(base, 'empty');
+    const shaped = await yardstick(base, 'shaped');
     const ga = await race(base, 'ga');
     const seated = await race(base, 'seated');
-    return { strategy, ga, seated };
+    return { strategy, empty, shaped, ga, seated };
   } finally {
     await stop();
   }
@@ -271,8 +301,16 @@ async function main() {
   };
   console.log(JSON.stringify(summary, null, 2));
   const line = (r: (typeof runs)[number], k: 'ga' | 'seated') =>
-    `#${r.round} ${r.strategy.padEnd(8)} ${k.padEnd(6)} ${String(r[k].holdsPerSec).padStart(6)} holds/s  p50 ${r[k].latencyMs.p50} ms  p99 ${r[k].latencyMs.p99} ms  201/409/other ${r[k].statuses['201']}/${r[k].statuses['409']}/${r[k].statuses.other}  ok=${r[k].ok}`;
-  for (const r of runs) console.log(`${line(r, 'ga')}\n${line(r, 'seated')}`);
+    `#${r.round} ${r.strategy.padEnd(8)} ${k.padEnd(6)} ${String(r[k].holdsPerSec).padStart(6)} holds/s  p50 ${r[k].latencyMs.p50} ms  p99 ${r[k].latencyMs.p99} ms  201/409/other ${r[k].statuses['201']}/${r[k].statuses['409']}/${r[k].statuses.other}  (201s: p50 ${r[k].winnersLatencyMs.p50} p99 ${r[k].winnersLatencyMs.p99})  ok=${r[k].ok}`;
+  const decr = 'opsPerSec' in baseline ? baseline.opsPerSec : NaN;
+  const ratios2 = (r: (typeof runs)[number], k: 'ga' | 'seated') =>
+    `           ${k.padEnd(6)} : empty route ${(r[k].holdsPerSec / r.empty.reqPerSec).toFixed(2)}   : hold-shaped 409 ${(r[k].holdsPerSec / r.shaped.reqPerSec).toFixed(2)}   : raw DECR ${(r[k].holdsPerSec / decr).toFixed(3)}`;
+  for (const r of runs) {
+    for (const [name, y] of [['empty ', r.empty], ['shaped', r.shaped]] as const) {
+      console.log(`#${r.round} ${r.strategy.padEnd(8)} ${name} ${String(y.reqPerSec).padStart(6)} req/s    p50 ${y.latencyMs.p50} ms  p99 ${y.latencyMs.p99} ms  ok=${y.ok}`);
+    }
+    console.log(`${line(r, 'ga')}\n${line(r, 'seated')}\n${ratios2(r, 'ga')}\n${ratios2(r, 'seated')}`);
+  }
   console.log(`redis:postgres (median of ${ROUNDS})  ga ${summary.redisToPostgresRatio.ga}x  seated ${summary.redisToPostgresRatio.seated}x`);
   if ('opsPerSec' in baseline) console.log(`raw Redis DECR ${baseline.opsPerSec} ops/s`);
   if (!summary.ok) process.exitCode = 1;

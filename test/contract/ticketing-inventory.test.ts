@@ -3,6 +3,7 @@ import { Clock } from '../../src/platform/clock/clock';
 import { UuidV7IdGenerator } from '../../src/platform/ids/id-generator';
 import { createRedisClient, RedisKeyValueStore } from '../../src/platform/kv/redis-key-value-store';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
+import { HoldRepository, writeHolds } from '../support/ticketing';
 import { HoldDecision, HoldRequest, HotInventory, hotState, InProcessHotInventory, InventoryEvent, InventoryStrategy, RedisHotInventory } from '../support/ticketing';
 
 /**
@@ -165,6 +166,39 @@ describe.each(combos)('ticketing inventory strategy %s (%s profile)', (strategy,
     expect(mine.filter((d) => d.outcome === 'held')).toHaveLength(4);
     expect(mine.filter((d) => d.outcome === 'limit')).toHaveLength(46);
   }, 60_000);
+
+  // SQL only: one run per profile is enough.
+  (strategy === 'redis' ? it : it.skip)('group commit: one statement writes many holds, each all or nothing; a used key fails the batch; concurrent writes batch', async () => {
+    const g = await ga(5);
+    const gaOut = await writeHolds(ds, g.id, 'ga', [req('u1', 2), req('u2', 2), req('u3', 2), req('u4', 1)]);
+    expect(gaOut.map((r) => r.ok)).toEqual([true, true, false, false]); // runs of the free seats: the third is short
+    expect(gaOut.flatMap((r) => (r.ok ? r.seats.map((x) => x.priceCents) : []))).toEqual([1250, 1250, 1250, 1250]);
+    expect(await sqlState(g.id)).toMatchObject({ available: 1, held: 4, holdsWithWrongSeatCount: 0 });
+    const s = await seated(2, 5);
+    expect((await writeHolds(ds, s.id, 'seated', [req('a', 1, ['A-1-1'])]))[0].ok).toBe(true);
+    const keyed = req('b', 1, ['A-2-5'], `k-${ids.next()}`);
+    const out = await writeHolds(ds, s.id, 'seated', [req('c', 2, ['A-1-1', 'A-1-2']), req('d', 2, ['A-1-3', 'A-1-4']), keyed]);
+    expect(out.map((r) => r.ok)).toEqual([false, true, true]);
+    expect(out[1].ok && out[1].seats.map((x) => x.seatId)).toEqual(['A-1-3', 'A-1-4']);
+    expect(await sqlState(s.id)).toMatchObject({ available: 6, held: 4, holdsWithWrongSeatCount: 0 });
+    // the same Idempotency-Key again: the whole statement fails and writes nothing
+    await expect(writeHolds(ds, s.id, 'seated', [req('e', 1, ['A-2-1']), { ...req('f', 1, ['A-2-2']), idempotency: keyed.idempotency }])).rejects.toThrow();
+    expect(await sqlState(s.id)).toMatchObject({ available: 6, held: 4 });
+    // Through the repository: 30 concurrent writes on 20 places (batched behind the first); then a batch
+    // with a reused key fails as a whole and is written hold by hold.
+    const repo = t.app.get(HoldRepository);
+    const c = await ga(20);
+    const many = await Promise.all(Array.from({ length: 30 }, (_, i) => repo.write(c.id, 'ga', req(`m${i}`, 1))));
+    expect(many.filter((r) => r.ok)).toHaveLength(20);
+    expect(await sqlState(c.id)).toMatchObject({ available: 0, held: 20, holdsWithWrongSeatCount: 0 });
+    const dup = await Promise.all([
+      repo.write(s.id, 'seated', req('g', 1, ['A-2-3'])),
+      repo.write(s.id, 'seated', req('h', 1, ['A-2-4'])),
+      repo.write(s.id, 'seated', { ...req('i', 1, ['A-2-1']), idempotency: keyed.idempotency }),
+    ]);
+    expect(dup.map((r) => (r.ok ? r.seats.map((x) => x.seatId) : r.reason))).toEqual([['A-2-3'], ['A-2-4'], 'duplicate_key']);
+    expect(await sqlState(s.id)).toMatchObject({ available: 4, held: 6, holdsWithWrongSeatCount: 0 });
+  });
 
   // Over HTTP on the full profile only: the embedded profile's PGlite serialises everything anyway
   // and the direct 2,000-way race above already runs there; this keeps the file well under a minute.

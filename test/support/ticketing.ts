@@ -13,6 +13,8 @@ export { InProcessHotInventory } from '../../src/modules/ticketing/adapters/in-p
 export { HotInventory } from '../../src/modules/ticketing/ports/hot-inventory.port';
 export { HoldDecision, HoldRequest, InventoryEvent, InventoryStrategy } from '../../src/modules/ticketing/ports/inventory-strategy.port';
 export { ReconciliationService } from '../../src/modules/ticketing/application/reconciliation.service';
+export { writeHolds } from '../../src/modules/ticketing/adapters/sql-hold-repository';
+export { HoldRepository } from '../../src/modules/ticketing/ports/hold-repository.port';
 export { OrdersService } from '../../src/modules/ticketing/application/orders.service';
 export { PaymentProvider } from '../../src/modules/ticketing/ports/payment-provider.port';
 
