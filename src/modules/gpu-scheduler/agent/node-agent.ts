@@ -30,9 +30,10 @@ export interface NodeAgentOptions {
   /** Per-slot utilization for heartbeats (nvidia-smi); default: the share held (1000 milli = 100). */
   utilization?: () => Promise<number[] | undefined>;
   log: AgentLog;
-  /** How long final reports keep retrying while the scheduler is unreachable. */
-  finalReportBudgetMs?: number;
 }
+
+/** How long final reports keep retrying while the scheduler is unreachable. */
+const FINAL_REPORT_BUDGET_MS = 600_000;
 
 interface LocalTask {
   taskId: string;
@@ -270,7 +271,7 @@ export class NodeAgent {
     else if (outcome.kind === 'FAILED') extra = { exitCode: outcome.exitCode, reason: outcome.reason };
     else if (task.stoppedByAgent) [event, extra] = ['FAILED', { reason: 'agent stopped' }];
     else extra = { reason: outcome.reason };
-    const p = this.enqueueReport(task, event, extra, { budgetMs: this.o.finalReportBudgetMs ?? 600_000 }).then((r) => {
+    const p = this.enqueueReport(task, event, extra, { budgetMs: FINAL_REPORT_BUDGET_MS }).then((r) => {
       if (r.kind !== 'ok') this.o.log.warn(`node ${this.o.nodeId}: task ${task.taskId}#${task.attempt} ${event} not delivered (${describe(r)})`);
       if (this.tasks.get(task.taskId) === task) this.tasks.delete(task.taskId);
     });

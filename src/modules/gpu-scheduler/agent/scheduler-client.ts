@@ -26,13 +26,12 @@ export interface HttpSchedulerClientOptions {
   /** Resolved per call: the built-in simulated agents learn their own server's port only after listen. */
   baseUrl: () => string;
   apiKey: string;
-  requestTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   /** Set when the agent stops: pending retries give up at once. */
   stopped?: () => boolean;
-  fetchImpl?: typeof fetch;
 }
 
+const REQUEST_TIMEOUT_MS = 10_000;
 const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 100, maxDelayMs: 5_000, budgetMs: 120_000 };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -80,13 +79,12 @@ export class HttpSchedulerClient implements SchedulerClient {
   }
 
   private async once(method: string, path: string, body: unknown): Promise<CallResult> {
-    const doFetch = this.opts.fetchImpl ?? fetch;
     try {
-      const res = await doFetch(this.opts.baseUrl().replace(/\/$/, '') + path, {
+      const res = await fetch(this.opts.baseUrl().replace(/\/$/, '') + path, {
         method,
         headers: { 'content-type': 'application/json', 'x-api-key': this.opts.apiKey },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 10_000),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
       const text = await res.text();
       let parsed: unknown = text;

@@ -40,8 +40,6 @@ export class OrdersService {
     private readonly outbox: Outbox,
   ) {}
 
-  // ---------------------------------------------------------------- checkout
-
   async checkout(holdId: string, input: CheckoutInput, idempotencyKey: string | undefined): Promise<{ orderId: string; holdId: string; status: 'PENDING' }> {
     // The order id is the key's intent: a retry that takes over a crashed attempt's key (after
     // STALE_IN_FLIGHT_MS) checks out under the same id and finds that order if it committed.
@@ -74,8 +72,6 @@ export class OrdersService {
       return { orderId, holdId, status: 'PENDING' as const };
     } });
   }
-
-  // ---------------------------------------------------------------- payment
 
   /** Payment job: a decline fails the order; a transient error is thrown so the queue retries. */
   async processPayment(orderId: string): Promise<void> {
@@ -148,8 +144,6 @@ export class OrdersService {
     if (outcome === 'refunded') this.log.log(`order ${orderId}: captured payment refunded`);
   }
 
-  // ---------------------------------------------------------------- reads
-
   async getOrder(orderId: string): Promise<OrderView> {
     const [view] = await this.orders.views({ orderId });
     if (!view) throw new TicketingError('not_found', C.OrderNotFound, `order ${orderId} not found`);
@@ -159,8 +153,6 @@ export class OrdersService {
   async userOrders(userId: string): Promise<{ userId: string; orders: OrderView[] }> {
     return { userId, orders: await this.orders.views({ userId }) };
   }
-
-  // ---------------------------------------------------------------- reconciliation (scheduler role)
 
   /** Expires PENDING orders of this namespace past their deadline (the deadline job's safety net). */
   async reconcileExpiredOrders(limit = 500): Promise<number> {
