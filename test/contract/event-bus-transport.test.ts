@@ -34,8 +34,8 @@ let control: ConsumerControl | undefined;
 @Controller()
 class DeliveryConsumer {
   @ConsumeBatch({ topic: 'in.delivery', group: 'delivery', message: ItemDto })
-  async handle(@Payload() batch: EventBatch<ItemDto>, @Ctx() ctx: EventBusContext): Promise<void> {
-    for (const m of batch.messages) seen.delivered.push({ data: m.data, offset: m.raw.offset, isDto: m.data instanceof ItemDto, partition: ctx.getPartition() });
+  async handle(@Payload() batch: EventBatch<ItemDto>): Promise<void> {
+    for (const m of batch.messages) seen.delivered.push({ data: m.data, offset: m.raw.offset, isDto: m.data instanceof ItemDto, partition: batch.partition });
     seen.rejected.push(...batch.rejected);
   }
 }

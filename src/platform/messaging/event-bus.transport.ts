@@ -100,14 +100,6 @@ export interface EventBatch<T> {
 
 /** `@Ctx()` of a batch handler. */
 export class EventBusContext extends BaseRpcContext<[ConsumerBatch, BatchContext, (topic: string) => string]> {
-  getTopic(): string {
-    return this.args[0].topic;
-  }
-
-  getPartition(): number {
-    return this.args[0].partition;
-  }
-
   /** True while this member still owns the partition; long handlers check it between steps. */
   isOwned(): boolean {
     return this.args[1].isOwned();
