@@ -1,7 +1,7 @@
 import { KeyValueStore, LuaScript, ZMember } from '../../../platform/kv/key-value-store.port';
 import { parseScore } from '../../../platform/kv/score-bound';
 import { tupleKey } from '../../../platform/idempotency/request-fingerprint';
-import { ApplyOutcome, claimsId, compareEntries, decodeMember, DEDUPE_TTL_MS, encodeMember, mergeTopK, RankedEntry, ScoreWrite, SEQ_WIDTH, shardOf, SortOrder } from '../domain';
+import { ApplyOutcome, claimsId, decodeMember, DEDUPE_TTL_MS, encodeMember, mergeTopK, RankedEntry, ScoreWrite, SEQ_WIDTH, shardOf, SortOrder } from '../domain';
 import { BoardRef, PlayerView, RankStore, StoredRankedEntry } from '../ports/rank-store.port';
 
 /** Writes per script call: long enough to amortise the call, short enough not to stall Redis. */
@@ -349,21 +349,20 @@ export class RedisRankStore extends RankStore {
     const rank = better + 1;
     const result: PlayerView = { entry: { ...probe, rank }, total, neighbours: [] };
     if (around < 0) return result;
-    const all: StoredRankedEntry[] = [];
-    for (const v of views) {
-      v.window.forEach((w, i) => {
-        const e: StoredRankedEntry = { score: w.score, ...decodeMember(board.order, w.member), rank: 0 };
-        const meta = v.metadata[i];
-        if (meta !== null) e.metadata = JSON.parse(meta) as Record<string, unknown>;
-        if (e.playerId === playerId) result.entry.metadata = e.metadata;
-        else all.push(e);
-      });
-    }
-    all.push(result.entry);
-    all.sort((a, b) => compareEntries(board.order, a, b));
-    const at = all.indexOf(result.entry);
+    // Merged on the encoded members, which sort as compareEntries does (score, then the member's
+    // fixed-width seq and player id): only the 2·around + 1 entries kept are decoded, not every
+    // shard's window (16 shards: ~160 entries per view, most of the route's garbage).
+    const all: { score: number; member: string; meta: string | null }[] = [];
+    for (const v of views) v.window.forEach((w, i) => all.push({ score: w.score, member: w.member, meta: v.metadata[i] }));
+    if (!all.some((e) => e.member === mine.member)) all.push({ score: mine.score, member: mine.member, meta: null });
+    const sign = board.order === 'desc' ? -1 : 1;
+    all.sort((a, b) => sign * (a.score !== b.score ? a.score - b.score : a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
+    const at = all.findIndex((e) => e.member === mine.member);
     for (let i = Math.max(0, at - around); i <= Math.min(all.length - 1, at + around); i++) {
-      result.neighbours.push({ ...all[i], rank: rank + (i - at) });
+      const e: StoredRankedEntry = { score: all[i].score, ...decodeMember(board.order, all[i].member), rank: rank + (i - at) };
+      if (all[i].meta !== null) e.metadata = JSON.parse(all[i].meta!) as Record<string, unknown>;
+      if (i === at) result.entry.metadata = e.metadata;
+      result.neighbours.push(i === at ? { ...result.entry } : e);
     }
     return result;
   }
