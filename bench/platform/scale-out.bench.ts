@@ -9,14 +9,19 @@
  *   2. ad stream, 1 vs 2 `worker` processes: a pre-built stream produced straight to Kafka (6
  *      partitions) once the group is stable; events/s from the first send until every event is
  *      checkpointed (ads_stream_events_total summed over the workers);
- *   3. HTTP, 1 vs 2 `api` processes (WEB_CONCURRENCY, one port): `top?limit=10` from the top-K cache.
+ *   3. HTTP, 1 vs 2 `api` processes (WEB_CONCURRENCY, one port): `top?limit=10` from the top-K cache;
+ *   4. flash sale, 1 vs 2 `api` processes (two ports, requests alternate, as behind a proxy):
+ *      FLASH_USERS distinct users race for a 1,000-place general-admission event (one hold each,
+ *      Redis hold strategy on the cluster); holds answered per second, p50/p99, and the checks
+ *      that exactly 1,000 were held and none oversold.
  * Needs the local cluster and its env, plus a private single redis-server it starts itself:
  *   bash scripts/cluster.sh up && set -a && . <(bash scripts/cluster.sh env) && set +a
- *   CLUSTER_DIR=<the cluster's dir> npx ts-node --transpile-only bench/platform/scale-out.bench.ts [seconds=10] [parts=lb,ads,http]
+ *   CLUSTER_DIR=<the cluster's dir> npx ts-node --transpile-only bench/platform/scale-out.bench.ts [seconds=10] [parts=lb,ads,http,flash]
  * Env: BENCH_REDIS_PORT (7190: the single-Redis baseline), BENCH_APP_PORTS (LO-HI, else any free
- * port), SCORES (100000), AD_BATCHES (100 batches of 1,000 impressions), DATABASE_URL.
+ * port), SCORES (100000), AD_BATCHES (100 batches of 1,000 impressions), FLASH_USERS (10000), DATABASE_URL.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -28,9 +33,10 @@ import { freePort, AppProcess, waitForPort } from '../../test/support/processes'
 import { autocannon, LoadResult } from '../support/autocannon';
 
 const seconds = Number(process.argv[2] ?? 10);
-const parts = (process.argv[3] ?? 'lb,ads,http').split(',');
+const parts = (process.argv[3] ?? 'lb,ads,http,flash').split(',');
 const SCORES = Number(process.env.SCORES ?? 100_000);
 const AD_BATCHES = Number(process.env.AD_BATCHES ?? 100);
+const FLASH_USERS = Number(process.env.FLASH_USERS ?? 10_000);
 const KEY = 'bench-admin-key';
 const nodes = process.env.REDIS_CLUSTER_NODES ?? '';
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
@@ -284,12 +290,82 @@ async function httpApis(): Promise<void> {
   console.log(`http ratio 2 api processes / 1: ${ratio(rps[2], rps[1])}`);
 }
 
+// ---- 4. flash sale with 1 vs 2 api processes ----------------------------------------------------
+
+const CAPACITY = 1000;
+const FLASH_CONCURRENCY = 100;
+// node:http with a keep-alive pool: about half the client CPU of fetch, on a box the load shares.
+const agent = new http.Agent({ keepAlive: true, maxSockets: FLASH_CONCURRENCY });
+function post(base: string, path: string, body: unknown, headers: Record<string, string>): Promise<number> {
+  const payload = JSON.stringify(body);
+  const url = new URL(base + path);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function flashSale(): Promise<void> {
+  const rates: Record<number, number> = {};
+  for (const n of [1, 2]) {
+    const ns = `so-flash-${n}-${randomBytes(3).toString('hex')}`;
+    const apis: AppProcess[] = [];
+    for (let i = 0; i < n; i++) apis.push(await app(ns, { REDIS_CLUSTER_NODES: nodes, APP_MODULES: 'ticketing', APP_ROLES: 'api', TICKETING_HOLD_STRATEGY: 'redis' }));
+    try {
+      const startsAt = new Date(Date.now() + 86_400_000).toISOString();
+      const created = await call(apis[0].url, 'POST', '/api/v1/events', { name: 'flash', startsAt, maxPerUser: 1, generalAdmission: { capacity: CAPACITY, price: 10 } });
+      if (created.status !== 201) throw new Error(`create event: ${created.status} ${JSON.stringify(created.body)}`);
+      const eventId: string = created.body.id;
+      // Warm-up: each process answers one availability read (inventory loaded, connections open).
+      for (const a of apis) if ((await call(a.url, 'GET', `/api/v1/events/${eventId}/availability`)).status !== 200) throw new Error('availability');
+      const latencies: number[] = [];
+      const statuses: Record<number, number> = {};
+      const groups: Groups = { ...Object.fromEntries(apis.map((a, i) => [`api${i + 1}`, () => tree(a.proc.pid!)])), redis: clusterRedisPids, kafka: kafkaPids };
+      const run = await measured(groups, async () => {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: FLASH_CONCURRENCY }, async () => {
+            while (next < FLASH_USERS) {
+              const i = next++;
+              const t0 = performance.now();
+              const status = await post(apis[i % n].url, `/api/v1/events/${eventId}/holds`, { userId: `fan-${i}`, quantity: 1 }, { 'idempotency-key': `${ns}-${i}` }).catch(() => 0);
+              latencies.push(performance.now() - t0);
+              statuses[status] = (statuses[status] ?? 0) + 1;
+            }
+          }),
+        );
+      });
+      latencies.sort((a, b) => a - b);
+      const pct = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]);
+      const a = (await call(apis[0].url, 'GET', `/api/v1/events/${eventId}/availability`)).body;
+      const ok = statuses[201] === CAPACITY && a.held === CAPACITY && a.held + a.sold <= a.capacity && (statuses[201] ?? 0) + (statuses[409] ?? 0) === FLASH_USERS;
+      rates[n] = FLASH_USERS / run.wall;
+      console.log(
+        `flash/${n} api process(es): ${FLASH_USERS} users for ${CAPACITY} places in ${run.wall.toFixed(1)} s = ${Math.round(rates[n])} holds answered/s (p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms), answers ${JSON.stringify(statuses)}, held ${a.held}, ${ok ? 'checks OK' : 'CHECKS FAILED'}, CPU s ${JSON.stringify(run.cpu)}`,
+      );
+      if (!ok) throw new Error(`flash sale checks failed: ${JSON.stringify({ statuses, availability: a })}`);
+    } finally {
+      await Promise.all(apis.map((a) => a.kill('SIGKILL')));
+    }
+  }
+  console.log(`flash ratio 2 api processes / 1: ${ratio(rates[2], rates[1])}`);
+}
+
 async function main() {
   if (!nodes || brokers.length === 0 || !clusterDir) throw new Error('set REDIS_CLUSTER_NODES, KAFKA_BROKERS (scripts/cluster.sh env) and CLUSTER_DIR');
   console.log(`scale-out bench ${new Date().toISOString()}: ${seconds} s per load, Redis Cluster ${nodes}, Kafka ${brokers.join(',')}`);
   if (parts.includes('lb')) await leaderboard();
   if (parts.includes('ads')) await adStream();
   if (parts.includes('http')) await httpApis();
+  if (parts.includes('flash')) await flashSale();
 }
 
 main().then(
