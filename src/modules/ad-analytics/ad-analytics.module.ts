@@ -1,6 +1,6 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { provideConfigSlice } from '../../config/config-slice';
-import { ModuleTopics } from '../../platform/messaging/module-topics';
+import { CreatesTopics, ModuleTopics } from '../../platform/messaging/module-topics';
 import { EventBus } from '../../platform/messaging/event-bus.port';
 import { FsArchiveStore } from './adapters/fs-archive-store';
 import { KvDashboardSink } from './adapters/kv-dashboard-sink';
@@ -51,17 +51,9 @@ import { CheckpointStore, DashboardSink } from './ports/stream-state.port';
   ],
   exports: [AdStreamWorker, StatsService, CampaignService],
 })
-export class AdAnalyticsModule implements OnModuleInit {
-  static readonly TOPICS = [EVENTS_TOPIC];
-
-  constructor(
-    private readonly topics: ModuleTopics,
-    config: AdAnalyticsConfig,
-  ) {
+export class AdAnalyticsModule extends CreatesTopics(EVENTS_TOPIC) {
+  constructor(topics: ModuleTopics, config: AdAnalyticsConfig) {
+    super(topics);
     streamConfigOf(config); // refuse to start with a TTL shorter than window + lateness
-  }
-
-  onModuleInit(): Promise<void> {
-    return this.topics.ensure(AdAnalyticsModule.TOPICS);
   }
 }

@@ -1,5 +1,5 @@
-import { Module, OnModuleInit } from '@nestjs/common';
-import { ModuleTopics } from '../../platform/messaging/module-topics';
+import { Module } from '@nestjs/common';
+import { CreatesTopics } from '../../platform/messaging/module-topics';
 import { OutboxModule } from '../../platform/outbox/outbox';
 import { SqlBinder } from './adapters/sql-binder';
 import { SqlClusterStats } from './adapters/sql-cluster-stats';
@@ -39,12 +39,4 @@ import { TaskStore } from './ports/task-store.port';
     CycleTrigger, TaskService, TaskLifecycle, NodeService, ClusterService, ClusterViewService, SchedulerService, SchedulerLoop, SchedulerCron,
   ],
 })
-export class GpuSchedulerModule implements OnModuleInit {
-  static readonly TOPICS = ['gpu.tasks'];
-
-  constructor(private readonly topics: ModuleTopics) {}
-
-  onModuleInit(): Promise<void> {
-    return this.topics.ensure(GpuSchedulerModule.TOPICS);
-  }
-}
+export class GpuSchedulerModule extends CreatesTopics('gpu.tasks') {}

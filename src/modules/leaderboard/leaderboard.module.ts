@@ -1,8 +1,8 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { provideConfigSlice } from '../../config/config-slice';
 import { selectAdapter } from '../../platform/adapter-selection';
 import { KeyValueStore } from '../../platform/kv/key-value-store.port';
-import { ModuleTopics } from '../../platform/messaging/module-topics';
+import { CreatesTopics } from '../../platform/messaging/module-topics';
 import { InProcessRankStore } from './adapters/in-process-rank-store';
 import { RedisRankStore } from './adapters/redis-rank-store';
 import { SqlBoardRepository } from './adapters/sql-board-repository';
@@ -36,12 +36,4 @@ import { RankStore } from './ports/rank-store.port';
   ],
   exports: [LeaderboardService],
 })
-export class LeaderboardModule implements OnModuleInit {
-  static readonly TOPICS = ['leaderboard.scores'];
-
-  constructor(private readonly topics: ModuleTopics) {}
-
-  onModuleInit(): Promise<void> {
-    return this.topics.ensure(LeaderboardModule.TOPICS);
-  }
-}
+export class LeaderboardModule extends CreatesTopics('leaderboard.scores') {}

@@ -1,9 +1,9 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { provideConfigSlice } from '../../config/config-slice';
 import { Clock } from '../../platform/clock/clock';
 import { IdempotencyStore } from '../../platform/idempotency/idempotency-store';
 import { KeyValueStore } from '../../platform/kv/key-value-store.port';
-import { ModuleTopics } from '../../platform/messaging/module-topics';
+import { CreatesTopics } from '../../platform/messaging/module-topics';
 import { OutboxModule } from '../../platform/outbox/outbox';
 import { Infrastructure } from '../../platform/infrastructure';
 import { HotInventoryStrategy } from './adapters/hot-inventory.strategy';
@@ -93,12 +93,4 @@ import { DataSource } from 'typeorm';
     },
   ],
 })
-export class TicketingModule implements OnModuleInit {
-  static readonly TOPICS = [ORDERS_TOPIC];
-
-  constructor(private readonly topics: ModuleTopics) {}
-
-  onModuleInit(): Promise<void> {
-    return this.topics.ensure(TicketingModule.TOPICS);
-  }
-}
+export class TicketingModule extends CreatesTopics(ORDERS_TOPIC) {}

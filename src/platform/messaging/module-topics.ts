@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { MessagingConfig } from '../../config/config-slice';
 import { EventBus } from './event-bus.port';
 import { topicName } from './topics';
@@ -18,4 +18,20 @@ export class ModuleTopics {
     await this.bus.ensureTopics(names.map((name) => ({ name, partitions: this.config.KAFKA_PARTITIONS })));
     this.log.log(`topics ready: ${names.join(', ')}`);
   }
+}
+
+/**
+ * What a module class extends to create its topics at start-up, before any consumer subscribes:
+ *     export class LeaderboardModule extends CreatesTopics('leaderboard.scores') {}
+ */
+export function CreatesTopics(...topics: string[]) {
+  // @Inject, not @Injectable: a module class must not be marked injectable.
+  class TopicsOwner implements OnModuleInit {
+    constructor(@Inject(ModuleTopics) readonly moduleTopics: ModuleTopics) {}
+
+    onModuleInit(): Promise<void> {
+      return this.moduleTopics.ensure(topics);
+    }
+  }
+  return TopicsOwner;
 }
