@@ -2,6 +2,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { open, FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { fsyncDir } from './durable-file';
 
 /**
  * The embedded profile's durability: an append-only file of JSON records, one per file for each
@@ -134,7 +135,7 @@ export class AppendLog {
     }
     await this.fh.close();
     renameSync(tmp, this.path);
-    fsyncDir(dirname(this.path));
+    await fsyncDir(dirname(this.path));
     this.fh = await open(this.path, 'a');
     this.size = bytes;
     this.compactedSize = bytes;
@@ -184,13 +185,4 @@ export function readRecords(buf: Buffer): { records: unknown[]; validBytes: numb
     at = end;
   }
   return { records, validBytes: at };
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -1,10 +1,11 @@
 import { OnApplicationShutdown } from '@nestjs/common';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
+import { fsyncDir, writeDurably, writeFileSynced } from '../../../platform/durable/durable-file';
 import { AdAnalyticsConfig, eventsTopic } from '../ad-analytics.config';
 import { ArchiveCheckpoint, ArchiveStore, LostPartition } from '../ports/archive-store.port';
 import { AdEvent, ArchivedRecord, isAdEvent, CHECKPOINT_DIR, checkpointFileName, hourDirsForDay, parsePartFileName, partFileName, topicDir } from '../domain';
@@ -162,31 +163,4 @@ export class FsArchiveStore extends ArchiveStore implements OnApplicationShutdow
     }
     return { records, skipped };
   }
-}
-
-async function writeFileSynced(path: string, data: Buffer): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** tmp → fsync → rename → fsync folder: the name holds the old or the new content, never a torn one. */
-async function writeDurably(path: string, data: Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFileSynced(path + '.tmp', data);
-  await rename(path + '.tmp', path);
-  await fsyncDir(dirname(path));
 }
