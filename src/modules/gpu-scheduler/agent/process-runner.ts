@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { checkCommand, CommandPolicy } from './command-policy';
 import { TaskPidFiles } from './task-pid-files';
-import { RunningTask, RunSpec, TaskExecutor, TaskOutcome } from './task-executor';
+import { RunningTask, RunSpec, settleOnce, TaskExecutor, TaskOutcome } from './task-executor';
 
 export interface AgentLog {
   log(message: string): void;
@@ -87,19 +87,13 @@ export class ProcessRunner implements TaskExecutor {
 
     let cancelled: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
-    let settle!: (o: TaskOutcome) => void;
-    let settled = false;
-    const done = new Promise<TaskOutcome>((resolve) => (settle = resolve));
-    const finish = (o: TaskOutcome) => {
-      if (settled) return;
-      settled = true;
-      if (killTimer) clearTimeout(killTimer);
+    const { done, finish, settled } = settleOnce((o) => {
+      clearTimeout(killTimer);
       this.opts.pidFiles?.remove(spec.taskId, spec.attempt);
       const tail = err.text() || out.text();
       if (o.kind === 'FAILED') this.opts.log?.warn(`${label}: ${o.reason}${tail ? `; output tail: ${tail}` : ''}`);
       else this.opts.log?.debug?.(`${label}: ${o.kind}; ${out.total} bytes stdout, ${err.total} bytes stderr`);
-      settle(o);
-    };
+    });
 
     let child: ChildProcess;
     try {
@@ -152,7 +146,7 @@ export class ProcessRunner implements TaskExecutor {
     return {
       done,
       cancel: (reason = 'cancelled', graceMs = this.opts.killGraceMs) => {
-        if (settled || cancelled !== undefined) return;
+        if (settled() || cancelled !== undefined) return;
         cancelled = reason;
         signalGroup('SIGTERM');
         killTimer = setTimeout(() => signalGroup('SIGKILL'), graceMs);

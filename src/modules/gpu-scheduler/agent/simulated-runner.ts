@@ -1,4 +1,4 @@
-import { RunningTask, RunSpec, TaskExecutor, TaskOutcome } from './task-executor';
+import { RunningTask, RunSpec, settleOnce, TaskExecutor } from './task-executor';
 
 /** setTimeout's ceiling (~24.8 days); longer simulated runs chain timers. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -20,15 +20,7 @@ export class SimulatedRunner implements TaskExecutor {
   start(spec: RunSpec): RunningTask {
     let remaining = this.durationMs(spec.predictedRuntimeSec);
     let timer: NodeJS.Timeout | undefined;
-    let settle!: (o: TaskOutcome) => void;
-    let settled = false;
-    const done = new Promise<TaskOutcome>((resolve) => (settle = resolve));
-    const finish = (o: TaskOutcome) => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      settle(o);
-    };
+    const { done, finish } = settleOnce(() => clearTimeout(timer));
     const arm = () => {
       const step = Math.min(remaining, MAX_TIMER_MS);
       remaining -= step;

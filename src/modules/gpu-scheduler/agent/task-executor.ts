@@ -22,6 +22,20 @@ export interface RunningTask {
   cancel(reason?: string, graceMs?: number): void;
 }
 
+/** A run's `done` and the `finish` that settles it: the first call runs `onEnd` and settles, later ones do nothing. */
+export function settleOnce(onEnd: (o: TaskOutcome) => void): { done: Promise<TaskOutcome>; finish: (o: TaskOutcome) => void; settled: () => boolean } {
+  let settle!: (o: TaskOutcome) => void;
+  let settled = false;
+  const done = new Promise<TaskOutcome>((resolve) => (settle = resolve));
+  const finish = (o: TaskOutcome) => {
+    if (settled) return;
+    settled = true;
+    onEnd(o);
+    settle(o);
+  };
+  return { done, finish, settled: () => settled };
+}
+
 /** Starts task runs: a child process (ProcessRunner) or a timer (SimulatedRunner). */
 export interface TaskExecutor {
   start(spec: RunSpec): RunningTask;
