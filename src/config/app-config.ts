@@ -254,9 +254,6 @@ export class AppConfig {
   hasRole(role: Role): boolean {
     return this.APP_ROLES.includes(role);
   }
-  hasModule(name: ModuleName): boolean {
-    return this.APP_MODULES.includes(name);
-  }
   get isFull(): boolean {
     return this.APP_PROFILE === 'full';
   }

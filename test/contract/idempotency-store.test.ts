@@ -5,7 +5,8 @@ import { IdempotencyKeyRequired, IdempotencyKeyReused, RequestInProgress } from 
 import { IdempotencyStore } from '../../src/platform/idempotency/idempotency-store';
 import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
 import { MemoryKeyValueStore } from '../../src/platform/kv/memory-key-value-store';
-import { createRedisClient, RedisKeyValueStore } from '../../src/platform/kv/redis-key-value-store';
+import { RedisKeyValueStore } from '../../src/platform/kv/redis-key-value-store';
+import { createRedisClient } from '../support/redis';
 import { SQL_ADAPTERS } from '../support/sql-harness';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

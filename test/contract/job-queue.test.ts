@@ -3,7 +3,8 @@ import { Job, JobQueue } from '../../src/platform/queue/job-queue.port';
 import { BullMqJobQueue } from '../../src/platform/queue/bullmq-job-queue';
 import { MemoryJobQueue } from '../../src/platform/queue/memory-job-queue';
 import { tempDataDir } from '../support/temp-dir';
-import { RedisKeyValueStore, createRedisClient } from '../../src/platform/kv/redis-key-value-store';
+import { RedisKeyValueStore } from '../../src/platform/kv/redis-key-value-store';
+import { createRedisClient } from '../support/redis';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,7 +4,8 @@ import { AtomicScript, KeyValueStore } from '../../src/platform/kv/key-value-sto
 import { MemoryKeyValueStore } from '../../src/platform/kv/memory-key-value-store';
 import { DurableKeyValueStore } from '../../src/platform/kv/durable-key-value-store';
 import { tempDataDir } from '../support/temp-dir';
-import { RedisKeyValueStore, createRedisClient } from '../../src/platform/kv/redis-key-value-store';
+import { RedisKeyValueStore } from '../../src/platform/kv/redis-key-value-store';
+import { createRedisClient } from '../support/redis';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

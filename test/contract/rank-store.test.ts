@@ -8,7 +8,8 @@ import { DurableKeyValueStore } from '../../src/platform/kv/durable-key-value-st
 import { hashSlot } from '../../src/platform/kv/hash-slot';
 import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
 import { MemoryKeyValueStore } from '../../src/platform/kv/memory-key-value-store';
-import { createRedisClient, RedisKeyValueStore } from '../../src/platform/kv/redis-key-value-store';
+import { RedisKeyValueStore } from '../../src/platform/kv/redis-key-value-store';
+import { createRedisClient } from '../support/redis';
 import { seededRandom } from '../../src/platform/random/seeded-random';
 import { tempDataDir } from '../support/temp-dir';
 

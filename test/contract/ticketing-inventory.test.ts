@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { Clock } from '../../src/platform/clock/clock';
 import { UuidV7IdGenerator } from '../../src/platform/ids/id-generator';
-import { createRedisClient, RedisKeyValueStore } from '../../src/platform/kv/redis-key-value-store';
+import { RedisKeyValueStore } from '../../src/platform/kv/redis-key-value-store';
+import { createRedisClient } from '../support/redis';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 import { HoldRepository, writeHolds } from '../support/ticketing';
 import { HoldDecision, HoldRequest, HotInventory, hotState, InProcessHotInventory, InventoryEvent, InventoryStrategy, RedisHotInventory } from '../support/ticketing';

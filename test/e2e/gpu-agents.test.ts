@@ -420,7 +420,7 @@ describe('simulated nodes across two workers (full profile)', () => {
     GPU_AGENT_HEARTBEAT_MS: '200',
     GPU_AGENT_TIME_SCALE: '20',
   };
-  const hosted = (app: TestApp | undefined) => (app ? app.app.get(SimulatedAgents).hostedNodeIds().sort() : []);
+  const hosted = (app: TestApp | undefined) => (app ? [...(app.app.get(SimulatedAgents) as unknown as { hosted: Map<string, unknown> }).hosted.keys()].sort() : []);
 
   beforeAll(async () => {
     a = await startTestApp(env);

@@ -1,4 +1,4 @@
-import { signWebhook } from '../../src/modules/ticketing/domain';
+import { signWebhook } from '../support/ticketing';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 
 /**

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { signWebhook } from '../../src/modules/ticketing/domain';
+import { signWebhook } from '../support/ticketing';
 import { http, KEYS, startTestApp, TestApp, until } from '../support/app';
 
 /**

@@ -1,6 +1,6 @@
 import { PaymentProvider, ReconciliationService } from '../support/ticketing';
 import { SimulatedPaymentProvider } from '../../src/modules/ticketing/adapters/simulated-payment-provider';
-import { signWebhook } from '../../src/modules/ticketing/domain';
+import { signWebhook } from '../support/ticketing';
 import { checkCounts } from '../support/ticketing';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
 

@@ -1,5 +1,5 @@
 import { OrdersService, ReconciliationService } from '../support/ticketing';
-import { signWebhook } from '../../src/modules/ticketing/domain';
+import { signWebhook } from '../support/ticketing';
 import { checkCounts } from '../support/ticketing';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
 import { EventBus } from '../../src/platform/messaging/event-bus.port';

@@ -4,6 +4,7 @@ import { InProcessHotInventory } from '../../src/modules/ticketing/adapters/in-p
 import { eventKeyPrefix, hotKeys } from '../../src/modules/ticketing/adapters/redis-hot-inventory';
 import type { HotEventState } from '../../src/modules/ticketing/domain/hot-inventory';
 import { HotInventory } from '../../src/modules/ticketing/ports/hot-inventory.port';
+import { computeSignature } from '../../src/modules/ticketing/domain/webhook-signature';
 
 /**
  * What the ticketing suites reach inside the module (its index.ts exports production surface only).
@@ -58,4 +59,9 @@ export function hotState(app: INestApplicationContext, namespace: string) {
     flush: async (id: string) => (await kv.deleteByPrefix(eventKeyPrefix(namespace, id))) > 0,
     dropClaims: async (id: string) => void (await kv.deleteByPrefix(`${eventKeyPrefix(namespace, id)}:holdkey`)),
   };
+}
+
+/** The payment provider's side of the webhook: the `tetrad-signature` header for `payload`. */
+export function signWebhook(secret: string, payload: string | Buffer, timestampSec: number): string {
+  return `t=${timestampSec},v1=${computeSignature(secret, timestampSec, payload)}`;
 }

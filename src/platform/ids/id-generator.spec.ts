@@ -1,4 +1,7 @@
-import { UuidV7IdGenerator, uuidV7Time } from './id-generator';
+import { UuidV7IdGenerator } from './id-generator';
+
+/** Milliseconds since the epoch in a UUIDv7's first 48 bits. */
+const uuidV7Time = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
 
 describe(UuidV7IdGenerator.name, () => {
   const sut = new UuidV7IdGenerator();

@@ -14,8 +14,3 @@ export class UuidV7IdGenerator extends IdGenerator {
     return uuidv7();
   }
 }
-
-/** Milliseconds since the epoch encoded in a UUIDv7. */
-export function uuidV7Time(id: string): number {
-  return parseInt(id.replace(/-/g, '').slice(0, 12), 16);
-}

@@ -11,11 +11,6 @@ import { scoreArg, parseScore } from './score-bound';
 import { assertOneSlot, hashSlot } from './hash-slot';
 import { withTimeout } from '../with-timeout';
 
-/** A client for this store: auto-pipelining batches the many small commands a request issues. */
-export function createRedisClient(url: string): Redis {
-  return new Redis(url, { enableAutoPipelining: true });
-}
-
 /** ioredis replies [member, score, member, score, ...] for WITHSCORES. */
 function pairs(flat: string[]): ZMember[] {
   const out: ZMember[] = [];

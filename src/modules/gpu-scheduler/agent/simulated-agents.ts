@@ -49,11 +49,6 @@ export class SimulatedAgents implements OnApplicationBootstrap, BeforeApplicatio
     private readonly moduleRef: ModuleRef,
   ) {}
 
-  /** Node ids this process serves now. */
-  hostedNodeIds(): string[] {
-    return [...this.hosted.keys()];
-  }
-
   onApplicationBootstrap(): void {
     if (!this.config.hasRole('worker')) return;
     this.nodes = this.moduleRef.get(NodeService, { strict: false });

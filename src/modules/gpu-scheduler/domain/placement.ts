@@ -109,8 +109,6 @@ export class ClusterView {
   readonly byType = new Map<string, ViewNode[]>();
   readonly byId = new Map<string, ViewNode>();
   private readonly freeByType = new Map<string, TypeFree>();
-  /** Fully free GPUs over all types. */
-  private freeAll = 0;
   /** Free GPU milli over all types (fully free GPUs and the free part of shared ones). */
   private freeMilliAll = 0;
   /** Distinct capacity shapes of every registered node (whatever its status), by GPU type. */
@@ -143,7 +141,6 @@ export class ClusterView {
     vn.typeFree = tf;
     tf.gpus += vn.free.length;
     tf.milli += vn.freeMilli;
-    this.freeAll += vn.free.length;
     this.freeMilliAll += vn.freeMilli;
   }
 
@@ -165,7 +162,6 @@ export class ClusterView {
       c.byType.set(type, copy);
       c.freeByType.set(type, tf);
     }
-    c.freeAll = this.freeAll;
     c.freeMilliAll = this.freeMilliAll;
     return c;
   }
@@ -177,11 +173,6 @@ export class ClusterView {
 
   totalFreeMilli(type: string): number {
     return this.freeByType.get(type)?.milli ?? 0;
-  }
-
-  /** Fully free GPUs over all types. */
-  totalFreeAll(): number {
-    return this.freeAll;
   }
 
   /** Free GPU milli over all types: 0 lets a cycle stop scanning for GPU tasks (none can start any more). */
@@ -215,7 +206,6 @@ export class ClusterView {
   private adjust(vn: ViewNode, fullyFreeDelta: number, milliDelta: number): void {
     vn.typeFree.gpus += fullyFreeDelta;
     vn.typeFree.milli += milliDelta;
-    this.freeAll += fullyFreeDelta;
     this.freeMilliAll += milliDelta;
     vn.freeMilli += milliDelta;
     vn.rev++;

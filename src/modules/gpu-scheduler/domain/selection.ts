@@ -24,12 +24,6 @@ export interface AgingOptions {
 export const DEFAULT_QUOTA: QuotaOptions = { windowSec: 3600, vipShare: 0.8 };
 export const DEFAULT_AGING: AgingOptions = { maxAgeSec: 7200, ageWeight: 1, tierWeight: { vip: 1, normal: 0 } };
 
-/** Effective priority: tier weight + age bonus growing linearly with wait, capped at maxAgeSec. */
-export function effectivePriority(task: Task, now: number, aging: AgingOptions = DEFAULT_AGING): number {
-  const wait = Math.max(0, now - task.submittedAt);
-  return aging.tierWeight[task.tier] + (aging.ageWeight * Math.min(wait, aging.maxAgeSec)) / aging.maxAgeSec;
-}
-
 /**
  * GPU-seconds used per tier inside [now - windowSec, now], from finished records and running tasks; with
  * `committed`, plus what running tasks are predicted to hold in (now, now + windowSec].

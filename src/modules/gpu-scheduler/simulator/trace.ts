@@ -120,14 +120,11 @@ export interface SyntheticOptions {
   meanRuntimeSec?: number;
   vipFraction?: number;
   gpuType?: string;
-  maxGpus?: number;
   /**
    * 'exponential' (default, the specs' traces) or 'lognormal' (heavy-tailed, as measured on real GPU
    * clusters: most jobs minutes long, a few running for days); both have mean meanRuntimeSec x model factor.
    */
   runtimeDist?: 'exponential' | 'lognormal';
-  /** sigma of the lognormal runtime (default 1.5). */
-  runtimeSigma?: number;
   /** Runtimes are capped here (a 48 h job limit is common; also keeps one tail draw from setting the makespan). */
   maxRuntimeSec?: number;
   /** Gang placement of every task (default: none, i.e. the cluster's default). */
@@ -141,11 +138,11 @@ export function syntheticTrace(o: SyntheticOptions): SimTask[] {
   let s = (o.seed ?? 1) >>> 0;
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
   const exp = (mean: number) => -Math.log(rnd()) * mean;
-  const sigma = o.runtimeSigma ?? 1.5;
+  const sigma = 1.5;
   // Box-Muller; mu chosen so the lognormal's mean is `mean`
   const logn = (mean: number) => Math.exp(Math.log(mean) - (sigma * sigma) / 2 + sigma * Math.sqrt(-2 * Math.log(rnd())) * Math.cos(2 * Math.PI * rnd()));
   const runtime = o.runtimeDist === 'lognormal' ? logn : exp;
-  const sizes = [1, 1, 1, 1, 1, 1, 1, 2, 4, 8].filter((g) => g <= (o.maxGpus ?? 8));
+  const sizes = [1, 1, 1, 1, 1, 1, 1, 2, 4, 8];
   const out: SimTask[] = [];
   let t = 0;
   for (let i = 0; i < o.count; i++) {

@@ -21,9 +21,6 @@ export interface QueueView {
   admitPerSecond: number;
 }
 
-/** The header a hold carries its admission token in. */
-export const WAITING_ROOM_TOKEN_HEADER = 'waiting-room-token';
-
 /**
  * Virtual waiting room for hot events. Joining hands out the next number in line and a random
  * 128-bit token (unforgeable: it exists only as stored in the key/value store) bound to the user;

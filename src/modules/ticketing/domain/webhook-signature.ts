@@ -7,17 +7,12 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
  * every configured secret (rotation) in constant time. Replay detection is a separate step: the
  * verifier returns a replay key (the event id when known, else a hash of the signature) that the
  * caller records for replayTtlSeconds (2 × tolerance suffices: older deliveries fail the timestamp
- * check anyway) — with ReplayGuard here, or SET NX EX in Redis.
+ * check anyway), as a key/value entry set only if absent (PaymentWebhookService).
  */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 export function computeSignature(secret: string, timestampSec: number, payload: string | Buffer): string {
   return createHmac('sha256', secret).update(`${timestampSec}.`).update(payload).digest('hex');
-}
-
-export function signWebhook(secret: string, payload: string | Buffer, timestampSec: number): string {
-  if (!Number.isSafeInteger(timestampSec) || timestampSec < 0) throw new RangeError('timestamp must be unix seconds');
-  return `t=${timestampSec},v1=${computeSignature(secret, timestampSec, payload)}`;
 }
 
 export interface ParsedSignatureHeader {
