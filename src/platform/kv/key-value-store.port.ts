@@ -1,7 +1,9 @@
 /**
  * Key/value, hashes, sets and sorted sets with Redis semantics, the operations modules use. Full profile: Redis through
- * ioredis (auto-pipelined). Embedded profile: in-process structures that behave the same, checked
- * by one contract suite (test/contract/key-value-store.test.ts).
+ * ioredis (auto-pipelined). Embedded profile: in-process strings and hashes that behave the same,
+ * checked by one contract suite (test/contract/key-value-store.test.ts). Sets and sorted sets are
+ * written only by Lua scripts, so only Redis holds them: their reads are for Redis adapters, and
+ * the in-process store refuses them as it refuses Lua-only scripts.
  */
 export interface ZMember {
   member: string;
@@ -63,12 +65,8 @@ export abstract class KeyValueStore {
   abstract hGetAll(key: string): Promise<Record<string, string>>;
   abstract hDel(key: string, fields: string[]): Promise<number>;
 
-  abstract sAdd(key: string, members: string[]): Promise<number>;
-  abstract sRem(key: string, members: string[]): Promise<number>;
   abstract sMembers(key: string): Promise<string[]>;
 
-  abstract zAdd(key: string, entries: ZMember[]): Promise<number>;
-  abstract zRem(key: string, members: string[]): Promise<number>;
   abstract zCard(key: string): Promise<number>;
   /** By 0-based rank, inclusive stop, negative indexes count from the end (ZRANGE / ZREVRANGE). */
   abstract zRange(key: string, start: number, stop: number, order: SortOrder): Promise<ZMember[]>;

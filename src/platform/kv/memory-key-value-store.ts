@@ -3,23 +3,19 @@ import {
   LuaScript,
   KeyValueStore,
   SetOptions,
-  SortOrder,
-  SyncKeyValueOps,
   ZMember,
+  SyncKeyValueOps,
 } from './key-value-store.port';
-import { OrderStatisticSet } from './order-statistic-set';
 import { assertOneSlot } from './hash-slot';
 
-type Entry =
-  | { type: 'string'; value: string }
-  | { type: 'hash'; map: Map<string, string> }
-  | { type: 'set'; set: Set<string> }
-  | { type: 'zset'; scores: Map<string, number>; tree: OrderStatisticSet };
+type Entry = { type: 'string'; value: string } | { type: 'hash'; map: Map<string, string> };
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 /**
  * A change as an absolute effect (the value after it, never "add one"), so replaying a journal of
- * them onto a snapshot that already holds some is harmless. Expiry times are epoch ms.
+ * them onto a snapshot that already holds some is harmless. Expiry times are epoch ms. Set and
+ * sorted-set effects are only in journals of earlier versions; nothing reads those keys, so replay
+ * skips them.
  */
 export type KvEffect =
   | ['s', string, string, number | null] // SET: value and its expiry (null: none)
@@ -28,12 +24,7 @@ export type KvEffect =
   | ['x', string, number]
   | ['h', string, Record<string, string>]
   | ['hd', string, string]
-  | ['sa' | 'sr', string, string[]]
-  | ['za', string, [string, string][]]
-  | ['zr', string, string[]];
-
-/** JSON has no infinities; scores go as text. */
-const scoreText = (n: number): string => String(n);
+  | ['sa' | 'sr' | 'za' | 'zr', string, unknown];
 
 /**
  * The synchronous core. Kept apart from the async facade because the port's async del/hDel take
@@ -135,77 +126,6 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     return Object.fromEntries(this.typed(key, 'hash')?.map ?? []);
   }
 
-  sAdd(key: string, members: string[]): number {
-    if (members.length === 0) return 0;
-    const e = this.create(key, 'set', () => ({ type: 'set', set: new Set() }));
-    const before = e.set.size;
-    for (const m of members) e.set.add(m);
-    this.recorder?.push(['sa', key, members]);
-    return e.set.size - before;
-  }
-  sRem(key: string, members: string[]): number {
-    const e = this.typed(key, 'set');
-    if (!e) return 0;
-    let n = 0;
-    for (const m of members) if (e.set.delete(m)) n++;
-    if (n > 0) this.recorder?.push(['sr', key, members]);
-    this.dropIfEmpty(key, e.set.size);
-    return n;
-  }
-
-  sMembers(key: string): string[] {
-    return [...(this.typed(key, 'set')?.set ?? [])];
-  }
-
-  zAdd(key: string, entries: ZMember[]): number {
-    if (entries.length === 0) return 0;
-    if (entries.some((e) => Number.isNaN(e.score))) throw new Error('ERR value is not a valid float');
-    const z = this.create(key, 'zset', () => ({ type: 'zset', scores: new Map(), tree: new OrderStatisticSet() }));
-    let added = 0;
-    for (const { member, score } of entries) {
-      const old = z.scores.get(member);
-      if (old === score) continue;
-      if (old === undefined) added++;
-      else z.tree.remove(old, member);
-      z.scores.set(member, score);
-      z.tree.insert(score, member);
-    }
-    this.recorder?.push(['za', key, entries.map((e): [string, string] => [e.member, scoreText(e.score)])]);
-    return added;
-  }
-
-  zRem(key: string, members: string[]): number {
-    const z = this.typed(key, 'zset');
-    if (!z) return 0;
-    let n = 0;
-    for (const m of members) {
-      const s = z.scores.get(m);
-      if (s === undefined) continue;
-      z.scores.delete(m);
-      z.tree.remove(s, m);
-      n++;
-    }
-    if (n > 0) this.recorder?.push(['zr', key, members]);
-    this.dropIfEmpty(key, z.scores.size);
-    return n;
-  }
-  zCard(key: string): number {
-    return this.typed(key, 'zset')?.scores.size ?? 0;
-  }
-
-  zRange(key: string, start: number, stop: number, order: SortOrder): ZMember[] {
-    const z = this.typed(key, 'zset');
-    if (!z) return [];
-    const len = z.scores.size;
-    if (start < 0) start = Math.max(0, len + start);
-    if (stop < 0) stop = len + stop;
-    stop = Math.min(stop, len - 1);
-    const out: ZMember[] = [];
-    // Descending rank i is ascending rank len-1-i, which reverses score and member order alike.
-    for (let i = start; i <= stop; i++) out.push(z.tree.at(order === 'asc' ? i : len - 1 - i)!);
-    return out;
-  }
-
   /** Replays one journal effect (not recorded again). An expiry already past drops the key lazily. */
   apply(e: KvEffect): void {
     switch (e[0]) {
@@ -224,10 +144,6 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
       case 'x': if (this.data.has(e[1])) this.expiries.set(e[1], e[2]); return;
       case 'h': this.hSet(e[1], e[2]); return;
       case 'hd': this.hDel(e[1], e[2]); return;
-      case 'sa': this.sAdd(e[1], e[2]); return;
-      case 'sr': this.sRem(e[1], e[2]); return;
-      case 'za': this.zAdd(e[1], e[2].map(([member, score]) => ({ member, score: Number(score) }))); return;
-      case 'zr': this.zRem(e[1], e[2]); return;
     }
   }
 
@@ -240,9 +156,7 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
       if (at !== undefined && at <= now) continue;
       if (e.type === 'string') out.push(['s', key, e.value, at ?? null]);
       else {
-        if (e.type === 'hash') out.push(['h', key, Object.fromEntries(e.map)]);
-        else if (e.type === 'set') out.push(['sa', key, [...e.set]]);
-        else out.push(['za', key, [...e.scores].map(([m, sc]): [string, string] => [m, scoreText(sc)])]);
+        out.push(['h', key, Object.fromEntries(e.map)]);
         if (at !== undefined) out.push(['x', key, at]);
       }
     }
@@ -285,16 +199,9 @@ export class MemoryKeyValueStore extends KeyValueStore {
   hGetAll(key: string) { return this.exec((o) => o.hGetAll(key)); }
   hDel(key: string, fields: string[]) { return this.exec((o) => fields.reduce((n, f) => n + o.hDel(key, f), 0)); }
 
-  sAdd(key: string, members: string[]) { return this.exec((o) => o.sAdd(key, members)); }
-  sRem(key: string, members: string[]) { return this.exec((o) => o.sRem(key, members)); }
-  sMembers(key: string) { return this.exec((o) => o.sMembers(key)); }
-
-  zAdd(key: string, entries: ZMember[]) { return this.exec((o) => o.zAdd(key, entries)); }
-  zRem(key: string, members: string[]) { return this.exec((o) => o.zRem(key, members)); }
-  zCard(key: string) { return this.exec((o) => o.zCard(key)); }
-  zRange(key: string, start: number, stop: number, order: SortOrder) {
-    return this.exec((o) => o.zRange(key, start, stop, order));
-  }
+  sMembers(): Promise<string[]> { return redisOnly('SMEMBERS'); }
+  zCard(): Promise<number> { return redisOnly('ZCARD'); }
+  zRange(): Promise<ZMember[]> { return redisOnly('ZRANGE'); }
 
   /** Synchronous, so no other operation interleaves: the same atomicity a Lua script has. */
   async runScript<T>(script: LuaScript<T> | AtomicScript<T>, keys: string[], args: (string | number)[]): Promise<T> {
@@ -313,3 +220,6 @@ export class MemoryKeyValueStore extends KeyValueStore {
 
   async ping() {}
 }
+
+/** Sets and sorted sets exist only in Redis (see the port); the embedded profile runs in-process adapters. */
+const redisOnly = (op: string): Promise<never> => Promise.reject(new Error(`${op}: sets and sorted sets are Redis only`));

@@ -7,7 +7,7 @@ import {
   SortOrder,
   ZMember,
 } from './key-value-store.port';
-import { scoreArg, parseScore } from './score-bound';
+import { parseScore } from './score-bound';
 import { assertOneSlot, hashSlot } from './hash-slot';
 import { withTimeout } from '../with-timeout';
 
@@ -117,15 +117,8 @@ export class RedisKeyValueStore extends KeyValueStore {
   hGetAll(key: string) { return this.client.hgetall(key); }
   async hDel(key: string, fields: string[]) { return fields.length ? this.client.hdel(key, ...fields) : 0; }
 
-  async sAdd(key: string, members: string[]) { return members.length ? this.client.sadd(key, members) : 0; }
-  async sRem(key: string, members: string[]) { return members.length ? this.client.srem(key, members) : 0; }
   sMembers(key: string) { return this.client.smembers(key); }
 
-  async zAdd(key: string, entries: ZMember[]) {
-    if (!entries.length) return 0;
-    return this.client.zadd(key, ...entries.flatMap((e) => [scoreArg(e.score), e.member]));
-  }
-  async zRem(key: string, members: string[]) { return members.length ? this.client.zrem(key, members) : 0; }
   zCard(key: string) { return this.client.zcard(key); }
   async zRange(key: string, start: number, stop: number, order: SortOrder) {
     const flat =

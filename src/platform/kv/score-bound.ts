@@ -5,8 +5,3 @@ export function parseScore(text: string): number {
   if (t === '-inf') return -Infinity;
   return t === '' ? NaN : Number(t);
 }
-
-/** A score for the Redis wire: infinities spelled the way Redis reads them. */
-export function scoreArg(score: number): string {
-  return score === Infinity ? '+inf' : score === -Infinity ? '-inf' : String(score);
-}
