@@ -221,7 +221,8 @@ export class SchedulerService {
     try {
       for (const a of allocs) {
         const msg: DispatchMessage = { taskId: row.id, attempt, ...a, command: row.command ?? undefined, model: row.model ?? undefined, predictedRuntimeSec: predicted, ackDeadline };
-        await this.queue.add(nodeQueueName(a.nodeId), DISPATCH_JOB, msg, { jobId: `dispatch-${row.id}-${attempt}` });
+        // No job id: a (task, attempt) binds once, so there is nothing to dedupe, and an id costs BullMQ a lookup per add.
+        await this.queue.add(nodeQueueName(a.nodeId), DISPATCH_JOB, msg);
       }
       return true;
     } catch (e) {

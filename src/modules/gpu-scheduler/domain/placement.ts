@@ -72,7 +72,7 @@ export function allowedTypes(task: Task): string[] {
 export function nodeEligible(node: GpuNode, task: Task): boolean {
   return (
     node.status === 'ACTIVE' &&
-    (task.gpuCount === 0 || anyType(task) || allowedTypes(task).includes(node.gpuType)) &&
+    (task.gpuCount === 0 || anyType(task) || task.gpuType === node.gpuType || (task.gpuType!.includes('|') && allowedTypes(task).includes(node.gpuType))) &&
     node.gpuMemoryGb >= task.gpuMemoryGb
   );
 }
