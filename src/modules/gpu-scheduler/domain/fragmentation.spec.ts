@@ -13,24 +13,34 @@ describe('fragmentation-aware placement (FGD, Weng et al. ATC 23)', () => {
       task('rare2', { gpuCount: 3 }),
       task('cpu', { gpuCount: 0, cpuMilli: 1000 }),
     ];
-    expect(workloadShapes(tasks, 0.95, 'count').map((s) => [s.gpuCount, s.gpuMilli, s.weight])).toEqual([
+    expect(workloadShapes(tasks).map((s) => [s.gpuCount, s.gpuMilli, s.weight])).toEqual([
       [1, 500, 60 / 98],
       [8, 1000, 38 / 98],
     ]);
-    // weighted by GPU milli asked: 60 x 500 against 38 x 8000
-    expect(workloadShapes(tasks, 0.95, 'gpu').map((s) => s.weight)).toEqual([30000 / 334000, 304000 / 334000]);
     // CPU-only tasks are a shape of their own (as in the paper's simulator), unless left out
     const cpuHeavy = [...tasks, ...Array.from({ length: 30 }, (_, i) => task(`c${i}`, { gpuCount: 0, cpuMilli: 1000 }))];
-    expect(workloadShapes(cpuHeavy, 0.95, 'count', true).map((s) => [s.gpuCount, s.gpuMilli])).toEqual([[1, 500], [8, 1000], [0, 0]]);
-    expect(workloadShapes(cpuHeavy, 0.95, 'count').map((s) => s.gpuCount)).toEqual([1, 8]);
+    expect(workloadShapes(cpuHeavy).map((s) => [s.gpuCount, s.gpuMilli])).toEqual([[1, 500], [8, 1000], [0, 0]]);
+    expect(workloadShapes(cpuHeavy, 0.95, false).map((s) => s.gpuCount)).toEqual([1, 8]);
   });
 
   it('the paper score: equal integer scores go to the node listed first, whatever its GPU type', () => {
     // two empty nodes of different types; a 1-GPU task: the same gradient on both
     const nodes = [node('t4-b', 4, 'T4'), node('a100-a', 4, 'A100'), node('t4-c', 4, 'T4')];
-    const fgd = fragmentationAware(workloadShapes([task('one', { gpuCount: 1 })], 0.95, 'count', true), { score: 'paper' });
+    const fgd = fragmentationAware(workloadShapes([task('one', { gpuCount: 1 })]), { score: 'paper' });
     expect(placeGang(task('x', { gpuCount: 1 }), new ClusterView(nodes), fgd)![0].nodeId).toBe('t4-b');
     expect(placeGang(task('x', { gpuCount: 1 }), new ClusterView([nodes[1], nodes[0], nodes[2]]), fgd)![0].nodeId).toBe('a100-a');
+  });
+
+  it('balanced ties: first in node order unless that strands GPUs for want of CPU; CPU-only work where the GPUs are used up', () => {
+    const shapes = workloadShapes([task('one', { cpuMilli: 8000 }), task('cpu', { gpuCount: 0, cpuMilli: 8000 })]);
+    const tight = { ...node('tight', 8), cpuMilli: 16000 };
+    const roomy = { ...node('roomy', 8), cpuMilli: 96000 };
+    const x = task('x', { cpuMilli: 8000 });
+    // both keep every shape placeable (the same integer score); on `tight` 6 GPUs would be left with no CPU to feed them
+    expect(placeGang(x, new ClusterView([tight, roomy]), fragmentationAware(shapes, { score: 'paper' }))![0].nodeId).toBe('tight');
+    expect(placeGang(x, new ClusterView([tight, roomy]), fragmentationAware(shapes))![0].nodeId).toBe('roomy');
+    const full = { ...node('full', 8, 'A100', []), gpuUsedMilli: Array(8).fill(1000), cpuMilli: 96000 };
+    expect(placeGang(task('c', { gpuCount: 0, cpuMilli: 8000 }), new ClusterView([roomy, full]), fragmentationAware(shapes))![0].nodeId).toBe('full');
   });
 
   it('nodeFragmentation: free milli a shape cannot use, all of it when the shape cannot fit', () => {

@@ -13,9 +13,9 @@ import { anyType, gpuMilliOf, MILLI_PER_GPU, Task } from './model';
  * - The node's expected fragmentation is F_n = sum_m p_m * F_n(m).
  * - A task goes where the increase of expected fragmentation, F_n(after) - F_n(before) (the
  *   "fragmentation gradient"), is smallest, choosing the GPU(s) on the node the same way.
- * Tasks that ask for no GPU cannot use any GPU: their term is the same for every candidate and is left
- * out. Near-ties are decided by a small best-fit term (see DEFAULT_PACK_WEIGHT), then scan order; the
- * paper's Kubernetes plugin rounds sigmoid scores to integers 0..100 and breaks ties at random.
+ * The paper's Kubernetes plugin scores floor(100 x sigmoid(-gradient / 1000)), so most candidates tie;
+ * its simulator gives a tie to the lowest node name. How ties are broken decides much: see
+ * FragmentationOptions.
  */
 export interface WorkloadShape {
   gpuCount: number;
@@ -30,20 +30,12 @@ export interface WorkloadShape {
 
 /**
  * The target workload's distribution of task shapes, from a sample of tasks (a trace, or the recent
- * queue). Shapes are grouped by (GPUs, milli, CPU, GPU type); the most popular ones covering
- * `coverage` of the tasks are kept, as the paper keeps its "typical" tasks (95%). Their weights are
- * then either their share of the tasks ('count', the paper's default) or their share of the GPU milli
- * asked ('gpu', default here: like the paper simulator's gpuResWeight option). With `includeCpuOnly`
- * CPU-only tasks are shapes too, as the paper's simulator counts them by default (`isInvolvedCpuPods`):
- * no GPU milli is usable by them.
- * `memoryMib` is not part of the grouping (nor of the paper's).
+ * queue), as the paper's simulator builds its "typical pods": shapes grouped by (GPUs, milli, CPU, GPU
+ * type), the most popular ones covering `coverage` of the tasks kept, weighted by their share of the
+ * tasks. CPU-only tasks are a shape too (its `isInvolvedCpuPods`, default true): no GPU milli is usable
+ * by them. `memoryMib` is not part of the grouping (nor of the paper's).
  */
-export function workloadShapes(
-  tasks: readonly Pick<Task, 'gpuCount' | 'gpuMilli' | 'cpuMilli' | 'gpuType'>[],
-  coverage = 0.95,
-  weighting: 'count' | 'gpu' = 'gpu',
-  includeCpuOnly = false,
-): WorkloadShape[] {
+export function workloadShapes(tasks: readonly Pick<Task, 'gpuCount' | 'gpuMilli' | 'cpuMilli' | 'gpuType'>[], coverage = 0.95, includeCpuOnly = true): WorkloadShape[] {
   const counts = new Map<string, { shape: WorkloadShape; n: number }>();
   let total = 0;
   for (const t of tasks) {
@@ -56,17 +48,14 @@ export function workloadShapes(
     if (c) c.n++;
     else counts.set(key, { n: 1, shape: { gpuCount: t.gpuCount, gpuMilli: milli, cpuMilli: t.cpuMilli ?? 0, memoryMib: 0, gpuTypes: types, weight: 0 } });
   }
-  const sorted = [...counts.values()].sort((a, b) => b.n - a.n);
   const kept: { shape: WorkloadShape; n: number }[] = [];
   let covered = 0;
-  for (const c of sorted) {
+  for (const c of [...counts.values()].sort((a, b) => b.n - a.n)) {
     if (covered >= coverage * total) break;
     kept.push(c);
     covered += c.n;
   }
-  const mass = (c: { shape: WorkloadShape; n: number }) => (weighting === 'gpu' ? c.n * c.shape.gpuCount * c.shape.gpuMilli : c.n);
-  const total2 = kept.reduce((s, c) => s + mass(c), 0);
-  return kept.filter((c) => mass(c) > 0).map((c) => ({ ...c.shape, weight: mass(c) / total2 }));
+  return kept.map((c) => ({ ...c.shape, weight: c.n / covered }));
 }
 
 /** Free milli per GPU (sorted descending), CPU and memory left on a node: what fragmentation depends on. */
@@ -116,40 +105,35 @@ function freeOf(vn: ViewNode, task?: Task, gpu = -1): NodeFree {
   return { gpuType: vn.node.gpuType, free, cpu, mem };
 }
 
-/**
- * Weight of the packing term of the 'gradient' score. On the Alibaba default trace at 130% load
- * (GPU-only shapes, count-weighted, seeds 42-43): pure gradient with scan-order ties 92.6-93.1%, best-fit
- * as a mere tie-break (1e-9) 94.1-94.6%, weight 0.05 94.9-95.2%; with GPU-weighted shapes 0.02 did best
- * (95.15% mean over seeds 42-51). The 'paper' score does better (docs/gpu-scheduler.md).
- */
-export const DEFAULT_PACK_WEIGHT = 0.02;
-
 export interface FragmentationOptions {
   /**
-   * 'gradient' (default): -gradient - packWeight x (free GPU milli left on the node), ties by scan
-   * order. 'paper': the paper's Kubernetes score plugin, floor(100 x sigmoid(-gradient / 1000)), an
-   * integer 0..100, equal scores going to the node listed first in the cluster (its simulator breaks
-   * ties by the lowest node name, the trace's node order); use it with
-   * workloadShapes(tasks, 0.95, 'count', true), the paper simulator's defaults.
+   * How candidates with the same integer score (floor(100 x sigmoid(-gradient / 1000)), the paper's)
+   * are told apart:
+   * - 'paper': the node listed first (the paper's simulator takes the lowest node name, which is the
+   *   trace's node order); a share goes to the node's first GPU with the best score.
+   * - 'balanced' (default): the smallest `order + 1.25 x stranded`, where `order` is the node's position
+   *   in the list and `stranded` the GPU milli the candidate would leave that the node's remaining CPU
+   *   cannot feed at `cpuPerGpu` (free milli - 1000 x free CPU / cpuPerGpu, at least 0); for a CPU-only
+   *   task, the node's free GPU milli (so CPU-only work goes where the GPUs are used up). First-fit in
+   *   node order, moved on where it would strand GPUs for want of CPU.
    */
-  score?: 'paper' | 'gradient';
-  /** 'gradient' only; default DEFAULT_PACK_WEIGHT. */
-  packWeight?: number;
+  score?: 'paper' | 'balanced';
+  /** CPU milli per GPU the workload asks; default: that of the GPU shapes, weighted as they are. */
+  cpuPerGpu?: number;
 }
 
 /**
  * FGD scorer: F_after - F_before (the fragmentation gradient) for placing the task on the candidate
- * GPU(s), scored as FragmentationOptions.score says. Measured on the Alibaba trace at 130% load, seeds
- * 42-51 (docs/gpu-scheduler.md): 'gradient' with GPU-weighted shapes 95.15% (default trace) and 94.84%
- * (gpuspec33); 'paper' with the paper's shapes 95.33% and 94.29% — its coarse score is a first-fit in
- * node order among near-equal candidates, which helps on the default trace and, whatever a node's GPU
- * type, costs the typed pods of gpuspec33. Scores of candidates in the same state (same GPU type, free
- * milli per GPU, CPU and memory) are computed once per task: on a large cluster most nodes are in one of
- * a few states.
+ * GPU(s), as the paper scores it, ties broken as FragmentationOptions.score says. Measured on the
+ * Alibaba trace at 130% load, seeds 42-51 (docs/gpu-scheduler.md). Scores of candidates in the same
+ * state (same GPU type, free milli per GPU, CPU and memory) are computed once per task: on a large
+ * cluster most nodes are in one of a few states.
  */
 export function fragmentationAware(shapes: readonly WorkloadShape[], opts: FragmentationOptions = {}): NodeScorer {
   const paper = opts.score === 'paper';
-  const packWeight = opts.packWeight ?? DEFAULT_PACK_WEIGHT;
+  const gpuShapes = shapes.filter((s) => s.gpuCount > 0);
+  const cpuPerGpu =
+    opts.cpuPerGpu ?? gpuShapes.reduce((a, s) => a + s.weight * s.cpuMilli, 0) / gpuShapes.reduce((a, s) => a + (s.weight * s.gpuCount * s.gpuMilli) / MILLI_PER_GPU, 0);
   // shapes that could ever run on a GPU type, and the weight of the others (their F_n(m) is all free milli)
   const byType = new Map<string, { usable: WorkloadShape[]; barred: number }>();
   const shapesFor = (type: string) => {
@@ -189,16 +173,17 @@ export function fragmentationAware(shapes: readonly WorkloadShape[], opts: Fragm
       }
       const st = stateOf(vn);
       const key = gpu >= 0 ? `${st.key}|${vn.used[gpu]}` : st.key;
-      let delta = memo.get(key);
-      if (delta === undefined) {
-        delta = frag(freeOf(vn, task, gpu)) - st.frag;
-        memo.set(key, delta);
+      let score = memo.get(key);
+      if (score === undefined) {
+        score = Math.floor(100 / (1 + Math.exp((frag(freeOf(vn, task, gpu)) - st.frag) / 1000)));
+        memo.set(key, score);
       }
-      // node order as a tie-break below one score point (and the same for every GPU of a node, so a
-      // share goes to the node's first GPU with the best score, as in the paper's plugin)
-      if (paper) return Math.floor(100 / (1 + Math.exp(delta / 1000))) - vn.order * 1e-7;
-      return -delta - packWeight * (vn.freeMilli - task.gpuCount * gpuMilliOf(task));
+      // tie-breaks below one score point, the same for every GPU of a node (a share goes to the node's
+      // first GPU with the best score, as in the paper's plugin)
+      if (paper) return score - vn.order * 1e-7;
+      const left = vn.freeMilli - task.gpuCount * gpuMilliOf(task);
+      const stranded = task.gpuCount === 0 ? vn.freeMilli : Math.max(0, left - (MILLI_PER_GPU * (vn.cpuFree - (task.cpuMilli ?? 0))) / cpuPerGpu);
+      return score - 1e-7 * (vn.order + 1.25 * stranded);
     },
   };
 }
-

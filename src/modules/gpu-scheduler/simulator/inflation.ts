@@ -1,5 +1,5 @@
 import { seededRandom } from '../../../platform/random/seeded-random';
-import { Allocation, ClusterView, GpuNode, MILLI_PER_GPU, NodeScorer, placeGang, takeOnNode, Task, totalGpuMilliOf, usedMilliOf } from '../domain';
+import { Allocation, ClusterView, GpuNode, gpuMilliOf, MILLI_PER_GPU, NodeScorer, placeGang, takeOnNode, Task, totalGpuMilliOf, usedMilliOf } from '../domain';
 
 /**
  * The FGD paper's evaluation method (Weng et al., USENIX ATC '23, and its open simulator
@@ -11,9 +11,9 @@ import { Allocation, ClusterView, GpuNode, MILLI_PER_GPU, NodeScorer, placeGang,
  * 3. after every arrival the allocated GPU milli and the arrived GPU milli are recorded; the allocation
  *    ratio at an arrived load of X% is the mean allocation over the arrivals whose arrived load rounds to
  *    X% (the paper's analysis script does the same).
- * Differences: the random draws are this simulator's own (a seeded mulberry32, not Go's math/rand), so the
- * sampled workloads differ from the paper's for the same seed; the paper's appending stops at the first
- * clone whose per-GPU milli would exceed the target, this one at the first whose total would.
+ * Difference: the random draws are this simulator's own (a seeded mulberry32, not Go's math/rand), so the
+ * sampled workloads differ from the paper's for the same seed. Like the paper's, the appending stops at
+ * the first clone whose milli on one GPU would pass the target, so a multi-GPU clone may end a little over it.
  */
 export interface InflationOptions {
   /** Arrived GPU load to reach, as a multiple of capacity (1.3 = 130%). */
@@ -60,7 +60,8 @@ export function inflatedArrivals(pods: readonly Task[], capacityMilli: number, r
   }
   for (let i = 0; pods.length > 0; i++) {
     const src = pods[Math.floor(rnd() * pods.length)];
-    if (total + totalGpuMilliOf(src) > target) break;
+    // as the paper's tuneUpPods: stop at the first clone whose milli on ONE GPU would pass the target
+    if (total + (src.gpuCount === 0 ? 0 : gpuMilliOf(src)) > target) break;
     seq.push({ ...src, id: `${src.id}-clone-${i}` });
     total += totalGpuMilliOf(src);
   }

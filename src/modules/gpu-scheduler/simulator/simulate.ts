@@ -84,7 +84,7 @@ export function scorersOf(arg: string, workload: readonly Task[]): NodeScorer[] 
     if (n === 'best-fit') return bestFit;
     if (n === 'fragmentation-aware') return fragmentationAware(workloadShapes(workload));
     // the FGD paper's own scoring and target shapes (its simulator's defaults)
-    if (n === 'fgd-paper') return fragmentationAware(workloadShapes(workload, 0.95, 'count', true), { score: 'paper' });
+    if (n === 'fgd-paper') return fragmentationAware(workloadShapes(workload), { score: 'paper' });
     throw new UsageError(`unknown scorer "${n}" (${SCORERS.join(' | ')} | all)`);
   });
 }
