@@ -10,7 +10,7 @@
  *    SchedulerService.runCycle() (after a warm-up cycle of one task per node, which opens the node
  *    queues as a running scheduler has them) (load + core + version-guarded transactions of GPU_BIND_BATCH
  *    decisions + BullMQ dispatch + outbox) on an app without the loop: with GPU_BIND_BATCH=1 (one
- *    decision per transaction, the old way) and 100 (the default), and with 100 where 40% of the
+ *    decision per transaction, the old way), 100 (the default) and 400, and with 100 where 40% of the
  *    tasks ask for a share of a GPU (gpuMilli 250/500) plus CPU and memory on nodes that declare them.
  * 3. the pure core: scheduleCycle on the same nodes and queue in memory (no I/O).
  * Node queues are not consumed (ack timeout is set high), so nothing is rolled back mid-run.
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   const core = pureCore();
   const coreRate = core.decisions / (core.ms / 1000);
   console.log(`pure core (scheduleCycle, full policy): ${core.ms.toFixed(1)} ms for ${core.decisions} decisions = ${Math.round(coreRate)} decisions/s`);
-  for (const [batch, shares] of [[1, false], [100, false], [100, true]] as const) {
+  for (const [batch, shares] of [[1, false], [100, false], [100, true], [400, false]] as const) {
     const cyc = await oneCycle(batch, shares);
     const cycRate = cyc.bound / (cyc.ms / 1000);
     const bindRate = cyc.bound / (cyc.bindMs / 1000);
