@@ -79,22 +79,20 @@ describe.each(adapters)('JobQueue contract: %s', (_name, make) => {
     await expect(jq.ping()).resolves.toBeUndefined();
   });
 
-  it('processes a job and counts it completed', async () => {
+  it('processes a job', async () => {
     const q = fresh();
     const seen: Job<{ x: number }>[] = [];
     const id = await jq.add(q, 'hello', { x: 1 });
     expect(typeof id).toBe('string');
     process<{ x: number }>(q, async (j) => void seen.push(j));
-    await waitFor(async () => (await jq.counts(q)).completed === 1);
+    await waitFor(() => seen.length === 1);
     expect(seen).toEqual([{ id, queue: q, name: 'hello', data: { x: 1 }, attempt: 1, maxAttempts: 1 }]);
-    expect(await jq.counts(q)).toEqual({ waiting: 0, delayed: 0, active: 0, failed: 0, completed: 1 });
   });
 
   it('processes waiting jobs first in, first out', async () => {
     const q = fresh();
     const order: number[] = [];
     for (const i of [1, 2, 3]) await jq.add(q, 'n', i);
-    expect(await jq.counts(q)).toMatchObject({ waiting: 3 });
     process<number>(q, async (j) => void order.push(j.data));
     await waitFor(() => order.length === 3);
     expect(order).toEqual([1, 2, 3]);
@@ -113,7 +111,7 @@ describe.each(adapters)('JobQueue contract: %s', (_name, make) => {
       { onFailed },
     );
     await jq.add(q, 'flaky', {}, { attempts: 3, backoffMs: 60 });
-    await waitFor(async () => (await jq.counts(q)).completed === 1);
+    await waitFor(() => tries.length === 3);
     expect(tries.map((t) => t.attempt)).toEqual([1, 2, 3]);
     // 60 ms then 120 ms (a little slack for timer granularity).
     expect(tries[1].at - tries[0].at).toBeGreaterThanOrEqual(50);
@@ -134,7 +132,6 @@ describe.each(adapters)('JobQueue contract: %s', (_name, make) => {
       { onFailed: (job, err) => void failed.push([job, err]) },
     );
     await jq.add(q, 'doomed', { k: 'v' }, { attempts: 2, backoffMs: 20 });
-    await waitFor(async () => (await jq.counts(q)).failed === 1);
     await waitFor(() => failed.length === 1);
     expect(calls).toBe(2);
     expect(failed[0][0]).toMatchObject({ name: 'doomed', data: { k: 'v' }, attempt: 2, maxAttempts: 2 });
@@ -146,7 +143,6 @@ describe.each(adapters)('JobQueue contract: %s', (_name, make) => {
     let ranAt = 0;
     const added = Date.now();
     await jq.add(q, 'later', {}, { delayMs: 250 });
-    expect(await jq.counts(q)).toMatchObject({ delayed: 1, waiting: 0 });
     process(q, async () => void (ranAt = Date.now()));
     await waitFor(() => ranAt > 0);
     expect(ranAt - added).toBeGreaterThanOrEqual(240);
@@ -157,13 +153,14 @@ describe.each(adapters)('JobQueue contract: %s', (_name, make) => {
     const runs: string[] = [];
     expect(await jq.add(q, 'a', 1, { jobId: 'order-7', delayMs: 100 })).toBe('order-7');
     expect(await jq.add(q, 'a', 2, { jobId: 'order-7' })).toBe('order-7');
-    expect(await jq.counts(q)).toMatchObject({ delayed: 1, waiting: 0 });
+    // One worker, first in first out: when `after` runs, order-7 has finished.
+    await jq.add(q, 'a', 0, { jobId: 'after', delayMs: 150 });
     process<number>(q, async (j) => void runs.push(`${j.id}:${j.data}`));
-    await waitFor(async () => (await jq.counts(q)).completed === 1);
-    expect(runs).toEqual(['order-7:1']);
-    await jq.add(q, 'a', 3, { jobId: 'order-7' });
     await waitFor(() => runs.length === 2);
-    expect(runs[1]).toBe('order-7:3');
+    expect(runs).toEqual(['order-7:1', 'after:0']);
+    await jq.add(q, 'a', 3, { jobId: 'order-7' });
+    await waitFor(() => runs.length === 3);
+    expect(runs[2]).toBe('order-7:3');
   });
 
   it('removes waiting and delayed jobs, not unknown ones', async () => {
@@ -176,7 +173,6 @@ describe.each(adapters)('JobQueue contract: %s', (_name, make) => {
     expect(await jq.remove(q, 'delayed-1')).toBe(true);
     expect(await jq.remove(q, 'delayed-1')).toBe(false);
     expect(await jq.remove(q, 'never-there')).toBe(false);
-    expect(await jq.counts(q)).toMatchObject({ waiting: 0, delayed: 1 });
     process(q, async (j) => void ran.push(j.id));
     await waitFor(() => ran.length === 1);
     await sleep(150);

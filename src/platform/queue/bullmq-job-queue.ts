@@ -1,6 +1,6 @@
 import { Job as BullJob, Queue, RedisOptions, Worker } from 'bullmq';
 import { Cluster } from 'ioredis';
-import { Job, JobOptions, JobQueue, ProcessOptions, QueueCounts, QueueWorker } from './job-queue.port';
+import { Job, JobOptions, JobQueue, ProcessOptions, QueueWorker } from './job-queue.port';
 import { withTimeout } from '../with-timeout';
 
 export interface BullMqJobQueueOptions {
@@ -97,7 +97,7 @@ export class BullMqJobQueue extends JobQueue {
       delay: opts.delayMs,
       attempts: opts.attempts ?? 1,
       backoff: { type: 'exponential', delay: opts.backoffMs ?? 1000 },
-      // Keep a bounded history so counts() has completed/failed numbers without growing forever.
+      // A bounded history of finished jobs (by default BullMQ keeps every one in Redis).
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 5000 },
     });
@@ -143,17 +143,6 @@ export class BullMqJobQueue extends JobQueue {
         this.workers.delete(worker);
         await worker.close();
       },
-    };
-  }
-
-  async counts(queue: string): Promise<QueueCounts> {
-    const c = await this.queue(queue).getJobCounts('waiting', 'prioritized', 'paused', 'delayed', 'active', 'failed', 'completed');
-    return {
-      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.paused ?? 0),
-      delayed: c.delayed ?? 0,
-      active: c.active ?? 0,
-      failed: c.failed ?? 0,
-      completed: c.completed ?? 0,
     };
   }
 

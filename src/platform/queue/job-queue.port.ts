@@ -33,19 +33,10 @@ export interface QueueWorker {
   close(): Promise<void>;
 }
 
-export interface QueueCounts {
-  waiting: number;
-  delayed: number;
-  active: number;
-  failed: number;
-  completed: number;
-}
-
 export abstract class JobQueue {
   abstract add<T>(queue: string, name: string, data: T, opts?: JobOptions): Promise<string>;
   /** Removes a waiting or delayed job; false if it was not there (or already running). */
   abstract remove(queue: string, jobId: string): Promise<boolean>;
   abstract process<T>(queue: string, handler: (job: Job<T>) => Promise<void>, opts?: ProcessOptions<T>): QueueWorker;
-  abstract counts(queue: string): Promise<QueueCounts>;
   abstract ping(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { AppendLog } from '../durable/append-log';
-import { Job, JobOptions, JobQueue, ProcessOptions, QueueCounts, QueueWorker } from './job-queue.port';
+import { Job, JobOptions, JobQueue, ProcessOptions, QueueWorker } from './job-queue.port';
 
 type State = 'waiting' | 'delayed' | 'active';
 
@@ -17,12 +17,12 @@ interface MemJob {
   timer?: NodeJS.Timeout;
 }
 
-/** One journal record: a job (re)scheduled, removed or finished, or a queue's counters (compaction). */
+/** One journal record: a job (re)scheduled, removed or finished, or a queue's id counter (compaction; older journals add finished counts). */
 interface QueueRecord {
   a?: [queue: string, id: string, name: string, data: unknown, tries: number, maxAttempts: number, backoffMs: number, dueAt: number];
   r?: [queue: string, id: string];
   f?: [queue: string, id: string, outcome: 'completed' | 'failed'];
-  n?: [queue: string, seq: number, completed: number, failed: number];
+  n?: [queue: string, seq: number];
 }
 
 interface MemWorker {
@@ -38,15 +38,12 @@ interface MemQueue {
   waiting: MemJob[];
   workers: MemWorker[];
   seq: number;
-  completed: number;
-  failed: number;
 }
 
 /**
  * Embedded-profile JobQueue with BullMQ's semantics: FIFO, delays, exponential backoff
  * (backoffMs * 2^(try-1)), jobId dedupe while unfinished, per-worker concurrency. Finished jobs
- * are only counted, not kept, so an id can be reused once its job is done (the BullMQ adapter
- * matches this).
+ * are not kept, so an id can be reused once its job is done (the BullMQ adapter matches this).
  */
 export class MemoryJobQueue extends JobQueue {
   private readonly queues = new Map<string, MemQueue>();
@@ -57,7 +54,7 @@ export class MemoryJobQueue extends JobQueue {
    * The durable queue in the file at `path` (DATA_DIR): adds, removals, retries and outcomes go to a
    * journal (AppendLog); add() and remove() resolve once on disk. A restart re-arms delayed jobs at
    * their due time and runs again the jobs that were running (at least once, like BullMQ's stalled
-   * jobs); finished jobs are only counted.
+   * jobs).
    */
   static async open(path: string): Promise<MemoryJobQueue> {
     const jq = new MemoryJobQueue();
@@ -82,17 +79,14 @@ export class MemoryJobQueue extends JobQueue {
       if (/^\d+$/.test(id)) q.seq = Math.max(q.seq, Number(id));
     }
     if (r.r) this.q(r.r[0]).jobs.delete(r.r[1]);
-    if (r.f) {
-      const q = this.q(r.f[0]);
-      if (q.jobs.delete(r.f[1])) q[r.f[2]]++;
-    }
-    if (r.n) Object.assign(this.q(r.n[0]), { seq: r.n[1], completed: r.n[2], failed: r.n[3] });
+    if (r.f) this.q(r.f[0]).jobs.delete(r.f[1]);
+    if (r.n) this.q(r.n[0]).seq = r.n[1];
   }
 
   private snapshot(): QueueRecord[] {
     const out: QueueRecord[] = [];
     for (const [queue, q] of this.queues) {
-      out.push({ n: [queue, q.seq, q.completed, q.failed] });
+      out.push({ n: [queue, q.seq] });
       for (const j of q.jobs.values()) out.push(this.scheduled(queue, j));
     }
     return out;
@@ -104,7 +98,7 @@ export class MemoryJobQueue extends JobQueue {
 
   private q(name: string): MemQueue {
     let q = this.queues.get(name);
-    if (!q) this.queues.set(name, (q = { jobs: new Map(), waiting: [], workers: [], seq: 0, completed: 0, failed: 0 }));
+    if (!q) this.queues.set(name, (q = { jobs: new Map(), waiting: [], workers: [], seq: 0 }));
     return q;
   }
 
@@ -189,7 +183,6 @@ export class MemoryJobQueue extends JobQueue {
         await Promise.resolve();
         await w.handler(view);
         q.jobs.delete(job.id);
-        q.completed++;
         this.finished(queue, job, 'completed');
       } catch (e) {
         const error = e instanceof Error ? e : new Error(String(e));
@@ -198,7 +191,6 @@ export class MemoryJobQueue extends JobQueue {
           this.record(this.scheduled(queue, job));
         } else {
           q.jobs.delete(job.id);
-          q.failed++;
           this.finished(queue, job, 'failed');
           // A failing failure hook must not wedge the worker.
           await Promise.resolve(w.opts.onFailed?.(view, error)).catch(() => undefined);
@@ -246,13 +238,6 @@ export class MemoryJobQueue extends JobQueue {
         while (w.running.size) await Promise.all([...w.running]);
       },
     };
-  }
-
-  async counts(queue: string): Promise<QueueCounts> {
-    const q = this.q(queue);
-    const c: QueueCounts = { waiting: 0, delayed: 0, active: 0, failed: q.failed, completed: q.completed };
-    for (const j of q.jobs.values()) c[j.state]++;
-    return c;
   }
 
   async ping(): Promise<void> {}
