@@ -51,7 +51,6 @@ async function main() {
     await bus.subscribe({
       groupId,
       topics: [topic],
-      fromBeginning: true,
       resumeFrom: async () => undefined,
       handleBatch: async (b) => {
         for (const m of b.messages) {

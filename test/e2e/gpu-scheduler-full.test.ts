@@ -72,7 +72,6 @@ describe('gpu-scheduler (full profile: PostgreSQL, BullMQ, Kafka)', () => {
     sub = await b.app.get(EventBus).subscribe({
       groupId: `${ns}.e2e`,
       topics: [topicName(b.config, 'gpu.tasks')],
-      fromBeginning: true,
       handleBatch: async (batch) => {
         for (const m of batch.messages) events.push(JSON.parse(m.value));
       },

@@ -53,10 +53,9 @@ export interface BatchContext {
 }
 
 export interface SubscribeOptions {
+  /** A group with no committed offset starts at the earliest one. */
   groupId: string;
   topics: string[];
-  /** Where a group with no committed offset starts. Default true (earliest). */
-  fromBeginning?: boolean;
   /**
    * At-least-once by default: offsets up to the batch's last message are committed after the
    * handler resolves; a throw redelivers the batch. With `transactional`, output produced through

@@ -69,8 +69,6 @@ export interface ConsumerSpec<T> {
   message?: Type<T>;
   /** Instead of `message`, for a hot path: a hand-written decoder that validates (say why where it is used). */
   decode?: MessageDecoder<T>;
-  /** Where a group with no committed offset starts. Default: the earliest offset. */
-  fromBeginning?: boolean;
   transactional?: boolean;
   /** 'all': as many as the topic has partitions (KAFKA_PARTITIONS). */
   partitionsConcurrently?: number | 'all';
@@ -192,7 +190,6 @@ export class EventBusTransport extends Server implements CustomTransportStrategy
     return this.bus.subscribe({
       groupId,
       topics: [namespaced(spec.topic)],
-      fromBeginning: spec.fromBeginning,
       transactional: spec.transactional,
       partitionsConcurrently: spec.partitionsConcurrently === 'all' ? this.config.KAFKA_PARTITIONS : spec.partitionsConcurrently,
       fetch: spec.fetch,

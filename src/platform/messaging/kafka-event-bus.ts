@@ -279,7 +279,7 @@ export class KafkaEventBus extends EventBus {
     });
 
     await consumer.connect();
-    await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
+    await consumer.subscribe({ topics: opts.topics, fromBeginning: true });
     const runConfig: ConsumerRunConfig = {
       autoCommit: false,
       partitionsConsumedConcurrently: opts.partitionsConcurrently ?? 1,

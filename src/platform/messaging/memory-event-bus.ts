@@ -94,11 +94,7 @@ class Member implements Subscription {
       const tp = parseKey(k);
       const resume = await this.opts.resumeFrom?.(tp);
       const committed = this.group.committed.get(k);
-      const start =
-        resume !== undefined
-          ? Number(resume)
-          : committed ?? (this.opts.fromBeginning === false ? this.bus.log(tp).length : 0);
-      this.owned.set(k, start);
+      this.owned.set(k, resume !== undefined ? Number(resume) : committed ?? 0);
       taken.push(tp);
     }
     if (taken.length > 0) await this.opts.onAssigned?.(taken);

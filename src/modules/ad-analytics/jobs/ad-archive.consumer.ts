@@ -19,7 +19,7 @@ import { AdEvent, decodeEvent } from '../domain';
 export class AdArchiveConsumer {
   constructor(private readonly archiver: AdEventArchiver) {}
 
-  @ConsumeBatch({ topic: EVENTS_TOPIC, group: 'ads.archiver', decode: decodeEvent, fromBeginning: true, partitions: AdEventArchiver })
+  @ConsumeBatch({ topic: EVENTS_TOPIC, group: 'ads.archiver', decode: decodeEvent, partitions: AdEventArchiver })
   archive(@Payload() batch: EventBatch<AdEvent>, @Ctx() ctx: EventBusContext): Promise<void> {
     return this.archiver.append(batch, () => ctx.isOwned());
   }

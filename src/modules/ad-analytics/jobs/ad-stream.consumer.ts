@@ -22,7 +22,6 @@ export class AdStreamConsumer {
     topic: EVENTS_TOPIC,
     group: STREAM_GROUP,
     decode: decodeEvent,
-    fromBeginning: true,
     // ~100-byte events: 4 MiB a partition is ~30k events a batch, so a batch's fixed costs (offset
     // commit, heartbeat, pacing check) amortise; 24 MiB a fetch covers 6 partitions at that size.
     fetch: { maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 24 * 1024 * 1024 },
