@@ -123,7 +123,6 @@ export class FsArchiveStore extends ArchiveStore implements OnApplicationShutdow
     return bytes;
   }
 
-  /** Files of the day's hour folders (± margin), grouped by log: `<logId>/<partition>`, each one ordered log. */
   async filesForDay(dayStart: number, marginMs: number): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
     for (const dir of hourDirsForDay(dayStart, marginMs)) {
@@ -146,7 +145,6 @@ export class FsArchiveStore extends ArchiveStore implements OnApplicationShutdow
     return out;
   }
 
-  /** Reads archived records of one file; lines without a valid event are skipped (counted). */
   async readFile(path: string): Promise<{ records: ArchivedRecord[]; skipped: number }> {
     const text = (await gunzipAsync(await readFile(path))).toString('utf8');
     const records: ArchivedRecord[] = [];

@@ -31,7 +31,6 @@ export class SqlCheckpointStore extends CheckpointStore {
     return { nextOffset: BigInt(r.next_offset), seq: Number(r.seq), snapshot: r.snapshot, changes: changes.map((c) => c.changes), lastWindows: r.last_windows ?? [] };
   }
 
-  /** Returns the new seq; throws CheckpointFenced when the row moved on. */
   async commit(k: PartitionKey, c: CheckpointCommit): Promise<number> {
     return this.db.transaction(async (m) => {
       const seq = await this.casCheckpoint(m, k, c);

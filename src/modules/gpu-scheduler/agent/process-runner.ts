@@ -31,14 +31,14 @@ export class OutputTail {
 
 /** Agent secrets the task must not inherit (the rest of the agent's environment is the task's). */
 const HIDDEN_ENV = ['API_KEYS', 'GPU_AGENT_API_KEY', 'TICKETING_WEBHOOK_SECRETS', 'DATABASE_URL', 'REDIS_URL'];
+/** Bytes of stdout and of stderr kept for logs and failure reasons. */
+const TAIL_BYTES = 4096;
 
 export interface ProcessRunnerOptions {
   /** Which executables may run, and as whom (see command-policy.ts). */
   policy: CommandPolicy;
   /** SIGTERM → SIGKILL grace on cancel. */
   killGraceMs: number;
-  /** Bytes of stdout and of stderr kept for logs and failure reasons. */
-  tailBytes?: number;
   /** Working directory; default `/` when running as another user (it may not reach the agent's), else the agent's. */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -82,8 +82,8 @@ export class ProcessRunner implements TaskExecutor {
       ...(spec.cpuMilli !== undefined ? { TETRAD_CPU_MILLI: String(spec.cpuMilli) } : {}),
       ...(spec.memoryMib !== undefined ? { TETRAD_MEMORY_MIB: String(spec.memoryMib) } : {}),
     });
-    const out = new OutputTail(this.opts.tailBytes ?? 4096);
-    const err = new OutputTail(this.opts.tailBytes ?? 4096);
+    const out = new OutputTail(TAIL_BYTES);
+    const err = new OutputTail(TAIL_BYTES);
 
     let cancelled: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;

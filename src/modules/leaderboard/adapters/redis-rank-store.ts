@@ -268,7 +268,6 @@ export class RedisRankStore extends RankStore {
     return out;
   }
 
-  /** Removes the player and tombstones writes accepted before `seq`; true when a score was removed. */
   async remove(board: BoardRef, season: number, playerId: string, seq: number): Promise<boolean> {
     const k = this.shardKeys(board.id, season, shardOf(playerId, board.shards));
     return this.kv.runScript(REMOVE_PLAYER, [k.z, k.m, k.d, k.t], [playerId, seq]);
@@ -297,7 +296,6 @@ export class RedisRankStore extends RankStore {
     return this.withMetadata(board, season, merged.map((e, i) => ({ ...e, rank: offset + i + 1 })));
   }
 
-  /** Every entry in global order (season archive). */
   async all(board: BoardRef, season: number): Promise<StoredRankedEntry[]> {
     // From the primary: an archive must not miss the last writes a replica has not received yet.
     const lists = await Promise.all(this.shardList(board).map((s) => this.range(board, season, s, 0, -1, this.kv)));
