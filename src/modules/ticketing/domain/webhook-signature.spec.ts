@@ -39,7 +39,7 @@ describe(verifyWebhook.name, () => {
   it('rejects outside the tolerance window, both directions', () => {
     expect(sut({ secrets: [secret], payload: body, header, nowSec: now + 301 })).toEqual({ ok: false, reason: 'TIMESTAMP_OUT_OF_TOLERANCE' });
     expect(sut({ secrets: [secret], payload: body, header, nowSec: now - 301 })).toEqual({ ok: false, reason: 'TIMESTAMP_OUT_OF_TOLERANCE' });
-    expect(sut({ secrets: [secret], payload: body, header, nowSec: now + 10, toleranceSeconds: 5 }).ok).toBe(false);
+    expect(sut({ secrets: [secret], payload: body, header, nowSec: now + 300 }).ok).toBe(true);
   });
 
   it('rejects a tampered body, wrong secret, or a re-stamped timestamp', () => {

@@ -3,13 +3,13 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 /**
  * Payment-provider webhook signing (HMAC-SHA256), Stripe-style header:
  *   `t=<unix seconds>,v1=<hex hmac of "<t>.<raw body>">`  (several v1 entries allowed)
- * Verification checks the timestamp is within ±toleranceSeconds of now, then compares against
+ * Verification checks the timestamp is within ±TOLERANCE_SECONDS of now, then compares against
  * every configured secret (rotation) in constant time. Replay detection is a separate step: the
  * verifier returns a replay key (the event id when known, else a hash of the signature) that the
  * caller records for replayTtlSeconds (2 × tolerance suffices: older deliveries fail the timestamp
  * check anyway), as a key/value entry set only if absent (PaymentWebhookService).
  */
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+export const TOLERANCE_SECONDS = 300;
 
 export function computeSignature(secret: string, timestampSec: number, payload: string | Buffer): string {
   return createHmac('sha256', secret).update(`${timestampSec}.`).update(payload).digest('hex');
@@ -48,16 +48,14 @@ export interface VerifyWebhookInput {
   payload: string | Buffer;
   header: string | undefined;
   nowSec: number;
-  toleranceSeconds?: number;
   /** Provider event id, when the caller has parsed it; makes replay detection per event. */
   eventId?: string;
 }
 
 export function verifyWebhook(input: VerifyWebhookInput): WebhookVerification {
-  const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   const parsed = input.header ? parseSignatureHeader(input.header) : undefined;
   if (!parsed) return { ok: false, reason: 'MALFORMED_HEADER' };
-  if (Math.abs(input.nowSec - parsed.timestamp) > tolerance) return { ok: false, reason: 'TIMESTAMP_OUT_OF_TOLERANCE' };
+  if (Math.abs(input.nowSec - parsed.timestamp) > TOLERANCE_SECONDS) return { ok: false, reason: 'TIMESTAMP_OUT_OF_TOLERANCE' };
   let matched: string | undefined;
   for (const secret of input.secrets) {
     const expected = Buffer.from(computeSignature(secret, parsed.timestamp, input.payload), 'hex');
@@ -67,5 +65,5 @@ export function verifyWebhook(input: VerifyWebhookInput): WebhookVerification {
   }
   if (matched === undefined) return { ok: false, reason: 'BAD_SIGNATURE' };
   const replayKey = input.eventId !== undefined ? `evt:${input.eventId}` : `sig:${createHash('sha256').update(matched).digest('hex')}`;
-  return { ok: true, timestamp: parsed.timestamp, replayKey, replayTtlSeconds: 2 * tolerance };
+  return { ok: true, timestamp: parsed.timestamp, replayKey, replayTtlSeconds: 2 * TOLERANCE_SECONDS };
 }
