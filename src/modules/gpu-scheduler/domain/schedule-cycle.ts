@@ -87,7 +87,9 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   else if (opts.policy === 'strict-priority') order = strictPriorityOrder(state.queue);
   else {
     const quota = opts.quota ?? DEFAULT_QUOTA;
-    const usage = windowUsage(state.history ?? [], running, now, quota.windowSec, quota.countCommitted !== false);
+    // Running tasks are charged what they are predicted to hold from now on too: counting only used
+    // time, long tasks started now weigh nothing, and a tier's share drifts under overload (issue 12).
+    const usage = windowUsage(state.history ?? [], running, now, quota.windowSec, true);
     pull = fullOrderStream(state.queue, now, usage, quota, opts.aging ?? DEFAULT_AGING, (t) => (charged = Math.max(1, opts.predictRuntime(t))));
   }
   const at = (i: number): Task | undefined => {

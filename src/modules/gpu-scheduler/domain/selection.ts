@@ -5,12 +5,6 @@ export interface QuotaOptions {
   windowSec: number;
   /** Target VIP share of GPU time in the window, 0..1. Default 0.8 (80:20). */
   vipShare: number;
-  /**
-   * Also charge running tasks the GPU time they are predicted to hold from now on (capped at one window),
-   * not only the time already used. Default true: without it the share a tier gets drifts from the target
-   * under overload, because long tasks started now count for nothing until they have run (issue 12).
-   */
-  countCommitted?: boolean;
 }
 
 export interface AgingOptions {
