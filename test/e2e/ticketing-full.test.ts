@@ -1,5 +1,5 @@
-import { PaymentProvider, ReconciliationService } from '../support/ticketing';
-import { SimulatedPaymentProvider } from '../../src/modules/ticketing/adapters/simulated-payment-provider';
+import { ReconciliationService } from '../support/ticketing';
+import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
 import { signWebhook } from '../support/ticketing';
 import { checkCounts } from '../support/ticketing';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
@@ -42,7 +42,8 @@ describe('ticketing (full profile: PostgreSQL, Redis, BullMQ)', () => {
       headers: { 'content-type': 'text/plain', 'tetrad-signature': signWebhook(secret, raw, Math.floor(Date.now() / 1000)) },
     });
   };
-  const ledger = (orderId: string) => (t.app.get(PaymentProvider) as SimulatedPaymentProvider).payment(orderId);
+  /** The simulated provider's own record of a payment (its ledger, keyed by order id). */
+  const ledger = async (orderId: string) => JSON.parse((await t.app.get(KeyValueStore).get(`${t.config.NAMESPACE}:simpay:${orderId}`)) ?? 'null');
 
   beforeAll(async () => {
     t = await startTestApp({

@@ -91,11 +91,6 @@ export class SimulatedPaymentProvider extends PaymentProvider {
     return 'voided';
   }
 
-  /** The provider's record of a payment (tests and benchmarks audit it). */
-  async payment(idempotencyKey: string): Promise<SimulatedPayment | undefined> {
-    return this.read(`${this.prefix}:${idempotencyKey}`);
-  }
-
   private async read(key: string): Promise<SimulatedPayment | undefined> {
     const raw = await this.kv.get(key);
     return raw === null ? undefined : (JSON.parse(raw) as SimulatedPayment);
