@@ -212,7 +212,7 @@ describe('RankStore: Redis keys on a Redis Cluster', () => {
     const perPrimary = new Map<string, number>();
     const slots = new Set<number>();
     for (let s = 0; s < 16; s++) {
-      const slot = hashSlot(store.shardKey('b-1', 1, s));
+      const slot = hashSlot(`${store.seasonPrefix('b-1', 1)}${s}}:z`); // a shard's keys share its {board#season#shard} tag
       slots.add(slot);
       perPrimary.set(ownerOf(slot), (perPrimary.get(ownerOf(slot)) ?? 0) + 1);
     }

@@ -217,10 +217,6 @@ export class RedisRankStore extends RankStore {
     const tag = `${this.base(boardId)}:{${boardId}#${season}#${shard}}`;
     return { z: `${tag}:z`, m: `${tag}:m`, d: `${tag}:d`, t: `${tag}:t`, o: `${tag}:o`, dd: `${tag}:dd:` };
   }
-  /** The sorted set of one shard; its `{board#season#shard}` tag decides its Redis Cluster slot. */
-  shardKey(boardId: string, season: number, shard: number): string {
-    return this.shardKeys(boardId, season, shard).z;
-  }
   seasonPrefix(boardId: string, season: number): string {
     return `${this.base(boardId)}:{${boardId}#${season}#`;
   }
