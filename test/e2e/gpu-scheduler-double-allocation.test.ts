@@ -322,7 +322,7 @@ describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full
       wins += ok;
       conflicts += outcomes.length - ok;
       const loser = outcomes.findIndex((o) => !o.ok);
-      expect(outcomes[loser]).toMatchObject({ ok: false, conflict: 'node r-1' });
+      expect(outcomes[loser]).toMatchObject({ ok: false, conflict: 'node r-1', staleNodes: ['r-1'] });
       // the loser changed nothing: still QUEUED at version 0, no allocation rows
       const [t] = await ds.query(`SELECT status, version FROM gpu_tasks WHERE id = $1`, [ids[loser]]);
       expect(t).toEqual({ status: 'QUEUED', version: '0' });

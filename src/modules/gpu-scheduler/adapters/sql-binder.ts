@@ -9,7 +9,10 @@ import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 
 /** Thrown inside a binding transaction when a guarded UPDATE matched no row: another writer won. */
 class BindConflict extends Error {
-  constructor(readonly what: string) {
+  constructor(
+    readonly what: string,
+    readonly losers?: { staleNodes?: string[]; lostTasks?: string[] },
+  ) {
     super(`binding conflict on ${what}`);
   }
 }
@@ -78,10 +81,11 @@ export class SqlBinder extends Binder {
           [ctx.ns, nodeIds],
         );
         const seen = new Map(locked.map((r) => [r.id, r]));
-        for (const id of nodeIds) {
+        const staleNodes = nodeIds.filter((id) => {
           const row = seen.get(id);
-          if (!row || String(row.version) !== next.get(id)!.version || row.status !== 'ACTIVE') throw new BindConflict(`node ${id}`);
-        }
+          return !row || String(row.version) !== next.get(id)!.version || row.status !== 'ACTIVE';
+        });
+        if (staleNodes.length > 0) throw new BindConflict(`node ${staleNodes[0]}`, { staleNodes });
         const t = await exec<{ id: string }>(
           tx,
           `UPDATE gpu_tasks t SET status = 'SCHEDULED', attempt = d.attempt, version = t.version + 1, placement = d.placement,
@@ -105,7 +109,8 @@ export class SqlBinder extends Binder {
         );
         if (t.count !== reqs.length) {
           const got = new Set(t.rows.map((r) => r.id));
-          throw new BindConflict(`task ${reqs.find((r) => !got.has(r.taskId))?.taskId ?? '?'}`);
+          const lostTasks = reqs.filter((r) => !got.has(r.taskId)).map((r) => r.taskId);
+          throw new BindConflict(`task ${lostTasks[0] ?? '?'}`, { lostTasks });
         }
         const states = nodeIds.map((id) => {
           const n = next.get(id)!.node;
@@ -142,7 +147,7 @@ export class SqlBinder extends Binder {
       });
       return { ok: true, nodes: next };
     } catch (e) {
-      if (e instanceof BindConflict) return { ok: false, conflict: e.what };
+      if (e instanceof BindConflict) return { ok: false, conflict: e.what, ...e.losers };
       if (isRetryableSqlError(e)) return { ok: false, conflict: (e as Error).message };
       throw e;
     }

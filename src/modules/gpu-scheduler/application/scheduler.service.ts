@@ -6,7 +6,7 @@ import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { DISPATCH_JOB, DispatchMessage, nodeQueueName } from '../agent-protocol';
 import { Allocation, bestFit, Decision, windowUsage, RunningTask, RuntimePredictor, scheduleCycle, Task, worstFit } from '../domain';
-import { Binder, BindRequest, NodeSnapshot } from '../ports/binder.port';
+import { Binder, BindOutcome, BindRequest, NodeSnapshot } from '../ports/binder.port';
 import { placementOf, snapshotOf, TaskRow, toDomainNode, toDomainTask } from '../ports/gpu-rows';
 import { NodeStore } from '../ports/node-store.port';
 import { Outbox } from '../../../platform/outbox/outbox';
@@ -146,8 +146,8 @@ export class SchedulerService {
     const touchesStale = (d: Decision) => d.allocations.some((a) => stale.has(a.nodeId));
     const dispatches: Promise<void>[] = [];
     const bindStart = process.hrtime.bigint();
-    /** Binds `ds` in one transaction; on success dispatches them; returns false on a conflict (nothing bound). */
-    const bindAll = async (ds: Decision[]): Promise<boolean> => {
+    /** Binds `ds` in one transaction; on success dispatches them; on a conflict nothing is bound. */
+    const bindAll = async (ds: Decision[]): Promise<BindOutcome> => {
       const bindMs = this.clock.now();
       const ctx = { ns: this.config.NAMESPACE, nowMs: bindMs, ackDeadlineMs: bindMs + this.config.GPU_ACK_TIMEOUT_MS };
       const reqs: BindRequest[] = ds.map((d) => {
@@ -159,7 +159,7 @@ export class SchedulerService {
         return { type: 'SCHEDULED' as const, taskId: r.taskId, attempt: r.attempt, status: 'SCHEDULED' as const, userId: row.user_id, tier: row.tier, placement: r.allocations };
       });
       const outcome = await this.binder.bindBatch(ctx, reqs, snapshots, events);
-      if (!outcome.ok) return false;
+      if (!outcome.ok) return outcome;
       for (const [id, snap] of outcome.nodes) snapshots.set(id, snap);
       report.bound += ds.length;
       for (const d of ds) {
@@ -181,30 +181,44 @@ export class SchedulerService {
           }),
         );
       }
-      return true;
+      return outcome;
+    };
+    const lost = (d: Decision, outcome: 'conflict' | 'skipped_stale') => {
+      if (outcome === 'conflict') report.conflicts++;
+      else report.skipped++;
+      this.decisionsTotal.inc({ outcome });
+      if (outcome === 'conflict') for (const a of d.allocations) stale.add(a.nodeId);
     };
     // Decisions bind in priority order, GPU_BIND_BATCH per transaction (enough to amortise the round
-    // trips, few enough that a conflict costs little). A batch that loses a race rolls
-    // back whole and its decisions are retried one by one, so only the conflicting one is lost; after
-    // a conflict on a node our snapshot of it is stale, and later decisions there would only conflict too.
+    // trips, few enough that a conflict costs little). A batch that loses a race rolls back whole; when
+    // the binder names the losers (stale nodes, tasks no longer queued) they are dropped and the rest
+    // binds again as a batch, else the batch is retried one by one. After a conflict on a node our
+    // snapshot of it is stale, and later decisions there would only conflict too: they are skipped.
     const size = this.config.GPU_BIND_BATCH;
     for (let i = 0; i < result.decisions.length; i += size) {
-      const batch = result.decisions.slice(i, i + size).filter((d) => {
-        if (!touchesStale(d)) return true;
-        report.skipped++;
-        this.decisionsTotal.inc({ outcome: 'skipped_stale' });
-        return false;
-      });
-      if (batch.length === 0 || (await bindAll(batch))) continue;
-      for (const d of batch) {
-        if (touchesStale(d)) {
-          report.skipped++;
-          this.decisionsTotal.inc({ outcome: 'skipped_stale' });
-        } else if (!(await bindAll([d]))) {
-          report.conflicts++;
-          this.decisionsTotal.inc({ outcome: 'conflict' });
-          for (const a of d.allocations) stale.add(a.nodeId);
+      let batch = result.decisions.slice(i, i + size);
+      let losers: { nodes: Set<string>; tasks: Set<string> } | undefined;
+      for (;;) {
+        const kept = batch.filter((d) => {
+          if (touchesStale(d)) lost(d, 'skipped_stale');
+          else if (losers && (losers.tasks.has(d.taskId) || d.allocations.some((a) => losers!.nodes.has(a.nodeId)))) lost(d, 'conflict');
+          else return true;
+          return false;
+        });
+        const progress = !losers || kept.length < batch.length;
+        batch = kept;
+        if (batch.length === 0) break;
+        const out = progress ? await bindAll(batch) : undefined;
+        if (out?.ok) break;
+        if (out && (out.staleNodes || out.lostTasks)) {
+          losers = { nodes: new Set(out.staleNodes), tasks: new Set(out.lostTasks) };
+          continue;
         }
+        for (const d of batch) {
+          if (touchesStale(d)) lost(d, 'skipped_stale');
+          else if (!(await bindAll([d])).ok) lost(d, 'conflict');
+        }
+        break;
       }
     }
     await Promise.all(dispatches);

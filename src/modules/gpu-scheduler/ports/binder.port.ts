@@ -27,7 +27,12 @@ export interface BindContext {
   ackDeadlineMs: number;
 }
 
-export type BindOutcome = { ok: true; nodes: Map<string, NodeSnapshot> } | { ok: false; conflict: string };
+/**
+ * On a lost race nothing was bound. `staleNodes` (changed since the snapshot) and `lostTasks` (no longer
+ * QUEUED at their version), when given, are every loser the binder found: the rest of the batch may be
+ * bound again as a batch. Without them the loser is unknown.
+ */
+export type BindOutcome = { ok: true; nodes: Map<string, NodeSnapshot> } | { ok: false; conflict: string; staleNodes?: string[]; lostTasks?: string[] };
 
 /**
  * Binds a batch of scheduling decisions all or nothing: each task goes QUEUED → SCHEDULED and each
