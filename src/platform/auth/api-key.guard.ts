@@ -12,13 +12,17 @@ export interface AuthenticatedRequest extends FastifyRequest {
 }
 
 /**
- * X-API-Key on every /api/ route, and on any route with @RequireRole: 401 without a known key, 403
- * when its role is too low (admin where the route names none), then the per-key rate limit (the
+ * X-API-Key on every route but @Public ones and the pages the platform serves outside Nest (the
+ * console, its `/` redirect, the Swagger UI): 401 without a known key, 403 when its role is too low
+ * (admin where the route names none, so a route that forgot its decorator fails closed), then the per-key rate limit (the
  * per-IP one runs earlier, ip-rate-limit.ts). @Public routes need no key. Each route's rule is read
  * from its config once, when Fastify registers it, and becomes that route's first preHandler: a
  * request pays no reflection and no Nest guard pipeline (issue 14). It runs where Nest's guards
  * ran: after body parsing and the text check, before validation and the handler.
  */
+/** Registered on Fastify directly, not by a Nest controller: no decorator can mark them public. */
+const OPEN_PAGES = /^\/(?:$|console(?:\/|$)|docs(?:[/-]|$))/;
+
 export function installApiKeyAuth(fastify: FastifyInstance, config: HttpGuardConfig, limiter: RateLimiter): void {
   const keys = [...config.apiKeys].map(([k, r]) => [Buffer.from(k), r, k] as const);
   // Constant-time per candidate so response timing does not leak key prefixes.
@@ -29,7 +33,7 @@ export function installApiKeyAuth(fastify: FastifyInstance, config: HttpGuardCon
   const perSecond = config.RATE_LIMIT_PER_SECOND;
   fastify.addHook('onRoute', (route) => {
     const access = (route.config as Record<string, RouteAccess> | undefined)?.[ACCESS];
-    if ((access && 'public' in access) || (!access && !route.url.startsWith('/api/'))) return;
+    if ((access && 'public' in access) || (!access && OPEN_PAGES.test(route.url))) return;
     const needed = access?.role ?? 'admin';
     const check: preHandlerHookHandler = (request, _reply, done) => {
       const req = request as AuthenticatedRequest;
