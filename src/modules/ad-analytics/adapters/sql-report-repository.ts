@@ -20,7 +20,6 @@ export class SqlReportRepository extends ReportRepository {
     this.topic = eventsTopic(config);
   }
 
-  /** One transaction. */
   async save(date: string, r: DailyReport, meta: { buildMs: number; filesRead: number; recordsSkipped: number }): Promise<void> {
     await this.db.transaction(async (m) => {
       await m.query('DELETE FROM ad_report_days WHERE topic = $1 AND day = $2::date', [this.topic, date]); // cascades to the cells

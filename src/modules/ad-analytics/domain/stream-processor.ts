@@ -325,8 +325,6 @@ export class PartitionProcessor {
     for (const [b, n] of s.orphanUnmatched) this.orphanUnmatched.set(b, n);
   }
 
-  // ---- internals ----
-
   private expired(ts: number): boolean { return ts + this.cfg.ttlMs < this.watermark; }
   private windowStart(ts: number): number { return ts - mod(ts, this.cfg.windowMs); }
   private windowClosed(ws: number): boolean { return ws + this.cfg.windowMs + this.cfg.allowedLatenessMs <= this.watermark; }

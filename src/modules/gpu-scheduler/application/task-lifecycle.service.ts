@@ -104,8 +104,6 @@ export class TaskLifecycle {
     }
   }
 
-  // ------------------------------------------------------------------ agent reports
-
   /**
    * An agent's report. Idempotent per (task, attempt, node, event); a report for an older attempt
    * (a rolled-back or requeued binding) or from a node the task is not placed on changes nothing.
@@ -163,8 +161,6 @@ export class TaskLifecycle {
     });
   }
 
-  // ------------------------------------------------------------------ client cancel
-
   /** QUEUED → CANCELLED at once; SCHEDULED/RUNNING → a CANCEL job per node, CANCELLED when agents confirm. */
   async cancel(taskId: string): Promise<{ accepted: boolean; view: TaskView }> {
     return this.tx(async (tx, after) => {
@@ -187,8 +183,6 @@ export class TaskLifecycle {
       return { accepted: true, view: toTaskView({ ...t, cancel_requested: true }) };
     });
   }
-
-  // ------------------------------------------------------------------ scheduler-side failures
 
   /**
    * Undoes a binding whose dispatch failed or was not acknowledged in time: GPUs back to the pool,

@@ -57,7 +57,6 @@ export class SqlBoardRepository extends BoardRepository {
     return rows.map(toBoard);
   }
 
-  /** Archive and season move in ONE transaction. */
   async archiveAndAdvance(boardId: string, season: number, entries: StoredRankedEntry[]): Promise<boolean> {
     return this.db.transaction(async (m) => {
       const moved = rowsOf(await m.query(`UPDATE leaderboards SET season = season + 1 WHERE id = $1 AND season = $2 RETURNING season`, [boardId, season]));
