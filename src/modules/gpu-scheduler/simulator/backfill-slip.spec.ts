@@ -1,4 +1,5 @@
 import { simulate } from './engine';
+import { checkInvariants } from '../../../../test/support/gpu-domain-fixtures';
 import { parseNodeSpec, SimTask, syntheticTrace } from './trace';
 
 /**
@@ -15,7 +16,7 @@ describe('backfill head slip', () => {
 
   it.each([1, 2, 3, 4, 5, 6])('exact predictions: no head starts after its first reservation (seed %i)', (seed) => {
     const tasks = workload(seed);
-    const r = simulate(nodes, tasks, { policy: 'full', aging, predict: (t) => t.runtimeSec, checkInvariants: true });
+    const r = simulate(nodes, tasks, { policy: 'full', aging, predict: (t) => t.runtimeSec, afterCycle: checkInvariants });
     expect(r.finished).toBe(tasks.length);
     expect(r.backfilled).toBeGreaterThan(0);
     expect(r.headSlip.count).toBeGreaterThan(0);

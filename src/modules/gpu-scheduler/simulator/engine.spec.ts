@@ -1,4 +1,5 @@
 import { simulate } from './engine';
+import { checkInvariants } from '../../../../test/support/gpu-domain-fixtures';
 import { parseNodeSpec, syntheticTrace, SimTask } from './trace';
 import { formatResult } from './simulate';
 
@@ -7,7 +8,7 @@ describe('simulator on a synthetic trace', () => {
   const tasks = syntheticTrace({ count: 400, seed: 7, meanInterArrivalSec: 30, meanRuntimeSec: 900 });
 
   it.each(['fifo', 'strict-priority', 'full'] as const)('%s: no GPU over-allocated at any time, every task finishes', (policy) => {
-    const r = simulate(nodes, tasks, { policy, checkInvariants: true });
+    const r = simulate(nodes, tasks, { policy, afterCycle: checkInvariants });
     expect(r.finished).toBe(tasks.length);
     expect(r.unscheduled).toBe(0);
     expect(r.gpuUtilization).toBeGreaterThan(0);
