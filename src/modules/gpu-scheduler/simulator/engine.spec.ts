@@ -1,14 +1,20 @@
-import { simulate } from './engine';
+import { simulate, SimOptions } from './engine';
 import { checkInvariants } from '../../../../test/support/gpu-domain-fixtures';
 import { parseNodeSpec, syntheticTrace, SimTask } from './trace';
 import { formatResult } from './simulate';
+
+/** simulate(), plus each task's start time (from the onStart observer). */
+function run(nodes: Parameters<typeof simulate>[0], tasks: SimTask[], opts: SimOptions) {
+  const startedAt = new Map<string, number>();
+  return { ...simulate(nodes, tasks, { ...opts, onStart: (task, start) => startedAt.set(task.id, start) }), startedAt };
+}
 
 describe('simulator on a synthetic trace', () => {
   const nodes = parseNodeSpec('6x8:A100');
   const tasks = syntheticTrace({ count: 400, seed: 7, meanInterArrivalSec: 30, meanRuntimeSec: 900 });
 
   it.each(['fifo', 'strict-priority', 'full'] as const)('%s: no GPU over-allocated at any time, every task finishes', (policy) => {
-    const r = simulate(nodes, tasks, { policy, afterCycle: checkInvariants });
+    const r = run(nodes, tasks, { policy, afterCycle: checkInvariants });
     expect(r.finished).toBe(tasks.length);
     expect(r.unscheduled).toBe(0);
     expect(r.gpuUtilization).toBeGreaterThan(0);
@@ -20,8 +26,8 @@ describe('simulator on a synthetic trace', () => {
 
   it.each(['fifo', 'strict-priority', 'full'] as const)('%s: skipping cycles where nothing fits changes no start time', (policy) => {
     const busy = syntheticTrace({ count: 400, seed: 11, meanInterArrivalSec: 10, meanRuntimeSec: 900, runtimeDist: 'lognormal' });
-    const every = simulate(nodes, busy, { policy, skipHopelessCycles: false });
-    const skipping = simulate(nodes, busy, { policy });
+    const every = run(nodes, busy, { policy, skipHopelessCycles: false });
+    const skipping = run(nodes, busy, { policy });
     expect(skipping.skippedCycles).toBeGreaterThan(0);
     expect(every.skippedCycles).toBe(0);
     expect(skipping.cycles + skipping.skippedCycles).toBe(every.cycles);
@@ -47,8 +53,8 @@ describe('simulator on a synthetic trace', () => {
     const one = parseNodeSpec('1x1:A100');
     const quota = { windowSec: 3600, vipShare: 1 };
     const aging = { maxAgeSec, ageWeight: 1, tierWeight: { vip: 1, normal: 0 } };
-    const starved = simulate(one, flood, { policy: 'full', quota, aging: { ...aging, maxAgeSec: 1e12 }, defaultRuntimeSec: R });
-    const aged = simulate(one, flood, { policy: 'full', quota, aging, defaultRuntimeSec: R });
+    const starved = run(one, flood, { policy: 'full', quota, aging: { ...aging, maxAgeSec: 1e12 }, defaultRuntimeSec: R });
+    const aged = run(one, flood, { policy: 'full', quota, aging, defaultRuntimeSec: R });
     const waitStarved = starved.startedAt.get('normal')!;
     const waitAged = aged.startedAt.get('normal')!;
     expect(waitStarved).toBeGreaterThan(10_000); // without aging it waits for the whole VIP flood

@@ -76,10 +76,6 @@ export interface SimResult {
   headSlip: { count: number; meanSec: number; p95Sec: number; maxSec: number };
   /** VIP share of the GPU time actually used in each hour since the first arrival (null: no GPU used). */
   vipShareByHour: (number | null)[];
-  /** Per-task start times (for specs). */
-  startedAt: Map<string, number>;
-  /** Per-task head slips (for specs). */
-  slips: Map<string, number>;
 }
 
 /** Binary min-heap of completions by time. */
@@ -161,7 +157,7 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
   const predict = opts.predict ? (t: Task) => opts.predict!(byId.get(t.id)!) : (t: Task) => predictor.predict(t).seconds;
   const repredictRemaining = opts.predict ? undefined : (t: Task, elapsed: number) => predictor.predictRemaining(t, elapsed);
   const slipTracker = new HeadSlipTracker();
-  const slips = new Map<string, number>();
+  const slips: number[] = [];
   // GPU-seconds actually used per tier and hour since the first arrival
   const t0Hour = arrivals.length ? arrivals[0].submittedAt : 0;
   const hourly: Record<Tier, number[]> = { vip: [], normal: [] };
@@ -178,7 +174,6 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
   const running = new Map<string, RunningTask>();
   const history: UsageRecord[] = [];
   const completions = new Heap<{ at: number; id: string }>((x) => x.at);
-  const startedAt = new Map<string, number>();
   const waits: Record<Tier, number[]> = { vip: [], normal: [] };
   const gpuSec: Record<Tier, number> = { vip: 0, normal: 0 };
   let jctSum = 0;
@@ -262,9 +257,8 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
           predicted.set(st.id, predict(st));
           running.set(st.id, { task: st, startedAt: t, allocations: d.allocations, predictedEndAt: d.predictedEndAt });
           completions.push({ at: t + st.runtimeSec, id: st.id });
-          startedAt.set(st.id, t);
           const slip = slipTracker.started(st.id, t);
-          if (slip !== undefined) slips.set(st.id, slip);
+          if (slip !== undefined) slips.push(slip);
           opts.onStart?.(st, t, t + st.runtimeSec, d.allocations);
           waits[st.tier].push(t - st.submittedAt);
           gpuSec[st.tier] += gpuShareOf(st) * st.runtimeSec;
@@ -305,14 +299,12 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
     cycleTimeMs: cycleMs,
     decisionsPerSec: cycleMs > 0 ? decisions / (cycleMs / 1000) : 0,
     predictor: predictor.errorStats(),
-    headSlip: slipStats([...slips.values()]),
+    headSlip: slipStats(slips),
     vipShareByHour: Array.from({ length: Math.max(hourly.vip.length, hourly.normal.length) }, (_, h) => {
       const v = hourly.vip[h] ?? 0;
       const n = hourly.normal[h] ?? 0;
       return v + n > 0 ? v / (v + n) : null;
     }),
-    startedAt,
-    slips,
   };
 }
 

@@ -247,8 +247,7 @@ export function main(argv: readonly string[]): number {
         });
         if (!json) process.stderr.write('\n');
         const wall = (Date.now() - w0) / 1000;
-        const { startedAt: _s, ...summary } = r;
-        runs.push({ scorer: scorer.name, ...summary, wallSec: wall });
+        runs.push({ scorer: scorer.name, ...r, wallSec: wall });
         if (!json) {
           console.log(formatResult(r) + (scorers.length > 1 ? ` [${scorer.name}]` : ''));
           console.log(`  wall time          ${wall.toFixed(1)} s (whole replay of this policy)`);
