@@ -1,13 +1,12 @@
 import { AppendLog } from '../durable/append-log';
 import { Job, JobOptions, JobQueue, ProcessOptions, QueueWorker } from './job-queue.port';
 
-type State = 'waiting' | 'delayed' | 'active';
-
 interface MemJob {
   id: string;
   name: string;
   data: unknown;
-  state: State;
+  /** Running in a handler: remove() leaves it alone. */
+  active: boolean;
   /** Tries started so far. */
   tries: number;
   maxAttempts: number;
@@ -75,7 +74,7 @@ export class MemoryJobQueue extends JobQueue {
     if (r.a) {
       const [queue, id, name, data, tries, maxAttempts, backoffMs, dueAt] = r.a;
       const q = this.q(queue);
-      q.jobs.set(id, { id, name, data, state: 'delayed', tries, maxAttempts, backoffMs, dueAt });
+      q.jobs.set(id, { id, name, data, active: false, tries, maxAttempts, backoffMs, dueAt });
       if (/^\d+$/.test(id)) q.seq = Math.max(q.seq, Number(id));
     }
     if (r.r) this.q(r.r[0]).jobs.delete(r.r[1]);
@@ -111,7 +110,7 @@ export class MemoryJobQueue extends JobQueue {
       id,
       name,
       data,
-      state: 'waiting',
+      active: false,
       tries: 0,
       maxAttempts: Math.max(1, opts.attempts ?? 1),
       backoffMs: opts.backoffMs ?? 1000,
@@ -126,7 +125,7 @@ export class MemoryJobQueue extends JobQueue {
   }
 
   private delay(queue: string, job: MemJob, ms: number): void {
-    job.state = 'delayed';
+    job.active = false;
     job.dueAt = Date.now() + ms;
     // unref: a pending delayed job must not keep the process alive.
     job.timer = setTimeout(() => {
@@ -137,7 +136,6 @@ export class MemoryJobQueue extends JobQueue {
   }
 
   private enqueue(queue: string, job: MemJob): void {
-    job.state = 'waiting';
     this.q(queue).waiting.push(job);
     this.pump(queue);
   }
@@ -145,7 +143,7 @@ export class MemoryJobQueue extends JobQueue {
   async remove(queue: string, jobId: string): Promise<boolean> {
     const q = this.q(queue);
     const job = q.jobs.get(jobId);
-    if (!job || job.state === 'active') return false;
+    if (!job || job.active) return false;
     clearTimeout(job.timer);
     q.jobs.delete(jobId);
     const i = q.waiting.indexOf(job);
@@ -172,7 +170,7 @@ export class MemoryJobQueue extends JobQueue {
 
   private run(queue: string, w: MemWorker, job: MemJob): void {
     const q = this.q(queue);
-    job.state = 'active';
+    job.active = true;
     job.tries++;
     const view: Job<unknown> = {
       id: job.id, queue, name: job.name, data: job.data, attempt: job.tries, maxAttempts: job.maxAttempts,
