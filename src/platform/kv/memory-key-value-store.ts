@@ -52,17 +52,6 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     return e as Extract<Entry, { type: K }> | undefined;
   }
 
-  private create<K extends Entry['type']>(key: string, type: K, make: () => Extract<Entry, { type: K }>) {
-    let e = this.typed(key, type);
-    if (!e) this.data.set(key, (e = make()));
-    return e;
-  }
-
-  /** Redis removes a collection when it becomes empty; so do we, so pTtl agrees. */
-  private dropIfEmpty(key: string, n: number): void {
-    if (n === 0) this.del(key);
-  }
-
   sweep(): void {
     const now = Date.now();
     for (const [key, at] of this.expiries) if (at <= now) this.entry(key);
@@ -110,7 +99,8 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
   hSet(key: string, fields: Record<string, string | number>): void {
     const names = Object.keys(fields);
     if (names.length === 0) return;
-    const e = this.create(key, 'hash', () => ({ type: 'hash', map: new Map() }));
+    let e = this.typed(key, 'hash');
+    if (!e) this.data.set(key, (e = { type: 'hash', map: new Map() }));
     for (const f of names) e.map.set(f, String(fields[f]));
     this.recorder?.push(['h', key, Object.fromEntries(names.map((f) => [f, String(fields[f])]))]);
   }
@@ -119,7 +109,7 @@ export class MemoryKeyValueOps implements SyncKeyValueOps {
     const e = this.typed(key, 'hash');
     if (!e || !e.map.delete(field)) return 0;
     this.recorder?.push(['hd', key, field]);
-    this.dropIfEmpty(key, e.map.size);
+    if (e.map.size === 0) this.del(key); // Redis drops an emptied hash; pTtl then says -2 too
     return 1;
   }
   hGetAll(key: string): Record<string, string> {
