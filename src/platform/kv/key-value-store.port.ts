@@ -47,7 +47,6 @@ export interface SyncKeyValueOps {
   pExpire(key: string, ttlMs: number): boolean;
   hGet(key: string, field: string): string | null;
   hSet(key: string, fields: Record<string, string | number>): void;
-  hGetAll(key: string): Record<string, string>;
 }
 
 export abstract class KeyValueStore {
