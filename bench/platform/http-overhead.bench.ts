@@ -18,19 +18,11 @@ import Fastify from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/app-config';
-import { RequireRole } from '../../src/platform/auth/roles.decorator';
 import { securityHeaders } from '../../src/platform/http/security-headers';
 import { autocannon } from '../support/autocannon';
+import { EmptyRouteController } from '../support/empty-route';
 
-@Controller('api/v1/bench')
-class BenchController {
-  @RequireRole('client')
-  @Get()
-  get() {
-    return { ok: true, n: 42 };
-  }
-}
-@Module({ controllers: [BenchController] })
+@Module({ controllers: [EmptyRouteController] })
 class BenchModule {}
 
 @Controller('bench')

@@ -7,21 +7,16 @@
  * route (POST /api/v1/bench/events/:id/holds: same body, DTO validation and 409 problem as a losing
  * hold, no ticketing work), which splits a hold's cost into the platform's part and the module's.
  */
-import { Body, Controller, Get, Headers, Module, Param, Post } from '@nestjs/common';
+import { Body, Controller, Headers, Module, Param, Post } from '@nestjs/common';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/app-config';
 import { RequireRole } from '../../src/platform/auth/roles.decorator';
 import { CreateHoldDto } from '../../src/modules/ticketing/api/ticketing.dto';
 import { TicketingCode, TicketingError } from '../../src/modules/ticketing/ticketing.errors';
+import { EmptyRouteController } from '../support/empty-route';
 
 @Controller('api/v1/bench')
-class BenchController {
-  @RequireRole('client')
-  @Get()
-  get() {
-    return { ok: true, n: 42 };
-  }
-
+class HoldShapeController {
   /** What a losing hold costs in the platform alone: the same POST, body, DTO validation and 409 problem, no ticketing work. */
   @RequireRole('client')
   @Post('events/:eventId/holds')
@@ -29,7 +24,7 @@ class BenchController {
     throw new TicketingError('conflict', TicketingCode.SoldOut, `sold out: 0 left, ${dto.quantity ?? 1} asked (${eventId}, ${key})`, { available: 0 });
   }
 }
-@Module({ controllers: [BenchController] })
+@Module({ controllers: [EmptyRouteController, HoldShapeController] })
 class BenchModule {}
 
 async function main() {
