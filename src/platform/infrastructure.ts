@@ -27,7 +27,6 @@ export class Infrastructure {
   readonly clock: Clock = new SystemClock();
   readonly ids: IdGenerator = new UuidV7IdGenerator();
   readonly rateLimiter: RateLimiter;
-  private closers: (() => Promise<void>)[] = [];
 
   private constructor(
     readonly config: AppConfig,
@@ -38,9 +37,8 @@ export class Infrastructure {
     readonly bus: EventBus,
     /** Full profile only: the shared ioredis connection, for adapters that need Redis itself. */
     readonly redis: RedisClient | undefined,
-    closers: (() => Promise<void>)[],
+    private closers: (() => Promise<void>)[],
   ) {
-    this.closers = closers;
     this.rateLimiter = new RateLimiter(redis, config.NAMESPACE);
   }
 

@@ -41,27 +41,27 @@ export const TITLES: Record<number, string> = {
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
-  private readonly log = new Logger('http');
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    sendProblem(ctx.getRequest<FastifyRequest>(), ctx.getResponse<FastifyReply>(), exception, this.log);
+    sendProblem(ctx.getRequest<FastifyRequest>(), ctx.getResponse<FastifyReply>(), exception);
   }
 }
+
+const log = new Logger('http');
 
 /**
  * Writes `exception` as a problem document. Also used for errors Fastify raises before any Nest
  * handler runs (bad URLs, over-long path parameters), so every error has the same shape.
  */
-export function sendProblem(req: FastifyRequest, reply: FastifyReply, exception: unknown, log?: Logger): void {
+export function sendProblem(req: FastifyRequest, reply: FastifyReply, exception: unknown): void {
   const dependency = exception instanceof AppError ? undefined : unavailableDependency(exception);
   const problem = dependency ? dependencyProblem() : toProblem(exception);
   if (dependency) {
     // Expected during a failover or restart, and the same for every request: one line, no stack.
     const reason = exception instanceof Error ? `${exception.name}: ${exception.message}` : String(exception);
-    (log ?? fallbackLog).warn({ reqId: req.id, dependency, reason }, 'dependency unavailable');
+    log.warn({ reqId: req.id, dependency, reason }, 'dependency unavailable');
   } else if (problem.status >= 500 && !(exception instanceof AppError)) {
-    (log ?? fallbackLog).error({ err: exception, reqId: req.id }, 'unhandled error');
+    log.error({ err: exception, reqId: req.id }, 'unhandled error');
   }
   const headers = (problem as { headers?: Record<string, string> }).headers;
   delete (problem as { headers?: unknown }).headers;
@@ -71,8 +71,6 @@ export function sendProblem(req: FastifyRequest, reply: FastifyReply, exception:
     .header('content-type', 'application/problem+json; charset=utf-8')
     .send({ ...problem, instance: req.url, requestId: req.id });
 }
-
-const fallbackLog = new Logger('http');
 
 /** Fastify's own error codes that deserve a more telling `code` than malformed_request. */
 const FASTIFY_CODES: Record<string, { status?: number; code: string }> = {

@@ -41,11 +41,9 @@ export class PinoNestLogger implements LoggerService {
       line.context = rest[rest.length - 1];
       params = rest.slice(0, -1);
     }
-    if (message instanceof Error) {
-      line.err = message;
-      this.pino[level](line, ...(params as []));
-    } else if (typeof message === 'object' && message !== null) {
-      Object.assign(line, message);
+    if (typeof message === 'object' && message !== null) {
+      if (message instanceof Error) line.err = message;
+      else Object.assign(line, message);
       this.pino[level](line, ...(params as []));
     } else if (level === 'error' && typeof message === 'string' && params.length === 1 && isStack(params[0])) {
       // Nest's own exception handlers call error(message, stack, context).

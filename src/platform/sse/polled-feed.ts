@@ -1,8 +1,6 @@
 import { Logger } from '@nestjs/common';
 
-export interface FeedSubscriber<T> {
-  (value: T): void;
-}
+export type FeedSubscriber<T> = (value: T) => void;
 
 /**
  * One poller per key shared by every subscriber of that key, running only while someone listens:
@@ -24,12 +22,8 @@ export class PolledFeeds<T> {
 
   /** `end` runs at shutdown (close()), so an open response ends and the server can close. */
   subscribe(key: string, load: () => Promise<T>, fn: FeedSubscriber<T>, end?: () => void): () => void {
-    let feed = this.feeds.get(key);
-    if (!feed) {
-      feed = new Feed<T>(load, this.intervalMs, this.log);
-      this.feeds.set(key, feed);
-    }
-    const f = feed;
+    const f = this.feeds.get(key) ?? new Feed<T>(load, this.intervalMs, this.log);
+    this.feeds.set(key, f);
     f.add(fn);
     if (end) this.enders.add(end);
     return () => {

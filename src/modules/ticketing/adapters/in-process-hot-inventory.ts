@@ -24,10 +24,7 @@ export class InProcessHotInventory extends HotInventory {
 
   private state(eventId: string): EventState {
     let s = this.events.get(eventId);
-    if (!s) {
-      s = { free: 0, users: new Map(), ready: false, released: null, rebuilding: false, claims: new Map(), claimsLoaded: false, claimsLoading: false };
-      this.events.set(eventId, s);
-    }
+    if (!s) this.events.set(eventId, (s = { free: 0, users: new Map(), ready: false, released: null, rebuilding: false, claims: new Map(), claimsLoaded: false, claimsLoading: false }));
     return s;
   }
 

@@ -11,8 +11,6 @@ import { TicketingConfig } from '../ticketing.config';
 import { ORDERS_TOPIC, OrderView } from '../ticketing.types';
 import { freeSeats, HoldRow, SqlRunner, toHoldRecord } from './sql-hold-repository';
 
-
-
 type Row = Record<string, string>;
 
 const toOrder = (o: Row): OrderRecord => ({

@@ -63,18 +63,15 @@ export function releasePlaces(s: HotEventState, userId: string, quantity: number
 /**
  * Ends a rebuild: the state read from SQL, plus the releases logged after entry `since` (their SQL
  * commit may have come after the read: adding them can only over-count, which SQL's guarded write
- * absorbs, never under-count and turn buyers away); ready again. Returns the places added back.
+ * absorbs, never under-count and turn buyers away); ready again.
  */
-export function commitRebuild(s: HotEventState, free: number | string[], perUser: Map<string, number>, since: number): number {
+export function commitRebuild(s: HotEventState, free: number | string[], perUser: Map<string, number>, since: number): void {
   s.free = typeof free === 'number' ? free : new Set(free);
   s.users = new Map(perUser);
-  let added = 0;
   for (const r of (s.released ?? []).slice(since)) {
     if (typeof s.free === 'number') s.free += r.quantity;
     else for (const id of r.seatIds) s.free.add(id);
-    added += r.quantity;
   }
   s.released = null;
   s.ready = true;
-  return added;
 }
