@@ -57,23 +57,15 @@ export class FsArchiveStore extends ArchiveStore implements OnApplicationShutdow
   }
 
   async readCheckpoint(partition: number): Promise<ArchiveCheckpoint | null> {
-    try {
-      return JSON.parse(await readFile(this.checkpointPath(partition), 'utf8')) as ArchiveCheckpoint;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
+    const text = await unlessMissing(readFile(this.checkpointPath(partition), 'utf8'));
+    return text === null ? null : (JSON.parse(text) as ArchiveCheckpoint);
   }
 
   async writeCheckpoint(partition: number, cp: ArchiveCheckpoint): Promise<void> {
     await writeDurably(this.checkpointPath(partition), Buffer.from(JSON.stringify(cp)));
   }
 
-  /**
-   * Takes a partition over: undoes a flush that was renamed into place but never recorded (its
-   * offsets will be archived again, under the same names) and bumps the epoch, so a previous owner
-   * that still flushes notices it lost the partition. Returns the offset to resume from.
-   */
+  /** The undone flush's offsets will be archived again, under the same names. */
   async recover(partition: number): Promise<ArchiveCheckpoint> {
     const cp = (await this.readCheckpoint(partition)) ?? { next: '0', epoch: 0 };
     if ((cp.logId ?? '') !== this.logId) {
@@ -126,14 +118,8 @@ export class FsArchiveStore extends ArchiveStore implements OnApplicationShutdow
   async filesForDay(dayStart: number, marginMs: number): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
     for (const dir of hourDirsForDay(dayStart, marginMs)) {
-      let names: string[];
-      try {
-        names = await readdir(join(this.root, dir));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw e;
-      }
-      for (const n of names.sort()) {
+      const names = await unlessMissing(readdir(join(this.root, dir)));
+      for (const n of names?.sort() ?? []) {
         const f = parsePartFileName(n);
         if (!f) continue; // .tmp leftovers of a crashed flush are not data
         const key = `${f.logId}/${f.partition}`;
@@ -161,4 +147,12 @@ export class FsArchiveStore extends ArchiveStore implements OnApplicationShutdow
     }
     return { records, skipped };
   }
+}
+
+/** The result, or null when the file or folder does not exist. */
+async function unlessMissing<T>(p: Promise<T>): Promise<T | null> {
+  return p.catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  });
 }

@@ -282,13 +282,11 @@ export class PartitionProcessor {
     }
     // What the live state had evicted or closed by the last restored point goes again (a no-op after a
     // lone snapshot, which is taken after eviction); the rest gets its time buckets.
-    for (const [id, imp] of p.impressions) {
-      if (p.expired(p.windowStart(imp.ts) + p.cfg.windowMs - 1)) p.impressions.delete(id);
-      else p.bucketAdd(p.impBuckets, imp.ts, id);
-    }
-    for (const [id, c] of p.clicks) {
-      if (p.expired(p.windowStart(c.ts) + p.cfg.windowMs - 1)) p.clicks.delete(id);
-      else p.bucketAdd(p.clickBuckets, c.ts, id);
+    for (const [held, buckets] of [[p.impressions, p.impBuckets], [p.clicks, p.clickBuckets]] as const) {
+      for (const [id, e] of held) {
+        if (p.bucketExpired(p.windowStart(e.ts))) held.delete(id);
+        else p.bucketAdd(buckets, e.ts, id);
+      }
     }
     for (const ws of [...p.windows.keys()]) if (p.windowClosed(ws)) p.windows.delete(ws);
     p.tracking = true; // the restored state is what is durable: changes from here on are valid
@@ -315,17 +313,16 @@ export class PartitionProcessor {
       this.clicks.set(cl.ids[i], { ts, adId: pr[r], campaignId: pr[r + 1], matched: cl.matched[i] === 1 });
     }
     for (const [ws, list] of s.windows) {
-      let m = this.windows.get(ws);
-      if (!m) { m = new Map(); this.windows.set(ws, m); }
-      for (const c of list) {
-        m.set(c.adId + SEP + c.campaignId, { ...c });
-      }
+      const m = this.windowAt(ws);
+      for (const c of list) m.set(c.adId + SEP + c.campaignId, { ...c });
     }
     this.orphanUnmatched.clear();
     for (const [b, n] of s.orphanUnmatched) this.orphanUnmatched.set(b, n);
   }
 
   private expired(ts: number): boolean { return ts + this.cfg.ttlMs < this.watermark; }
+  /** buckets (of keys, of orphan counts) are windowMs wide: one is expired once every ts in it is */
+  private bucketExpired(b: number): boolean { return this.expired(b + this.cfg.windowMs - 1); }
   private windowStart(ts: number): number { return ts - mod(ts, this.cfg.windowMs); }
   private windowClosed(ws: number): boolean { return ws + this.cfg.windowMs + this.cfg.allowedLatenessMs <= this.watermark; }
 
@@ -377,14 +374,19 @@ export class PartitionProcessor {
   private contribute(ts: number, ad: { adId: string; campaignId: string }, field: 'impressions' | 'clicks'): number {
     const ws = this.windowStart(ts);
     if (this.windowClosed(ws)) return 1;
-    let m = this.windows.get(ws);
-    if (!m) { m = new Map(); this.windows.set(ws, m); }
+    const m = this.windowAt(ws);
     const key = ad.adId + SEP + ad.campaignId;
     let c = m.get(key);
     if (!c) { c = { adId: ad.adId, campaignId: ad.campaignId, impressions: 0, clicks: 0 }; m.set(key, c); }
     c[field]++;
     if (this.tracking) this.cellsTouched.set(c, ws);
     return 0;
+  }
+
+  private windowAt(ws: number): Map<string, Counts> {
+    let m = this.windows.get(ws);
+    if (!m) this.windows.set(ws, (m = new Map()));
+    return m;
   }
 
   private finishBatch(late: number): ProcessResult {
@@ -397,7 +399,7 @@ export class PartitionProcessor {
     }
     let unmatched = 0;
     for (const [b, n] of this.orphanUnmatched) {
-      if (this.expired(b + this.cfg.windowMs - 1)) { unmatched += n; this.orphanUnmatched.delete(b); }
+      if (this.bucketExpired(b)) { unmatched += n; this.orphanUnmatched.delete(b); }
     }
     this.evict(this.impBuckets, (id) => {
       const imp = this.impressions.get(id);
@@ -413,11 +415,8 @@ export class PartitionProcessor {
     return { closedWindows, late, unmatched };
   }
 
-  /** buckets are windowMs wide; a bucket is dropped once every ts in it is expired */
   private evict(buckets: Map<number, string[]>, onKey: (id: string) => void): void {
-    const due: number[] = [];
-    for (const b of buckets.keys()) if (this.expired(b + this.cfg.windowMs - 1)) due.push(b);
-    due.sort((a, b) => a - b);
+    const due = [...buckets.keys()].filter((b) => this.bucketExpired(b)).sort((a, b) => a - b);
     for (const b of due) {
       for (const id of buckets.get(b)!) onKey(id);
       buckets.delete(b);
