@@ -126,15 +126,14 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+function distribution(xs: number[]): { count: number; mean: number; p50: number; p95: number; max: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  return { count: s.length, mean: s.length ? s.reduce((a, b) => a + b, 0) / s.length : 0, p50: pct(s, 50), p95: pct(s, 95), max: s.length ? s[s.length - 1] : 0 };
+}
+
 function tierStats(waits: number[]): TierStats {
-  const s = [...waits].sort((a, b) => a - b);
-  return {
-    count: s.length,
-    meanWait: s.length ? s.reduce((x, y) => x + y, 0) / s.length : 0,
-    p50Wait: pct(s, 50),
-    p95Wait: pct(s, 95),
-    maxWait: s.length ? s[s.length - 1] : 0,
-  };
+  const d = distribution(waits);
+  return { count: d.count, meanWait: d.mean, p50Wait: d.p50, p95Wait: d.p95, maxWait: d.max };
 }
 
 /**
@@ -278,9 +277,9 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
   }
   opts.onProgress?.(totalEvents, totalEvents);
 
-  const first = arrivals.length ? arrivals[0].submittedAt : 0;
-  const makespan = Math.max(0, lastEnd - first);
+  const makespan = Math.max(0, lastEnd - t0Hour);
   const busy = gpuSec.vip + gpuSec.normal;
+  const slip = distribution(slips);
   return {
     policy: opts.policy,
     tasks: arrivals.length,
@@ -299,16 +298,11 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
     cycleTimeMs: cycleMs,
     decisionsPerSec: cycleMs > 0 ? decisions / (cycleMs / 1000) : 0,
     predictor: predictor.errorStats(),
-    headSlip: slipStats(slips),
+    headSlip: { count: slip.count, meanSec: slip.mean, p95Sec: slip.p95, maxSec: slip.max },
     vipShareByHour: Array.from({ length: Math.max(hourly.vip.length, hourly.normal.length) }, (_, h) => {
       const v = hourly.vip[h] ?? 0;
       const n = hourly.normal[h] ?? 0;
       return v + n > 0 ? v / (v + n) : null;
     }),
   };
-}
-
-function slipStats(xs: number[]): SimResult['headSlip'] {
-  const s = [...xs].sort((a, b) => a - b);
-  return { count: s.length, meanSec: s.length ? s.reduce((a, b) => a + b, 0) / s.length : 0, p95Sec: pct(s, 95), maxSec: s.length ? s[s.length - 1] : 0 };
 }

@@ -1,17 +1,7 @@
 /**
- * GPU scheduler simulator CLI: replays a trace in virtual time through the domain scheduleCycle.
- *   npx ts-node --transpile-only src/modules/gpu-scheduler/simulator/simulate.ts \
- *     --trace ../shared/data/gpu-trace-alibaba-2023/openb_pod_list_default.csv \
- *     --nodes ../shared/data/gpu-trace-alibaba-2023/openb_node_list_gpu_node.csv --policy all [--limit N]
- * --nodes also accepts a spec such as 100x8:A100 (or 10x8:A100,4x4:T4); --trace synthetic:N generates N tasks.
- * --synthetic N: the 100,000-task benchmark workload (npm run bench:gpu-sim): N tasks, gangs 1/2/4/8,
- *   lognormal runtimes (mean 45 min, sigma 1.5, capped at 48 h), --vip-share (default 0.3) VIP, Poisson
- *   arrivals averaging --load (default 0.95) of the cluster's GPU capacity with a +-50% daily swing:
- *   queues build at the daily peak and drain at night: busy, but not infinitely overloaded.
- *   --seed S (default 1).
- * --inflate R --no-departures --seeds 42-51: the FGD paper's method (inflation.ts). All options: --help.
- */
-import { existsSync, writeFileSync } from 'fs';
+ * GPU scheduler simulator CLI (options: USAGE below, `npm run simulate -- --help`): replays a trace in
+ * virtual time through the domain scheduleCycle, or follows the FGD paper's method (inflation.ts).
+ */import { existsSync, writeFileSync } from 'fs';
 import { bestFit, fragmentationAware, NodeScorer, PolicyName, Task, workloadShapes, worstFit } from '../domain';
 import { simulate, SimResult } from './engine';
 import { inflationRun, InflationResult } from './inflation';
@@ -128,7 +118,9 @@ const BENCH_MEAN_RUNTIME_SEC = 1800;
 const MEAN_GPUS_PER_TASK = (7 * 1 + 2 + 4 + 8) / 10;
 
 /**
- * The benchmark workload: arrival rate set so offered GPU demand = load x capacity. Its gangs are
+ * The benchmark workload: gangs 1/2/4/8, lognormal runtimes (mean 45 min, sigma 1.5, capped at 48 h),
+ * Poisson arrivals set so offered GPU demand = load x capacity, with a +-50% daily swing: queues build
+ * at the daily peak and drain at night: busy, but not infinitely overloaded. Its gangs are
  * training jobs that may span nodes ('fewest-nodes'), as every gang could before issue 12, so the figures
  * stay comparable with the earlier runs in docs/benchmarks.md. (With the single-node default, 8-GPU gangs
  * on 8-GPU nodes at 95% load wait for a whole node: FIFO then blocks behind them, utilization fell to
