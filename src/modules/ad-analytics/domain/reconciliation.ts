@@ -27,19 +27,11 @@ export interface ReconciledRow {
   matches: boolean;
 }
 
-export interface AdReconciliation extends ReconciledRow {
-  adId: string;
-  campaignId: string;
-}
-export interface CampaignReconciliation extends ReconciledRow {
-  campaignId: string;
-}
-
 export interface Reconciliation {
   matches: boolean;
   totals: ReconciledRow;
-  campaigns: CampaignReconciliation[];
-  ads: AdReconciliation[];
+  campaigns: (ReconciledRow & { campaignId: string })[];
+  ads: (ReconciledRow & { adId: string; campaignId: string })[];
 }
 
 export function ctr(c: Counts): number {
