@@ -220,17 +220,11 @@ export class ClusterView {
       for (const idx of a.gpuIndices) if (!(vn.used[idx] + m <= MILLI_PER_GPU)) throw new Error(`GPU ${a.nodeId}#${idx} is not free`);
       if ((a.cpuMilli ?? 0) > vn.cpuFree) throw new Error(`node ${a.nodeId} has not ${a.cpuMilli} milli CPU free`);
       if ((a.memoryMib ?? 0) > vn.memFree) throw new Error(`node ${a.nodeId} has not ${a.memoryMib} MiB free`);
-      let fully = 0;
-      for (const idx of a.gpuIndices) {
-        if (vn.used[idx] === 0) {
-          vn.free.splice(vn.free.indexOf(idx), 1);
-          fully--;
-        }
-        vn.used[idx] += m;
-      }
+      const wasFree = vn.free.length;
+      for (const idx of a.gpuIndices) raise(vn, idx, vn.used[idx] + m);
       vn.cpuFree -= a.cpuMilli ?? 0;
       vn.memFree -= a.memoryMib ?? 0;
-      this.adjust(vn, fully, -m * a.gpuIndices.length);
+      this.adjust(vn, vn.free.length - wasFree, -m * a.gpuIndices.length);
     }
   }
 
@@ -268,20 +262,12 @@ export class ClusterView {
   withhold(a: Allocation): void {
     const vn = this.byId.get(a.nodeId);
     if (!vn) return;
-    let fully = 0;
+    const wasFree = vn.free.length;
     let milli = 0;
-    for (const idx of a.gpuIndices) {
-      if (vn.used[idx] >= MILLI_PER_GPU) continue;
-      if (vn.used[idx] === 0) {
-        vn.free.splice(vn.free.indexOf(idx), 1);
-        fully--;
-      }
-      milli -= MILLI_PER_GPU - vn.used[idx];
-      vn.used[idx] = MILLI_PER_GPU;
-    }
+    for (const idx of a.gpuIndices) if (vn.used[idx] < MILLI_PER_GPU) milli -= raise(vn, idx, MILLI_PER_GPU);
     vn.cpuFree -= Math.min(vn.cpuFree, a.cpuMilli ?? 0);
     vn.memFree -= Math.min(vn.memFree, a.memoryMib ?? 0);
-    this.adjust(vn, fully, milli);
+    this.adjust(vn, vn.free.length - wasFree, milli);
   }
 
   /** Shrink this view's node `nodeId` to no more than `other` has free there (keeps a sub-view a subset). */
@@ -289,21 +275,21 @@ export class ClusterView {
     const vn = this.byId.get(nodeId);
     const o = other.byId.get(nodeId);
     if (!vn || !o) return;
-    let fully = 0;
+    const wasFree = vn.free.length;
     let milli = 0;
-    for (let g = 0; g < vn.used.length; g++) {
-      if (o.used[g] <= vn.used[g]) continue;
-      if (vn.used[g] === 0) {
-        vn.free.splice(vn.free.indexOf(g), 1);
-        fully--;
-      }
-      milli -= o.used[g] - vn.used[g];
-      vn.used[g] = o.used[g];
-    }
+    for (let g = 0; g < vn.used.length; g++) if (o.used[g] > vn.used[g]) milli -= raise(vn, g, o.used[g]);
     vn.cpuFree = Math.min(vn.cpuFree, o.cpuFree);
     vn.memFree = Math.min(vn.memFree, o.memFree);
-    this.adjust(vn, fully, milli);
+    this.adjust(vn, vn.free.length - wasFree, milli);
   }
+}
+
+/** Raises GPU `g`'s use to `to` milli (unlisting it from `free` if it was free); returns the milli added. */
+function raise(vn: ViewNode, g: number, to: number): number {
+  if (vn.used[g] === 0) vn.free.splice(vn.free.indexOf(g), 1);
+  const added = to - vn.used[g];
+  vn.used[g] = to;
+  return added;
 }
 
 /** The resource shape a failure is remembered by; see PlacementFailureMemo. */
@@ -349,28 +335,20 @@ export class PlacementFailureMemo {
     return { count: t.gpuCount, milli: t.gpuCount === 0 ? 0 : gpuMilliOf(t), cpu: t.cpuMilli ?? 0, mem: t.memoryMib ?? 0 };
   }
 
-  /** Does needing (count, milli, cpu, mem) imply needing at least `f` on every node it could use? */
-  private static dominates(count: number, milli: number, cpu: number, mem: number, f: Shape): boolean {
-    if (count < f.count || milli < f.milli || cpu < f.cpu || mem < f.mem) return false;
-    // a gang split over nodes takes CPU/memory per GPU: compare that too when either asks for any
-    if (count > 1 && (f.cpu > 0 || f.mem > 0)) return cpu * f.count >= f.cpu * count && mem * f.count >= f.mem * count;
-    return true;
-  }
-
+  /** Does needing `s` imply needing at least `f` on every node it could use? */
   private static covers(s: Shape, f: Shape): boolean {
-    return PlacementFailureMemo.dominates(s.count, s.milli, s.cpu, s.mem, f);
+    if (s.count < f.count || s.milli < f.milli || s.cpu < f.cpu || s.mem < f.mem) return false;
+    // a gang split over nodes takes CPU/memory per GPU: compare that too when either asks for any
+    if (s.count > 1 && (f.cpu > 0 || f.mem > 0)) return s.cpu * f.count >= f.cpu * s.count && s.mem * f.count >= f.mem * s.count;
+    return true;
   }
 
   /** true when placeGang(t) on the remembered view is known to fail. */
   knownToFail(t: Task): boolean {
     const list = this.list(t, false);
     if (!list) return false;
-    const count = t.gpuCount;
-    const milli = count === 0 ? 0 : gpuMilliOf(t);
-    const cpu = t.cpuMilli ?? 0;
-    const mem = t.memoryMib ?? 0;
-    for (const f of list) if (PlacementFailureMemo.dominates(count, milli, cpu, mem, f)) return true;
-    return false;
+    const s = PlacementFailureMemo.shape(t);
+    return list.some((f) => PlacementFailureMemo.covers(s, f));
   }
 
   recordFailure(t: Task): void {
