@@ -34,6 +34,14 @@ export interface TopicPartition {
   partition: number;
 }
 
+/** `topic/partition`, as the buses key their per-partition state. */
+export const keyOf = (tp: TopicPartition): string => `${tp.topic}/${tp.partition}`;
+
+export function parseKey(k: string): TopicPartition {
+  const i = k.lastIndexOf('/');
+  return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
+}
+
 export interface ConsumerBatch {
   topic: string;
   partition: number;

@@ -7,7 +7,7 @@ import { isObservable, lastValueFrom, Observable, throwError } from 'rxjs';
 import { AppConfig } from '../../config/app-config';
 import { MetricsRegistry } from '../metrics/metrics';
 import { compileDto } from '../validation/compiled-dto';
-import { BatchContext, ConsumerBatch, EventBus, IncomingMessage, OutgoingMessage, Subscription, TopicPartition } from './event-bus.port';
+import { BatchContext, ConsumerBatch, EventBus, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription } from './event-bus.port';
 import { groupName, topicName } from './topics';
 
 /**
@@ -49,18 +49,14 @@ export interface ConsumerControl {
 }
 
 /** Told about the partitions of one subscription; e.g. the service whose state holds the resume positions. */
-export interface PartitionOwner {
+export interface PartitionOwner extends Pick<SubscribeOptions, 'resumeFrom' | 'onAssigned' | 'onRevoked'> {
   /** Called once, before the subscription starts. */
   onListen?(control: ConsumerControl): Promise<void> | void;
-  /** The next offset to read when a partition is assigned; overrides the group's committed offset. */
-  resumeFrom?(tp: TopicPartition): Promise<string | undefined>;
-  onAssigned?(tps: TopicPartition[]): Promise<void> | void;
-  onRevoked?(tps: TopicPartition[]): Promise<void> | void;
   /** Called on shutdown while the partitions are still owned, before the subscription closes. */
   beforeClose?(): Promise<void>;
 }
 
-export interface ConsumerSpec<T> {
+export interface ConsumerSpec<T> extends Pick<SubscribeOptions, 'transactional' | 'fetch'> {
   /** The module topic (namespaced by the transport, as ModuleTopics creates it). */
   topic: string;
   /** The consumer group (namespaced the same way). One handler per group. */
@@ -69,10 +65,8 @@ export interface ConsumerSpec<T> {
   message?: Type<T>;
   /** Instead of `message`, for a hot path: a hand-written decoder that validates (say why where it is used). */
   decode?: MessageDecoder<T>;
-  transactional?: boolean;
   /** 'all': as many as the topic has partitions (KAFKA_PARTITIONS). */
   partitionsConcurrently?: number | 'all';
-  fetch?: { maxBytesPerPartition?: number; maxBytes?: number };
   /** The provider (resolved from the application) that owns the partitions' state. */
   partitions?: Type<PartitionOwner>;
 }
@@ -84,9 +78,7 @@ export interface Delivered<T> {
 }
 
 /** `@Payload()` of a batch handler: one partition's messages in log order. */
-export interface EventBatch<T> {
-  topic: string;
-  partition: number;
+export interface EventBatch<T> extends Omit<ConsumerBatch, 'messages'> {
   /** Valid messages, decoded. */
   messages: Delivered<T>[];
   /** Messages that failed validation: already counted and logged; their offsets commit with the batch. */
@@ -94,7 +86,6 @@ export interface EventBatch<T> {
   /** The first and last offsets of the whole batch (valid and rejected messages). */
   firstOffset: string;
   lastOffset: string;
-  highWatermark?: string;
 }
 
 /** `@Ctx()` of a batch handler. */

@@ -9,6 +9,8 @@ import {
   Subscription,
   TopicPartition,
   TopicSpec,
+  keyOf,
+  parseKey,
 } from './event-bus.port';
 import { withTimeout } from '../with-timeout';
 
@@ -50,7 +52,8 @@ const appLogCreator: logCreator = () => ({ namespace, level, log }) => {
 /** 2 of 3 (a majority, leaving one broker to lose); 1 when there is no third copy. */
 export const minInsyncReplicas = (replicationFactor: number) => (replicationFactor >= 3 ? 2 : 1);
 
-const keyOf = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;
+/** Idempotent with one request in flight: retries can neither duplicate nor reorder. */
+const PRODUCER = { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner };
 const toKafka = (m: OutgoingMessage) => ({ key: m.key, value: m.value, headers: m.headers });
 
 /** The full profile's event log: Kafka 3.9 through kafkajs 2.2.4. */
@@ -91,14 +94,7 @@ export class KafkaEventBus extends EventBus {
   }
 
   private getProducer(): Promise<Producer> {
-    // Idempotent with one request in flight: retries can neither duplicate nor reorder.
-    this.producer ??= this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    return this.connected(this.producer);
+    return this.connected((this.producer ??= this.kafka.producer(PRODUCER)));
   }
 
   async ensureTopics(topics: TopicSpec[]): Promise<void> {
@@ -237,13 +233,7 @@ export class KafkaEventBus extends EventBus {
       // One transactional id per subscription. kafkajs sends TxnOffsetCommit without the group
       // generation (no KIP-447), so a member that lost a partition mid-batch is not fenced by the
       // broker; the ownership check before commit below narrows that window to the commit itself.
-      txProducer = this.kafka.producer({
-        transactionalId: `${opts.groupId}-${randomUUID()}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
+      txProducer = this.kafka.producer({ ...PRODUCER, transactionalId: `${opts.groupId}-${randomUUID()}` });
       await txProducer.connect();
     }
 
@@ -398,13 +388,11 @@ class KafkaIncoming implements IncomingMessage {
   readonly timestamp: number;
   private k?: string;
   private h?: Record<string, string>;
-  private readonly raw: KafkaMessage;
 
-  constructor(readonly topic: string, readonly partition: number, m: KafkaMessage) {
-    this.raw = m;
-    this.offset = m.offset;
-    this.value = m.value?.toString() ?? '';
-    this.timestamp = Number(m.timestamp);
+  constructor(readonly topic: string, readonly partition: number, private readonly raw: KafkaMessage) {
+    this.offset = raw.offset;
+    this.value = raw.value?.toString() ?? '';
+    this.timestamp = Number(raw.timestamp);
   }
 
   get key(): string {
@@ -457,9 +445,4 @@ export async function sendUntilAcknowledged(topic: string, batch: PartitionedMes
 function rejoinAfter(cause: Error, groupId: string): Error {
   const e = new KafkaJSError(`${groupId}: committing offsets failed (${cause.message}); re-joining the group at its current coordinator`, { retriable: true });
   return Object.assign(e, { type: 'NOT_COORDINATOR_FOR_GROUP' });
-}
-
-function parseKey(k: string): TopicPartition {
-  const i = k.lastIndexOf('/');
-  return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
 }

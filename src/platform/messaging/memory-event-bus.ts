@@ -10,6 +10,8 @@ import {
   Subscription,
   TopicPartition,
   TopicSpec,
+  keyOf,
+  parseKey,
 } from './event-bus.port';
 
 /**
@@ -29,7 +31,6 @@ const RETRY_MS = 100;
 const MAX_MESSAGE_BYTES = 1048588;
 
 type Key = string; // `${topic}/${partition}`
-const keyOf = (tp: TopicPartition): Key => `${tp.topic}/${tp.partition}`;
 
 interface Group {
   members: Member[];
@@ -152,11 +153,6 @@ class Member implements Subscription {
     }
     return false;
   }
-}
-
-function parseKey(k: Key): TopicPartition {
-  const i = k.lastIndexOf('/');
-  return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
 }
 
 /** One journal record: any of a new topic, appended messages, a group's offset commit (together: atomic). */
