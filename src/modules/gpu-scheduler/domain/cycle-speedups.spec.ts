@@ -1,6 +1,6 @@
 import { RunningTask } from './model';
 import { ClusterView, placeGang, PlacementFailureMemo } from './placement';
-import { EndOrder } from './schedule-cycle';
+import { endOrder } from './schedule-cycle';
 import { DEFAULT_AGING, fullOrder, fullOrderStream } from './selection';
 import { node, task } from '../../../../test/support/gpu-domain-fixtures';
 
@@ -31,7 +31,7 @@ describe('cycle speed-up structures', () => {
     expect(placeGang(task('any2', { gpuType: '*', gpuCount: 7 }), v)).toBeUndefined();
   });
 
-  it('EndOrder pops running tasks exactly in stable-sort order of predictedEndAt', () => {
+  it('endOrder pops running tasks exactly in stable-sort order of predictedEndAt', () => {
     let s = 42;
     const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
     const running: RunningTask[] = [...Array(300).keys()].map((i) => ({
@@ -41,16 +41,16 @@ describe('cycle speed-up structures', () => {
       predictedEndAt: Math.floor(rnd() * 40), // many ties
     }));
     const expected = [...running].sort((a, b) => a.predictedEndAt - b.predictedEndAt).map((r) => r.task.id);
-    const q = new EndOrder(running);
+    const q = endOrder(running);
     const got: string[] = [];
     while (q.size > 0) {
       const peeked = q.peek();
       const popped = q.pop();
       expect(popped).toBe(peeked);
-      got.push(popped.task.id);
+      got.push(running[popped!].task.id);
     }
     expect(got).toEqual(expected);
-    expect(new EndOrder([]).size).toBe(0);
+    expect(endOrder([]).size).toBe(0);
   });
 
   it('fullOrderStream yields fullOrder one task at a time and predicts only what was read', () => {

@@ -208,12 +208,12 @@ export function computeReservation(
 function reserveOn(sim: ClusterView, head: Task, running: readonly RunningTask[], now: number, scorer: NodeScorer, until = Infinity): Reservation {
   // Running tasks in (predictedEndAt, input position) order -- exactly a stable sort's order -- taken
   // lazily from a heap: the head usually fits after a few releases, so most of the sort is never needed.
-  const byEnd = new EndOrder(running);
+  const byEnd = endOrder(running);
   while (byEnd.size > 0) {
-    const at = Math.max(now, byEnd.peek().predictedEndAt);
+    const at = Math.max(now, running[byEnd.peek()!].predictedEndAt);
     if (at > until) break;
     // release every task ending at the same instant together
-    while (byEnd.size > 0 && Math.max(now, byEnd.peek().predictedEndAt) === at) sim.release(byEnd.pop().allocations, true);
+    while (byEnd.size > 0 && Math.max(now, running[byEnd.peek()!].predictedEndAt) === at) sim.release(running[byEnd.pop()!].allocations, true);
     const allocs = placeGang(head, sim, scorer);
     if (allocs) return { taskId: head.id, at, allocations: allocs };
   }
@@ -221,26 +221,47 @@ function reserveOn(sim: ClusterView, head: Task, running: readonly RunningTask[]
 }
 
 /**
- * Binary min-heap over positions of `items`, keyed by (predictedEndAt, position): pops in the order a
- * stable sort by predictedEndAt would give, in O(n) to build plus O(log n) per pop.
+ * Positions of `running` as a heap that pops in (predictedEndAt, position) order: the order a stable sort
+ * by predictedEndAt would give, in O(n) to build plus O(log n) per pop.
  */
-export class EndOrder {
-  private readonly heap: number[];
+export function endOrder(running: readonly RunningTask[]): MinHeap<number> {
+  const less = (a: number, b: number) => {
+    const ea = running[a].predictedEndAt;
+    const eb = running[b].predictedEndAt;
+    return ea < eb || (ea === eb && a < b);
+  };
+  return new MinHeap(less, running.map((_, i) => i));
+}
 
-  constructor(private readonly items: readonly RunningTask[]) {
-    this.heap = items.map((_, i) => i);
-    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
+/** Binary min-heap under `less` (the reservation's running tasks here, the simulator's completions). */
+export class MinHeap<T> {
+  constructor(
+    private readonly less: (a: T, b: T) => boolean,
+    private readonly heap: T[] = [],
+  ) {
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
 
   get size(): number {
     return this.heap.length;
   }
 
-  peek(): RunningTask {
-    return this.items[this.heap[0]];
+  peek(): T | undefined {
+    return this.heap[0];
   }
 
-  pop(): RunningTask {
+  push(x: T): void {
+    const h = this.heap;
+    h.push(x);
+    for (let i = h.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i], h[p])) break;
+      [h[p], h[i]] = [h[i], h[p]];
+      i = p;
+    }
+  }
+
+  pop(): T | undefined {
     const h = this.heap;
     const top = h[0];
     const last = h.pop()!;
@@ -248,13 +269,7 @@ export class EndOrder {
       h[0] = last;
       this.down(0);
     }
-    return this.items[top];
-  }
-
-  private less(a: number, b: number): boolean {
-    const ea = this.items[a].predictedEndAt;
-    const eb = this.items[b].predictedEndAt;
-    return ea < eb || (ea === eb && a < b);
+    return top;
   }
 
   private down(i: number): void {

@@ -5,6 +5,7 @@ import {
   GpuNode,
   HeadSlipTracker,
   MILLI_PER_GPU,
+  MinHeap,
   NodeScorer,
   PolicyName,
   QuotaOptions,
@@ -78,49 +79,6 @@ export interface SimResult {
   vipShareByHour: (number | null)[];
 }
 
-/** Binary min-heap of completions by time. */
-class Heap<T> {
-  private a: T[] = [];
-  constructor(private readonly key: (x: T) => number) {}
-  get size(): number {
-    return this.a.length;
-  }
-  peek(): T | undefined {
-    return this.a[0];
-  }
-  push(x: T): void {
-    const a = this.a;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.key(a[p]) <= this.key(a[i])) break;
-      [a[p], a[i]] = [a[i], a[p]];
-      i = p;
-    }
-  }
-  pop(): T | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length && last !== undefined) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.key(a[l]) < this.key(a[m])) m = l;
-        if (r < a.length && this.key(a[r]) < this.key(a[m])) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i], a[m]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
 function pct(sorted: number[], p: number): number {
   if (!sorted.length) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -172,7 +130,7 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
   let queue: Task[] = [];
   const running = new Map<string, RunningTask>();
   const history: UsageRecord[] = [];
-  const completions = new Heap<{ at: number; id: string }>((x) => x.at);
+  const completions = new MinHeap<{ at: number; id: string }>((x, y) => x.at < y.at);
   const waits: Record<Tier, number[]> = { vip: [], normal: [] };
   const gpuSec: Record<Tier, number> = { vip: 0, normal: 0 };
   let jctSum = 0;
