@@ -88,10 +88,8 @@ export class FsArchiveStore extends ArchiveStore implements OnApplicationShutdow
   }
 
   /**
-   * Writes one flush of a partition: `lines` grouped by folder, covering offsets [firstOffset, next).
    * Order: data to temporary files (fsync) → checkpoint naming the flush as in flight → renames
-   * (fsync folders) → checkpoint with the new next offset. Fails without effect if `epoch` is no
-   * longer the partition's owner.
+   * (fsync folders) → checkpoint with the new next offset.
    */
   async flush(partition: number, epoch: number, firstOffset: string, next: string, lines: Map<string, string[]>): Promise<number> {
     const name = partFileName(partition, firstOffset, this.logId);

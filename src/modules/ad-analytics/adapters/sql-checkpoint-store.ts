@@ -5,11 +5,8 @@ import type { WindowAggregate } from '../domain';
 import { CheckpointCommit, CheckpointFenced, CheckpointStore, PartitionKey, StoredCheckpoint } from '../ports/stream-state.port';
 
 /**
- * The worker's durable state in SQL. One transaction per checkpoint writes the closed windows, the
- * processor snapshot (or only its changes since the last checkpoint, in ad_stream_checkpoint_changes,
- * until the next full snapshot replaces them), the next offset and the counters, guarded by compare-and-set on `seq`, so a
- * crash at any point leaves either all of it or none, and two members can never both commit from
- * the same starting point.
+ * One transaction per checkpoint, so a crash at any point leaves all of it or none; incremental changes
+ * go to ad_stream_checkpoint_changes until the next full snapshot replaces them.
  */
 @Injectable()
 export class SqlCheckpointStore extends CheckpointStore {

@@ -46,14 +46,12 @@ function nextNodes(reqs: readonly BindRequest[], nodes: ReadonlyMap<string, Node
 }
 
 /**
- * Binds a batch of scheduling decisions in ONE transaction, all or nothing: each task goes
- * QUEUED → SCHEDULED, and each node it uses takes its GPU milli, CPU and memory. Every row write is
- * guarded by the version read in the snapshot; a guard that matches no row means another scheduler
- * (or a report, a node change) moved first, so the whole batch rolls back and the caller retries
- * its decisions one by one to find the one that conflicted. Node rows are locked in id order first,
- * so two binders never deadlock. The per-GPU rows in gpu_allocations are a second, independent
- * guard: a trigger refuses a commit that puts more than 1000 live milli on one GPU. A constant
- * number of statements per batch (not per decision) is what makes batching pay.
+ * One transaction per batch. Every row write is guarded by the version read in the snapshot; a guard
+ * that matches no row means another scheduler (or a report, a node change) moved first, so the whole
+ * batch rolls back. Node rows are locked in id order first, so two binders never deadlock. The per-GPU
+ * rows in gpu_allocations are a second, independent guard: a trigger refuses a commit that puts more
+ * than 1000 live milli on one GPU. A constant number of statements per batch (not per decision) is
+ * what makes batching pay.
  */
 @Injectable()
 export class SqlBinder extends Binder {
