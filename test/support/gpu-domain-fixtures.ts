@@ -1,5 +1,6 @@
 /** Nodes and tasks for the gpu-scheduler domain specs (src/modules/gpu-scheduler/domain/*.spec.ts). */
 import { GpuNode, MILLI_PER_GPU, RunningTask, Task, usedMilliOf } from '../../src/modules/gpu-scheduler/domain/model';
+import { fullOrderStream } from '../../src/modules/gpu-scheduler/domain/selection';
 
 export function node(id: string, gpuCount = 8, gpuType = 'A100', free?: number[], gpuMemoryGb = 80): GpuNode {
   return { id, gpuType, gpuCount, gpuMemoryGb, freeGpuIndices: free ?? [...Array(gpuCount).keys()], status: 'ACTIVE' };
@@ -35,4 +36,12 @@ export function checkInvariants(nodes: readonly GpuNode[], running: ReadonlyMap<
     if (n.cpuMilli !== undefined && (cpu.get(n.id) ?? 0) > n.cpuMilli) throw new Error(`invariant: node ${n.id} CPU over capacity`);
     if (n.memoryMib !== undefined && (mem.get(n.id) ?? 0) > n.memoryMib) throw new Error(`invariant: node ${n.id} memory over capacity`);
   }
+}
+
+/** The whole full-policy order at once (fullOrderStream drained). */
+export function fullOrder(...args: Parameters<typeof fullOrderStream>): Task[] {
+  const next = fullOrderStream(...args);
+  const out: Task[] = [];
+  for (let t = next(); t !== undefined; t = next()) out.push(t);
+  return out;
 }

@@ -1,8 +1,8 @@
 import { RunningTask } from './model';
 import { ClusterView, placeGang, PlacementFailureMemo } from './placement';
 import { endOrder } from './schedule-cycle';
-import { DEFAULT_AGING, fullOrder, fullOrderStream } from './selection';
-import { node, task } from '../../../../test/support/gpu-domain-fixtures';
+import { DEFAULT_AGING, fullOrderStream } from './selection';
+import { fullOrder, node, task } from '../../../../test/support/gpu-domain-fixtures';
 
 /** Data structures added to make the simulator's cycles cheap; each must give the same answers as the plain way. */
 describe('cycle speed-up structures', () => {

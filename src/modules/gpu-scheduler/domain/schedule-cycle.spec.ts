@@ -1,8 +1,8 @@
 import { ClusterView } from './placement';
 import { RunningTask, Task } from './model';
 import { computeReservation, scheduleCycle, SchedulerState } from './schedule-cycle';
-import { DEFAULT_AGING, fullOrder, windowUsage } from './selection';
-import { node, task } from '../../../../test/support/gpu-domain-fixtures';
+import { DEFAULT_AGING, windowUsage } from './selection';
+import { fullOrder, node, task } from '../../../../test/support/gpu-domain-fixtures';
 
 const rt = (t: Task) => t.estimatedRuntimeSec ?? 100;
 

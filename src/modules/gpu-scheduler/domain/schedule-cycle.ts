@@ -68,7 +68,7 @@ export interface CycleResult {
  * One scheduling cycle: a pure function of (state, now). Returns start decisions; never mutates state.
  * - fifo: submit order, stops at the first task that cannot start (no skipping).
  * - strict-priority: VIP before normal, FIFO inside a tier, stops at the first blocked task.
- * - full: starved-first + quota interleave (see fullOrder), scorer placement, gangs, EASY backfill.
+ * - full: starved-first + quota interleave (see fullOrderStream), scorer placement, gangs, EASY backfill.
  */
 export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOptions): CycleResult {
   const scorer = opts.scorer ?? worstFit;

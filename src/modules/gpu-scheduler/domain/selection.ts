@@ -69,33 +69,17 @@ export function strictPriorityOrder(queue: readonly Task[]): Task[] {
 }
 
 /**
- * Full policy order.
+ * Full policy order, one task at a time (undefined at the end).
  * 1. Tasks whose wait reached the aging cap ("starved": effective priority at its maximum) come first,
  *    oldest first, whatever their tier. This is what bounds a normal task's wait (see docs).
  * 2. The rest interleave by quota: the next task is VIP while VIP's GPU-time share in the window
  *    (counting the usage this ordering has already handed out, at `chargeSec` per task) is below
  *    `vipShare`, else normal; when one tier is empty, the other. Within a tier: effective priority,
  *    i.e. oldest first.
- * The returned order is the priority order used by the cycle (head = first task that cannot start).
- */
-export function fullOrder(
-  queue: readonly Task[],
-  now: number,
-  usage: Record<Tier, number>,
-  quota: QuotaOptions,
-  aging: AgingOptions,
-  chargeSec: (t: Task) => number,
-): Task[] {
-  const next = fullOrderStream(queue, now, usage, quota, aging, chargeSec);
-  const out: Task[] = [];
-  for (let t = next(); t !== undefined; t = next()) out.push(t);
-  return out;
-}
-
-/**
- * fullOrder one task at a time (undefined at the end): the same sequence, but the quota interleave --
- * and the runtime prediction it charges per task -- is only computed as far as the cycle reads, which
- * stops once no GPU is left. With a long queue on a full cluster that is most of a cycle's cost saved.
+ * This is the priority order used by the cycle (head = first task that cannot start). The quota
+ * interleave -- and the runtime prediction it charges per task -- is only computed as far as the cycle
+ * reads, which stops once no GPU is left: with a long queue on a full cluster that is most of a
+ * cycle's cost saved.
  */
 export function fullOrderStream(
   queue: readonly Task[],
