@@ -113,13 +113,12 @@ export interface FragmentationOptions {
    *   trace's node order); a share goes to the node's first GPU with the best score.
    * - 'balanced' (default): the smallest `order + 1.25 x stranded`, where `order` is the node's position
    *   in the list and `stranded` the GPU milli the candidate would leave that the node's remaining CPU
-   *   cannot feed at `cpuPerGpu` (free milli - 1000 x free CPU / cpuPerGpu, at least 0); for a CPU-only
+   *   cannot feed at the workload's CPU per GPU (`cpuPerGpu`: that of the GPU shapes, weighted as they
+   *   are; stranded = free milli - 1000 x free CPU / cpuPerGpu, at least 0); for a CPU-only
    *   task, the node's free GPU milli (so CPU-only work goes where the GPUs are used up). First-fit in
    *   node order, moved on where it would strand GPUs for want of CPU.
    */
   score?: 'paper' | 'balanced';
-  /** CPU milli per GPU the workload asks; default: that of the GPU shapes, weighted as they are. */
-  cpuPerGpu?: number;
 }
 
 /**
@@ -133,7 +132,7 @@ export function fragmentationAware(shapes: readonly WorkloadShape[], opts: Fragm
   const paper = opts.score === 'paper';
   const gpuShapes = shapes.filter((s) => s.gpuCount > 0);
   const cpuPerGpu =
-    opts.cpuPerGpu ?? gpuShapes.reduce((a, s) => a + s.weight * s.cpuMilli, 0) / gpuShapes.reduce((a, s) => a + (s.weight * s.gpuCount * s.gpuMilli) / MILLI_PER_GPU, 0);
+    gpuShapes.reduce((a, s) => a + s.weight * s.cpuMilli, 0) / gpuShapes.reduce((a, s) => a + (s.weight * s.gpuCount * s.gpuMilli) / MILLI_PER_GPU, 0);
   // shapes that could ever run on a GPU type, and the weight of the others (their F_n(m) is all free milli)
   const byType = new Map<string, { usable: WorkloadShape[]; barred: number }>();
   const shapesFor = (type: string) => {

@@ -47,22 +47,21 @@ function gpuLeftFraction(vn: ViewNode, task: Task, gpu: number): number {
   return gpu < 0 ? 0 : (0.999 * (MILLI_PER_GPU - vn.used[gpu] - gpuMilliOf(task))) / MILLI_PER_GPU;
 }
 
+/** GPU milli the node keeps free after placing `t`, plus a below-one-milli tie-break (what the GPU or CPU keeps). */
+function milliLeft(vn: ViewNode, t: Task, gpu: number): number {
+  return vn.freeMilli - t.gpuCount * gpuMilliOf(t) + (gpu >= 0 ? gpuLeftFraction(vn, t, gpu) : cpuLeftFraction(vn, t)) * 0.999;
+}
+
 /**
  * Worst-fit: leave the most free GPU milli on the chosen node (spreads load, keeps headroom); on a node,
  * the emptiest GPU that fits a share. With whole GPUs only this is "most free GPUs after placing".
  */
-export const worstFit: NodeScorer = {
-  name: 'worst-fit',
-  score: (vn, t, gpu) => vn.freeMilli - t.gpuCount * gpuMilliOf(t) + (gpu >= 0 ? gpuLeftFraction(vn, t, gpu) : cpuLeftFraction(vn, t)) * 0.999,
-};
+export const worstFit: NodeScorer = { name: 'worst-fit', score: milliLeft };
 /**
  * Best-fit: pack onto the node left with the least free GPU milli, and a share onto the fullest GPU it
  * fits: keeps whole GPUs and whole nodes free for gangs.
  */
-export const bestFit: NodeScorer = {
-  name: 'best-fit',
-  score: (vn, t, gpu) => -(vn.freeMilli - t.gpuCount * gpuMilliOf(t)) - (gpu >= 0 ? gpuLeftFraction(vn, t, gpu) : cpuLeftFraction(vn, t)) * 0.999,
-};
+export const bestFit: NodeScorer = { name: 'best-fit', score: (vn, t, gpu) => -milliLeft(vn, t, gpu) };
 
 /** `gpuType` may list alternatives separated by '|' (e.g. 'V100M16|V100M32'). */
 export function allowedTypes(task: Task): string[] {
