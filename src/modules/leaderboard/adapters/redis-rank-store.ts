@@ -1,7 +1,7 @@
 import { KeyValueStore, LuaScript, ZMember } from '../../../platform/kv/key-value-store.port';
 import { parseScore } from '../../../platform/kv/score-bound';
 import { tupleKey } from '../../../platform/idempotency/request-fingerprint';
-import { ApplyOutcome, claimsId, decodeMember, DEDUPE_TTL_MS, encodeMember, mergeTopK, RankedEntry, ScoreWrite, SEQ_WIDTH, shardOf, SortOrder } from '../domain';
+import { ApplyOutcome, claimsId, decodeMember, DEDUPE_TTL_MS, encodeMember, mergeTopK, RankedEntry, ScoreWrite, SEQ_WIDTH, shardOf } from '../domain';
 import { BoardRef, PlayerView, RankStore, StoredRankedEntry } from '../ports/rank-store.port';
 
 /** Writes per script call: long enough to amortise the call, short enough not to stall Redis. */
@@ -220,9 +220,6 @@ export class RedisRankStore extends RankStore {
   seasonPrefix(boardId: string, season: number): string {
     return `${this.base(boardId)}:{${boardId}#${season}#`;
   }
-  private dir(order: SortOrder): 'asc' | 'desc' {
-    return order;
-  }
 
   /**
    * Applies writes in order (per shard, which is all order can mean: one player lives on one
@@ -280,7 +277,7 @@ export class RedisRankStore extends RankStore {
 
   private async range(board: BoardRef, season: number, shard: number, start: number, stop: number, kv = this.reads): Promise<RankedEntry[]> {
     if (stop >= 0 && stop < start) return [];
-    const rows = await kv.zRange(this.shardKeys(board.id, season, shard).z, start, stop, this.dir(board.order));
+    const rows = await kv.zRange(this.shardKeys(board.id, season, shard).z, start, stop, board.order);
     return rows.map((r) => ({ score: r.score, ...decodeMember(board.order, r.member) }));
   }
 

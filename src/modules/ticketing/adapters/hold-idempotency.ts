@@ -10,9 +10,6 @@ import { HoldView } from '../ticketing.types';
 
 /** Claims live as long as the platform's idempotency keys. */
 export const CLAIM_TTL_MS = 24 * 3_600_000;
-const TTL_MS = CLAIM_TTL_MS;
-/** A pending claim older than this belongs to a request that died (crash) or hung; SQL decides. */
-const STALE_MS = STALE_IN_FLIGHT_MS;
 
 interface Claim {
   s: 'P' | 'C';
@@ -66,16 +63,16 @@ export class HoldIdempotency {
         }
         if (d.outcome === 'duplicate_key') {
           const existing = await this.holds.keyed({ key });
-          if (!existing) throw inProgress();
-          if (existing.requestHash !== hash) throw reused();
+          if (!existing) throw new RequestInProgress();
+          if (existing.requestHash !== hash) throw new IdempotencyKeyReused();
           await this.complete(eventId, key, mine, existing.view);
           return existing.view;
         }
         if (d.outcome !== 'key_claimed') throw err;
         const prior = JSON.parse(d.claim) as Claim;
-        if (prior.h !== hash) throw reused();
+        if (prior.h !== hash) throw new IdempotencyKeyReused();
         if (prior.s === 'C' && prior.r) return prior.r;
-        if (this.clock.now() - prior.t < STALE_MS) throw inProgress();
+        if (this.clock.now() - prior.t < STALE_IN_FLIGHT_MS) throw new RequestInProgress();
         // The first attempt is long gone (crash or hang): SQL says whether it committed.
         const committed = (await this.holds.keyed({ holdId: prior.id }))?.view;
         if (committed) {
@@ -90,7 +87,7 @@ export class HoldIdempotency {
   private async complete(eventId: string, key: string, expected: string, view: HoldView): Promise<void> {
     const prior = JSON.parse(expected) as Claim;
     const done = JSON.stringify({ s: 'C', h: prior.h, t: prior.t, id: view.holdId, r: view } satisfies Claim);
-    await this.hot.swapClaim(eventId, key, expected, done, TTL_MS);
+    await this.hot.swapClaim(eventId, key, expected, done, CLAIM_TTL_MS);
   }
 
   /**
@@ -104,12 +101,12 @@ export class HoldIdempotency {
     }
     let complete = false;
     try {
-      const since = this.clock.now() - TTL_MS;
+      const since = this.clock.now() - CLAIM_TTL_MS;
       for (let after = ''; ; ) {
         const rows = await this.holds.keyedSince(eventId, since, after, 1000);
         if (rows.length === 0) break;
         const claims = rows.map((r): [string, string] => [r.key, JSON.stringify({ s: 'C', h: r.requestHash, t: r.createdAtMs, id: r.view.holdId, r: r.view } satisfies Claim)]);
-        await this.hot.loadClaims(eventId, claims, TTL_MS);
+        await this.hot.loadClaims(eventId, claims, CLAIM_TTL_MS);
         after = rows[rows.length - 1].view.holdId;
       }
       complete = true;
@@ -118,6 +115,3 @@ export class HoldIdempotency {
     }
   }
 }
-
-const reused = () => new IdempotencyKeyReused();
-const inProgress = () => new RequestInProgress();

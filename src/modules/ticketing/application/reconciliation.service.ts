@@ -58,10 +58,9 @@ export class ReconciliationService {
   async rebuildMissingInventories(): Promise<number> {
     let n = 0;
     for (const id of await this.upcoming()) {
-      if (!(await this.inventory.isPrepared(id))) {
-        await this.inventory.prepare(id);
-        n++;
-      }
+      if (await this.inventory.isPrepared(id)) continue;
+      await this.inventory.prepare(id);
+      n++;
     }
     return n;
   }
@@ -82,15 +81,14 @@ export class ReconciliationService {
     for (const id of await this.upcoming()) {
       const drift = await this.inventoryDrift(id);
       if (drift === null) continue;
-      if (await this.confirmedShortfall(id)) {
-        this.log.warn(`event ${id}: hot inventory is short of SQL's free places (${drift}); rebuilding now`);
-        await this.inventory.prepare(id);
-        n++;
-      } else if (this.lastDrift.get(id) === drift) {
-        this.log.warn(`event ${id}: hot inventory disagrees with SQL (${drift}); rebuilding`);
-        await this.inventory.prepare(id);
-        n++;
-      } else seen.set(id, drift);
+      const short = await this.confirmedShortfall(id);
+      if (!short && this.lastDrift.get(id) !== drift) {
+        seen.set(id, drift);
+        continue;
+      }
+      this.log.warn(short ? `event ${id}: hot inventory is short of SQL's free places (${drift}); rebuilding now` : `event ${id}: hot inventory disagrees with SQL (${drift}); rebuilding`);
+      await this.inventory.prepare(id);
+      n++;
     }
     this.lastDrift = seen;
     return n;

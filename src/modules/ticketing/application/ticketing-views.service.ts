@@ -9,12 +9,6 @@ import { WaitingRoomService } from './waiting-room.service';
 const FEED_INTERVAL_MS = 1000;
 const RECENT_ORDERS = 20;
 
-export interface SeatState {
-  seatId: string;
-  section: string;
-  status: 'AVAILABLE' | 'HELD' | 'SOLD';
-}
-
 /**
  * Read views for operators of a sale (the web console's ticketing page), and the shared pollers
  * behind GET /events/{id}/availability/stream: one check per event per second whoever watches,
@@ -42,7 +36,7 @@ export class TicketingViews implements OnModuleDestroy {
   }
 
   /** Every seat with its state (GA events have none of their places named by the buyer, but rows exist all the same). */
-  async seats(eventId: string): Promise<{ eventId: string; seats: SeatState[] }> {
+  async seats(eventId: string) {
     await this.ticketing.event(eventId); // 404 for an unknown event
     return { eventId, seats: await this.eventRows.seats(eventId) };
   }
