@@ -5,18 +5,10 @@ import {
   LuaScript,
   SetOptions,
   SortOrder,
-  ZMember,
 } from './key-value-store.port';
-import { parseScore } from './score-bound';
+import { pairs } from './score-bound';
 import { assertOneSlot, hashSlot } from './hash-slot';
 import { withTimeout } from '../with-timeout';
-
-/** ioredis replies [member, score, member, score, ...] for WITHSCORES. */
-function pairs(flat: string[]): ZMember[] {
-  const out: ZMember[] = [];
-  for (let i = 0; i < flat.length; i += 2) out.push({ member: flat[i], score: parseScore(flat[i + 1]) });
-  return out;
-}
 
 /** Redis glob metacharacters in a prefix must match literally in SCAN MATCH. */
 const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');

@@ -1,5 +1,5 @@
 import { KeyValueStore, LuaScript, ZMember } from '../../../platform/kv/key-value-store.port';
-import { parseScore } from '../../../platform/kv/score-bound';
+import { pairs, parseScore } from '../../../platform/kv/score-bound';
 import { tupleKey } from '../../../platform/idempotency/request-fingerprint';
 import { ApplyOutcome, claimsId, decodeMember, DEDUPE_TTL_MS, encodeMember, mergeTopK, RankedEntry, ScoreWrite, SEQ_WIDTH, shardOf } from '../domain';
 import { BoardRef, PlayerView, RankStore, StoredRankedEntry } from '../ports/rank-store.port';
@@ -176,15 +176,12 @@ return {1, score, member, better, card, window, metas}
     const r = reply as unknown[];
     if (Number(r[0]) === 0) return null;
     const member = String(r[2]);
-    const flat = r[5] as string[];
-    const window: ZMember[] = [];
-    for (let i = 0; i < flat.length; i += 2) window.push({ member: flat[i], score: parseScore(flat[i + 1]) });
     return {
       score: parseScore(String(r[1])),
       member,
       better: Number(r[3]),
       card: Number(r[4]),
-      window,
+      window: pairs(r[5] as string[]),
       metadata: (r[6] as (string | null)[]).map((x) => (x === null || x === undefined ? null : String(x))),
     };
   },

@@ -7,13 +7,6 @@ import { InventoryStrategy } from '../ports/inventory-strategy.port';
 import { TicketingCode as C, TicketingError } from '../ticketing.errors';
 import { CreateEventInput } from '../ticketing.types';
 
-interface Counts {
-  capacity: number;
-  available: number;
-  held: number;
-  sold: number;
-}
-
 /** Events: creation (rows for every place, then the hot inventory), reads and availability from SQL. */
 @Injectable()
 export class EventsService {
@@ -52,7 +45,7 @@ export class EventsService {
 
   async availability(eventId: string, withSeats: boolean): Promise<Record<string, unknown>> {
     const e = await this.event(eventId);
-    const sections = new Map<string, Counts & { name: string }>();
+    const sections = new Map<string, { name: string } & Record<'capacity' | 'available' | 'held' | 'sold', number>>();
     const total = { available: 0, held: 0, sold: 0 };
     for (const r of await this.events.seatCounts(eventId)) {
       const s = sections.get(r.section) ?? { name: r.section, capacity: 0, available: 0, held: 0, sold: 0 };
