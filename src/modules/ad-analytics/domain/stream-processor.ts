@@ -224,38 +224,29 @@ export class PartitionProcessor {
       }
       return i;
     };
-    const impIds: string[] = [];
-    const impTs: number[] = [];
-    const impRef: number[] = [];
-    let prev = 0;
-    for (const id of impKeys) {
-      const imp = this.impressions.get(id);
-      if (!imp) continue; // evicted since it changed
-      impIds.push(id);
-      impTs.push(imp.ts - prev);
-      prev = imp.ts;
-      impRef.push(ref(imp.adId, imp.campaignId));
-    }
-    const clickIds: string[] = [];
-    const clickTs: number[] = [];
-    const clickRef: number[] = [];
-    const clickMatched: number[] = [];
-    prev = 0;
-    for (const id of clickKeys) {
-      const c = this.clicks.get(id);
-      if (!c) continue;
-      clickIds.push(id);
-      clickTs.push(c.ts - prev);
-      prev = c.ts;
-      clickRef.push(ref(c.adId, c.campaignId));
-      clickMatched.push(c.matched ? 1 : 0);
-    }
+    const column = <E extends StoredImpression>(keys: Iterable<string>, held: Map<string, E>, each?: (e: E) => void) => {
+      const col = { ids: [] as string[], ts: [] as number[], ref: [] as number[] };
+      let prev = 0;
+      for (const id of keys) {
+        const e = held.get(id);
+        if (!e) continue; // evicted since it changed
+        col.ids.push(id);
+        col.ts.push(e.ts - prev);
+        prev = e.ts;
+        col.ref.push(ref(e.adId, e.campaignId));
+        each?.(e);
+      }
+      return col;
+    };
+    const impressions = column(impKeys, this.impressions);
+    const matched: number[] = [];
+    const clicks = { ...column(clickKeys, this.clicks, (c) => matched.push(c.matched ? 1 : 0)), matched };
     return {
       maxTs: fin(this.maxTs),
       watermark: fin(this.watermark),
       pairs,
-      impressions: { ids: impIds, ts: impTs, ref: impRef },
-      clicks: { ids: clickIds, ts: clickTs, ref: clickRef, matched: clickMatched },
+      impressions,
+      clicks,
       windows,
       orphanUnmatched: [...this.orphanUnmatched],
     };
@@ -297,21 +288,15 @@ export class PartitionProcessor {
   private apply(s: Omit<ChangesV3, 'v'>): void {
     this.maxTs = s.maxTs ?? -Infinity;
     this.watermark = s.watermark ?? -Infinity;
-    const pr = s.pairs;
-    let ts = 0;
-    const im = s.impressions;
-    for (let i = 0; i < im.ids.length; i++) {
-      ts += im.ts[i];
-      const r = 2 * im.ref[i];
-      this.impressions.set(im.ids[i], { ts, adId: pr[r], campaignId: pr[r + 1] });
-    }
-    ts = 0;
-    const cl = s.clicks;
-    for (let i = 0; i < cl.ids.length; i++) {
-      ts += cl.ts[i];
-      const r = 2 * cl.ref[i];
-      this.clicks.set(cl.ids[i], { ts, adId: pr[r], campaignId: pr[r + 1], matched: cl.matched[i] === 1 });
-    }
+    const rows = (col: { ids: string[]; ts: number[]; ref: number[] }, set: (id: string, e: StoredImpression, i: number) => void) => {
+      let ts = 0;
+      for (let i = 0; i < col.ids.length; i++) {
+        ts += col.ts[i];
+        set(col.ids[i], { ts, adId: s.pairs[2 * col.ref[i]], campaignId: s.pairs[2 * col.ref[i] + 1] }, i);
+      }
+    };
+    rows(s.impressions, (id, e) => this.impressions.set(id, e));
+    rows(s.clicks, (id, e, i) => this.clicks.set(id, { ...e, matched: s.clicks.matched[i] === 1 }));
     for (const [ws, list] of s.windows) {
       const m = this.windowAt(ws);
       for (const c of list) m.set(c.adId + SEP + c.campaignId, { ...c });
