@@ -15,7 +15,6 @@ export class HealthController {
     private readonly infra: Infrastructure,
   ) {}
 
-  /** The process is up and serving HTTP; says nothing about dependencies. */
   @Endpoint('GET live', 'public', {
     summary: 'Liveness',
     description: 'The process is up and serving HTTP; says nothing about dependencies. No API key.',
@@ -26,7 +25,6 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Every backing service of the active profile answers; 503 names the ones that do not. */
   @Endpoint('GET ready', 'public', {
     summary: 'Readiness',
     description: 'Every backing service of the profile answers within 1.5 s; 503 names the ones that do not (and recovers without a restart). No API key.',

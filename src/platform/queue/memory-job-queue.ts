@@ -181,7 +181,7 @@ export class MemoryJobQueue extends JobQueue {
         await Promise.resolve();
         await w.handler(view);
         q.jobs.delete(job.id);
-        this.finished(queue, job, 'completed');
+        this.record({ f: [queue, job.id, 'completed'] });
       } catch (e) {
         const error = e instanceof Error ? e : new Error(String(e));
         if (job.tries < job.maxAttempts) {
@@ -189,7 +189,7 @@ export class MemoryJobQueue extends JobQueue {
           this.record(this.scheduled(queue, job));
         } else {
           q.jobs.delete(job.id);
-          this.finished(queue, job, 'failed');
+          this.record({ f: [queue, job.id, 'failed'] });
           // A failing failure hook must not wedge the worker.
           await Promise.resolve(w.opts.onFailed?.(view, error)).catch(() => undefined);
         }
@@ -200,10 +200,6 @@ export class MemoryJobQueue extends JobQueue {
       w.running.delete(p);
       this.pump(queue);
     });
-  }
-
-  private finished(queue: string, job: MemJob, outcome: 'completed' | 'failed'): void {
-    this.record({ f: [queue, job.id, outcome] });
   }
 
   /**

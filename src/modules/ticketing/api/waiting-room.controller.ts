@@ -12,7 +12,6 @@ export class WaitingRoomController {
     private readonly room: WaitingRoomService,
   ) {}
 
-  /** 201 `{ token, queueNumber, position, admitted, estimatedWaitSeconds }`; joining again returns the same token. */
   @Endpoint('POST', 'client', {
     summary: 'Join an event\'s waiting room',
     requestExample: { userId: 'user-1' },
