@@ -4,7 +4,6 @@ import { AppConfig } from './app-config';
 type Knob = keyof AppConfig;
 export interface ConfigSliceClass<K extends Knob> {
   new (config: AppConfig): Pick<AppConfig, K>;
-  readonly knobs: readonly K[];
 }
 
 /**
@@ -18,7 +17,6 @@ export interface ConfigSliceClass<K extends Knob> {
  */
 export function configSlice<K extends Knob>(...knobs: K[]): ConfigSliceClass<K> {
   class Slice {
-    static readonly knobs = knobs;
     constructor(config: AppConfig) {
       for (const k of knobs) {
         const v: unknown = config[k];
