@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { rowsOf } from '../../../platform/database/rows-of';
+import { rowsOf, Sql } from '../../../platform/database/rows-of';
 import { fromCents, iso } from '../domain';
 import { HoldRecord, HoldRepository, KeyedHold, WriteResult } from '../ports/hold-repository.port';
 import { HoldRequest } from '../ports/inventory-strategy.port';
@@ -38,11 +38,6 @@ const toKeyed = (r: HoldRow): KeyedHold | undefined =>
         createdAtMs: Number(r.created_at_ms),
       }
     : undefined;
-
-/** Anything that runs SQL: the DataSource or a transaction's EntityManager. */
-export interface SqlRunner {
-  query(sql: string, params?: unknown[]): Promise<any>;
-}
 
 @Injectable()
 export class SqlHoldRepository extends HoldRepository {
@@ -144,7 +139,7 @@ export class SqlHoldRepository extends HoldRepository {
 }
 
 /** Seats HELD by the hold back to AVAILABLE; returns their ids. */
-export async function freeSeats(sql: SqlRunner, holdId: string): Promise<string[]> {
+export async function freeSeats(sql: Sql, holdId: string): Promise<string[]> {
   const res = await sql.query(`UPDATE ticketing_seats SET status = 'AVAILABLE', hold_id = NULL WHERE hold_id = $1 AND status = 'HELD' RETURNING seat_id`, [holdId]);
   return rowsOf<{ seat_id: string }>(res).map((r) => r.seat_id);
 }
@@ -158,7 +153,7 @@ export async function freeSeats(sql: SqlRunner, holdId: string): Promise<string[
  * `short`. The hold row carries the Idempotency-Key (unique) and the seats it was given, so the key
  * commits with the hold; a key already used fails the whole statement.
  */
-export async function writeHolds(sql: SqlRunner, eventId: string, mode: 'ga' | 'seated', reqs: HoldRequest[]): Promise<WriteResult[]> {
+export async function writeHolds(sql: Sql, eventId: string, mode: 'ga' | 'seated', reqs: HoldRequest[]): Promise<WriteResult[]> {
   const col = <T>(f: (r: HoldRequest) => T) => reqs.map(f);
   const got =
     mode === 'ga'
@@ -215,7 +210,7 @@ export async function writeHolds(sql: SqlRunner, eventId: string, mode: 'ga' | '
 }
 
 /** writeHolds for one hold: a used Idempotency-Key is `duplicate_key` (the unique index), not an error. */
-export async function writeHold(sql: SqlRunner, eventId: string, mode: 'ga' | 'seated', req: HoldRequest): Promise<WriteResult> {
+export async function writeHold(sql: Sql, eventId: string, mode: 'ga' | 'seated', req: HoldRequest): Promise<WriteResult> {
   try {
     return (await writeHolds(sql, eventId, mode, [req]))[0];
   } catch (err) {

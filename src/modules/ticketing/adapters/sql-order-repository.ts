@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { rowsOf } from '../../../platform/database/rows-of';
+import { rowsOf, Sql } from '../../../platform/database/rows-of';
 import { IdGenerator } from '../../../platform/ids/id-generator';
 import { topicName } from '../../../platform/messaging/topics';
 import { Outbox } from '../../../platform/outbox/outbox';
@@ -9,7 +9,7 @@ import { HoldRecord } from '../ports/hold-repository.port';
 import { OrderRecord, OrderRepository, OrderTransaction } from '../ports/order-repository.port';
 import { TicketingConfig } from '../ticketing.config';
 import { ORDERS_TOPIC, OrderView } from '../ticketing.types';
-import { freeSeats, HoldRow, SqlRunner, toHoldRecord } from './sql-hold-repository';
+import { freeSeats, HoldRow, toHoldRecord } from './sql-hold-repository';
 
 type Row = Record<string, string>;
 
@@ -46,11 +46,11 @@ export class SqlOrderRepository extends OrderRepository {
     return rows[0] && toOrder(rows[0]);
   }
 
-  views(by: { orderId: string } | { userId: string }, sql: SqlRunner = this.ds): Promise<OrderView[]> {
+  views(by: { orderId: string } | { userId: string }, sql: Sql = this.ds): Promise<OrderView[]> {
     return 'orderId' in by ? this.select(sql, `o.id = $1`, by.orderId) : this.select(sql, `o.user_id = $1`, by.userId);
   }
 
-  private async select(sql: SqlRunner, where: string, param: string): Promise<OrderView[]> {
+  private async select(sql: Sql, where: string, param: string): Promise<OrderView[]> {
     const rows: Row[] = await sql.query(
       `SELECT o.*, COALESCE(json_agg(json_build_object('code', t.code, 'seatId', t.seat_id) ORDER BY t.seat_id)
                 FILTER (WHERE t.code IS NOT NULL), '[]') AS tickets
