@@ -147,8 +147,7 @@ class Member implements Subscription {
         return true;
       }
       this.retryAt.delete(k);
-      const next = pos + messages.length;
-      if (this.owned.has(k)) this.owned.set(k, next);
+      if (this.owned.has(k)) this.owned.set(k, pos + messages.length);
       return true;
     }
     return false;
