@@ -1,7 +1,7 @@
 /**
  * A treap (randomized balanced BST) ordered like a Redis sorted set: by score, then by member
  * (code-unit order). Each node keeps its subtree size so rank and select-by-rank are O(log n); the
- * memory key/value store builds ZRANGE on it, the in-process rank store its ranks.
+ * in-process rank store builds its ranks on it (the in-process key/value store has no sorted sets).
  */
 interface Node {
   score: number;
