@@ -449,8 +449,12 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     agent.attach('slip-1');
     const x = (await submit(job({ gpuType: 'A40', gpuCount: 2, gpuMemoryGb: 8, estimatedRuntimeSec: 600 }))).body.taskId;
     await status(x, 'RUNNING');
+    const cycles = (text: string) => Number(/gpu_scheduler_cycle_seconds_count (\d+)/.exec(text)?.[1] ?? 0);
+    const cyclesBefore = cycles(await metrics());
     const y = (await submit(job({ gpuType: 'A40', gpuCount: 2, gpuMemoryGb: 8, estimatedRuntimeSec: 600, tier: 'vip' }))).body.taskId;
-    await sleep(500); // blocked head: a reservation at x's predicted end
+    // Blocked head: a reservation at x's predicted end. Two more finished cycles mean one ran wholly
+    // after y was queued (a fixed sleep was too short under load).
+    await until('two scheduling cycles with y queued', metrics, (text) => cycles(text) >= cyclesBefore + 2);
     await agent.finish(x); // x ends long before its prediction, so y starts early: slip 0
     await status(y, 'RUNNING');
     const text = await metrics();
