@@ -1,17 +1,17 @@
 import type { Type } from '@nestjs/common';
-import { getMetadataStorage } from 'class-validator';
+import { equals, getMetadataStorage, isInt, isNotEmpty, isObject, isString, max, min } from 'class-validator';
 
 type Check = (value: unknown) => boolean;
 
-/** class-validator's own tests, by decorator name, for the rules a compiled check may use. */
+/** class-validator's own test functions, by decorator name, for the rules a compiled check may use. */
 const RULES: Record<string, (constraints: unknown[]) => Check> = {
-  isString: () => (v) => typeof v === 'string' || v instanceof String,
-  isNotEmpty: () => (v) => v !== '' && v !== null && v !== undefined,
-  isInt: () => (v) => typeof v === 'number' && Number.isInteger(v),
-  min: ([min]) => (v) => typeof v === 'number' && typeof min === 'number' && v >= min,
-  max: ([max]) => (v) => typeof v === 'number' && typeof max === 'number' && v <= max,
-  isObject: () => (v) => v != null && (typeof v === 'object' || typeof v === 'function') && !Array.isArray(v),
-  equals: ([c]) => (v) => v === c,
+  isString: () => isString,
+  isNotEmpty: () => isNotEmpty,
+  isInt: () => isInt,
+  min: ([bound]) => (v) => min(v, bound as number),
+  max: ([bound]) => (v) => max(v, bound as number),
+  isObject: () => isObject,
+  equals: ([c]) => (v) => equals(v, c),
 };
 
 /**
