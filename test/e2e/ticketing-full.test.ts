@@ -2,7 +2,7 @@ import { ReconciliationService } from '../support/ticketing';
 import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
 import { signWebhook } from '../support/ticketing';
 import { checkCounts } from '../support/ticketing';
-import { http, KEYS, startTestApp, TestApp } from '../support/app';
+import { http, KEYS, startTestApp, TestApp, until } from '../support/app';
 
 const SECRET = 'full-profile-webhook-secret';
 
@@ -116,6 +116,9 @@ describe('ticketing (full profile: PostgreSQL, Redis, BullMQ)', () => {
     const expired = await settled(c2.body.orderId);
     expect(expired).toMatchObject({ status: 'EXPIRED', failureReason: 'payment_deadline_passed', tickets: [] });
     expect(Date.parse(expired.expiresAt)).toBeGreaterThanOrEqual(Date.parse(late.body.expiresAt));
+    // The void follows the EXPIRED commit (settleVoid runs after it, retried until it sticks), so
+    // the ledger may still say pending for a moment after the order reads EXPIRED.
+    await until(async () => (await ledger(c2.body.orderId))?.status === 'voided').catch(() => undefined);
     expect(await ledger(c2.body.orderId)).toMatchObject({ status: 'voided' });
     expect((await http(t.url, 'GET', `/api/v1/holds/${late.body.holdId}`, { key: KEYS.client })).body.status).toBe('EXPIRED');
     // A success arriving afterwards does not revive it (the places may be sold again by now).
