@@ -20,6 +20,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetricsRegistry } from './metrics/metrics';
 import { JobQueue } from './queue/job-queue.port';
 import { RateLimiter } from './rate-limit/rate-limiter';
+import { LiveFeeds } from './sse/live-feeds';
 
 /**
  * Exposes the opened Infrastructure's ports as injection tokens (each port is an abstract class,
@@ -53,10 +54,11 @@ export class PlatformModule {
         ...slices,
         ModuleTopics,
         IdempotencyStore,
+        LiveFeeds,
         InfrastructureCloser,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       ],
-      exports: [...values.map((v) => v.provide), MessagingConfig, HttpGuardConfig, ModuleTopics, IdempotencyStore],
+      exports: [...values.map((v) => v.provide), MessagingConfig, HttpGuardConfig, ModuleTopics, IdempotencyStore, LiveFeeds],
     };
   }
 }

@@ -10,8 +10,7 @@ class WhoAmI {
 /** Lets a client (the web console) check a key and learn its role, to show only what the role may do. */
 @ApiController('platform', 'api/v1')
 export class WhoAmIController {
-  @Endpoint('GET whoami', 'client', {
-    summary: "The API key's role",
+  @Endpoint('GET whoami', 'client', "The API key's role", {
     description: 'Checks the X-API-Key and names its role, so a client can offer only what the role may do.',
     responses: [{ status: 200, description: 'the role', type: WhoAmI, example: { role: 'client' } }],
   })

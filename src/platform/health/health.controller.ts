@@ -15,8 +15,7 @@ export class HealthController {
     private readonly infra: Infrastructure,
   ) {}
 
-  @Endpoint('GET live', 'public', {
-    summary: 'Liveness',
+  @Endpoint('GET live', 'public', 'Liveness', {
     description: 'The process is up and serving HTTP; says nothing about dependencies. No API key.',
     responses: [{ status: 200, description: 'up', schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } }, required: ['status'] }, example: { status: 'ok', info: {}, error: {}, details: {} } }],
   })
@@ -25,8 +24,7 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  @Endpoint('GET ready', 'public', {
-    summary: 'Readiness',
+  @Endpoint('GET ready', 'public', 'Readiness', {
     description: 'Every backing service of the profile answers within 1.5 s; 503 names the ones that do not (and recovers without a restart). No API key.',
     responses: [{ status: 200, description: 'ready', schema: { type: 'object' }, example: { status: 'ok', info: { database: { status: 'up' } }, error: {}, details: { database: { status: 'up' } } } }],
   })

@@ -14,8 +14,7 @@ export class AdsConsoleController {
     private readonly stats: StatsService,
   ) {}
 
-  @Endpoint('GET ads/campaigns', 'client', {
-    summary: 'List campaigns',
+  @Endpoint('GET ads/campaigns', 'client', 'List campaigns', {
     description: 'Campaigns, newest first, with their number of ads (`limit` 1..500, default 50; `offset`).',
     responses: [{ status: 200, description: 'the campaigns', type: CampaignList, example: { campaigns: [{ id: 'c-1', name: 'Winter sale', advertiserId: 'adv-1', active: true, ads: 3 }] } }],
   })
@@ -23,8 +22,7 @@ export class AdsConsoleController {
     return this.campaignService.list(q.limit ?? 50, q.offset ?? 0);
   }
 
-  @Endpoint('GET stats/campaigns/:campaignId/ads', 'client', {
-    summary: 'Per-ad totals of a campaign',
+  @Endpoint('GET stats/campaigns/:campaignId/ads', 'client', 'Per-ad totals of a campaign', {
     description: 'Impressions, clicks and CTR per ad of the campaign over closed windows starting in [from, to) (default the last hour, at most 7 days), and the end of the pipeline\'s newest closed window.',
     responses: [
       {

@@ -10,8 +10,7 @@ const CAMPAIGN_EXAMPLE = { id: '01a22c8e-01b5-706c-898f-ea5f96bd6b6c', name: 'Wi
 export class CampaignsController {
   constructor(private readonly campaigns: CampaignService) {}
 
-  @Endpoint('POST campaigns', 'admin', {
-    summary: 'Create a campaign',
+  @Endpoint('POST campaigns', 'admin', 'Create a campaign', {
     requestExample: { name: 'Winter sale', advertiserId: 'adv-42', ads: [{ id: 'ad-1', creativeUrl: 'https://cdn.example.com/creative/1.png', weight: 1 }] },
     description: 'A campaign with 1..1,000 ads (creative URL and serving weight); every instance serves it within seconds.',
     responses: [{
@@ -28,8 +27,7 @@ export class CampaignsController {
     return this.campaigns.create(dto);
   }
 
-  @Endpoint('GET campaigns/:id', 'service', {
-    summary: 'Read a campaign',
+  @Endpoint('GET campaigns/:id', 'service', 'Read a campaign', {
     description: 'The campaign with its ads and whether it is active.',
     responses: [{ status: 200, description: 'the campaign', type: CampaignView, example: CAMPAIGN_EXAMPLE }],
   })
@@ -37,8 +35,7 @@ export class CampaignsController {
     return this.campaigns.get(id);
   }
 
-  @Endpoint('PATCH campaigns/:id', 'admin', {
-    summary: 'Pause or resume a campaign',
+  @Endpoint('PATCH campaigns/:id', 'admin', 'Pause or resume a campaign', {
     requestExample: { active: false },
     description: '`active: false` stops serving its ads; `true` resumes.',
     responses: [{ status: 200, description: 'the campaign', type: CampaignView, example: CAMPAIGN_EXAMPLE }],
@@ -48,8 +45,7 @@ export class CampaignsController {
   }
 
   /** Chooses an ad from the in-memory snapshot; no I/O on this path. */
-  @Endpoint('GET serve', 'service', {
-    summary: 'Choose an ad to show',
+  @Endpoint('GET serve', 'service', 'Choose an ad to show', {
     description: 'Picks an active ad by weight from the in-memory snapshot (no I/O) and mints the impression id to track with.',
     responses: [{
       status: 200, description: 'the ad to show', type: ServeDecision,

@@ -27,8 +27,7 @@ export class ReportsController {
   constructor(private readonly reports: DailyReportService) {}
 
   /** The T+1 report (hourly and daily per ad and campaign) and its reconciliation with the real-time counts. */
-  @Endpoint('GET daily', 'client', {
-    summary: 'The T+1 daily report',
+  @Endpoint('GET daily', 'client', 'The T+1 daily report', {
     description: 'Hourly and daily impressions, clicks and CTR per ad and campaign from the raw archive, and its reconciliation with the real-time counts.',
     responses: [{
       status: 200, description: 'the report', type: DailyReport,
@@ -41,8 +40,7 @@ export class ReportsController {
   }
 
   /** Builds (or rebuilds) a day's report now from the archive; the cron does this for yesterday. */
-  @Endpoint('POST daily/build', 'admin', {
-    summary: 'Build a daily report now',
+  @Endpoint('POST daily/build', 'admin', 'Build a daily report now', {
     description: 'Builds (or rebuilds) a day\'s report from the archive; the nightly job does this for yesterday.',
     responses: [{
       status: 200, description: 'the build run', type: ReportRun, example: RUN_EXAMPLE,

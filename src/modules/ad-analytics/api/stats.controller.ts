@@ -14,8 +14,7 @@ export class StatsController {
   constructor(private readonly stats: StatsService) {}
 
   /** Server-sent events: one `minute` event per batch of closed windows (totals over partitions so far). */
-  @Endpoint('GET stream', 'client', {
-    summary: 'Live minute counts (server-sent events)',
+  @Endpoint('GET stream', 'client', 'Live minute counts (server-sent events)', {
     description: 'A `text/event-stream`: one `minute` event per batch of closed windows (totals over partitions so far), and a comment line every 15 s to keep the connection open.',
     responses: [{
       status: 200, description: 'the event stream', contentType: 'text/event-stream', schema: { type: 'string' },
@@ -35,8 +34,7 @@ export class StatsController {
     channel = openSse(req, reply, stop);
   }
 
-  @Endpoint('GET ads/:adId', 'client', {
-    summary: 'Minute counts of an ad',
+  @Endpoint('GET ads/:adId', 'client', 'Minute counts of an ad', {
     description: 'Impressions, clicks and CTR per closed 1-minute window in [from, to) (default the last hour, at most 7 days).',
     responses: [{ status: 200, description: 'the windows and totals', type: AdStats, example: { adId: 'ad-1', ...WINDOW_EXAMPLE } }],
   })
@@ -44,8 +42,7 @@ export class StatsController {
     return this.stats.forAd(adId, q.from, q.to);
   }
 
-  @Endpoint('GET campaigns/:campaignId', 'client', {
-    summary: 'Minute counts of a campaign',
+  @Endpoint('GET campaigns/:campaignId', 'client', 'Minute counts of a campaign', {
     description: 'Impressions, clicks and CTR per closed 1-minute window in [from, to), summed over the campaign\'s ads.',
     responses: [{ status: 200, description: 'the windows and totals', type: CampaignStats, example: { campaignId: 'c-1', ...WINDOW_EXAMPLE } }],
   })

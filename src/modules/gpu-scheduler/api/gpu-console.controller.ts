@@ -1,7 +1,7 @@
 import { Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiController, Endpoint } from '../../../platform/openapi';
-import { openSse } from '../../../platform/sse/sse-response';
+import { LiveFeeds } from '../../../platform/sse/live-feeds';
 import { ClusterViewService } from '../application/cluster-view.service';
 import { RecentTasksQueryDto } from './gpu-console.dto';
 import { GridView, RecentTasksView } from './gpu-console.responses';
@@ -12,10 +12,12 @@ const RECENT_EXAMPLE = { items: [{ taskId: '0193…a1', userId: 'u1', tier: 'vip
 /** Read views for operators (the web console's GPU page); no state changes here. */
 @ApiController('gpu-scheduler', 'api/v1/gpu')
 export class GpuConsoleController {
-  constructor(private readonly views: ClusterViewService) {}
+  constructor(
+    private readonly views: ClusterViewService,
+    private readonly live: LiveFeeds,
+  ) {}
 
-  @Endpoint('GET grid', 'client', {
-    summary: 'GPU grid: the task on every GPU',
+  @Endpoint('GET grid', 'client', 'GPU grid: the task on every GPU', {
     description: 'Every node with its status and, for each GPU index, the task holding it (null when none).',
     responses: [{ status: 200, description: 'the grid', type: GridView, example: { at: '2026-11-30T13:02:00.000Z', ...GRID_EXAMPLE } }],
   })
@@ -23,8 +25,7 @@ export class GpuConsoleController {
     return this.views.grid();
   }
 
-  @Endpoint('GET tasks/recent', 'client', {
-    summary: 'Recent task state changes',
+  @Endpoint('GET tasks/recent', 'client', 'Recent task state changes', {
     description: 'The latest state change of the newest 200 tasks, newest change first.',
     responses: [{ status: 200, description: 'the changes', type: RecentTasksView, example: RECENT_EXAMPLE }],
   })
@@ -32,8 +33,7 @@ export class GpuConsoleController {
     return this.views.recent(q.limit ?? 20);
   }
 
-  @Endpoint('GET cluster/stream', 'client', {
-    summary: 'Live cluster views (server-sent events)',
+  @Endpoint('GET cluster/stream', 'client', 'Live cluster views (server-sent events)', {
     description:
       'A `text/event-stream` of `grid` (as GET /gpu/grid without `at`), `cluster` (GET /gpu/cluster without `at` and `nodes`) and `tasks` ' +
       '(GET /gpu/tasks/recent) events, each sent first on connect and then whenever that view changed (checked once a second, one check ' +
@@ -51,12 +51,10 @@ export class GpuConsoleController {
   async stream(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     // Fail before the stream starts (a proper problem response) when the store is unreachable.
     await this.views.grid();
-    const stops: (() => void)[] = [];
-    const sse = openSse(req, reply, () => stops.forEach((s) => s()));
-    stops.push(
-      this.views.feeds.subscribe('grid', () => this.views.grid().then(({ at: _at, ...g }) => g), (v) => sse.send('grid', v), sse.end),
-      this.views.feeds.subscribe('cluster', () => this.views.summary(), (v) => sse.send('cluster', v), sse.end),
-      this.views.feeds.subscribe('tasks', () => this.views.recent(20), (v) => sse.send('tasks', v), sse.end),
-    );
+    this.live.stream(req, reply, {
+      grid: { key: 'gpu:grid', load: () => this.views.grid().then(({ at: _at, ...g }) => g) },
+      cluster: { key: 'gpu:cluster', load: () => this.views.summary() },
+      tasks: { key: 'gpu:tasks', load: () => this.views.recent(20) },
+    });
   }
 }

@@ -15,8 +15,7 @@ export class GpuNodesController {
   ) {}
 
   /** Idempotent by id: re-registering returns the node (and revives an UNHEALTHY one). */
-  @Endpoint('POST nodes', 'service', {
-    summary: 'Register a GPU node',
+  @Endpoint('POST nodes', 'service', 'Register a GPU node', {
     requestExample: { id: 'node-1', gpuType: 'A100', gpuCount: 8, gpuMemoryGb: 80, labels: { zone: 'a' }, simulated: true, cpuMilli: 64000, memoryMib: 524288 },
     description:
       'Idempotent by id: registering again returns the node (and revives an UNHEALTHY one). `simulated` nodes are served by the built-in agent. ' +
@@ -35,8 +34,7 @@ export class GpuNodesController {
     return this.nodes.register(dto);
   }
 
-  @Endpoint('GET nodes/:id', 'service', {
-    summary: 'Read a GPU node',
+  @Endpoint('GET nodes/:id', 'service', 'Read a GPU node', {
     description: 'Status, free GPU indices and last heartbeat.',
     responses: [{ status: 200, description: 'the node', type: NodeView, example: NODE_EXAMPLE }],
   })
@@ -44,8 +42,7 @@ export class GpuNodesController {
     return this.nodes.get(id);
   }
 
-  @Endpoint('POST nodes/:id/heartbeat', 'service', {
-    summary: 'Node heartbeat',
+  @Endpoint('POST nodes/:id/heartbeat', 'service', 'Node heartbeat', {
     requestExample: { runningTaskIds: [], gpuUtilization: [12.5, 0, 0, 0, 0, 0, 0, 0] },
     description: 'The agent is alive; optionally the tasks it runs and per-GPU utilization. A node silent past the timeout becomes UNHEALTHY.',
     responses: [{ status: 200, description: 'the node', type: NodeView, example: NODE_EXAMPLE }],
@@ -54,8 +51,7 @@ export class GpuNodesController {
     return this.nodes.heartbeat(id, dto ?? {});
   }
 
-  @Endpoint('PATCH nodes/:id', 'service', {
-    summary: 'Drain or maintain a node',
+  @Endpoint('PATCH nodes/:id', 'service', 'Drain or maintain a node', {
     requestExample: { status: 'DRAINING' },
     description: 'ACTIVE takes new tasks; DRAINING lets running tasks finish and takes no new ones; MAINTENANCE takes none.',
     responses: [{ status: 200, description: 'the node', type: NodeView, example: { ...NODE_EXAMPLE, status: 'DRAINING' } }],
@@ -64,8 +60,7 @@ export class GpuNodesController {
     return this.nodes.setStatus(id, dto.status);
   }
 
-  @Endpoint('GET cluster', 'client', {
-    summary: 'Cluster snapshot',
+  @Endpoint('GET cluster', 'client', 'Cluster snapshot', {
     description: 'GPUs total, free and used; per node and GPU type; queue lengths and waits; VIP/normal shares; runtime prediction error.',
     responses: [{
       status: 200, description: 'the snapshot', type: ClusterSnapshot,

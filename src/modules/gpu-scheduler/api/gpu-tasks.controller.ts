@@ -22,8 +22,7 @@ export class GpuTasksController {
     private readonly lifecycle: TaskLifecycle,
   ) {}
 
-  @Endpoint('POST tasks', 'client', {
-    summary: 'Submit a GPU task',
+  @Endpoint('POST tasks', 'client', 'Submit a GPU task', {
     requestExample: { userId: 'user-1', tier: 'normal', gpuType: 'A100', gpuCount: 1, gpuMemoryGb: 40, estimatedRuntimeSec: 600 },
     description:
       'Queues a task for `gpuCount` GPUs of `gpuType` (alternatives `A100|H100`, or `*`) with `gpuMemoryGb` each; VIP and normal tiers share by quota, gangs are placed whole. ' +
@@ -52,8 +51,7 @@ export class GpuTasksController {
     return this.tasks.submit(dto, key);
   }
 
-  @Endpoint('GET tasks', 'client', {
-    summary: 'List GPU tasks',
+  @Endpoint('GET tasks', 'client', 'List GPU tasks', {
     description: 'Tasks newest first, filtered by user and status, a page at a time (`limit` default 50, then `cursor`).',
     responses: [{ status: 200, description: 'a page of tasks', type: TaskPage, example: { items: [TASK_EXAMPLE], nextCursor: null } }],
   })
@@ -61,8 +59,7 @@ export class GpuTasksController {
     return this.tasks.list(q);
   }
 
-  @Endpoint('GET tasks/:taskId', 'client', {
-    summary: 'Read a GPU task',
+  @Endpoint('GET tasks/:taskId', 'client', 'Read a GPU task', {
     description: 'Status, placement (node and GPU indices), times, queue position and outcome.',
     responses: [{ status: 200, description: 'the task', type: TaskView, example: TASK_EXAMPLE }],
   })
@@ -71,8 +68,7 @@ export class GpuTasksController {
   }
 
   /** 200 with the CANCELLED task when it had not started; 202 when its agents were asked to stop it. */
-  @Endpoint('DELETE tasks/:taskId', 'client', {
-    summary: 'Cancel a GPU task',
+  @Endpoint('DELETE tasks/:taskId', 'client', 'Cancel a GPU task', {
     description: '200 with the CANCELLED task when it had not started; 202 when its agents were asked to stop it.',
     responses: [
       { status: 200, description: 'cancelled', type: TaskView, example: { ...TASK_EXAMPLE, status: 'CANCELLED', placement: [], startedAt: null } },
@@ -87,8 +83,7 @@ export class GpuTasksController {
   }
 
   /** Agent → scheduler (see agent-protocol.ts). */
-  @Endpoint('POST gpu/tasks/:taskId/report', 'service', {
-    summary: 'Agent report on a task',
+  @Endpoint('POST gpu/tasks/:taskId/report', 'service', 'Agent report on a task', {
     requestExample: { nodeId: 'node-1', attempt: 1, event: 'STARTED' },
     description: 'A node agent reports ACCEPTED, STARTED, SUCCEEDED, FAILED or CANCELLED for an attempt; stale or repeated reports change nothing and say why.',
     responses: [{

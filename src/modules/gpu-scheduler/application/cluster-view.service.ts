@@ -1,31 +1,19 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { PolledFeeds } from '../../../platform/sse/polled-feed';
+import { Injectable } from '@nestjs/common';
 import { ClusterService } from './cluster.service';
 import { ClusterStats } from '../ports/cluster-stats.port';
 import { NodeStore } from '../ports/node-store.port';
 
 /** How many of the newest tasks the recent-activity list looks at (bounded: it runs every second). */
 const RECENT_SCAN = 200;
-const FEED_INTERVAL_MS = 1000;
 
-/**
- * The operator's views of the cluster: which task holds each GPU, and the latest task state
- * changes; and the shared pollers behind GET /gpu/cluster/stream (one query per view per second
- * however many browsers watch, a push only when the view changed).
- */
+/** The operator's views of the cluster: which task holds each GPU, and the latest task state changes. */
 @Injectable()
-export class ClusterViewService implements OnModuleDestroy {
-  readonly feeds = new PolledFeeds<unknown>('gpu-cluster-stream', FEED_INTERVAL_MS);
-
+export class ClusterViewService {
   constructor(
     private readonly nodes: NodeStore,
     private readonly stats: ClusterStats,
     private readonly cluster: ClusterService,
   ) {}
-
-  onModuleDestroy(): void {
-    this.feeds.close();
-  }
 
   /** Every node with `tasks[i]`, the task holding GPU i (null when none). */
   async grid() {

@@ -30,23 +30,20 @@ export class LeaderboardController {
     private readonly seasons: SeasonService,
   ) {}
 
-  @Endpoint('POST', 'admin', {
-    summary: 'Create a leaderboard',
+  @Endpoint('POST', 'admin', 'Create a leaderboard', {
     requestExample: { id: 'global:weekly', order: 'desc', updatePolicy: 'best' },
     description: 'Creates a board with its sort order, update policy (default overwrite) and shard count. Scores are written with PUT …/scores/{playerId}.',
     responses: [{
       status: 201, description: 'the board', type: BoardView, example: BOARD_EXAMPLE,
       links: CREATED_LINKS,
     }],
-    errors: [409],
     errorNotes: { 409: 'a board with this id exists (`board_exists`)' },
   })
   create(@Body() dto: CreateLeaderboardDto) {
     return this.boards.create(dto);
   }
 
-  @Endpoint('GET', 'client', {
-    summary: 'List leaderboards',
+  @Endpoint('GET', 'client', 'List leaderboards', {
     description: 'Boards in id order, a page at a time (`limit` default 100, `offset` default 0).',
     responses: [{ status: 200, description: 'a page of boards', type: BoardList, example: { boards: [BOARD_EXAMPLE] } }],
   })
@@ -55,8 +52,7 @@ export class LeaderboardController {
   }
 
   @BoardParam()
-  @Endpoint('GET :boardId', 'client', {
-    summary: 'Read a leaderboard',
+  @Endpoint('GET :boardId', 'client', 'Read a leaderboard', {
     description: 'The board\'s configuration, current season and its player count.',
     responses: [{ status: 200, description: 'the board', type: BoardDetail, example: { ...BOARD_EXAMPLE, players: 2 } }],
   })
@@ -66,8 +62,7 @@ export class LeaderboardController {
 
   @BoardParam()
   @PlayerParam()
-  @Endpoint('PUT :boardId/scores/:playerId', 'service', {
-    summary: 'Submit a score',
+  @Endpoint('PUT :boardId/scores/:playerId', 'service', 'Submit a score', {
     requestExample: { score: 1200, metadata: { level: 3 } },
     description:
       'Accepted (202) once the write is on the log; it is applied in order per player by the board\'s update policy. ' +
@@ -76,7 +71,6 @@ export class LeaderboardController {
       status: 202, description: 'accepted', type: ScoreAccepted, example: { accepted: 1, messageId: '01a22c8d-fb5d-747b-b861-ebdaba73c75f' },
       links: { GetPlayer: { operationId: 'LeaderboardController_player', parameters: { ...BOARD, playerId: '$request.path.playerId' } } },
     }],
-    errors: [422],
     errorNotes: { 422: 'the Idempotency-Key was used with a different request (`idempotency_key_reused`)' },
   })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a retried write with the same key applies once', schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source } })
@@ -94,15 +88,13 @@ export class LeaderboardController {
   }
 
   @BoardParam()
-  @Endpoint('POST :boardId/scores::batch', 'service', {
-    summary: 'Submit scores in a batch',
+  @Endpoint('POST :boardId/scores::batch', 'service', 'Submit scores in a batch', {
     requestExample: { entries: [{ playerId: 'player-1', score: 1200 }, { playerId: 'player-2', score: 900, messageId: 'm-2' }] },
     description: 'Up to 1,000 entries as `entries` (or its alias `scores`, not both). Each entry is checked like PUT …/scores/{playerId}; an entry\'s `messageId` makes its retry apply once.',
     responses: [{
       status: 202, description: 'all entries accepted', type: ScoresAccepted, example: { accepted: 1, messageIds: ['01a22c8d-fb81-7433-9752-63f97b41dbcc'] },
       links: { Top: { operationId: 'LeaderboardController_top', parameters: BOARD } },
     }],
-    errors: [422],
     errorNotes: { 422: 'a messageId was used with a different entry (`idempotency_key_reused`)' },
   })
   async batch(@Param('boardId') boardId: string, @Body() dto: BatchScoresDto) {
@@ -116,8 +108,7 @@ export class LeaderboardController {
 
   /** Sends JSON text: cached pages are serialized once per top-K snapshot, not per request. */
   @BoardParam()
-  @Endpoint('GET :boardId/top', 'client', {
-    summary: 'Top of a leaderboard',
+  @Endpoint('GET :boardId/top', 'client', 'Top of a leaderboard', {
     description: 'A page of the current season in rank order (`limit` default 10, `offset` default 0). Equal scores rank by who reached them first.',
     responses: [{ status: 200, description: 'a page of ranked entries', type: TopPage, example: TOP_EXAMPLE }],
   })
@@ -129,8 +120,7 @@ export class LeaderboardController {
 
   @BoardParam()
   @PlayerParam()
-  @Endpoint('GET :boardId/players/:playerId', 'client', {
-    summary: 'A player\'s rank and neighbours',
+  @Endpoint('GET :boardId/players/:playerId', 'client', 'A player\'s rank and neighbours', {
     description: 'The player\'s score, exact rank, percentile and `neighbours`: the player itself with up to `around` (default 5) entries above and below, in rank order.',
     responses: [{
       status: 200, description: 'the standing', type: PlayerStanding,
@@ -143,8 +133,7 @@ export class LeaderboardController {
   }
 
   @BoardParam()
-  @Endpoint('POST :boardId/ranks', 'client', {
-    summary: 'Ranks of many players',
+  @Endpoint('POST :boardId/ranks', 'client', 'Ranks of many players', {
     requestExample: { playerIds: ['player-1', 'player-2'] },
     description: 'Ranks and scores of up to 100 players in one call; a player without a score has rank and score null.',
     responses: [{
@@ -158,8 +147,7 @@ export class LeaderboardController {
 
   @BoardParam()
   @PlayerParam()
-  @Endpoint('DELETE :boardId/players/:playerId', 'admin', {
-    summary: 'Remove a player',
+  @Endpoint('DELETE :boardId/players/:playerId', 'admin', 'Remove a player', {
     description: 'Removes the player from the current season; writes accepted before the delete do not bring them back.',
     responses: [{ status: 204, description: 'removed' }],
   })
@@ -168,8 +156,7 @@ export class LeaderboardController {
   }
 
   @BoardParam()
-  @Endpoint('POST :boardId/reset', 'admin', {
-    summary: 'Start a new season',
+  @Endpoint('POST :boardId/reset', 'admin', 'Start a new season', {
     requestExample: { season: 1 },
     description:
       'Archives the current season (readable at …/seasons/{season}/top) and starts the next one empty, in one transaction: a failed ' +
@@ -179,7 +166,6 @@ export class LeaderboardController {
       status: 200, description: 'the archived and the new season', type: ResetResult, example: { boardId: 'global:weekly', archivedSeason: 1, archivedEntries: 2, season: 2 },
       links: { ArchivedTop: { operationId: 'LeaderboardController_seasonTop', parameters: { ...BOARD, season: '$response.body#/archivedSeason' } } },
     }],
-    errors: [409],
     errorNotes: { 409: '`season` is neither current nor archived (`season_not_current`), or a reset of this board is running (`reset_in_progress`)' },
   })
   reset(@Param('boardId') boardId: string, @Body() dto?: ResetDto) {
@@ -188,8 +174,7 @@ export class LeaderboardController {
 
   @BoardParam()
   @ApiParam({ name: 'season', schema: { type: 'integer', minimum: 1 }, example: 1 })
-  @Endpoint('GET :boardId/seasons/:season/top', 'client', {
-    summary: 'Top of an archived season',
+  @Endpoint('GET :boardId/seasons/:season/top', 'client', 'Top of an archived season', {
     description: 'A page of a season archived by a reset, in its final rank order.',
     responses: [{ status: 200, description: 'a page of ranked entries', type: TopPage, example: TOP_EXAMPLE }],
   })

@@ -2,7 +2,7 @@ import { Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiController, Endpoint } from '../../../platform/openapi';
 import { PagingQuery } from '../../../platform/paging/paging-query.dto';
-import { openSse } from '../../../platform/sse/sse-response';
+import { LiveFeeds } from '../../../platform/sse/live-feeds';
 import { TicketingViews } from '../application/ticketing-views.service';
 import { EventList, EventOrdersView, SeatMapView, WaitingRoomLineView } from './ticketing-console.responses';
 
@@ -11,10 +11,12 @@ const AVAILABILITY_EXAMPLE = { eventId: 'e-1', capacity: 10, available: 7, held:
 /** Read views for operators of a sale (the web console's ticketing page); no state changes here. */
 @ApiController('ticketing', 'api/v1/events')
 export class TicketingConsoleController {
-  constructor(private readonly views: TicketingViews) {}
+  constructor(
+    private readonly views: TicketingViews,
+    private readonly live: LiveFeeds,
+  ) {}
 
-  @Endpoint('GET', 'client', {
-    summary: 'List events',
+  @Endpoint('GET', 'client', 'List events', {
     description: 'Events, newest first (`limit` 1..500, default 50; `offset`).',
     responses: [{ status: 200, description: 'the events', type: EventList, example: { events: [{ id: 'e-1', name: 'Show', kind: 'SEATED', startsAt: '2026-12-24T20:00:00.000Z', capacity: 10 }] } }],
   })
@@ -22,8 +24,7 @@ export class TicketingConsoleController {
     return this.views.events(q.limit ?? 50, q.offset ?? 0);
   }
 
-  @Endpoint('GET :eventId/seats', 'client', {
-    summary: 'Seat map of an event',
+  @Endpoint('GET :eventId/seats', 'client', 'Seat map of an event', {
     description: 'Every seat of the event with its state: AVAILABLE, HELD or SOLD.',
     responses: [{ status: 200, description: 'the seats', type: SeatMapView, example: { eventId: 'e-1', seats: [{ seatId: 'A-1-1', section: 'A', status: 'HELD' }] } }],
   })
@@ -31,8 +32,7 @@ export class TicketingConsoleController {
     return this.views.seats(eventId);
   }
 
-  @Endpoint('GET :eventId/orders', 'service', {
-    summary: 'Orders of an event by state',
+  @Endpoint('GET :eventId/orders', 'service', 'Orders of an event by state', {
     description: 'How many orders are in each state, and the latest 20 (no user ids). Operators: service role.',
     responses: [
       {
@@ -47,8 +47,7 @@ export class TicketingConsoleController {
     return this.views.orders(eventId);
   }
 
-  @Endpoint('GET :eventId/waiting-room', 'client', {
-    summary: "An event's waiting-room line",
+  @Endpoint('GET :eventId/waiting-room', 'client', "An event's waiting-room line", {
     description: 'How many joined, how many are admitted by now, how many still wait, and the admission rate (`enabled: false` without a room).',
     responses: [{ status: 200, description: 'the line', type: WaitingRoomLineView, example: { eventId: 'e-1', enabled: true, joined: 1200, admitted: 300, waiting: 900, admitPerSecond: 50 } }],
   })
@@ -56,8 +55,7 @@ export class TicketingConsoleController {
     return this.views.waitingRoom(eventId);
   }
 
-  @Endpoint('GET :eventId/availability/stream', 'client', {
-    summary: 'Live availability (server-sent events)',
+  @Endpoint('GET :eventId/availability/stream', 'client', 'Live availability (server-sent events)', {
     description:
       'A `text/event-stream` of `availability` (as GET …/availability), `seats` (GET …/seats) and `queue` (GET …/waiting-room) events, ' +
       'each sent first on connect and then whenever that view changed (checked once a second per event, one check shared by every ' +
@@ -74,12 +72,10 @@ export class TicketingConsoleController {
   })
   async stream(@Param('eventId') eventId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     await this.views.availability(eventId); // 404 (a problem document) before the stream starts
-    const stops: (() => void)[] = [];
-    const sse = openSse(req, reply, () => stops.forEach((s) => s()));
-    stops.push(
-      this.views.feeds.subscribe(`a:${eventId}`, () => this.views.availability(eventId), (v) => sse.send('availability', v), sse.end),
-      this.views.feeds.subscribe(`s:${eventId}`, () => this.views.seats(eventId), (v) => sse.send('seats', v), sse.end),
-      this.views.feeds.subscribe(`q:${eventId}`, () => this.views.waitingRoom(eventId), (v) => sse.send('queue', v), sse.end),
-    );
+    this.live.stream(req, reply, {
+      availability: { key: `ticketing:a:${eventId}`, load: () => this.views.availability(eventId) },
+      seats: { key: `ticketing:s:${eventId}`, load: () => this.views.seats(eventId) },
+      queue: { key: `ticketing:q:${eventId}`, load: () => this.views.waitingRoom(eventId) },
+    });
   }
 }

@@ -29,8 +29,7 @@ export class TicketingController {
     private readonly metrics: TicketingMetrics,
   ) {}
 
-  @Endpoint('POST events', 'admin', {
-    summary: 'Create an event',
+  @Endpoint('POST events', 'admin', 'Create an event', {
     requestExample: { name: 'Finals', startsAt: '2030-01-01T20:00:00Z', maxPerUser: 4, generalAdmission: { capacity: 1000, price: 25 } },
     description: 'A seated event (`sections` of rows × seats) or a general-admission one (`generalAdmission`), with hold TTL, per-user limit and an optional waiting room.',
     responses: [{
@@ -48,8 +47,7 @@ export class TicketingController {
     return this.events.createEvent(dto);
   }
 
-  @Endpoint('GET events/:eventId', 'client', {
-    summary: 'Read an event',
+  @Endpoint('GET events/:eventId', 'client', 'Read an event', {
     description: 'The event\'s configuration: kind, times, limits, sections or general admission, waiting room.',
     responses: [{
       status: 200, description: 'the event', type: EventView,
@@ -61,8 +59,7 @@ export class TicketingController {
   }
 
   @ApiParam({ name: 'eventId', schema: { type: 'string' } })
-  @Endpoint('GET events/:eventId/availability', 'client', {
-    summary: 'Availability of an event',
+  @Endpoint('GET events/:eventId/availability', 'client', 'Availability of an event', {
     description: 'Places available, held and sold, in total and per section; `seats=true` also lists the free seat ids.',
     responses: [{
       status: 200, description: 'the counts', type: Availability,
@@ -73,8 +70,7 @@ export class TicketingController {
     return this.events.availability(eventId, q.seats === 'true');
   }
 
-  @Endpoint('POST events/:eventId/holds', 'client', {
-    summary: 'Hold places',
+  @Endpoint('POST events/:eventId/holds', 'client', 'Hold places', {
     requestExample: { userId: 'user-1', quantity: 2 },
     description:
       'Holds `quantity` places (general admission) or the given `seatIds` for the event\'s hold TTL; never oversells. ' +
@@ -107,8 +103,7 @@ export class TicketingController {
     return this.metrics.countHold(this.holds.hold(eventId, dto, key, roomToken));
   }
 
-  @Endpoint('GET holds/:holdId', 'client', {
-    summary: 'Read a hold',
+  @Endpoint('GET holds/:holdId', 'client', 'Read a hold', {
     description: 'The hold with its status (ACTIVE until checked out, released or expired).',
     responses: [{ status: 200, description: 'the hold', type: HoldView, example: { ...HOLD_EXAMPLE, status: 'ACTIVE' } }],
   })
@@ -116,19 +111,16 @@ export class TicketingController {
     return this.holds.getHold(holdId);
   }
 
-  @Endpoint('DELETE holds/:holdId', 'client', {
-    summary: 'Release a hold',
+  @Endpoint('DELETE holds/:holdId', 'client', 'Release a hold', {
     description: 'Gives the places back at once. With `userId`, the hold must be that user\'s.',
     responses: [{ status: 200, description: 'released', type: HoldReleased, example: { holdId: HOLD_ID, status: 'RELEASED' } }],
-    errors: [409],
     errorNotes: { 403: 'the hold belongs to another user', 409: 'the hold is no longer ACTIVE' },
   })
   release(@Param('holdId') holdId: string, @Query() q: ReleaseQueryDto) {
     return this.holds.releaseHold(holdId, q.userId);
   }
 
-  @Endpoint('POST holds/:holdId/checkout', 'client', {
-    summary: 'Check out a hold',
+  @Endpoint('POST holds/:holdId/checkout', 'client', 'Check out a hold', {
     requestExample: { paymentMethod: 'card', userId: 'user-1' },
     description:
       'Creates a PENDING order for the hold and charges it; the order becomes CONFIRMED (tickets issued), FAILED or EXPIRED. ' +
@@ -149,8 +141,7 @@ export class TicketingController {
     return this.orders.checkout(holdId, dto, key);
   }
 
-  @Endpoint('GET orders/:orderId', 'client', {
-    summary: 'Read an order',
+  @Endpoint('GET orders/:orderId', 'client', 'Read an order', {
     description: 'The order\'s status, amount, tickets (once CONFIRMED) and payment deadline.',
     responses: [{ status: 200, description: 'the order', type: OrderView, example: ORDER_EXAMPLE }],
   })
@@ -158,8 +149,7 @@ export class TicketingController {
     return this.orders.getOrder(orderId);
   }
 
-  @Endpoint('GET users/:userId/orders', 'client', {
-    summary: 'A user\'s orders',
+  @Endpoint('GET users/:userId/orders', 'client', 'A user\'s orders', {
     description: 'Every order of the user, newest first.',
     responses: [{ status: 200, description: 'the orders', type: UserOrders, example: { userId: 'user-1', orders: [ORDER_EXAMPLE] } }],
   })

@@ -12,8 +12,7 @@ export class WaitingRoomController {
     private readonly room: WaitingRoomService,
   ) {}
 
-  @Endpoint('POST', 'client', {
-    summary: 'Join an event\'s waiting room',
+  @Endpoint('POST', 'client', 'Join an event\'s waiting room', {
     requestExample: { userId: 'user-1' },
     description: 'Takes a place in line (joining again returns the same token). Once admitted, send the token as Waiting-Room-Token when holding.',
     responses: [{
@@ -27,8 +26,7 @@ export class WaitingRoomController {
     return this.room.join(await this.events.event(eventId), dto.userId);
   }
 
-  @Endpoint('GET :token', 'client', {
-    summary: 'Your place in a waiting room',
+  @Endpoint('GET :token', 'client', 'Your place in a waiting room', {
     description: 'Position, admission and estimated wait for a token.',
     responses: [{
       status: 200, description: 'your place in line', type: QueueView,

@@ -1,33 +1,21 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { PolledFeeds } from '../../../platform/sse/polled-feed';
+import { Injectable } from '@nestjs/common';
 import { fromCents, iso } from '../domain';
 import { EventRepository } from '../ports/event-repository.port';
 import { OrderRepository } from '../ports/order-repository.port';
 import { EventsService } from './events.service';
 import { WaitingRoomService } from './waiting-room.service';
 
-const FEED_INTERVAL_MS = 1000;
 const RECENT_ORDERS = 20;
 
-/**
- * Read views for operators of a sale (the web console's ticketing page), and the shared pollers
- * behind GET /events/{id}/availability/stream: one check per event per second whoever watches,
- * pushed only when the view changed.
- */
+/** Read views for operators of a sale (the web console's ticketing page and its live stream). */
 @Injectable()
-export class TicketingViews implements OnModuleDestroy {
-  readonly feeds = new PolledFeeds<unknown>('ticketing-availability-stream', FEED_INTERVAL_MS);
-
+export class TicketingViews {
   constructor(
     private readonly eventRows: EventRepository,
     private readonly orderRows: OrderRepository,
     private readonly ticketing: EventsService,
     private readonly room: WaitingRoomService,
   ) {}
-
-  onModuleDestroy(): void {
-    this.feeds.close();
-  }
 
   /** Newest events first. */
   async events(limit: number, offset: number) {
