@@ -24,6 +24,14 @@ export interface SuccessResponse {
   links?: Record<string, LinkObject>;
 }
 
+/**
+ * OpenAPI links from a response to operations that all take the same values from it:
+ * `linksTo({ taskId: '$response.body#/taskId' }, { GetTask: 'GpuTasksController_get' })`.
+ */
+export function linksTo(parameters: Record<string, string>, operations: Record<string, string>): Record<string, LinkObject> {
+  return Object.fromEntries(Object.entries(operations).map(([name, operationId]) => [name, { operationId, parameters }]));
+}
+
 export interface OperationContract {
   summary: string;
   description: string;

@@ -1,4 +1,4 @@
-export { OperationContract, ProblemStatus, SuccessResponse } from './api-contract.decorator';
+export { linksTo, OperationContract, ProblemStatus, SuccessResponse } from './api-contract.decorator';
 export { ClosedSchema } from './closed-schema.decorator';
 export { buildContractDocument } from './contract-document';
 export { ApiController, Endpoint } from './endpoint.decorator';

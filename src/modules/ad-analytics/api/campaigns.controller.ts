@@ -1,5 +1,5 @@
 import { Body, Param, Query } from '@nestjs/common';
-import { ApiController, Endpoint } from '../../../platform/openapi';
+import { ApiController, Endpoint, linksTo } from '../../../platform/openapi';
 import { CampaignService } from '../application/campaign.service';
 import { CreateCampaignDto, PatchCampaignDto, ServeQuery } from './ad-analytics.dto';
 import { CampaignView, ServeDecision } from './ad-analytics.responses';
@@ -16,9 +16,8 @@ export class CampaignsController {
     responses: [{
       status: 201, description: 'the campaign', type: CampaignView, example: CAMPAIGN_EXAMPLE,
       links: {
-        GetCampaign: { operationId: 'CampaignsController_get', parameters: { id: '$response.body#/id' } },
-        PatchCampaign: { operationId: 'CampaignsController_patch', parameters: { id: '$response.body#/id' } },
-        CampaignStats: { operationId: 'StatsController_campaign', parameters: { campaignId: '$response.body#/id' } },
+        ...linksTo({ id: '$response.body#/id' }, { GetCampaign: 'CampaignsController_get', PatchCampaign: 'CampaignsController_patch' }),
+        ...linksTo({ campaignId: '$response.body#/id' }, { CampaignStats: 'StatsController_campaign' }),
       },
     }],
     errorNotes: { 409: 'the campaign id exists, or an ad id belongs to another campaign' },

@@ -1,5 +1,5 @@
 import { Body, Param } from '@nestjs/common';
-import { ApiController, Endpoint } from '../../../platform/openapi';
+import { ApiController, Endpoint, linksTo } from '../../../platform/openapi';
 import { ClusterService } from '../application/cluster.service';
 import { NodeService } from '../application/node.service';
 import { HeartbeatDto, PatchNodeDto, RegisterNodeDto } from './gpu.dto';
@@ -23,11 +23,7 @@ export class GpuNodesController {
     errorNotes: { 409: 'running tasks hold more CPU or memory than the new capacity (`capacity_in_use`)' },
     responses: [{
       status: 200, description: 'the node', type: NodeView, example: NODE_EXAMPLE,
-      links: {
-        GetNode: { operationId: 'GpuNodesController_get', parameters: { id: '$response.body#/id' } },
-        Heartbeat: { operationId: 'GpuNodesController_heartbeat', parameters: { id: '$response.body#/id' } },
-        PatchNode: { operationId: 'GpuNodesController_patch', parameters: { id: '$response.body#/id' } },
-      },
+      links: linksTo({ id: '$response.body#/id' }, { GetNode: 'GpuNodesController_get', Heartbeat: 'GpuNodesController_heartbeat', PatchNode: 'GpuNodesController_patch' }),
     }],
   })
   register(@Body() dto: RegisterNodeDto) {

@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../../../platform/auth/api-key.guard';
 import { roleSatisfies } from '../../../platform/auth/roles.decorator';
 import { GpuCode, GpuError } from '../gpu-scheduler.errors';
-import { ApiController, Endpoint } from '../../../platform/openapi';
+import { ApiController, Endpoint, linksTo } from '../../../platform/openapi';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../../platform/idempotency/idempotency-store';
 import { TaskLifecycle } from '../application/task-lifecycle.service';
 import { TaskService } from '../application/task.service';
@@ -31,10 +31,7 @@ export class GpuTasksController {
       'The same Idempotency-Key returns the same task; with a different body it is 422.',
     responses: [{
       status: 202, description: 'queued', type: TaskAccepted, example: { taskId: TASK_ID, status: 'QUEUED' },
-      links: {
-        GetTask: { operationId: 'GpuTasksController_get', parameters: { taskId: '$response.body#/taskId' } },
-        CancelTask: { operationId: 'GpuTasksController_cancel', parameters: { taskId: '$response.body#/taskId' } },
-      },
+      links: linksTo({ taskId: '$response.body#/taskId' }, { GetTask: 'GpuTasksController_get', CancelTask: 'GpuTasksController_cancel' }),
     }],
     errorNotes: {
       409: 'the same Idempotency-Key is still in progress',

@@ -1,7 +1,7 @@
 import { Body, Headers, Param, ParseIntPipe, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiHeader, ApiParam } from '@nestjs/swagger';
-import { ApiController, Endpoint } from '../../../platform/openapi';
+import { ApiController, Endpoint, linksTo } from '../../../platform/openapi';
 import { BOARD_ID_PATTERN, PLAYER_ID_PATTERN } from '../domain';
 import { BoardService } from '../application/board.service';
 import { LeaderboardService } from '../application/leaderboard.service';
@@ -15,9 +15,7 @@ const BOARD = { boardId: '$request.path.boardId' };
 const BOARD_EXAMPLE = { id: 'global:weekly', order: 'desc', updatePolicy: 'best', shards: 1, resetSchedule: null, season: 1, metadata: {}, createdAt: '2026-11-30T13:03:51.895Z' };
 const TOP_EXAMPLE = { boardId: 'global:weekly', season: 1, total: 2, entries: [{ rank: 1, playerId: 'p2', score: 7 }, { rank: 2, playerId: 'p1', score: 5, metadata: { a: 1 } }] };
 /** From a created board to reading it, writing its scores and its top page. */
-const CREATED_LINKS = Object.fromEntries(
-  [['GetBoard', 'get'], ['SubmitScore', 'submit'], ['Top', 'top']].map(([link, op]) => [link, { operationId: `LeaderboardController_${op}`, parameters: { boardId: '$response.body#/id' } }]),
-);
+const CREATED_LINKS = linksTo({ boardId: '$response.body#/id' }, { GetBoard: 'LeaderboardController_get', SubmitScore: 'LeaderboardController_submit', Top: 'LeaderboardController_top' });
 /** Path parameters of every board route: the same patterns the service checks. */
 const BoardParam = () => ApiParam({ name: 'boardId', schema: { type: 'string', pattern: BOARD_ID_PATTERN.source }, example: 'global:weekly' });
 const PlayerParam = () => ApiParam({ name: 'playerId', schema: { type: 'string', pattern: PLAYER_ID_PATTERN.source }, example: 'player-1' });

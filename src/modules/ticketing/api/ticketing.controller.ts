@@ -1,6 +1,6 @@
 import { Body, Headers, Param, Query } from '@nestjs/common';
 import { ApiHeader, ApiParam } from '@nestjs/swagger';
-import { ApiController, Endpoint } from '../../../platform/openapi';
+import { ApiController, Endpoint, linksTo } from '../../../platform/openapi';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../../platform/idempotency/idempotency-store';
 import { EventsService } from '../application/events.service';
 import { HoldsService } from '../application/holds.service';
@@ -34,12 +34,7 @@ export class TicketingController {
     description: 'A seated event (`sections` of rows × seats) or a general-admission one (`generalAdmission`), with hold TTL, per-user limit and an optional waiting room.',
     responses: [{
       status: 201, description: 'the event id and capacity', type: EventCreated, example: { id: EVENT_ID, capacity: 1000 },
-      links: {
-        GetEvent: { operationId: 'TicketingController_getEvent', parameters: { eventId: '$response.body#/id' } },
-        Availability: { operationId: 'TicketingController_availability', parameters: { eventId: '$response.body#/id' } },
-        Hold: { operationId: 'TicketingController_hold', parameters: { eventId: '$response.body#/id' } },
-        JoinQueue: { operationId: 'WaitingRoomController_join', parameters: { eventId: '$response.body#/id' } },
-      },
+      links: linksTo({ eventId: '$response.body#/id' }, { GetEvent: 'TicketingController_getEvent', Availability: 'TicketingController_availability', Hold: 'TicketingController_hold', JoinQueue: 'WaitingRoomController_join' }),
     }],
     errorNotes: { 400: 'invalid fields, neither or both of sections and generalAdmission, or duplicate section names' },
   })
@@ -77,11 +72,7 @@ export class TicketingController {
       'The same Idempotency-Key returns the same hold; with a different body it is 422.',
     responses: [{
       status: 201, description: 'the hold', type: HoldView, example: HOLD_EXAMPLE,
-      links: {
-        GetHold: { operationId: 'TicketingController_getHold', parameters: { holdId: '$response.body#/holdId' } },
-        Checkout: { operationId: 'TicketingController_checkout', parameters: { holdId: '$response.body#/holdId' } },
-        Release: { operationId: 'TicketingController_release', parameters: { holdId: '$response.body#/holdId' } },
-      },
+      links: linksTo({ holdId: '$response.body#/holdId' }, { GetHold: 'TicketingController_getHold', Checkout: 'TicketingController_checkout', Release: 'TicketingController_release' }),
     }],
     errors: [403, 409, 422, 425, 429],
     errorNotes: {
