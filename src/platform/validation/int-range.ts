@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidationOptions } from 'class-validator';
 
@@ -18,6 +18,8 @@ export const IntRange = (min: number, max: number) => stacked(IsInt(), Min(min),
 export const StringMatching = (pattern: RegExp, options?: ValidationOptions) => stacked(IsString(), Matches(pattern, options));
 /** A string of min..max characters. */
 export const StringLength = (min: number, max: number) => stacked(IsString(), Length(min, max));
+/** Optional in the OpenAPI schema and in validation alike, so the two cannot disagree; when present, the rules below it apply. */
+export const OptionalProperty = (options?: ApiPropertyOptions) => stacked(ApiPropertyOptional(options), IsOptional());
 
 /**
  * An optional integer query parameter in [min, max] (`?limit=50`): converted from its text, then

@@ -1,9 +1,9 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { ClosedSchema } from '../../../platform/openapi';
 import { MAX_TRACK_BATCH, MAX_TS, MIN_TS, TRACK_ID_PATTERN } from '../domain/track-event';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsNumber, IsOptional, IsString, IsUrl, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
-import { StringMatching } from '../../../platform/validation/int-range';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsNumber, IsString, IsUrl, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { OptionalProperty, StringMatching } from '../../../platform/validation/int-range';
 
 const ID = TRACK_ID_PATTERN;
 
@@ -26,8 +26,7 @@ export class AdDto {
 }
 
 export class CreateCampaignDto {
-  @ApiPropertyOptional({ description: 'generated (UUIDv7) when absent', pattern: ID.source })
-  @IsOptional()
+  @OptionalProperty({ description: 'generated (UUIDv7) when absent', pattern: ID.source })
   @StringMatching(ID)
   id?: string;
 
@@ -49,8 +48,7 @@ export class CreateCampaignDto {
   @Type(() => AdDto)
   ads!: AdDto[];
 
-  @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @OptionalProperty({ default: true })
   @IsBoolean()
   active?: boolean;
 }
@@ -72,14 +70,12 @@ export class ServeQuery {
 }
 
 export class StatsQuery {
-  @ApiPropertyOptional({ description: 'window starts >= from; epoch ms or ISO 8601; default to - 1 h' })
-  @IsOptional()
+  @OptionalProperty({ description: 'window starts >= from; epoch ms or ISO 8601; default to - 1 h' })
   @IsString()
   @MaxLength(40)
   from?: string;
 
-  @ApiPropertyOptional({ description: 'window starts < to; epoch ms or ISO 8601; default now' })
-  @IsOptional()
+  @OptionalProperty({ description: 'window starts < to; epoch ms or ISO 8601; default now' })
   @IsString()
   @MaxLength(40)
   to?: string;

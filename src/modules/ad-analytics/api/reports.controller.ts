@@ -1,8 +1,8 @@
 import { Query } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, MaxLength } from 'class-validator';
 import { ApiController, Endpoint } from '../../../platform/openapi';
-import { StringMatching } from '../../../platform/validation/int-range';
+import { OptionalProperty, StringMatching } from '../../../platform/validation/int-range';
 import { DailyReport, ReportRun } from './ad-analytics.responses';
 
 const RUN_EXAMPLE = { date: '2026-11-23', builtAt: '2026-11-24T00:05:00.000Z', buildMs: 812, filesRead: 3, recordsRead: 180600, recordsSkipped: 0, duplicates: 0, unmatchedClicks: 0 };
@@ -15,8 +15,7 @@ export class BuildReportQuery {
 }
 
 export class DailyReportQuery extends BuildReportQuery {
-  @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalProperty()
   @IsString()
   @MaxLength(128)
   campaignId?: string;

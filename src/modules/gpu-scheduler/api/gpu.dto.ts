@@ -1,10 +1,10 @@
-import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsNumber, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ApiProperty, PickType } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsNumber, IsObject, IsString, Max, Min } from 'class-validator';
 import { PagingQuery } from '../../../platform/paging/paging-query.dto';
 import { MaxDecimalPlaces } from '../../../platform/validation/max-decimal-places';
 import type { GangPlacement } from '../domain';
 import { TASK_STATUSES } from '../gpu-scheduler.types';
-import { IntRange, StringMatching, StringLength } from '../../../platform/validation/int-range';
+import { IntRange, OptionalProperty, StringLength, StringMatching } from '../../../platform/validation/int-range';
 
 const GANG_PLACEMENTS: GangPlacement[] = ['single-node', 'fewest-nodes'];
 /** 1,024 cores and 16 TiB: beyond any one machine, within PostgreSQL's integer. */
@@ -42,67 +42,56 @@ export class SubmitTaskDto {
   @Max(4096)
   gpuMemoryGb!: number;
 
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
+  @OptionalProperty({ minimum: 1 })
   @IntRange(1, 30 * 86_400)
   estimatedRuntimeSec?: number;
 
-  @ApiPropertyOptional({ example: 'llama-70b' })
-  @IsOptional()
+  @OptionalProperty({ example: 'llama-70b' })
   @StringLength(1, 200)
   model?: string;
 
-  @ApiPropertyOptional({
+  @OptionalProperty({
     example: '/usr/bin/python3 serve.py',
     description: 'service/admin keys only (a client key gets 403); agents run it only if its executable is on GPU_AGENT_ALLOWED_COMMANDS, without a shell, never as root',
   })
-  @IsOptional()
   @StringLength(1, 4096)
   command?: string;
 
-  @ApiPropertyOptional({ enum: ['fail', 'requeue'], default: 'fail' })
-  @IsOptional()
+  @OptionalProperty({ enum: ['fail', 'requeue'], default: 'fail' })
   @IsIn(['fail', 'requeue'])
   onNodeFailure?: 'fail' | 'requeue';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, example: 250, description: 'share of one GPU in milli (1000 = whole); below 1000 only with gpuCount 1' })
-  @IsOptional()
+  @OptionalProperty({ minimum: 1, maximum: 1000, example: 250, description: 'share of one GPU in milli (1000 = whole); below 1000 only with gpuCount 1' })
   @IntRange(1, 1000)
   gpuMilli?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: MAX_CPU_MILLI, example: 4000, description: 'CPU for the whole task, milli-cores' })
-  @IsOptional()
+  @OptionalProperty({ minimum: 0, maximum: MAX_CPU_MILLI, example: 4000, description: 'CPU for the whole task, milli-cores' })
   @IntRange(0, MAX_CPU_MILLI)
   cpuMilli?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: MAX_MEMORY_MIB, example: 16384, description: 'memory for the whole task, MiB' })
-  @IsOptional()
+  @OptionalProperty({ minimum: 0, maximum: MAX_MEMORY_MIB, example: 16384, description: 'memory for the whole task, MiB' })
   @IntRange(0, MAX_MEMORY_MIB)
   memoryMib?: number;
 
-  @ApiPropertyOptional({
+  @OptionalProperty({
     enum: GANG_PLACEMENTS,
     description: "multi-GPU tasks: 'single-node' never splits; 'fewest-nodes' may. Default: one node when some node could ever hold the task",
   })
-  @IsOptional()
   @IsIn(GANG_PLACEMENTS)
   gangPlacement?: GangPlacement;
 }
 
 /** `?userId=&status=&cursor=&limit=` (limit as the platform's paging: 1..500, default 50). */
 export class ListTasksQueryDto extends PickType(PagingQuery, ['limit'] as const) {
-  @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalProperty()
   @StringMatching(ID, { message: 'userId must be 1-128 of [A-Za-z0-9_.@-]' })
   userId?: string;
 
-  @ApiPropertyOptional({ enum: TASK_STATUSES })
-  @IsOptional()
+  @OptionalProperty({ enum: TASK_STATUSES })
   @IsIn(TASK_STATUSES as unknown as string[])
   status?: (typeof TASK_STATUSES)[number];
 
-  @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalProperty()
   @StringLength(1, 200)
   cursor?: string;
 }
@@ -127,37 +116,31 @@ export class RegisterNodeDto {
   @Max(4096)
   gpuMemoryGb!: number;
 
-  @ApiPropertyOptional({ example: { zone: 'a' } })
-  @IsOptional()
+  @OptionalProperty({ example: { zone: 'a' } })
   @IsObject()
   labels?: Record<string, string>;
 
-  @ApiPropertyOptional({ description: 'served by the built-in simulated agent' })
-  @IsOptional()
+  @OptionalProperty({ description: 'served by the built-in simulated agent' })
   @IsBoolean()
   simulated?: boolean;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: MAX_CPU_MILLI, example: 64000, description: 'CPU tasks may use, milli-cores; absent = not accounted' })
-  @IsOptional()
+  @OptionalProperty({ minimum: 0, maximum: MAX_CPU_MILLI, example: 64000, description: 'CPU tasks may use, milli-cores; absent = not accounted' })
   @IntRange(0, MAX_CPU_MILLI)
   cpuMilli?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: MAX_MEMORY_MIB, example: 524288, description: 'memory tasks may use, MiB; absent = not accounted' })
-  @IsOptional()
+  @OptionalProperty({ minimum: 0, maximum: MAX_MEMORY_MIB, example: 524288, description: 'memory tasks may use, MiB; absent = not accounted' })
   @IntRange(0, MAX_MEMORY_MIB)
   memoryMib?: number;
 }
 
 export class HeartbeatDto {
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
+  @OptionalProperty({ type: [String] })
   @IsArray()
   @ArrayMaxSize(1024)
   @IsString({ each: true })
   runningTaskIds?: string[];
 
-  @ApiPropertyOptional({ type: [Number] })
-  @IsOptional()
+  @OptionalProperty({ type: [Number] })
   @IsArray()
   @ArrayMaxSize(1024)
   @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true })
@@ -185,13 +168,11 @@ export class ReportDto {
   @IsIn(['ACCEPTED', 'STARTED', 'SUCCEEDED', 'FAILED', 'CANCELLED'])
   event!: 'ACCEPTED' | 'STARTED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
-  @ApiPropertyOptional({ minimum: -INT32_MAX - 1, maximum: INT32_MAX })
-  @IsOptional()
+  @OptionalProperty({ minimum: -INT32_MAX - 1, maximum: INT32_MAX })
   @IntRange(-INT32_MAX - 1, INT32_MAX)
   exitCode?: number;
 
-  @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalProperty()
   @StringLength(0, 2000)
   reason?: string;
 }

@@ -1,6 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IntRange, QueryInt, StringMatching } from '../../../platform/validation/int-range';
+import { ApiProperty } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsString, MaxLength } from 'class-validator';
+import { IntRange, OptionalProperty, QueryInt, StringMatching } from '../../../platform/validation/int-range';
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 /** Past any real board (and within PostgreSQL's OFFSET and Redis's ranks); deep top pages have their own cap. */
@@ -11,29 +11,24 @@ export class CreateLeaderboardDto {
   @StringMatching(/^[A-Za-z0-9:_-]{1,64}$/)
   id!: string;
 
-  @ApiPropertyOptional({ enum: ['desc', 'asc'], default: 'desc' })
-  @IsOptional()
+  @OptionalProperty({ enum: ['desc', 'asc'], default: 'desc' })
   @IsIn(['desc', 'asc'])
   order?: 'desc' | 'asc';
 
-  @ApiPropertyOptional({ enum: ['overwrite', 'best', 'increment'], default: 'overwrite' })
-  @IsOptional()
+  @OptionalProperty({ enum: ['overwrite', 'best', 'increment'], default: 'overwrite' })
   @IsIn(['overwrite', 'best', 'increment'])
   updatePolicy?: 'overwrite' | 'best' | 'increment';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1024, default: 1 })
-  @IsOptional()
+  @OptionalProperty({ minimum: 1, maximum: 1024, default: 1 })
   @IntRange(1, 1024)
   shards?: number;
 
-  @ApiPropertyOptional({ description: 'cron expression, stored only (no scheduler yet)', example: '0 0 * * 1' })
-  @IsOptional()
+  @OptionalProperty({ description: 'cron expression, stored only (no scheduler yet)', example: '0 0 * * 1' })
   @IsString()
   @MaxLength(128)
   resetSchedule?: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  @IsOptional()
+  @OptionalProperty({ type: 'object', additionalProperties: true })
   @IsObject()
   metadata?: Record<string, unknown>;
 }
@@ -43,8 +38,7 @@ export class SubmitScoreDto {
   @IntRange(-SAFE, SAFE)
   score!: number;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'JSON object ≤ 1 KiB' })
-  @IsOptional()
+  @OptionalProperty({ type: 'object', additionalProperties: true, description: 'JSON object ≤ 1 KiB' })
   @IsObject()
   metadata?: Record<string, unknown>;
 }
@@ -54,8 +48,7 @@ export class BatchScoreEntryDto extends SubmitScoreDto {
   @StringMatching(/^[A-Za-z0-9:_.@-]{1,128}$/)
   playerId!: string;
 
-  @ApiPropertyOptional({ description: 'idempotency id: a retried entry with the same id applies once' })
-  @IsOptional()
+  @OptionalProperty({ description: 'idempotency id: a retried entry with the same id applies once' })
   @StringMatching(/^[\x21-\x7e]{1,128}$/)
   messageId?: string;
 }
@@ -67,15 +60,13 @@ export class BatchScoreEntryDto extends SubmitScoreDto {
  * ingest path's CPU.
  */
 export class BatchScoresDto {
-  @ApiPropertyOptional({ type: [BatchScoreEntryDto], maxItems: 1000 })
-  @IsOptional()
+  @OptionalProperty({ type: [BatchScoreEntryDto], maxItems: 1000 })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(1000)
   entries?: BatchScoreEntryDto[];
 
-  @ApiPropertyOptional({ type: [BatchScoreEntryDto], maxItems: 1000, description: 'alias of entries' })
-  @IsOptional()
+  @OptionalProperty({ type: [BatchScoreEntryDto], maxItems: 1000, description: 'alias of entries' })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(1000)
@@ -105,11 +96,10 @@ export class AroundQuery {
 }
 
 export class ResetDto {
-  @ApiPropertyOptional({
+  @OptionalProperty({
     minimum: 1,
     description: 'the season to end; when it has ended already (a retried reset), its archive is answered again and nothing else changes',
   })
-  @IsOptional()
   @IntRange(1, Number.MAX_SAFE_INTEGER)
   season?: number;
 }

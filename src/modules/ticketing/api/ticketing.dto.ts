@@ -1,10 +1,10 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { MaxDecimalPlaces } from '../../../platform/validation/max-decimal-places';
 import { WaitingRoomDto } from './waiting-room.dto';
-import { IntRange, StringMatching, StringLength } from '../../../platform/validation/int-range';
+import { IntRange, OptionalProperty, StringLength, StringMatching } from '../../../platform/validation/int-range';
 
 const ID = /^[A-Za-z0-9_.:@-]+$/;
 
@@ -46,23 +46,19 @@ export class CreateEventDto {
   @IsISO8601({ strict: true })
   startsAt!: string;
 
-  @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalProperty()
   @IsISO8601({ strict: true })
   salesOpenAt?: string;
 
-  @ApiPropertyOptional({ default: 300 })
-  @IsOptional()
+  @OptionalProperty({ default: 300 })
   @IntRange(1, 86_400)
   holdTtlSeconds?: number;
 
-  @ApiPropertyOptional({ default: 4 })
-  @IsOptional()
+  @OptionalProperty({ default: 4 })
   @IntRange(1, 100)
   maxPerUser?: number;
 
-  @ApiPropertyOptional({ type: [SectionDto] })
-  @IsOptional()
+  @OptionalProperty({ type: [SectionDto] })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
@@ -70,14 +66,12 @@ export class CreateEventDto {
   @Type(() => SectionDto)
   sections?: SectionDto[];
 
-  @ApiPropertyOptional({ type: GeneralAdmissionDto })
-  @IsOptional()
+  @OptionalProperty({ type: GeneralAdmissionDto })
   @ValidateNested()
   @Type(() => GeneralAdmissionDto)
   generalAdmission?: GeneralAdmissionDto;
 
-  @ApiPropertyOptional({ type: WaitingRoomDto, description: 'when enabled, holds need an admitted Waiting-Room-Token' })
-  @IsOptional()
+  @OptionalProperty({ type: WaitingRoomDto, description: 'when enabled, holds need an admitted Waiting-Room-Token' })
   @ValidateNested()
   @Type(() => WaitingRoomDto)
   waitingRoom?: WaitingRoomDto;
@@ -89,8 +83,7 @@ export class CreateHoldDto {
   @Matches(ID, { message: 'userId must be of [A-Za-z0-9_.:@-]' })
   userId!: string;
 
-  @ApiPropertyOptional({ example: ['A-1-1'] })
-  @IsOptional()
+  @OptionalProperty({ example: ['A-1-1'] })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
@@ -98,8 +91,7 @@ export class CreateHoldDto {
   @Length(1, 80, { each: true })
   seatIds?: string[];
 
-  @ApiPropertyOptional({ example: 2 })
-  @IsOptional()
+  @OptionalProperty({ example: 2 })
   @IntRange(1, 100)
   quantity?: number;
 }
@@ -109,8 +101,7 @@ export class CheckoutDto {
   @StringLength(1, 40)
   paymentMethod!: string;
 
-  @ApiPropertyOptional({ description: 'when given, must own the hold' })
-  @IsOptional()
+  @OptionalProperty({ description: 'when given, must own the hold' })
   @StringLength(1, 64)
   @Matches(ID)
   userId?: string;
