@@ -114,7 +114,7 @@ export class SchedulerService {
       this.oldestWait.set({ tier }, oldest ? Math.max(0, nowMs - Number(oldest.queued_at_ms)) / 1000 : 0);
     }
     const now = nowMs / 1000;
-    const predict = (t: Task) => this.predictor.predict(t).seconds;
+    const predict = (t: Task) => this.predictor.predict(t);
     const running: RunningTask[] = runningRows.map((r) => {
       const task = toDomainTask(r);
       const startedAt = Number(r.started_at_ms ?? r.scheduled_at_ms ?? nowMs) / 1000;

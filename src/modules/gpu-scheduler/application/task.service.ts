@@ -62,7 +62,7 @@ export class TaskService {
     const task = { model: input.model, gpuCount: input.gpuCount, estimatedRuntimeSec: input.estimatedRuntimeSec } as Task;
     const predictor = new RuntimePredictor({ defaultRuntimeSec: this.config.GPU_DEFAULT_RUNTIME_SEC, historySize: HISTORY_SIZE });
     if (input.model !== undefined) for (const s of (await this.tasks.recentRuntimes(input.model, input.gpuCount, HISTORY_SIZE)).reverse()) predictor.observe(task, s);
-    return predictor.predict(task).seconds;
+    return predictor.predict(task);
   }
 
   async get(taskId: string): Promise<TaskView> {

@@ -1,17 +1,17 @@
-import { median, RuntimePredictor } from './runtime-predictor';
+import { RuntimePredictor } from './runtime-predictor';
 import { task } from '../../../../test/support/gpu-domain-fixtures';
 
 describe('RuntimePredictor', () => {
   it('uses median of similar finished tasks, then the estimate, then the default', () => {
     const p = new RuntimePredictor({ defaultRuntimeSec: 999 });
     const t = task('a', { model: 'llama', gpuCount: 2, estimatedRuntimeSec: 50 });
-    expect(p.predict(task('x'))).toEqual({ seconds: 999, source: 'default' });
-    expect(p.predict(t)).toEqual({ seconds: 50, source: 'estimate' });
+    expect(p.predict(task('x'))).toBe(999);
+    expect(p.predict(t)).toBe(50);
     p.observe(t, 100);
     p.observe(t, 300);
     p.observe(t, 200);
     p.observe(task('b', { model: 'llama', gpuCount: 4 }), 10_000); // different gpuCount: not similar
-    expect(p.predict(t)).toEqual({ seconds: 200, source: 'history' });
+    expect(p.predict(t)).toBe(200);
   });
 
   it('tracks prediction error', () => {
@@ -25,8 +25,10 @@ describe('RuntimePredictor', () => {
     expect(e.underPredictedFraction).toBe(0.5);
   });
 
-  it('median handles even and odd sizes', () => {
-    expect(median([3, 1, 2])).toBe(2);
-    expect(median([4, 1, 2, 3])).toBe(2.5);
+  it('takes the median of an even number of runtimes as the mean of the middle two', () => {
+    const p = new RuntimePredictor();
+    const t = task('a', { model: 'llama' });
+    for (const s of [4, 1, 2, 3]) p.observe(t, s);
+    expect(p.predict(t)).toBe(2.5);
   });
 });

@@ -1,13 +1,6 @@
 import { Task } from './model';
 import { overrunRemainingSec } from './overrun';
 
-export type PredictionSource = 'history' | 'estimate' | 'default';
-
-export interface RuntimePrediction {
-  seconds: number;
-  source: PredictionSource;
-}
-
 export interface RuntimePredictorOptions {
   defaultRuntimeSec?: number;
   /** Finished runtimes kept per (model, gpuCount) key; oldest dropped first. */
@@ -38,17 +31,13 @@ export class RuntimePredictor {
     this.historySize = opts.historySize ?? 101;
   }
 
-  static key(task: Pick<Task, 'model' | 'gpuCount'>): string | undefined {
-    return task.model === undefined ? undefined : `${task.model}|${task.gpuCount}`;
-  }
-
   private historyOf(task: Task): KeyHistory | null {
     let h = this.byTask.get(task);
     if (h === undefined) {
-      const key = RuntimePredictor.key(task);
       h = null;
-      if (key !== undefined) {
-        h = this.history.get(key) ?? { runtimes: [], median: undefined, sorted: undefined };
+      if (task.model !== undefined) {
+        const key = `${task.model}|${task.gpuCount}`;
+        h = this.history.get(key) ?? { runtimes: [], sorted: undefined };
         this.history.set(key, h);
       }
       this.byTask.set(task, h);
@@ -56,16 +45,11 @@ export class RuntimePredictor {
     return h;
   }
 
-  predict(task: Task): RuntimePrediction {
+  predict(task: Task): number {
     const h = this.historyOf(task);
-    if (h && h.runtimes.length > 0) {
-      if (h.median === undefined) h.median = median(h.runtimes);
-      return { seconds: h.median, source: 'history' };
-    }
-    if (task.estimatedRuntimeSec !== undefined && task.estimatedRuntimeSec > 0) {
-      return { seconds: task.estimatedRuntimeSec, source: 'estimate' };
-    }
-    return { seconds: this.defaultRuntimeSec, source: 'default' };
+    if (h && h.runtimes.length > 0) return medianFrom(sortedOf(h), 0);
+    if (task.estimatedRuntimeSec !== undefined && task.estimatedRuntimeSec > 0) return task.estimatedRuntimeSec;
+    return this.defaultRuntimeSec;
   }
 
   /**
@@ -76,8 +60,7 @@ export class RuntimePredictor {
   predictRemaining(task: Task, elapsedSec: number): number {
     const h = this.historyOf(task);
     if (h) {
-      if (h.sorted === undefined) h.sorted = [...h.runtimes].sort((a, b) => a - b);
-      const s = h.sorted;
+      const s = sortedOf(h);
       let lo = 0;
       for (let hi = s.length; lo < hi; ) {
         const mid = (lo + hi) >> 1;
@@ -85,8 +68,7 @@ export class RuntimePredictor {
         else lo = mid + 1;
       }
       // s[lo..] are the runtimes longer than elapsedSec; their median
-      const n = s.length - lo;
-      if (n > 0) return Math.max(1, (n % 2 ? s[lo + (n >> 1)] : (s[lo + n / 2 - 1] + s[lo + n / 2]) / 2) - elapsedSec);
+      if (lo < s.length) return Math.max(1, medianFrom(s, lo) - elapsedSec);
     }
     return overrunRemainingSec(task, elapsedSec);
   }
@@ -103,7 +85,6 @@ export class RuntimePredictor {
     const h = this.historyOf(task);
     if (!h) return;
     h.runtimes.push(actualSec);
-    h.median = undefined;
     h.sorted = undefined;
     if (h.runtimes.length > this.historySize) h.runtimes.shift();
   }
@@ -119,16 +100,19 @@ export class RuntimePredictor {
   }
 }
 
-/** Finished runtimes of one (model, gpuCount) key, oldest first, and their median once computed. */
+/** Finished runtimes of one (model, gpuCount) key, oldest first, and them sorted once asked for. */
 interface KeyHistory {
   runtimes: number[];
-  median: number | undefined;
-  /** runtimes sorted, for predictRemaining; dropped on every observe */
+  /** runtimes sorted, for the medians; dropped on every observe */
   sorted: number[] | undefined;
 }
 
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+function sortedOf(h: KeyHistory): number[] {
+  return (h.sorted ??= [...h.runtimes].sort((a, b) => a - b));
+}
+
+/** Median of the sorted s[lo..] (not empty). */
+function medianFrom(s: readonly number[], lo: number): number {
+  const n = s.length - lo;
+  return n % 2 ? s[lo + (n >> 1)] : (s[lo + n / 2 - 1] + s[lo + n / 2]) / 2;
 }

@@ -24,7 +24,7 @@ export interface SchedulerState {
 
 export interface CycleOptions {
   policy: PolicyName;
-  /** Predicted runtime in seconds (e.g. RuntimePredictor.predict(t).seconds). */
+  /** Predicted runtime in seconds (e.g. RuntimePredictor.predict(t)). */
   predictRuntime: (t: Task) => number;
   scorer?: NodeScorer;
   quota?: QuotaOptions;

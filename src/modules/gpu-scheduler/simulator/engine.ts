@@ -111,7 +111,7 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
   const predicted = new Map<string, number>();
   // The predictor only changes between cycles (observe on completion), so the prediction a task was
   // started with is predictor.predict at its start; recorded then, not on every call.
-  const predict = opts.predict ? (t: Task) => opts.predict!(byId.get(t.id)!) : (t: Task) => predictor.predict(t).seconds;
+  const predict = opts.predict ? (t: Task) => opts.predict!(byId.get(t.id)!) : (t: Task) => predictor.predict(t);
   const repredictRemaining = opts.predict ? undefined : (t: Task, elapsed: number) => predictor.predictRemaining(t, elapsed);
   const slipTracker = new HeadSlipTracker();
   const slips: number[] = [];
