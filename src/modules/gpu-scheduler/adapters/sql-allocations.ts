@@ -1,4 +1,3 @@
-import type { Allocation } from '../domain';
 import { select, Sql } from './sql';
 
 interface ReleasedRow {
@@ -14,7 +13,7 @@ interface ReleasedRow {
  * milli, CPU and memory back to their nodes, in the caller's transaction. Each node update is a
  * single read-modify-write statement under the row lock and bumps the node version, so a binder
  * holding the old version conflicts instead of overwriting it. A GPU is free again when nothing
- * holds any share of it.
+ * holds any share of it. Returns whether anything was still held.
  */
 export async function releaseAllocations(
   tx: Sql,
@@ -23,7 +22,7 @@ export async function releaseAllocations(
   attempt: number,
   nowMs: number,
   onlyNode?: string,
-): Promise<Allocation[]> {
+): Promise<boolean> {
   const rows = await select<ReleasedRow>(
     tx,
     `UPDATE gpu_allocations SET released_at_ms = $3
@@ -37,7 +36,6 @@ export async function releaseAllocations(
     if (!l) byNode.set(r.node_id, (l = []));
     l.push(r);
   }
-  const released: Allocation[] = [];
   for (const [nodeId, gpus] of [...byNode.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const cpu = gpus.reduce((s, g) => s + g.cpu_milli, 0);
     const mem = gpus.reduce((s, g) => s + g.memory_mib, 0);
@@ -53,14 +51,6 @@ export async function releaseAllocations(
         WHERE namespace = $1 AND id = $2`,
       [ns, nodeId, gpus.map((g) => g.gpu_index), gpus.map((g) => g.milli), cpu, mem],
     );
-    const milli = gpus[0].milli;
-    released.push({
-      nodeId,
-      gpuIndices: gpus.map((g) => g.gpu_index).sort((a, b) => a - b),
-      ...(milli !== 1000 ? { gpuMilli: milli } : {}),
-      ...(cpu ? { cpuMilli: cpu } : {}),
-      ...(mem ? { memoryMib: mem } : {}),
-    });
   }
-  return released;
+  return rows.length > 0;
 }

@@ -124,7 +124,7 @@ export class TaskLifecycle {
       if (r.attempt !== t.attempt || !nodes.includes(r.nodeId)) {
         // The node's process of that attempt has ended: GPUs still held for it (a gang peer kept
         // until its agent confirms the stop) go back to the pool.
-        if (terminal && (await tx.release(taskId, r.attempt, now, r.nodeId)).length) after.trigger = true;
+        if (terminal && (await tx.release(taskId, r.attempt, now, r.nodeId))) after.trigger = true;
         return result(r.attempt !== t.attempt ? 'stale_attempt' : 'not_placed');
       }
       if (!(await tx.addReport(taskId, r.attempt, r.nodeId, r.event, now))) return result('duplicate');

@@ -1,4 +1,4 @@
-import type { Allocation, Tier, UsageRecord } from '../domain';
+import type { Tier, UsageRecord } from '../domain';
 import type { AgentReportEvent } from '../agent-protocol';
 import type { SubmitTaskInput, TaskStatus } from '../gpu-scheduler.types';
 import type { TaskRow } from './gpu-rows';
@@ -30,8 +30,8 @@ export interface TaskTx {
   /** GPU time of one attempt for the quota window (once per attempt). */
   addUsage(u: { taskId: string; attempt: number; tier: Tier; gpus: number; startMs: string; endMs: number }): Promise<void>;
   addRuntime(r: { model: string | null; gpuCount: number; runtimeSec: number; predictedSec: number | null; nowMs: number }): Promise<void>;
-  /** Frees the attempt's live GPUs (on one node or all) and gives them back to their nodes. */
-  release(taskId: string, attempt: number, nowMs: number, nodeId?: string): Promise<Allocation[]>;
+  /** Frees the attempt's live GPUs (on one node or all) and gives them back to their nodes; false when none were held. */
+  release(taskId: string, attempt: number, nowMs: number, nodeId?: string): Promise<boolean>;
   event(e: NewTaskEvent, nowMs: number): Promise<void>;
 }
 
