@@ -16,16 +16,11 @@ import { TaskLifecycle } from './task-lifecycle.service';
 /** Queue rows loaded per cycle (oldest first); the core's benchmark size. */
 const MAX_QUEUE = 10_000;
 
+/** What the binding bench reads; the outcomes are counted in gpu_scheduler_decisions_total. */
 export interface CycleReport {
-  queued: number;
-  decisions: number;
   bound: number;
   /** Lost a version race at commit (another writer moved first). */
   conflicts: number;
-  /** Not tried: a node it needed had already conflicted this cycle, so the snapshot was stale. */
-  skipped: number;
-  dispatchFailures: number;
-  backfilled: number;
   /** Wall time of binding and dispatching this cycle's decisions (ms); 0 when there were none. */
   bindMs: number;
 }
@@ -107,7 +102,7 @@ export class SchedulerService {
       this.tasks.usageSince(nowMs - this.config.GPU_QUOTA_WINDOW_SEC * 1000),
       this.refreshPredictor(),
     ]);
-    const report: CycleReport = { queued: queueRows.length, decisions: 0, bound: 0, conflicts: 0, skipped: 0, dispatchFailures: 0, backfilled: 0, bindMs: 0 };
+    const report: CycleReport = { bound: 0, conflicts: 0, bindMs: 0 };
     // The queue comes in arrival order, so each tier's first row is its oldest.
     for (const tier of ['vip', 'normal'] as const) {
       const oldest = queueRows.find((r) => r.tier === tier);
@@ -136,7 +131,6 @@ export class SchedulerService {
       quota: { windowSec: this.config.GPU_QUOTA_WINDOW_SEC, vipShare: this.config.GPU_VIP_SHARE },
       aging: { maxAgeSec: this.config.GPU_AGING_MAX_AGE_SEC, ageWeight: 1, tierWeight: { vip: 1, normal: 0 } },
     });
-    report.decisions = result.decisions.length;
     const reserved = result.reservation;
     if (reserved && Number.isFinite(reserved.at) && !this.firstReservation.has(reserved.taskId)) this.firstReservation.set(reserved.taskId, reserved.at);
 
@@ -168,26 +162,24 @@ export class SchedulerService {
         this.headSlip.observe(Math.max(0, bindMs / 1000 - promised));
         this.firstReservation.delete(d.taskId);
       }
-      report.backfilled += ds.filter((d) => d.backfilled).length;
       this.decisionsTotal.inc({ outcome: 'bound' }, ds.length);
       // Dispatches go out while the next batch binds (Redis and PostgreSQL work in parallel); each
       // is sent only after its own binding committed.
       for (const r of reqs) {
         dispatches.push(
           this.dispatch(byId.get(r.taskId)!, r.attempt, r.allocations, r.predictedRuntimeSec, ctx.ackDeadlineMs).then((ok) => {
-            if (ok) return;
-            report.dispatchFailures++;
-            this.decisionsTotal.inc({ outcome: 'dispatch_failed' });
+            if (!ok) this.decisionsTotal.inc({ outcome: 'dispatch_failed' });
           }),
         );
       }
       return outcome;
     };
+    /** A conflict lost a version race at commit; skipped_stale was not tried: a node it needed had already conflicted, so the snapshot was stale. */
     const lost = (d: Decision, outcome: 'conflict' | 'skipped_stale') => {
-      if (outcome === 'conflict') report.conflicts++;
-      else report.skipped++;
       this.decisionsTotal.inc({ outcome });
-      if (outcome === 'conflict') for (const a of d.allocations) stale.add(a.nodeId);
+      if (outcome !== 'conflict') return;
+      report.conflicts++;
+      for (const a of d.allocations) stale.add(a.nodeId);
     };
     // Decisions bind in priority order, GPU_BIND_BATCH per transaction (enough to amortise the round
     // trips, few enough that a conflict costs little). A batch that loses a race rolls back whole; when
