@@ -29,11 +29,6 @@ export class AgentService implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly http: HttpAdapterHost,
   ) {}
 
-  /** The running agent (agent role only). */
-  get node(): NodeAgent | undefined {
-    return this.agent;
-  }
-
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.hasRole('agent')) return;
     const c = this.config;
