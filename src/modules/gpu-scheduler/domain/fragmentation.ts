@@ -32,14 +32,13 @@ export interface WorkloadShape {
  * The target workload's distribution of task shapes, from a sample of tasks (a trace, or the recent
  * queue), as the paper's simulator builds its "typical pods": shapes grouped by (GPUs, milli, CPU, GPU
  * type), the most popular ones covering `coverage` of the tasks kept, weighted by their share of the
- * tasks. CPU-only tasks are a shape too (its `isInvolvedCpuPods`, default true): no GPU milli is usable
+ * tasks. CPU-only tasks are a shape too (its `isInvolvedCpuPods` default): no GPU milli is usable
  * by them. `memoryMib` is not part of the grouping (nor of the paper's).
  */
-export function workloadShapes(tasks: readonly Pick<Task, 'gpuCount' | 'gpuMilli' | 'cpuMilli' | 'gpuType'>[], coverage = 0.95, includeCpuOnly = true): WorkloadShape[] {
+export function workloadShapes(tasks: readonly Pick<Task, 'gpuCount' | 'gpuMilli' | 'cpuMilli' | 'gpuType'>[], coverage = 0.95): WorkloadShape[] {
   const counts = new Map<string, { shape: WorkloadShape; n: number }>();
   let total = 0;
   for (const t of tasks) {
-    if (t.gpuCount === 0 && !includeCpuOnly) continue;
     total++;
     const milli = t.gpuCount === 0 ? 0 : gpuMilliOf(t);
     const types = t.gpuCount === 0 || anyType(t as Task) ? undefined : t.gpuType!.split('|').sort();
