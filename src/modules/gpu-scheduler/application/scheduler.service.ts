@@ -5,7 +5,7 @@ import { Clock } from '../../../platform/clock/clock';
 import { MetricsRegistry } from '../../../platform/metrics/metrics';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { DISPATCH_JOB, DispatchMessage, nodeQueueName } from '../agent-protocol';
-import { Allocation, bestFit, Decision, windowUsage, RunningTask, RuntimePredictor, scheduleCycle, Task, worstFit } from '../domain';
+import { Allocation, bestFit, Decision, HeadSlipTracker, windowUsage, RunningTask, RuntimePredictor, scheduleCycle, Task, worstFit } from '../domain';
 import { Binder, BindOutcome, BindRequest, NodeSnapshot } from '../ports/binder.port';
 import { placementOf, snapshotOf, TaskRow, toDomainNode, toDomainTask } from '../ports/gpu-rows';
 import { NodeStore } from '../ports/node-store.port';
@@ -43,8 +43,7 @@ export class SchedulerService {
   private readonly quotaShare: Gauge<'tier'>;
   private readonly headSlip: Histogram;
   private readonly oldestWait: Gauge<'tier'>;
-  /** Blocked head task → the start its first EASY reservation promised (s); slip = actual start − this. */
-  private readonly firstReservation = new Map<string, number>();
+  private readonly slips = new HeadSlipTracker();
 
   constructor(
     private readonly tasks: TaskStore,
@@ -120,7 +119,7 @@ export class SchedulerService {
     this.quotaShare.set({ tier: 'vip' }, used > 0 ? usage.vip / used : 0);
     this.quotaShare.set({ tier: 'normal' }, used > 0 ? usage.normal / used : 0);
     if (queueRows.length === 0 || nodeRows.length === 0) {
-      this.firstReservation.clear();
+      this.slips.retain(() => false);
       end();
       return report;
     }
@@ -131,8 +130,7 @@ export class SchedulerService {
       quota: { windowSec: this.config.GPU_QUOTA_WINDOW_SEC, vipShare: this.config.GPU_VIP_SHARE },
       aging: { maxAgeSec: this.config.GPU_AGING_MAX_AGE_SEC, ageWeight: 1, tierWeight: { vip: 1, normal: 0 } },
     });
-    const reserved = result.reservation;
-    if (reserved && Number.isFinite(reserved.at) && !this.firstReservation.has(reserved.taskId)) this.firstReservation.set(reserved.taskId, reserved.at);
+    this.slips.observe(result.reservation);
 
     const snapshots = new Map<string, NodeSnapshot>(nodeRows.map((n) => [n.id, snapshotOf(n)]));
     const stale = new Set<string>();
@@ -157,10 +155,8 @@ export class SchedulerService {
       for (const [id, snap] of outcome.nodes) snapshots.set(id, snap);
       report.bound += ds.length;
       for (const d of ds) {
-        const promised = this.firstReservation.get(d.taskId);
-        if (promised === undefined) continue;
-        this.headSlip.observe(Math.max(0, bindMs / 1000 - promised));
-        this.firstReservation.delete(d.taskId);
+        const slip = this.slips.started(d.taskId, bindMs / 1000);
+        if (slip !== undefined) this.headSlip.observe(Math.max(0, slip));
       }
       this.decisionsTotal.inc({ outcome: 'bound' }, ds.length);
       // Dispatches go out while the next batch binds (Redis and PostgreSQL work in parallel); each
@@ -215,8 +211,7 @@ export class SchedulerService {
     }
     await Promise.all(dispatches);
     report.bindMs = Number(process.hrtime.bigint() - bindStart) / 1e6;
-    // Forget heads that left the queue another way (cancelled, bound by another scheduler).
-    for (const id of this.firstReservation.keys()) if (!byId.has(id)) this.firstReservation.delete(id);
+    this.slips.retain((id) => byId.has(id));
     this.outbox.poke();
     end();
     return report;

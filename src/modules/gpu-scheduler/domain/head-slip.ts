@@ -21,8 +21,8 @@ export class HeadSlipTracker {
     return at - f;
   }
 
-  /** The task left the queue without starting (cancelled). */
-  forget(taskId: string): void {
-    this.first.delete(taskId);
+  /** Forgets the tasks `queued` says no longer wait (they left the queue another way: cancelled, bound elsewhere). */
+  retain(queued: (taskId: string) => boolean): void {
+    for (const id of this.first.keys()) if (!queued(id)) this.first.delete(id);
   }
 }
