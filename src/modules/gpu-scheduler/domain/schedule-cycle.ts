@@ -29,8 +29,6 @@ export interface CycleOptions {
   scorer?: NodeScorer;
   quota?: QuotaOptions;
   aging?: AgingOptions;
-  /** EASY backfill (full policy only). Default true. */
-  backfill?: boolean;
   /**
    * Re-prediction of a running task that is past its predicted end: seconds it is now expected to keep
    * running, given it has run `elapsedSec` (e.g. RuntimePredictor.predictRemaining). Default
@@ -105,7 +103,6 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
     return order[i];
   };
   const predict = (i: number): number => (preds[i] ??= Math.max(1, opts.predictRuntime(order[i])));
-  const backfill = opts.policy === 'full' && opts.backfill !== false;
   // CPU-only tasks can still start when no GPU milli is left; otherwise no free milli ends a scan.
   const cpuOnlyQueued = state.queue.some((t) => t.gpuCount === 0);
   const more = (v: ClusterView) => cpuOnlyQueued || v.totalFreeMilliAll() > 0;
@@ -120,9 +117,9 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   }
   const head = at(k);
   if (head === undefined) return { decisions };
-  if (!backfill) return { decisions };
+  if (opts.policy !== 'full') return { decisions };
 
-  // EASY backfill: one reservation, for the head.
+  // EASY backfill (full policy only): one reservation, for the head.
   const started: RunningTask[] = decisions.map((d, i) => ({
     task: order[i],
     startedAt: now,

@@ -27,7 +27,6 @@ export interface SimOptions {
   scorer?: NodeScorer;
   quota?: QuotaOptions;
   aging?: AgingOptions;
-  backfill?: boolean;
   defaultRuntimeSec?: number;
   /** Called after every cycle that started something (specs check the cluster's invariants). */
   afterCycle?: (nodes: readonly GpuNode[], running: ReadonlyMap<string, RunningTask>) => void;
@@ -195,7 +194,6 @@ export function simulate(nodesIn: readonly GpuNode[], tasksIn: readonly SimTask[
         scorer: opts.scorer,
         quota: opts.quota,
         aging: opts.aging,
-        backfill: opts.backfill,
         repredictRemaining,
       });
       slipTracker.observe(res.reservation);
