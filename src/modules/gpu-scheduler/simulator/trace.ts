@@ -119,7 +119,6 @@ export interface SyntheticOptions {
   meanInterArrivalSec?: number;
   meanRuntimeSec?: number;
   vipFraction?: number;
-  gpuType?: string;
   /**
    * 'exponential' (default, the specs' traces) or 'lognormal' (heavy-tailed, as measured on real GPU
    * clusters: most jobs minutes long, a few running for days); both have mean meanRuntimeSec x model factor.
@@ -155,7 +154,6 @@ export function syntheticTrace(o: SyntheticOptions): SimTask[] {
       id: `t${i}`,
       userId: `u${i % 17}`,
       tier: rnd() < (o.vipFraction ?? 0.5) ? 'vip' : 'normal',
-      gpuType: o.gpuType,
       gpuCount,
       gpuMemoryGb: 0,
       submittedAt: Math.round(t),
