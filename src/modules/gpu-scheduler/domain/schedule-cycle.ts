@@ -126,7 +126,7 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
     allocations: d.allocations,
     predictedEndAt: d.predictedEndAt,
   }));
-  const reservation = computeReservation(head, view, [...running, ...started], now, scorer);
+  const reservation = computeReservation(head, view.clone(), [...running, ...started], now, scorer);
   if (reservation.at === Infinity) {
     // The head can never fit on the current ACTIVE nodes: it cannot be delayed; schedule the rest greedily.
     const failed = new PlacementFailureMemo(view);
@@ -156,7 +156,7 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
   let windowAt: number | undefined = running === state.running ? reservation.at : undefined;
   let atHead: ClusterView | undefined;
   const window = (): number =>
-    (windowAt ??= Math.min(reservation.at, reserveOn((atHead ?? view).clone(), head, [...state.running, ...started], now, scorer, reservation.at).at));
+    (windowAt ??= Math.min(reservation.at, computeReservation(head, (atHead ?? view).clone(), [...state.running, ...started], now, scorer, reservation.at).at));
   // GPUs outside the reservation: usable by any backfilled task, however long.
   const spare = view.clone();
   for (const a of reservation.allocations) spare.withhold(a);
@@ -187,22 +187,12 @@ export function scheduleCycle(state: SchedulerState, now: number, opts: CycleOpt
 }
 
 /**
- * Earliest predicted start of `head`: release running tasks' GPUs in predicted-end order on a copy of
- * `view` until the head fits (at = Infinity: never). Released GPUs are put first so the reservation
- * prefers GPUs that are busy now and leaves currently free GPUs to backfill.
+ * Earliest predicted start of `head`: release running tasks' GPUs in predicted-end order on `sim` (a
+ * copy of the cycle's view: they are released into it) until the head fits (at = Infinity: never);
+ * stops past `until`. Released GPUs are put first so the reservation prefers GPUs that are busy now and
+ * leaves currently free GPUs to backfill.
  */
-export function computeReservation(
-  head: Task,
-  view: ClusterView,
-  running: readonly RunningTask[],
-  now: number,
-  scorer: NodeScorer = worstFit,
-): Reservation {
-  return reserveOn(view.clone(), head, running, now, scorer);
-}
-
-/** computeReservation on `sim` itself (changed: running tasks are released into it); stops past `until`. */
-function reserveOn(sim: ClusterView, head: Task, running: readonly RunningTask[], now: number, scorer: NodeScorer, until = Infinity): Reservation {
+export function computeReservation(head: Task, sim: ClusterView, running: readonly RunningTask[], now: number, scorer: NodeScorer = worstFit, until = Infinity): Reservation {
   // Running tasks in (predictedEndAt, input position) order -- exactly a stable sort's order -- taken
   // lazily from a heap: the head usually fits after a few releases, so most of the sort is never needed.
   const byEnd = endOrder(running);
