@@ -128,7 +128,7 @@ export class SchedulerService {
       predictRuntime: predict,
       scorer: this.config.GPU_SCORE_POLICY === 'best-fit' ? bestFit : worstFit,
       quota: { windowSec: this.config.GPU_QUOTA_WINDOW_SEC, vipShare: this.config.GPU_VIP_SHARE },
-      aging: { maxAgeSec: this.config.GPU_AGING_MAX_AGE_SEC, ageWeight: 1, tierWeight: { vip: 1, normal: 0 } },
+      aging: { maxAgeSec: this.config.GPU_AGING_MAX_AGE_SEC },
     });
     this.slips.observe(result.reservation);
 

@@ -8,15 +8,12 @@ export interface QuotaOptions {
 }
 
 export interface AgingOptions {
-  /** Wait after which a task's priority stops growing (Slurm PriorityMaxAge-like). Default 7200 s. */
+  /** Wait after which a task's priority stops growing (Slurm PriorityMaxAge-like): it is starved and goes first. Default 7200 s. */
   maxAgeSec: number;
-  /** Priority added at the cap. Default 1 (= the VIP tier weight, so a capped normal task ties a fresh VIP). */
-  ageWeight: number;
-  tierWeight: Record<Tier, number>;
 }
 
 export const DEFAULT_QUOTA: QuotaOptions = { windowSec: 3600, vipShare: 0.8 };
-export const DEFAULT_AGING: AgingOptions = { maxAgeSec: 7200, ageWeight: 1, tierWeight: { vip: 1, normal: 0 } };
+export const DEFAULT_AGING: AgingOptions = { maxAgeSec: 7200 };
 
 /**
  * GPU-seconds used per tier inside [now - windowSec, now], from finished records and running tasks; with

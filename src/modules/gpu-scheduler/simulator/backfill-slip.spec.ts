@@ -10,7 +10,7 @@ import { parseNodeSpec, SimTask, syntheticTrace } from './trace';
  */
 describe('backfill head slip', () => {
   const nodes = parseNodeSpec('3x8:A100');
-  const aging = { maxAgeSec: 1e12, ageWeight: 1, tierWeight: { vip: 1, normal: 0 } };
+  const aging = { maxAgeSec: 1e12 };
   const workload = (seed: number): SimTask[] =>
     syntheticTrace({ count: 150, seed, meanRuntimeSec: 900, runtimeDist: 'lognormal', vipFraction: 0 }).map((t) => ({ ...t, submittedAt: 0 }));
 

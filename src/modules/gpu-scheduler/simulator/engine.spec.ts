@@ -52,7 +52,7 @@ describe('simulator on a synthetic trace', () => {
     flood.unshift({ id: 'v-first', userId: 'v', tier: 'vip', gpuCount: 1, gpuMemoryGb: 0, submittedAt: -1, runtimeSec: R, model: 'm' });
     const one = parseNodeSpec('1x1:A100');
     const quota = { windowSec: 3600, vipShare: 1 };
-    const aging = { maxAgeSec, ageWeight: 1, tierWeight: { vip: 1, normal: 0 } };
+    const aging = { maxAgeSec };
     const starved = run(one, flood, { policy: 'full', quota, aging: { ...aging, maxAgeSec: 1e12 }, defaultRuntimeSec: R });
     const aged = run(one, flood, { policy: 'full', quota, aging, defaultRuntimeSec: R });
     const waitStarved = starved.startedAt.get('normal')!;

@@ -13,7 +13,7 @@ describe('quota share under sustained two-tier overload', () => {
     const r = simulate(parseNodeSpec('4x8:A100'), tasks, {
       policy: 'full',
       quota: { windowSec: 3600, vipShare: 0.8 },
-      aging: { maxAgeSec: 1e12, ageWeight: 1, tierWeight: { vip: 1, normal: 0 } },
+      aging: { maxAgeSec: 1e12 },
     });
     const hours = r.vipShareByHour.slice(2, 16).map((x) => x ?? 0);
     const mean = hours.reduce((a, b) => a + b, 0) / hours.length;
