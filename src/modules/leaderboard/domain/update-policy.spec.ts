@@ -1,7 +1,13 @@
-import { applyScoreWrite, applyUpdate, isBetter, isRedelivery, PlayerRecord, removePlayer, ScoreOutOfRangeError, ScoreWrite } from './update-policy';
+import { SortOrder, UpdatePolicy } from './board-config';
+import { applyScoreWrite, isRedelivery, PlayerRecord, removePlayer, ScoreWrite } from './update-policy';
 
-describe(applyUpdate.name, () => {
-  const sut = applyUpdate;
+describe('update policies (applyScoreWrite)', () => {
+  /** The score a write of `incoming` leaves on a record holding `old`, or the outcome when not applied. */
+  const sut = (updatePolicy: UpdatePolicy, order: SortOrder, old: number | undefined, incoming: number) => {
+    const rec: PlayerRecord = old === undefined ? {} : { score: old, seq: 1 };
+    const outcome = applyScoreWrite({ order, updatePolicy }, rec, { playerId: 'p', score: incoming, messageId: 'm', seq: 2, position: '0:1' }, () => true);
+    return outcome === 'applied' ? { score: rec.score, changed: rec.seq === 2 } : outcome;
+  };
 
   describe('overwrite', () => {
     it('replaces, changed only when different', () => {
@@ -34,21 +40,13 @@ describe(applyUpdate.name, () => {
       expect(sut('increment', 'desc', undefined, 0)).toEqual({ score: 0, changed: true });
     });
     it('rejects overflow past safe integers', () => {
-      expect(() => sut('increment', 'desc', Number.MAX_SAFE_INTEGER, 1)).toThrow(ScoreOutOfRangeError);
+      expect(sut('increment', 'desc', Number.MAX_SAFE_INTEGER, 1)).toBe('rejected');
     });
   });
 
   it('rejects invalid incoming scores', () => {
-    expect(() => sut('overwrite', 'desc', 1, 1.5)).toThrow(ScoreOutOfRangeError);
-    expect(() => sut('best', 'desc', 1, NaN)).toThrow(ScoreOutOfRangeError);
-  });
-});
-
-describe(isBetter.name, () => {
-  it('is strict', () => {
-    expect(isBetter('desc', 2, 1)).toBe(true);
-    expect(isBetter('asc', 1, 2)).toBe(true);
-    expect(isBetter('asc', 1, 1)).toBe(false);
+    expect(sut('overwrite', 'desc', 1, 1.5)).toBe('rejected');
+    expect(sut('best', 'desc', 1, NaN)).toBe('rejected');
   });
 });
 

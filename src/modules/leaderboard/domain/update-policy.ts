@@ -37,47 +37,6 @@ export interface PlayerRecord {
 /** How long a caller-chosen message id dedupes (and stays bound to its request). */
 export const DEDUPE_TTL_MS = 24 * 3600 * 1000;
 
-export interface UpdateResult {
-  score: number;
-  /** false when the stored score stays as it was (no write, member and time part kept). */
-  changed: boolean;
-}
-
-export class ScoreOutOfRangeError extends RangeError {
-  constructor(readonly value: number) {
-    super(`score ${value} is not a safe integer`);
-    this.name = 'ScoreOutOfRangeError';
-  }
-}
-
-/** True when `a` is strictly better than `b` on a board with this order. */
-export function isBetter(order: SortOrder, a: number, b: number): boolean {
-  return order === 'desc' ? a > b : a < b;
-}
-
-/**
- * Pure score update.
- * - overwrite: the incoming score replaces the old one.
- * - best: keep the better of old and incoming (max on desc boards, min on asc boards).
- * - increment: old (0 when absent) + incoming; the result must stay a safe integer.
- * Increment is NOT idempotent by itself: applyScoreWrite de-duplicates first.
- */
-export function applyUpdate(policy: UpdatePolicy, order: SortOrder, old: number | undefined, incoming: number): UpdateResult {
-  if (!isValidScore(incoming)) throw new ScoreOutOfRangeError(incoming);
-  switch (policy) {
-    case 'overwrite':
-      return { score: incoming, changed: old !== incoming };
-    case 'best':
-      if (old === undefined || isBetter(order, incoming, old)) return { score: incoming, changed: true };
-      return { score: old, changed: false };
-    case 'increment': {
-      const next = (old ?? 0) + incoming;
-      if (!isValidScore(next)) throw new ScoreOutOfRangeError(next);
-      return { score: next, changed: old === undefined || next !== old };
-    }
-  }
-}
-
 /**
  * A log position `pos` was applied already when the player's last applied position is on the same
  * partition at the same or a later offset: one player's writes share a partition, in order.
@@ -96,9 +55,11 @@ export const claimsId = (w: ScoreWrite): boolean => !!w.keyed || w.position === 
  * batch. In order: a redelivery by log position is a duplicate; a caller-chosen id (or a write
  * without a position) must win `claimId` (a 24 h SET NX on its message id), else duplicate; the
  * position is recorded; a write accepted at or before the player's DELETE is stale; the policy
- * gives the new score (overflow: rejected); an unchanged score keeps its seq (the tie position
- * earned when it was first reached); metadata is replaced when the score changed or the policy is
- * overwrite. The Redis adapter's APPLY_SCORES script is the same rule in Lua.
+ * gives the new score (overwrite: the incoming one; best: the better of old and incoming, max on
+ * desc boards, min on asc; increment: old, 0 when absent, + incoming), which must be a safe
+ * integer (else rejected); an unchanged score keeps its seq (the tie position earned when it was
+ * first reached); metadata is replaced when the score changed or the policy is overwrite. The
+ * Redis adapter's APPLY_SCORES script is the same rule in Lua.
  */
 export function applyScoreWrite(
   board: { order: SortOrder; updatePolicy: UpdatePolicy },
@@ -110,16 +71,13 @@ export function applyScoreWrite(
   if (claimsId(w) && !claimId()) return 'duplicate';
   if (w.position !== undefined) rec.position = w.position;
   if (rec.tombstone !== undefined && rec.tombstone >= w.seq) return 'stale';
-  let next: UpdateResult;
-  try {
-    next = applyUpdate(board.updatePolicy, board.order, rec.score, w.score);
-  } catch (e) {
-    if (e instanceof ScoreOutOfRangeError) return 'rejected';
-    throw e;
-  }
-  const changed = rec.score === undefined || next.changed;
+  const old = rec.score;
+  const better = old === undefined || (board.order === 'desc' ? w.score > old : w.score < old);
+  const next = board.updatePolicy === 'increment' ? (old ?? 0) + w.score : board.updatePolicy === 'best' && !better ? old! : w.score;
+  if (!isValidScore(w.score) || !isValidScore(next)) return 'rejected';
+  const changed = next !== old;
   if (changed) {
-    rec.score = next.score;
+    rec.score = next;
     rec.seq = w.seq;
   }
   if (w.metadata !== undefined && (changed || board.updatePolicy === 'overwrite')) rec.metadata = JSON.stringify(w.metadata);
