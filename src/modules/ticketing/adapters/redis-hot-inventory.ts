@@ -169,35 +169,27 @@ export class RedisHotInventory extends HotInventory {
     super();
   }
 
-  private run<T>(script: LuaScript<T>, keys: string[], args: (string | number)[]): Promise<T> {
-    return this.kv.runScript(script, keys, args);
-  }
-
-  private keys(eventId: string) {
-    return hotKeys(this.namespace, eventId);
-  }
-
   async tryHold(e: InventoryEvent, userId: string, quantity: number, seatIds: string[], claim?: KeyClaim): Promise<HotDecision> {
-    const k = this.keys(e.id);
+    const k = hotKeys(this.namespace, e.id);
     const r = claim
-      ? await this.run(TRY_HOLD_KEYED, [k.stock, k.users, k.ready, k.claim(claim.key), k.loaded], [mode(e), userId, e.maxPerUser, quantity, claim.value, claim.ttlMs, ...seatIds])
-      : await this.run(TRY_HOLD, [k.stock, k.users, k.ready], [mode(e), userId, e.maxPerUser, quantity, ...seatIds]);
+      ? await this.kv.runScript(TRY_HOLD_KEYED, [k.stock, k.users, k.ready, k.claim(claim.key), k.loaded], [mode(e), userId, e.maxPerUser, quantity, claim.value, claim.ttlMs, ...seatIds])
+      : await this.kv.runScript(TRY_HOLD, [k.stock, k.users, k.ready], [mode(e), userId, e.maxPerUser, quantity, ...seatIds]);
     const decide = DECISIONS[r[0]];
     if (!decide) throw new Error(`unexpected inventory reply ${r.join(',')}`);
     return decide(r);
   }
 
   async release(e: InventoryEvent, userId: string, quantity: number, seatIds: string[]): Promise<void> {
-    const k = this.keys(e.id);
-    await this.run(RELEASE, [k.stock, k.users, k.ready, k.released], [mode(e), userId, quantity, ...(e.kind === 'GA' ? [] : seatIds)]);
+    const k = hotKeys(this.namespace, e.id);
+    await this.kv.runScript(RELEASE, [k.stock, k.users, k.ready, k.released], [mode(e), userId, quantity, ...(e.kind === 'GA' ? [] : seatIds)]);
   }
 
   async isReady(eventId: string): Promise<boolean> {
-    return (await this.kv.get(this.keys(eventId).ready)) !== null;
+    return (await this.kv.get(hotKeys(this.namespace, eventId).ready)) !== null;
   }
 
   async beginRebuild(eventId: string): Promise<number | null> {
-    const k = this.keys(eventId);
+    const k = hotKeys(this.namespace, eventId);
     if (!(await this.kv.set(`${k.ready}:lock`, '1', { onlyIfAbsent: true, ttlMs: 10_000 }))) return null;
     await this.kv.del([k.released]);
     await this.kv.hSet(k.released, { '#': 0 });
@@ -208,53 +200,53 @@ export class RedisHotInventory extends HotInventory {
   }
 
   async commitRebuild(e: InventoryEvent, since: number, free: number | string[], perUser: Map<string, number>): Promise<void> {
-    const k = this.keys(e.id);
+    const k = hotKeys(this.namespace, e.id);
     const args: (string | number)[] = [mode(e), String(this.now()), since, perUser.size];
     for (const [user, n] of perUser) args.push(user, n);
     if (typeof free === 'number') args.push(free);
     else args.push(...free);
-    await this.run(REBUILD_COMMIT, [k.stock, k.users, k.ready, k.released], args);
+    await this.kv.runScript(REBUILD_COMMIT, [k.stock, k.users, k.ready, k.released], args);
   }
 
   async endRebuild(eventId: string): Promise<void> {
-    await this.kv.del([`${this.keys(eventId).ready}:lock`]);
+    await this.kv.del([`${hotKeys(this.namespace, eventId).ready}:lock`]);
   }
 
   async snapshot(e: InventoryEvent): Promise<HotSnapshot> {
-    const k = this.keys(e.id);
+    const k = hotKeys(this.namespace, e.id);
     const ready = await this.isReady(e.id);
     const [free, users] = await Promise.all([e.kind === 'GA' ? this.kv.get(k.stock).then((n) => Number(n ?? '0')) : this.kv.sMembers(k.stock), this.kv.hGetAll(k.users)]);
     return { ready, free, users: Object.fromEntries(Object.entries(users).map(([u, n]) => [u, Number(n)])) };
   }
 
   async forget(eventId: string): Promise<void> {
-    await this.kv.del([this.keys(eventId).ready]);
+    await this.kv.del([hotKeys(this.namespace, eventId).ready]);
   }
 
   claim(eventId: string, key: string): Promise<string | null> {
-    return this.kv.get(this.keys(eventId).claim(key));
+    return this.kv.get(hotKeys(this.namespace, eventId).claim(key));
   }
 
   async swapClaim(eventId: string, key: string, expected: string, next: string, ttlMs: number): Promise<boolean> {
-    return (await this.run(SWAP_KEY, [this.keys(eventId).claim(key)], [expected, next, ttlMs])) === 1;
+    return (await this.kv.runScript(SWAP_KEY, [hotKeys(this.namespace, eventId).claim(key)], [expected, next, ttlMs])) === 1;
   }
 
   beginClaimsLoad(eventId: string): Promise<boolean> {
-    return this.kv.set(`${this.keys(eventId).loaded}:lock`, '1', { onlyIfAbsent: true, ttlMs: 60_000 });
+    return this.kv.set(`${hotKeys(this.namespace, eventId).loaded}:lock`, '1', { onlyIfAbsent: true, ttlMs: 60_000 });
   }
 
   async loadClaims(eventId: string, claims: [string, string][], ttlMs: number): Promise<void> {
-    const k = this.keys(eventId);
-    await this.run(LOAD_KEYS, claims.map(([key]) => k.claim(key)), [ttlMs, ...claims.map(([, v]) => v)]);
+    const k = hotKeys(this.namespace, eventId);
+    await this.kv.runScript(LOAD_KEYS, claims.map(([key]) => k.claim(key)), [ttlMs, ...claims.map(([, v]) => v)]);
   }
 
   async endClaimsLoad(eventId: string, complete: boolean): Promise<void> {
-    const k = this.keys(eventId);
+    const k = hotKeys(this.namespace, eventId);
     if (complete) await this.kv.set(k.loaded, String(this.now()));
     await this.kv.del([`${k.loaded}:lock`]);
   }
 
   async claimsLoaded(eventId: string): Promise<boolean> {
-    return (await this.kv.get(this.keys(eventId).loaded)) !== null;
+    return (await this.kv.get(hotKeys(this.namespace, eventId).loaded)) !== null;
   }
 }
