@@ -76,10 +76,8 @@ import { DataSource } from 'typeorm';
     {
       // TICKETING_HOLD_STRATEGY picks how holds are decided; one strategy per process.
       provide: InventoryStrategy,
-      useFactory: (config: TicketingConfig, ds: DataSource, keys: IdempotencyStore, hot: HotInventory, events: EventRepository, holds: HoldRepository, clock: Clock) => {
-        const viaHot = new HotInventoryStrategy(hot, events, holds, clock);
-        return config.TICKETING_HOLD_STRATEGY === 'postgres' ? new PostgresInventoryStrategy(ds, holds, keys, (id) => viaHot.forget(id)) : viaHot;
-      },
+      useFactory: (config: TicketingConfig, ds: DataSource, keys: IdempotencyStore, hot: HotInventory, events: EventRepository, holds: HoldRepository, clock: Clock) =>
+        config.TICKETING_HOLD_STRATEGY === 'postgres' ? new PostgresInventoryStrategy(ds, holds, keys, (id) => hot.forget(id)) : new HotInventoryStrategy(hot, events, holds, clock),
       inject: [TicketingConfig, DataSource, IdempotencyStore, HotInventory, EventRepository, HoldRepository, Clock],
     },
     {

@@ -124,11 +124,6 @@ export class HotInventoryStrategy extends InventoryStrategy {
     }
   }
 
-  /** Drops the ready marker, so the next hold under this strategy rebuilds from SQL. */
-  forget(eventId: string): Promise<void> {
-    return this.hot.forget(eventId);
-  }
-
   snapshot(e: InventoryEvent): Promise<HotSnapshot> {
     return this.hot.snapshot(e);
   }

@@ -27,7 +27,7 @@ export class PostgresInventoryStrategy extends InventoryStrategy {
     private readonly ds: DataSource,
     private readonly holds: HoldRepository,
     private readonly idempotency: IdempotencyStore,
-    private readonly forgetHotState: (eventId: string) => Promise<void> = async () => undefined,
+    private readonly forgetHotState: (eventId: string) => Promise<void>,
   ) {
     super();
   }
