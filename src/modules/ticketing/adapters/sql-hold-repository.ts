@@ -49,7 +49,7 @@ export class SqlHoldRepository extends HoldRepository {
   }
 
   /** Writes waiting for the event's batch in flight, per event and mode (group commit). */
-  private readonly queued = new Map<string, { eventId: string; mode: 'ga' | 'seated'; req: HoldRequest; done: (r: Promise<WriteResult>) => void }[]>();
+  private readonly queued = new Map<string, { req: HoldRequest; done: (r: Promise<WriteResult>) => void }[]>();
 
   /**
    * Group commit: the winners of a burst that arrive while the event's previous batch is in flight
@@ -59,15 +59,15 @@ export class SqlHoldRepository extends HoldRepository {
    */
   write(eventId: string, mode: 'ga' | 'seated', req: HoldRequest): Promise<WriteResult> {
     const k = `${mode}:${eventId}`;
-    return new Promise<Promise<WriteResult>>((done) => {
+    return new Promise<WriteResult>((done) => {
       const q = this.queued.get(k);
-      if (q) return void q.push({ eventId, mode, req, done });
-      this.queued.set(k, [{ eventId, mode, req, done }]);
-      void this.flush(k);
-    }).then((r) => r);
+      if (q) return void q.push({ req, done });
+      this.queued.set(k, [{ req, done }]);
+      void this.flush(k, eventId, mode);
+    });
   }
 
-  private async flush(k: string): Promise<void> {
+  private async flush(k: string, eventId: string, mode: 'ga' | 'seated'): Promise<void> {
     for (;;) {
       const all = this.queued.get(k)!;
       // Seats asked twice in one batch (the hot store was wrong) would meet in one UPDATE: those wait.
@@ -80,9 +80,9 @@ export class SqlHoldRepository extends HoldRepository {
       }
       this.queued.set(k, []);
       const reqs = batch.map((w) => w.req);
-      const written = batch.length === 1 ? [writeHold(this.ds, batch[0].eventId, batch[0].mode, reqs[0])] : await writeHolds(this.ds, batch[0].eventId, batch[0].mode, reqs)
+      const written = batch.length === 1 ? [writeHold(this.ds, eventId, mode, reqs[0])] : await writeHolds(this.ds, eventId, mode, reqs)
         // A batch that fails as a whole (e.g. one Idempotency-Key already used) is written hold by hold.
-        .then((r) => r.map((x) => Promise.resolve(x)), () => reqs.map((r) => writeHold(this.ds, batch[0].eventId, batch[0].mode, r)));
+        .then((r) => r.map((x) => Promise.resolve(x)), () => reqs.map((r) => writeHold(this.ds, eventId, mode, r)));
       batch.forEach((w, i) => w.done(written[i]));
       await Promise.allSettled(written);
       const next = [...rest, ...this.queued.get(k)!];
