@@ -85,10 +85,6 @@ export class LeaderboardService {
     this.seqs = new SeqClock(clock);
   }
 
-  get topic(): string {
-    return topicName(this.config, SCORES_TOPIC);
-  }
-
   private checkPlayer(playerId: string): void {
     if (!isValidPlayerId(playerId)) throw this.invalid(LeaderboardCode.InvalidPlayerId, 'player id must match [A-Za-z0-9:_.@-]{1,128}');
   }
@@ -131,7 +127,7 @@ export class LeaderboardService {
       messages.push({ key: `${board.id}:${w.playerId}`, value: JSON.stringify(msg), headers: { 'message-id': messageId } });
     }
     await claimFingerprints(this.kv, claims, DEDUPE_TTL_MS);
-    await this.bus.publish(this.topic, messages);
+    await this.bus.publish(topicName(this.config, SCORES_TOPIC), messages);
     return ids;
   }
 
