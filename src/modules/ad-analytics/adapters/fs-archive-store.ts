@@ -91,14 +91,12 @@ export class FsArchiveStore extends ArchiveStore implements OnApplicationShutdow
    * Order: data to temporary files (fsync) → checkpoint naming the flush as in flight → renames
    * (fsync folders) → checkpoint with the new next offset.
    */
-  async flush(partition: number, epoch: number, firstOffset: string, next: string, lines: Map<string, string[]>): Promise<number> {
+  async flush(partition: number, epoch: number, firstOffset: string, next: string, lines: Map<string, string[]>): Promise<void> {
     const name = partFileName(partition, firstOffset, this.logId);
     const dirs = [...lines.keys()].sort();
-    let bytes = 0;
     await Promise.all(
       dirs.map(async (dir) => {
         const gz = await gzipAsync(Buffer.from(lines.get(dir)!.join('\n') + '\n'), { level: 6 });
-        bytes += gz.length;
         await mkdir(join(this.root, dir), { recursive: true });
         await writeFileSynced(join(this.root, dir, name + '.tmp'), gz);
       }),
@@ -110,7 +108,6 @@ export class FsArchiveStore extends ArchiveStore implements OnApplicationShutdow
     for (const dir of dirs) await rename(join(this.root, dir, name + '.tmp'), join(this.root, dir, name));
     await Promise.all(dirs.map((dir) => fsyncDir(join(this.root, dir))));
     await this.writeCheckpoint(partition, { next, epoch, logId: this.logId });
-    return bytes;
   }
 
   async filesForDay(dayStart: number, marginMs: number): Promise<Map<string, string[]>> {

@@ -48,9 +48,7 @@ export class PartitionTask {
   }
 
   absorb(r: ProcessResult): void {
-    if (r.closedWindows.length > 0) {
-      for (const w of r.closedWindows) this.pending.push(w);
-    }
+    for (const w of r.closedWindows) this.pending.push(w);
     this.deltas.late += r.late;
     this.deltas.unmatched += r.unmatched;
     if (r.closedWindows.length > 0 || r.late > 0 || r.unmatched > 0) this.dirty = true;

@@ -31,7 +31,6 @@ export interface ReportCell {
 }
 
 export interface DailyReport {
-  dayStart: number;
   /** one per (hour, ad, campaign) with any count, sorted by hour, ad, campaign */
   cells: ReportCell[];
   /** archived records read (margin hours and archive re-writes included) */
@@ -40,7 +39,6 @@ export interface DailyReport {
   duplicates: number;
   /** unique clicks of the day whose impression was not found within the TTL */
   unmatchedClicks: number;
-  partitions: number;
 }
 
 /** Per-partition replay flushes everything at the end: an idle gap far beyond any TTL. */
@@ -53,16 +51,14 @@ export class DailyReportBuilder {
   private recordsRead = 0;
   private duplicates = 0;
   private unmatchedClicks = 0;
-  private partitions = 0;
 
   constructor(
-    readonly dayStart: number,
+    private readonly dayStart: number,
     private readonly cfg: StreamConfig,
   ) {}
 
   /** Adds every archived record of one Kafka partition (any order; copies of one offset collapse). */
   addPartition(records: readonly ArchivedRecord[]): void {
-    this.partitions++;
     this.recordsRead += records.length;
     const byOffset = new Map<bigint, ArchivedRecord>();
     for (const r of records) if (!byOffset.has(r.offset)) byOffset.set(r.offset, r);
@@ -76,12 +72,10 @@ export class DailyReportBuilder {
       (a, b) => a.hour - b.hour || cmp(a.adId, b.adId) || cmp(a.campaignId, b.campaignId),
     );
     return {
-      dayStart: this.dayStart,
       cells,
       recordsRead: this.recordsRead,
       duplicates: this.duplicates,
       unmatchedClicks: this.unmatchedClicks,
-      partitions: this.partitions,
     };
   }
 

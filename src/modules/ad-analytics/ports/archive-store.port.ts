@@ -24,7 +24,7 @@ export abstract class ArchiveStore {
    */
   abstract recover(partition: number): Promise<ArchiveCheckpoint>;
   /** Writes `lines` (by hour folder) covering offsets [firstOffset, next); LostPartition when `epoch` is stale. */
-  abstract flush(partition: number, epoch: number, firstOffset: string, next: string, lines: Map<string, string[]>): Promise<number>;
+  abstract flush(partition: number, epoch: number, firstOffset: string, next: string, lines: Map<string, string[]>): Promise<void>;
   /** The day's files (± margin) grouped by log and partition, each list in offset order. */
   abstract filesForDay(dayStart: number, marginMs: number): Promise<Map<string, string[]>>;
   /** One file's records; lines without a valid event are skipped (counted). */
