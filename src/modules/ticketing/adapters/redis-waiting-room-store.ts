@@ -86,17 +86,13 @@ export class RedisWaitingRoomStore extends WaitingRoomStore {
     return [`${p}:seq`, `${p}:queue`, `${p}:users`, `${p}:owners`, `${p}:gate`];
   }
 
-  private run<T>(script: LuaScript<T>, keys: string[], args: (string | number)[]): Promise<T> {
-    return this.kv.runScript(script, keys, args);
-  }
-
   async join(eventId: string, userId: string, freshToken: string, c: GateClock & { ttlMs: number }) {
-    const [token, n, frontier] = await this.run(JOIN_ROOM, this.keys(eventId), [userId, freshToken, c.nowMs, c.rate, c.openAtMs, c.ttlMs]);
+    const [token, n, frontier] = await this.kv.runScript(JOIN_ROOM, this.keys(eventId), [userId, freshToken, c.nowMs, c.rate, c.openAtMs, c.ttlMs]);
     return { token, n, frontier };
   }
 
   async peek(eventId: string, token: string, c: GateClock & { ttlMs: number }) {
-    const r = await this.run(PEEK_ROOM, this.keys(eventId), [token, '', c.nowMs, c.rate, c.openAtMs, c.ttlMs]);
+    const r = await this.kv.runScript(PEEK_ROOM, this.keys(eventId), [token, '', c.nowMs, c.rate, c.openAtMs, c.ttlMs]);
     return r[0] === 'ok' ? { n: Number(r[1]), frontier: Number(r[2]), userId: r[3] } : undefined;
   }
 
