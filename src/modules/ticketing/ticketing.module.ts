@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { provideConfigSlice } from '../../config/config-slice';
+import { selectAdapter } from '../../platform/adapter-selection';
 import { Clock } from '../../platform/clock/clock';
 import { IdempotencyStore } from '../../platform/idempotency/idempotency-store';
 import { KeyValueStore } from '../../platform/kv/key-value-store.port';
 import { CreatesTopics } from '../../platform/messaging/module-topics';
 import { OutboxModule } from '../../platform/outbox/outbox';
-import { Infrastructure } from '../../platform/infrastructure';
 import { HotInventoryStrategy } from './adapters/hot-inventory.strategy';
 import { InProcessHotInventory } from './adapters/in-process-hot-inventory';
 import { InProcessWaitingRoomStore } from './adapters/in-process-waiting-room-store';
@@ -60,19 +60,17 @@ import { DataSource } from 'typeorm';
     TicketingMetrics,
     TicketingProcessor,
     TicketingCron,
-    {
-      // Redis where the profile has one (shared by every process), else in this process.
-      provide: HotInventory,
-      useFactory: (infra: Infrastructure, config: TicketingConfig, kv: KeyValueStore, clock: Clock) =>
-        infra.redis ? new RedisHotInventory(kv, config.NAMESPACE, () => clock.now()) : new InProcessHotInventory(() => clock.now()),
-      inject: [Infrastructure, TicketingConfig, KeyValueStore, Clock],
-    },
-    {
-      provide: WaitingRoomStore,
-      useFactory: (infra: Infrastructure, config: TicketingConfig, kv: KeyValueStore) =>
-        infra.redis ? new RedisWaitingRoomStore(kv, config.NAMESPACE) : new InProcessWaitingRoomStore(kv, config.NAMESPACE),
-      inject: [Infrastructure, TicketingConfig, KeyValueStore],
-    },
+    // Redis on the full profile (shared by every process), else in this process.
+    selectAdapter(HotInventory, {
+      inject: [TicketingConfig, KeyValueStore, Clock],
+      full: (config: TicketingConfig, kv: KeyValueStore, clock: Clock) => new RedisHotInventory(kv, config.NAMESPACE, () => clock.now()),
+      inProcess: (_config: TicketingConfig, _kv: KeyValueStore, clock: Clock) => new InProcessHotInventory(() => clock.now()),
+    }),
+    selectAdapter(WaitingRoomStore, {
+      inject: [TicketingConfig, KeyValueStore],
+      full: (config: TicketingConfig, kv: KeyValueStore) => new RedisWaitingRoomStore(kv, config.NAMESPACE),
+      inProcess: (config: TicketingConfig, kv: KeyValueStore) => new InProcessWaitingRoomStore(kv, config.NAMESPACE),
+    }),
     {
       // TICKETING_HOLD_STRATEGY picks how holds are decided; one strategy per process.
       provide: InventoryStrategy,
