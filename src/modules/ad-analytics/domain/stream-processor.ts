@@ -121,7 +121,6 @@ export class PartitionProcessor {
     if (c.ttlMs < c.windowMs + c.allowedLatenessMs) throw new Error('ttlMs must be >= windowMs + allowedLatenessMs');
   }
 
-  get config(): Readonly<StreamConfig> { return this.cfg; }
   get currentWatermark(): number { return this.watermark; }
 
   /** Sizes of the keyed state (for metrics and tests). */
