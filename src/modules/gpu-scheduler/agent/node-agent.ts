@@ -91,10 +91,6 @@ export class NodeAgent {
 
   constructor(private readonly o: NodeAgentOptions) {}
 
-  get nodeId(): string {
-    return this.o.nodeId;
-  }
-
   /** Task ids on this node now (running, or finished with the final report not yet delivered). */
   runningTaskIds(): string[] {
     return [...this.tasks.keys()];

@@ -39,8 +39,6 @@ export interface ProcessRunnerOptions {
   policy: CommandPolicy;
   /** SIGTERM → SIGKILL grace on cancel. */
   killGraceMs: number;
-  /** Working directory; default `/` when running as another user (it may not reach the agent's), else the agent's. */
-  cwd?: string;
   env?: NodeJS.ProcessEnv;
   log?: AgentLog;
   /** Records running task pids, so a restarted agent can stop what its previous life left running. */
@@ -102,7 +100,8 @@ export class ProcessRunner implements TaskExecutor {
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         env,
-        cwd: this.opts.cwd ?? (runAs ? '/' : undefined),
+        // as another user the agent's working directory may be out of reach: `/` then
+        cwd: runAs ? '/' : undefined,
         ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
       });
     } catch (e) {
