@@ -86,17 +86,16 @@ export function pickInventory(gpus: GpuInfo[], typeOverride = ''): GpuInventory 
   };
 }
 
+/** `count` simulated GPUs, device indices 0..count-1 (an agent's configured spec, a built-in simulated node). */
+export function simulatedInventory(gpuType: string, count: number, gpuMemoryGb: number): GpuInventory {
+  return { gpuType, gpuMemoryGb, physicalIndices: Array.from({ length: count }, (_, i) => i), simulated: true };
+}
+
 /** `A100x8:80` → 8 simulated A100s of 80 GB each. */
 export function parseSimulatedGpus(spec: string): GpuInventory {
   const m = /^([A-Za-z0-9._-]+)x(\d{1,4}):(\d+(?:\.\d+)?)$/.exec(spec.trim());
   if (!m || Number(m[2]) < 1) throw new Error(`simulated GPUs must look like A100x8:80, got "${spec}"`);
-  const count = Number(m[2]);
-  return {
-    gpuType: m[1],
-    gpuMemoryGb: Number(m[3]),
-    physicalIndices: Array.from({ length: count }, (_, i) => i),
-    simulated: true,
-  };
+  return simulatedInventory(m[1], Number(m[2]), Number(m[3]));
 }
 
 export type ExecResult = { kind: 'ok'; stdout: string } | { kind: 'missing' } | { kind: 'failed'; message: string };

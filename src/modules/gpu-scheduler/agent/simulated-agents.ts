@@ -7,7 +7,7 @@ import { KeyValueStore } from '../../../platform/kv/key-value-store.port';
 import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { NodeView } from '../gpu-scheduler.types';
 import { NodeService } from '../application/node.service';
-import { GpuInventory } from './gpu-discovery';
+import { simulatedInventory } from './gpu-discovery';
 import { NodeAgent } from './node-agent';
 import { HttpSchedulerClient } from './scheduler-client';
 import { agentApiKey, ownBaseUrl } from './self-link';
@@ -109,12 +109,6 @@ export class SimulatedAgents implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private host(node: NodeView): void {
-    const inventory: GpuInventory = {
-      gpuType: node.gpuType,
-      gpuMemoryGb: node.gpuMemoryGb,
-      physicalIndices: Array.from({ length: node.gpuCount }, (_, i) => i),
-      simulated: true,
-    };
     let agent!: NodeAgent;
     const client = new HttpSchedulerClient({
       baseUrl: () => ownBaseUrl(this.http, this.config),
@@ -123,7 +117,7 @@ export class SimulatedAgents implements OnApplicationBootstrap, BeforeApplicatio
     });
     agent = new NodeAgent({
       nodeId: node.id,
-      inventory,
+      inventory: simulatedInventory(node.gpuType, node.gpuCount, node.gpuMemoryGb),
       client,
       queue: this.queue,
       executor: new SimulatedRunner(this.config.GPU_AGENT_TIME_SCALE),
