@@ -34,7 +34,7 @@ export async function createAdapters(config: AppConfig, hooks: AdapterHooks = {}
   const closers: (() => Promise<void>)[] = [];
   try {
     if (!config.isFull) {
-      const sql = new PgliteSqlDatabase({ dataDir: config.DATA_DIR });
+      const sql = new PgliteSqlDatabase(config.DATA_DIR);
       await sql.open();
       closers.push(() => sql.close());
       // DATA_DIR=memory keeps nothing; a folder keeps every in-process store beside PGlite's files,

@@ -40,7 +40,7 @@ export function postgresHarness(): SqlHarness {
 export function pgliteHarness(): SqlHarness {
   return {
     async open() {
-      const db = new PgliteSqlDatabase({ dataDir: 'memory' });
+      const db = new PgliteSqlDatabase('memory');
       await db.open();
       return db;
     },

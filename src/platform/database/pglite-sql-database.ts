@@ -6,11 +6,6 @@ import { Worker } from 'worker_threads';
 import { loadEntities, loadMigrations } from './loader';
 import { SqlDatabase } from './sql-database';
 
-export interface PgliteOptions {
-  /** The app's DATA_DIR: files go to DATA_DIR/pglite; `memory` keeps nothing on disk. */
-  dataDir: string;
-}
-
 /**
  * Runs inside a worker thread, as plain JS so the same string works from ts (jest) and dist.
  * Why a worker: PGlite's CJS build loads node builtins with dynamic import(), which jest's VM
@@ -76,12 +71,11 @@ export class PgliteSqlDatabase extends SqlDatabase {
   private ds: DataSource | undefined;
   private worker: Worker | undefined;
   private readonly dataDir: string | undefined;
-  /** How long the engine took to start (initdb on first use), for logs and benchmarks. */
-  bootMs = 0;
 
-  constructor(options: PgliteOptions) {
+  /** `dataDir`: the app's DATA_DIR; files go to DATA_DIR/pglite, and `memory` keeps nothing on disk. */
+  constructor(dataDir: string) {
     super();
-    this.dataDir = options.dataDir === 'memory' ? undefined : resolve(options.dataDir, 'pglite');
+    this.dataDir = dataDir === 'memory' ? undefined : resolve(dataDir, 'pglite');
   }
 
   get dataSource(): DataSource {
@@ -90,7 +84,6 @@ export class PgliteSqlDatabase extends SqlDatabase {
   }
 
   async open(): Promise<void> {
-    const started = Date.now();
     if (this.dataDir) mkdirSync(this.dataDir, { recursive: true });
     const worker = new Worker(WORKER, {
       eval: true,
@@ -110,7 +103,6 @@ export class PgliteSqlDatabase extends SqlDatabase {
         worker.once('error', fail);
         worker.once('exit', (code) => fail(new Error(`pglite worker exited with code ${code}`)));
       });
-      this.bootMs = Date.now() - started;
       // A later crash must not become an unhandled 'error' event: the pool then reports it.
       worker.on('error', () => undefined);
       const [host, port] = address.split(':');
