@@ -139,15 +139,11 @@ export class RedisKeyValueStore extends KeyValueStore {
     const argv = [...keys, ...args.map(String)];
     if (this.readsOnly && !script.readOnly) throw new Error(`script ${script.name} writes; it cannot run on the read store`);
     // EVALSHA_RO is flagged read-only, so a cluster client with scaleReads sends it to a replica.
-    const reply = await (script.readOnly && this.readsOnly
-      ? this.client.evalsha_ro(sha, keys.length, ...argv).catch((err: Error) => {
-          if (!String(err.message).includes('NOSCRIPT')) throw err;
-          return this.client.eval_ro(script.lua, keys.length, ...argv);
-        })
-      : this.client.evalsha(sha, keys.length, ...argv).catch((err: Error) => {
-          if (!String(err.message).includes('NOSCRIPT')) throw err;
-          return this.client.eval(script.lua, keys.length, ...argv);
-        }));
+    const [bySha, byLua] = script.readOnly && this.readsOnly ? (['evalsha_ro', 'eval_ro'] as const) : (['evalsha', 'eval'] as const);
+    const reply = await this.client[bySha](sha, keys.length, ...argv).catch((err: Error) => {
+      if (!String(err.message).includes('NOSCRIPT')) throw err;
+      return this.client[byLua](script.lua, keys.length, ...argv);
+    });
     return script.fromRedis(reply);
   }
 
