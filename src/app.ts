@@ -82,7 +82,7 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
     installApiKeyAuth(fastify, app.get(HttpGuardConfig), app.get(RateLimiter));
     installBodyParsers(fastify);
     installTextCheck(fastify);
-    installSwagger(app);
+    SwaggerModule.setup('docs', app, () => buildContractDocument(app), { jsonDocumentUrl: 'docs-json' });
     await serveConsole(app);
     if (config.hasRole('worker')) {
       // Consumers (@ConsumeBatch handlers in the modules' *.consumer.ts) run in the worker role only. They
@@ -120,10 +120,6 @@ function installAccessLog(fastify: FastifyInstance, metrics: MetricsRegistry): v
     metrics.httpDuration.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-}
-
-function installSwagger(app: NestFastifyApplication): void {
-  SwaggerModule.setup('docs', app, () => buildContractDocument(app), { jsonDocumentUrl: 'docs-json' });
 }
 
 function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
