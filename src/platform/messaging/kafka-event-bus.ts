@@ -1,17 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Admin, ConsumerRunConfig, IHeaders, Kafka, KafkaJSError, KafkaMessage, logCreator, logLevel, PartitionMetadata, Partitioners, Producer, RecordMetadata } from 'kafkajs';
-import {
-  EventBus,
-  IncomingMessage,
-  OutgoingMessage,
-  SubscribeOptions,
-  Subscription,
-  TopicPartition,
-  TopicSpec,
-  keyOf,
-  parseKey,
-} from './event-bus.port';
+import { EventBus, IncomingMessage, keyOf, OutgoingMessage, parseKey, SubscribeOptions, Subscription, TopicPartition, TopicSpec } from './event-bus.port';
 import { withTimeout } from '../with-timeout';
 
 export interface KafkaEventBusOptions {

@@ -1,18 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
 import { AppendLog } from '../durable/append-log';
-import {
-  BatchContext,
-  EventBus,
-  IncomingMessage,
-  OutgoingMessage,
-  SubscribeOptions,
-  Subscription,
-  TopicPartition,
-  TopicSpec,
-  keyOf,
-  parseKey,
-} from './event-bus.port';
+import { BatchContext, EventBus, IncomingMessage, keyOf, OutgoingMessage, parseKey, SubscribeOptions, Subscription, TopicPartition, TopicSpec } from './event-bus.port';
 
 /**
  * The embedded profile's event log: Kafka's semantics in one process so modules behave the same
