@@ -71,6 +71,27 @@ export function Section({ title, children, id }: { title: string; children: Comp
   );
 }
 
+/** A table's header row; `{ num }` columns hold numbers and are right-aligned like their cells. */
+export function ColumnHeads({ cols }: { cols: (string | { num: string })[] }) {
+  return (
+    <thead>
+      <tr>
+        {cols.map((c) =>
+          typeof c === 'string' ? (
+            <th scope="col" key={c}>
+              {c}
+            </th>
+          ) : (
+            <th scope="col" class="num" key={c.num}>
+              {c.num}
+            </th>
+          ),
+        )}
+      </tr>
+    </thead>
+  );
+}
+
 export function Stat({ label, value, note }: { label: string; value: string; note?: ComponentChildren }) {
   return (
     <div class="stat">

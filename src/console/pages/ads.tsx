@@ -2,7 +2,7 @@ import { Component } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { follow, get, Role, StreamState } from '../api';
 import { MinuteChart, MinutePoint } from '../chart';
-import { ErrorNote, fmt, LiveBadge, Section, Stat, useLoad, useNow } from '../ui';
+import { ColumnHeads, ErrorNote, fmt, LiveBadge, Section, Stat, useLoad, useNow } from '../ui';
 
 interface Campaign {
   id: string;
@@ -209,20 +209,7 @@ function AdTable({ rows, error }: { rows: AdRow[]; error?: string }) {
           <caption>
             ads {shown.length === 0 ? 0 : at * PAGE_ROWS + 1}–{at * PAGE_ROWS + pageRows.length} of {fmt.int(shown.length)}, most impressions first
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Ad</th>
-              <th scope="col" class="num">
-                Impressions
-              </th>
-              <th scope="col" class="num">
-                Clicks
-              </th>
-              <th scope="col" class="num">
-                CTR
-              </th>
-            </tr>
-          </thead>
+          <ColumnHeads cols={['Ad', { num: 'Impressions' }, { num: 'Clicks' }, { num: 'CTR' }]} />
           <AdRows rows={pageRows} />
         </table>
       </div>

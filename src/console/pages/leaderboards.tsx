@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, Role } from '../api';
-import { ErrorNote, fmt, message, Section, Stat, useInterval, useLoad } from '../ui';
+import { ColumnHeads, ErrorNote, fmt, message, Section, Stat, useInterval, useLoad } from '../ui';
 
 interface Board {
   id: string;
@@ -80,17 +80,7 @@ function Ranking({ entries, highlight, caption }: { entries: Entry[]; highlight?
     <div class="scroll">
       <table>
         <caption>{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col" class="num">
-              Rank
-            </th>
-            <th scope="col">Player</th>
-            <th scope="col" class="num">
-              Score
-            </th>
-          </tr>
-        </thead>
+        <ColumnHeads cols={[{ num: 'Rank' }, 'Player', { num: 'Score' }]} />
         <tbody>
           {entries.map((e) => (
             <tr key={e.playerId} class={e.playerId === highlight ? 'highlight' : undefined} aria-current={e.playerId === highlight ? 'true' : undefined}>

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { can, follow, get, Role, StreamState } from '../api';
-import { ErrorNote, fmt, Legend, LiveBadge, Section, Stat, useInterval, useLoad } from '../ui';
+import { ColumnHeads, ErrorNote, fmt, Legend, LiveBadge, Section, Stat, useInterval, useLoad } from '../ui';
 
 interface EventItem {
   id: string;
@@ -91,21 +91,7 @@ function EventView({ event, role }: { event: EventItem; role: Role }) {
         </div>
         <div class="scroll">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Section</th>
-                <th scope="col" class="num">
-                  Available
-                </th>
-                <th scope="col" class="num">
-                  Held
-                </th>
-                <th scope="col" class="num">
-                  Sold
-                </th>
-                <th scope="col">Fill</th>
-              </tr>
-            </thead>
+            <ColumnHeads cols={['Section', { num: 'Available' }, { num: 'Held' }, { num: 'Sold' }, 'Fill']} />
             <tbody>
               {(a?.sections ?? []).map((s) => (
                 <tr key={s.name} data-section={s.name}>
@@ -201,16 +187,7 @@ function RecentOrders({ eventId }: { eventId: string }) {
       <div class="scroll">
         <table>
           <caption>latest orders</caption>
-          <thead>
-            <tr>
-              <th scope="col">Order</th>
-              <th scope="col">State</th>
-              <th scope="col" class="num">
-                Amount
-              </th>
-              <th scope="col">Updated</th>
-            </tr>
-          </thead>
+          <ColumnHeads cols={['Order', 'State', { num: 'Amount' }, 'Updated']} />
           <tbody>
             {(o?.recent ?? []).map((r) => (
               <tr key={r.orderId}>
