@@ -77,6 +77,7 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
     const fastify = app.getHttpAdapter().getInstance();
     installResponseHeaders(app);
     installAccessLog(fastify, app.get(MetricsRegistry));
+    installCloseAfterShutdown(fastify);
     installIpRateLimit(fastify, app.get(RateLimiter), config.ipRateLimitPerSecond);
     // Before app.init() registers the controllers' routes: each route's key rule is read once there.
     installApiKeyAuth(fastify, app.get(HttpGuardConfig), app.get(RateLimiter));
@@ -119,6 +120,25 @@ function installAccessLog(fastify: FastifyInstance, metrics: MetricsRegistry): v
     }
     metrics.httpDuration.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
+  });
+}
+
+/**
+ * While the server closes, every response says `Connection: close`. Node's server.close() reaps only
+ * the connections idle at that moment, and Fastify marks only the requests that arrive afterwards: a
+ * request already in flight was answered with keep-alive, and its connection then held app.close()
+ * until the keep-alive timeout (72 s). The built-in simulated GPU agents heartbeat and report to this
+ * very server, so their apps sometimes had one in flight when they closed.
+ */
+function installCloseAfterShutdown(fastify: FastifyInstance): void {
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
 }
 

@@ -9,9 +9,12 @@ import { http, KEYS, startTestApp, TestApp } from '../support/app';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Closes a test app, bounded like main.ts bounds a SIGTERM (SHUTDOWN_TIMEOUT_MS, then forced exit):
- * under full-suite load the simulated-nodes app has twice taken over 60 s to close (cause not yet
- * found; see the issue note), so the test says so and closes the connections itself instead of
+ * Closes a test app, bounded like main.ts bounds a SIGTERM (SHUTDOWN_TIMEOUT_MS, then forced exit).
+ * The simulated-nodes apps used to take 20-70 s to close now and then: a simulated agent's heartbeat
+ * or report to its own server was in flight when the server closed, was answered with keep-alive, and
+ * the connection held the close until the keep-alive timeout (72 s). Responses sent while closing say
+ * `Connection: close` now (createApp, src/app.ts; test/e2e/lifecycle.test.ts). The bound stays as a
+ * safety net: if a close hangs again, the test says so and closes the connections itself instead of
  * timing out the hook.
  */
 async function closeApp(app: TestApp | undefined): Promise<void> {

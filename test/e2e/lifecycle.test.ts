@@ -1,6 +1,11 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { KEYS, startTestApp } from '../support/app';
 import { waitForPort } from '../support/processes';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('graceful lifecycle', () => {
   it('serves, then on SIGTERM stops and exits 0 within the shutdown timeout', async () => {
@@ -28,4 +33,42 @@ describe('graceful lifecycle', () => {
       if (proc.exitCode === null) proc.kill('SIGKILL');
     }
   }, 90000);
+});
+
+describe('graceful lifecycle: a request in flight when the app closes', () => {
+  // Answered with keep-alive, its connection held app.close() until the keep-alive timeout (72 s):
+  // see installCloseAfterShutdown in src/app.ts (the simulated GPU agents' tests hit it).
+  it('is answered with Connection: close, and app.close() does not wait for its connection', async () => {
+    const t = await startTestApp({ RATE_LIMIT_PER_SECOND: '0' });
+    const server = t.app.getHttpServer();
+    const body = JSON.stringify({ id: 'closing' });
+    const socket = connect(Number(new URL(t.url).port), '127.0.0.1');
+    let response = '';
+    socket.on('data', (d) => (response += d));
+    const socketClosed = once(socket, 'close');
+    let closing: Promise<void> | undefined;
+    try {
+      await once(socket, 'connect');
+      const requested = once(server, 'request');
+      socket.write(
+        `POST /api/v1/leaderboards HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${KEYS.admin}\r\n` +
+          `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 3)}`,
+      );
+      await requested;
+      closing = t.close();
+      while (server.listening) await sleep(10); // server.close() has begun
+      socket.write(body.slice(3));
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<string>((r) => (timer = setTimeout(() => r('still open after 15 s'), 15_000)));
+      const closed = await Promise.race([closing.then(() => 'closed'), bound]);
+      clearTimeout(timer);
+      expect(closed).toBe('closed');
+      expect(response).toMatch(/^HTTP\/1\.1 201 /);
+      expect(response).toMatch(/\r\nconnection: close\r\n/i);
+      await socketClosed;
+    } finally {
+      socket.destroy();
+      await (closing ?? t.close());
+    }
+  }, 60_000);
 });
