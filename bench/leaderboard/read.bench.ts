@@ -18,6 +18,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { BoardService, LeaderboardService, RankStore } from '../../src/modules/leaderboard';
 import { RequireRole } from '../../src/platform/auth/roles.decorator';
 import { autocannon, LoadResult } from '../support/autocannon';
+import { scanKeys } from '../support/redis';
 
 const seconds = Number(process.argv[2] ?? 5);
 const connections = Number(process.argv[3] ?? 50);
@@ -102,18 +103,8 @@ async function main() {
   let memory: Record<string, number> | undefined;
   if (full) {
     const redis = new Redis(config.REDIS_URL!);
-    const find = async (pattern: string) => {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-        keys.push(...batch);
-        cursor = next;
-      } while (cursor !== '0');
-      return keys;
-    };
-    const [z] = await find(`*{${boardId}#1#0}:z`);
-    const [m] = await find(`*{${boardId}#1#0}:m`);
+    const [z] = await scanKeys(redis, `*{${boardId}#1#0}:z`);
+    const [m] = await scanKeys(redis, `*{${boardId}#1#0}:m`);
     const count = await redis.zcard(z);
     const zBytes = Number(await redis.call('MEMORY', 'USAGE', z, 'SAMPLES', '0'));
     const mBytes = Number(await redis.call('MEMORY', 'USAGE', m, 'SAMPLES', '0'));

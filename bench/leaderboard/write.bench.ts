@@ -20,6 +20,7 @@ import Redis from 'ioredis';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/app-config';
 import { BoardService, LeaderboardService, RankStore } from '../../src/modules/leaderboard';
+import { scanKeys } from '../support/redis';
 
 const total = Number(process.argv[2] ?? 200_000);
 const inFlight = Number(process.argv[3] ?? 4);
@@ -217,21 +218,11 @@ async function main() {
     const board = await boards.board(boardId);
     // Dedupe state left by the writes: the per-player position hash, and any 24 h message-id keys.
     const redis = new Redis(env.REDIS_URL);
-    const scan = async (pattern: string) => {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-        keys.push(...batch);
-        cursor = next;
-      } while (cursor !== '0');
-      return keys;
-    };
     const prefix = `${env.NAMESPACE}:lb:${boardId}:{${boardId}#${board.season}#0}`;
     const shard0 = await redis.zcard(`${prefix}:z`);
     const dedupe = {
       positionHashBytesPerPlayer: +(Number(await redis.call('MEMORY', 'USAGE', `${prefix}:o`, 'SAMPLES', '0')) / shard0).toFixed(1),
-      messageIdKeys: (await scan(`${env.NAMESPACE}:lb:${boardId}:*:dd:*`)).length,
+      messageIdKeys: (await scanKeys(redis, `${env.NAMESPACE}:lb:${boardId}:*:dd:*`)).length,
     };
     await redis.quit();
     await ranks.dropSeason(boardId, board.season);
