@@ -31,6 +31,7 @@ import { EventBus, OutgoingMessage } from '../../src/platform/messaging/event-bu
 import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
 import { MemoryEventBus } from '../../src/platform/messaging/memory-event-bus';
 import { MetricsRegistry } from '../../src/platform/metrics/metrics';
+import { zipfPicker } from './workload';
 
 const EVENTS = Number(process.env.EVENTS ?? 500_000);
 const KAFKA = (process.env.KAFKA ?? 'on') !== 'off';
@@ -42,20 +43,7 @@ Logger.overrideLogger(false);
 
 let seed = 4242;
 const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-const cum = new Float64Array(ADS);
-let acc = 0;
-for (let i = 0; i < ADS; i++) cum[i] = acc += 1 / (i + 1);
-function pickAd(): number {
-  const x = rnd() * acc;
-  let lo = 0;
-  let hi = ADS - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cum[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const pickAd = zipfPicker(ADS, rnd);
 
 function workload(n: number): OutgoingMessage[] {
   const out: OutgoingMessage[] = [];

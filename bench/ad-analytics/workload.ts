@@ -18,16 +18,15 @@ export interface Workload {
   lastTs: number;
 }
 
-export function makeWorkload(impressions: number, eventRate = 2000, seed = 12345): Workload {
-  let s = seed;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const cum = new Float64Array(ADS);
+/** Draws an ad index in [0, ads) with Zipf(1) skew (index 0 most often), one `rnd()` call per draw. */
+export function zipfPicker(ads: number, rnd: () => number): () => number {
+  const cum = new Float64Array(ads);
   let acc = 0;
-  for (let i = 0; i < ADS; i++) cum[i] = acc += 1 / (i + 1);
-  const pick = () => {
+  for (let i = 0; i < ads; i++) cum[i] = acc += 1 / (i + 1);
+  return () => {
     const x = rnd() * acc;
     let lo = 0;
-    let hi = ADS - 1;
+    let hi = ads - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (cum[mid] < x) lo = mid + 1;
@@ -35,6 +34,12 @@ export function makeWorkload(impressions: number, eventRate = 2000, seed = 12345
     }
     return lo;
   };
+}
+
+export function makeWorkload(impressions: number, eventRate = 2000, seed = 12345): Workload {
+  let s = seed;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const pick = zipfPicker(ADS, rnd);
   const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
   const run = hex(Math.floor(rnd() * 2 ** 32), 8);
   const events: (AdEvent & { k: number })[] = [];
