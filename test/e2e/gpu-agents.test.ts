@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { SimulatedAgents } from '../../src/modules/gpu-scheduler/agent/simulated-agents';
 import { Infrastructure } from '../../src/platform/infrastructure';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
+import { alive } from '../support/processes';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,19 +31,6 @@ async function closeApp(app: TestApp | undefined): Promise<void> {
   await infra.close();
 }
 
-/** A process that exists and is not a zombie waiting for its reaper. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
 async function untilOr<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000, logs = () => ''): Promise<T> {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeOnlyPolicy, taskWritableDir } from '../../../../test/support/gpu-command-policy';
+import { alive } from '../../../../test/support/processes';
 import { CommandOrSimulatedExecutor, OutputTail, ProcessRunner } from './process-runner';
 import { SimulatedRunner } from './simulated-runner';
 import { RunSpec } from './task-executor';
@@ -14,20 +15,6 @@ const spec = (command: string, extra: Partial<RunSpec> = {}): RunSpec => ({
   predictedRuntimeSec: 1,
   ...extra,
 });
-
-/** True while a process with this pid exists and is not a zombie awaiting its reaper. */
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true; // no procfs: signal 0 is the best we know
-  }
-};
 
 const waitFor = async (check: () => boolean) => {
   while (!check()) await new Promise((r) => setTimeout(r, 20));
