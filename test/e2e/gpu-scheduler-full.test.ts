@@ -1,23 +1,11 @@
-import { AgentReport } from '../../src/modules/gpu-scheduler';
-import { ScriptedAgent } from '../support/gpu-scripted-agent';
+import { httpAgentTransport, ScriptedAgent } from '../support/gpu-scripted-agent';
 import { EventBus, Subscription } from '../../src/platform/messaging/event-bus.port';
 import { topicName } from '../../src/platform/messaging/topics';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
-import { http, KEYS, startTestApp, TestApp } from '../support/app';
+import { http, KEYS, probeUntil, startTestApp, TestApp } from '../support/app';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
 const idem = () => `gf-${Date.now()}-${++seq}`;
-
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, tries = 300): Promise<T> {
-  let v = await probe();
-  for (let i = 0; i < tries && !ok(v); i++) {
-    await sleep(50);
-    v = await probe();
-  }
-  if (!ok(v)) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-  return v;
-}
 
 const decisions = async (t: TestApp, outcome = 'bound') => {
   const text = (await http(t.url, 'GET', '/metrics')).body as string;
@@ -43,7 +31,7 @@ describe('gpu-scheduler (full profile: PostgreSQL, BullMQ, Kafka)', () => {
     http(live.url, method, path, { key, body, headers });
   const submit = (body: Record<string, unknown>) => call(KEYS.client, 'POST', '/api/v1/tasks', body, { 'idempotency-key': idem() });
   const task = async (id: string) => (await call(KEYS.client, 'GET', `/api/v1/tasks/${id}`)).body;
-  const status = (id: string, s: string) => until(`${id} ${s}`, () => task(id), (v) => v.status === s);
+  const status = (id: string, s: string) => probeUntil(`${id} ${s}`, () => task(id), (v) => v.status === s, 300);
   const job = (extra: Record<string, unknown> = {}) => ({ userId: 'fu', tier: 'vip', gpuType: 'A100', gpuCount: 1, gpuMemoryGb: 10, ...extra });
 
   beforeAll(async () => {
@@ -60,15 +48,7 @@ describe('gpu-scheduler (full profile: PostgreSQL, BullMQ, Kafka)', () => {
     a = await startTestApp(env);
     b = await startTestApp(env);
     live = b;
-    agent = new ScriptedAgent(b.app.get(JobQueue), {
-      report: async (taskId: string, body: AgentReport) => {
-        const r = await call(KEYS.service, 'POST', `/api/v1/gpu/tasks/${taskId}/report`, body);
-        if (r.status !== 200) throw new Error(`report ${r.status}`);
-      },
-      heartbeat: async (nodeId: string, body: unknown) => {
-        await call(KEYS.service, 'POST', `/api/v1/gpu/nodes/${nodeId}/heartbeat`, body);
-      },
-    });
+    agent = new ScriptedAgent(b.app.get(JobQueue), httpAgentTransport(() => live.url));
     sub = await b.app.get(EventBus).subscribe({
       groupId: `${ns}.e2e`,
       topics: [topicName(b.config, 'gpu.tasks')],
@@ -96,7 +76,7 @@ describe('gpu-scheduler (full profile: PostgreSQL, BullMQ, Kafka)', () => {
     expect(v.placement).toHaveLength(2);
     await agent.finish(r.body.taskId);
     await status(r.body.taskId, 'SUCCEEDED');
-    const types = await until(
+    const types = await probeUntil(
       'events on Kafka',
       async () => events.filter((e) => e.taskId === r.body.taskId).map((e) => e.type),
       (x) => x.includes('SUCCEEDED'),
@@ -144,12 +124,12 @@ describe('gpu-scheduler (full profile: PostgreSQL, BullMQ, Kafka)', () => {
     await call(KEYS.service, 'POST', '/api/v1/gpu/nodes', { id: 'f-s', gpuType: 'T4', gpuCount: 1, gpuMemoryGb: 16 });
     agent.attach('f-s', 'silent');
     const r = await submit(job({ gpuType: 'T4' }));
-    const first = await until('dispatched', () => task(r.body.taskId), (v) => v.status === 'SCHEDULED');
+    const first = await probeUntil('dispatched', () => task(r.body.taskId), (v) => v.status === 'SCHEDULED', 300);
     // the agent says nothing: after GPU_ACK_TIMEOUT_MS the binding is undone and tried again
-    const again = await until('attempt 2', () => task(r.body.taskId), (v) => v.attempt >= 2, 400);
+    const again = await probeUntil('attempt 2', () => task(r.body.taskId), (v) => v.attempt >= 2, 400);
     expect(again.queuedAt).toBe(first.queuedAt);
     agent.setMode('f-s', 'run');
-    const v = await until('running', () => task(r.body.taskId), (x) => x.status === 'RUNNING', 400);
+    const v = await probeUntil('running', () => task(r.body.taskId), (x) => x.status === 'RUNNING', 400);
     expect(v.attempt).toBeGreaterThanOrEqual(2);
     await agent.finish(r.body.taskId);
     await status(r.body.taskId, 'SUCCEEDED');
@@ -174,14 +154,7 @@ describe('gpu-scheduler (full profile: PostgreSQL, BullMQ, Kafka)', () => {
     if (leader === b) {
       // the scripted agent reads the node queues through b's adapter: move it to a
       await agent.close();
-      agent = new ScriptedAgent(a.app.get(JobQueue), {
-        report: async (taskId: string, body: AgentReport) => {
-          await call(KEYS.service, 'POST', `/api/v1/gpu/tasks/${taskId}/report`, body);
-        },
-        heartbeat: async (nodeId: string, body: unknown) => {
-          await call(KEYS.service, 'POST', `/api/v1/gpu/nodes/${nodeId}/heartbeat`, body);
-        },
-      });
+      agent = new ScriptedAgent(a.app.get(JobQueue), httpAgentTransport(() => live.url));
       for (const id of ['f-1', 'f-2', 'f-s']) agent.attach(id);
     }
     const r = await submit(job({ gpuCount: 1 }));

@@ -1,9 +1,8 @@
-import { AgentReport } from '../../src/modules/gpu-scheduler';
-import { ScriptedAgent } from '../support/gpu-scripted-agent';
+import { httpAgentTransport, ScriptedAgent } from '../support/gpu-scripted-agent';
 import { EventBus } from '../../src/platform/messaging/event-bus.port';
 import { topicName } from '../../src/platform/messaging/topics';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
-import { http, KEYS, startTestApp, TestApp } from '../support/app';
+import { http, KEYS, probeUntil, startTestApp, TestApp } from '../support/app';
 
 let seq = 0;
 const idem = () => `gk-${Date.now()}-${++seq}`;
@@ -26,16 +25,7 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
   /** Tasks with a command: only service/admin keys may set one. */
   const submitAsService = (body: Record<string, unknown>) => as(KEYS.service)('POST', '/api/v1/tasks', body, { 'idempotency-key': idem() });
   const task = async (id: string) => (await client('GET', `/api/v1/tasks/${id}`)).body;
-  const until = async <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, tries = 200): Promise<T> => {
-    let v = await probe();
-    for (let i = 0; i < tries && !ok(v); i++) {
-      await sleep(50);
-      v = await probe();
-    }
-    if (!ok(v)) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    return v;
-  };
-  const status = (id: string, s: string) => until(`${id} ${s}`, () => task(id), (v) => v.status === s);
+  const status = (id: string, s: string) => probeUntil(`${id} ${s}`, () => task(id), (v) => v.status === s);
   const node = (id: string, extra: Record<string, unknown> = {}) =>
     service('POST', '/api/v1/gpu/nodes', { id, gpuType: 'A100', gpuCount: 8, gpuMemoryGb: 80, ...extra });
   const job = (extra: Record<string, unknown> = {}) => ({ userId: 'u1', tier: 'normal', gpuType: 'A100', gpuCount: 1, gpuMemoryGb: 40, ...extra });
@@ -49,15 +39,7 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
       GPU_ACK_TIMEOUT_MS: '3000',
       GPU_HEARTBEAT_TIMEOUT_MS: '4000',
     });
-    agent = new ScriptedAgent(t.app.get(JobQueue), {
-      report: async (taskId: string, body: AgentReport) => {
-        const r = await service('POST', `/api/v1/gpu/tasks/${taskId}/report`, body);
-        if (r.status !== 200) throw new Error(`report ${r.status}: ${JSON.stringify(r.body)}`);
-      },
-      heartbeat: async (nodeId: string, body: unknown) => {
-        await service('POST', `/api/v1/gpu/nodes/${nodeId}/heartbeat`, body);
-      },
-    });
+    agent = new ScriptedAgent(t.app.get(JobQueue), httpAgentTransport(() => t.url));
     await t.app.get(EventBus).subscribe({
       groupId: 'gpu-e2e',
       topics: [topicName(t.config, 'gpu.tasks')],
@@ -179,7 +161,7 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
 
     // an agent that still lists the finished task in its heartbeat is told to stop it
     await service('POST', '/api/v1/gpu/nodes/n-1/heartbeat', { runningTaskIds: [id] });
-    await until('orphan cancel', async () => agent.cancels.some((c) => c.taskId === id && c.nodeId === 'n-1'), (x) => x);
+    await probeUntil('orphan cancel', async () => agent.cancels.some((c) => c.taskId === id && c.nodeId === 'n-1'), (x) => x);
 
     // a repeated report changes nothing; a report from another attempt is ignored
     const dup = await service('POST', `/api/v1/gpu/tasks/${id}/report`, { nodeId: 'n-1', attempt: 1, event: 'SUCCEEDED' });
@@ -187,7 +169,7 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     const stale = await service('POST', `/api/v1/gpu/tasks/${id}/report`, { nodeId: 'n-1', attempt: 7, event: 'FAILED' });
     expect(stale.body).toMatchObject({ status: 'SUCCEEDED', ignored: 'stale_attempt' });
 
-    await until('events', async () => events.filter((e) => e.taskId === id).map((e) => e.type), (v) => v.length >= 4);
+    await probeUntil('events', async () => events.filter((e) => e.taskId === id).map((e) => e.type), (v) => v.length >= 4);
     expect(events.filter((e) => e.taskId === id).map((e) => e.type)).toEqual(['QUEUED', 'SCHEDULED', 'RUNNING', 'SUCCEEDED']);
 
     // the finished runtime feeds the predictor: the next 'llama' x2 task is predicted from history
@@ -211,8 +193,8 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     await service('POST', `/api/v1/gpu/tasks/${r.body.taskId}/report`, { nodeId: first.nodeId, attempt: 1, event: 'FAILED', exitCode: 3, reason: 'OOM' });
     const failed = await status(r.body.taskId, 'FAILED');
     expect(failed).toMatchObject({ exitCode: 3, reason: 'OOM' });
-    await until('peer cancel', async () => agent.cancels.filter((c) => c.taskId === r.body.taskId).length, (n) => n === 1);
-    await until(
+    await probeUntil('peer cancel', async () => agent.cancels.filter((c) => c.taskId === r.body.taskId).length, (n) => n === 1);
+    await probeUntil(
       'GPUs free',
       async () => (await client('GET', '/api/v1/gpu/cluster')).body.gpuTypes.A100,
       (a) => a.used === 0 && a.free === 16,
@@ -233,7 +215,7 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     agent.setMode('g-3', 'silent');
     await service('POST', `/api/v1/gpu/tasks/${id}/report`, { nodeId: 'g-1', attempt: 1, event: 'FAILED', exitCode: 1 });
     await status(id, 'FAILED');
-    await until('cancels sent', async () => agent.cancels.filter((c) => c.taskId === id).length, (n) => n === 2);
+    await probeUntil('cancels sent', async () => agent.cancels.filter((c) => c.taskId === id).length, (n) => n === 2);
     expect(await usedOn('g-1')).toBe(2); // g-1's process ended: free
     expect(await usedOn('g-2')).toBe(0); // g-2 may still run it: held
     expect(await usedOn('g-3')).toBe(0);
@@ -278,13 +260,13 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     agent.attach('n-4', 'run');
     const r = await submit(job({ gpuType: 'T4', gpuMemoryGb: 8 }));
     const id = r.body.taskId;
-    const first = await until('dispatch', async () => agent.dispatches.find((d) => d.taskId === id), (d) => d !== undefined);
+    const first = await probeUntil('dispatch', async () => agent.dispatches.find((d) => d.taskId === id), (d) => d !== undefined);
     expect(first!.nodeId).toBe('n-3'); // worst-fit: the node with more free GPUs
     const queuedAt = (await task(id)).queuedAt;
     // n-3 never ACKs: after GPU_ACK_TIMEOUT_MS the binding is undone and the task binds again (attempt 2);
     // the silent agent keeps it off n-3 only by chance, so make n-3 unattractive now
     await service('PATCH', '/api/v1/gpu/nodes/n-3', { status: 'DRAINING' });
-    const v = await until('rebound', () => task(id), (x) => x.attempt >= 2 && x.status === 'RUNNING');
+    const v = await probeUntil('rebound', () => task(id), (x) => x.attempt >= 2 && x.status === 'RUNNING');
     expect(v).toMatchObject({ queuedAt, placement: [{ nodeId: 'n-4', gpuIndices: [0] }] });
     expect(agent.cancels.some((c) => c.taskId === id && c.nodeId === 'n-3' && c.attempt === 1)).toBe(true);
     // the late ACK of attempt 1 is stale
@@ -314,7 +296,7 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     // another L4 node arrives: the requeued task runs there as attempt 2
     await node('h-2', { gpuType: 'L4', gpuCount: 1, gpuMemoryGb: 24 });
     agent.attach('h-2');
-    const moved = await until('requeued task running', () => task(requeue.body.taskId), (v) => v.status === 'RUNNING');
+    const moved = await probeUntil('requeued task running', () => task(requeue.body.taskId), (v) => v.status === 'RUNNING');
     expect(moved).toMatchObject({ attempt: 2, placement: [{ nodeId: 'h-2', gpuIndices: [0] }] });
     // the dead agent comes back by re-registering: ACTIVE, all GPUs free
     const back = await node('h-1', { gpuType: 'L4', gpuCount: 2, gpuMemoryGb: 24 });
@@ -383,7 +365,7 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     });
     try {
       const r = await submit(job({ gpuType: 'H100' }));
-      const v = await until('running after rollback', () => task(r.body.taskId), (x) => x.status === 'RUNNING');
+      const v = await probeUntil('running after rollback', () => task(r.body.taskId), (x) => x.status === 'RUNNING');
       expect(failures).toBeGreaterThanOrEqual(2);
       expect(v.attempt).toBe(2);
       expect(events.some((e) => e.taskId === r.body.taskId && e.type === 'REQUEUED')).toBe(true);
@@ -454,7 +436,7 @@ describe('gpu-scheduler (embedded profile over HTTP)', () => {
     const y = (await submit(job({ gpuType: 'A40', gpuCount: 2, gpuMemoryGb: 8, estimatedRuntimeSec: 600, tier: 'vip' }))).body.taskId;
     // Blocked head: a reservation at x's predicted end. Two more finished cycles mean one ran wholly
     // after y was queued (a fixed sleep was too short under load).
-    await until('two scheduling cycles with y queued', metrics, (text) => cycles(text) >= cyclesBefore + 2);
+    await probeUntil('two scheduling cycles with y queued', metrics, (text) => cycles(text) >= cyclesBefore + 2);
     await agent.finish(x); // x ends long before its prediction, so y starts early: slip 0
     await status(y, 'RUNNING');
     const text = await metrics();

@@ -82,3 +82,17 @@ export async function pollUntil<T>(fn: () => Promise<T>, ok: (v: T) => boolean, 
 export async function until(check: () => Promise<boolean>, timeoutMs = 15000): Promise<void> {
   if (!(await pollUntil(check, (held) => held, timeoutMs, 50))) throw new Error('condition not met in time');
 }
+
+/**
+ * Probes until `ok` accepts the value, retrying up to `tries` times 50 ms apart, and returns it;
+ * otherwise fails naming `what` and the last value seen.
+ */
+export async function probeUntil<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, tries = 200): Promise<T> {
+  let v = await probe();
+  for (let i = 0; i < tries && !ok(v); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    v = await probe();
+  }
+  if (!ok(v)) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+  return v;
+}

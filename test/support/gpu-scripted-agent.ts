@@ -1,11 +1,29 @@
 import type { JobQueue, QueueWorker } from '../../src/platform/queue/job-queue.port';
 import { AgentReport, CANCEL_JOB, CancelMessage, DISPATCH_JOB, DispatchMessage, HeartbeatBody, nodeQueueName } from '../../src/modules/gpu-scheduler';
+import { http, KEYS } from './app';
 
 export type AgentMode = 'run' | 'silent';
 
 export interface AgentTransport {
   report(taskId: string, body: AgentReport): Promise<void>;
   heartbeat(nodeId: string, body: HeartbeatBody): Promise<void>;
+}
+
+/**
+ * The agents' side of the wire contract over HTTP with the service key: a report answered with
+ * anything but 200 is an error (the agent keeps it in `errors`). `base` is asked on every call, so a
+ * test may point the agent at another app, or at a different one each time.
+ */
+export function httpAgentTransport(base: () => string): AgentTransport {
+  return {
+    report: async (taskId, body) => {
+      const r = await http(base(), 'POST', `/api/v1/gpu/tasks/${taskId}/report`, { key: KEYS.service, body });
+      if (r.status !== 200) throw new Error(`report ${r.status}: ${JSON.stringify(r.body)}`);
+    },
+    heartbeat: async (nodeId, body) => {
+      await http(base(), 'POST', `/api/v1/gpu/nodes/${nodeId}/heartbeat`, { key: KEYS.service, body });
+    },
+  };
 }
 
 /**
