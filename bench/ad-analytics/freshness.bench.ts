@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
-import { loadConfig } from '../../src/config/app-config';
 import { eventsTopic } from '../../src/modules/ad-analytics';
+import { adAnalyticsFullConfig, SERVICE_KEY } from '../support/ad-analytics';
 
 const SEND_S = Number(process.argv[2] ?? 120);
 const RATE = 200;
@@ -21,20 +21,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
   const ns = `b-${randomBytes(4).toString('hex')}`;
-  const config = loadConfig({
-    ...process.env,
-    APP_PROFILE: 'full',
-    APP_MODULES: 'ad-analytics',
-    APP_ROLES: 'api,worker',
-    NAMESPACE: ns,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    KAFKA_PARTITIONS: String(PARTITIONS),
-    RATE_LIMIT_PER_SECOND: '0',
-    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-    API_KEYS: 'admin:bench-admin-key,service:bench-service-key',
-  });
+  const config = adAnalyticsFullConfig(ns, 'api,worker', PARTITIONS);
   const app = await createApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/api/v1/track/events`;
@@ -75,7 +62,7 @@ async function main() {
       if (i % 100 === 0) events.push({ type: 'click', impressionId, adId: ad, campaignId: 'c1', ts: ts + 1 });
       sent.push({ ts, key: `${partitionOf(impressionId)}:${ts - (ts % windowMs)}` });
     }
-    const res = await fetch(url, { method: 'POST', headers: { 'x-api-key': 'bench-service-key', 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+    const res = await fetch(url, { method: 'POST', headers: { 'x-api-key': SERVICE_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
     if (res.status !== 202) throw new Error(`track ${res.status}`);
     await sleep(500);
   }
@@ -84,7 +71,7 @@ async function main() {
   const deadline = Date.now() + 6 * 60_000;
   while ([...lastWindowKeys].some((k) => !visible.has(k)) && Date.now() < deadline) {
     const events = Array.from({ length: PARTITIONS * 4 }, (_, j) => ({ type: 'impression', impressionId: `${ns}-tick-${Date.now()}-${j}`, adId: 'ticker', campaignId: 'ticker', ts: Date.now() }));
-    await fetch(url, { method: 'POST', headers: { 'x-api-key': 'bench-service-key', 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+    await fetch(url, { method: 'POST', headers: { 'x-api-key': SERVICE_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
     await sleep(1000);
   }
   polling = false;

@@ -20,11 +20,12 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
-import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { AppConfig } from '../../src/config/app-config';
 import { eventsTopic } from '../../src/modules/ad-analytics';
 import { streamCounters, streamKey } from '../../test/support/ad-analytics';
 import { MetricsRegistry } from '../../src/platform/metrics/metrics';
 import { encodeEvent } from '../../src/modules/ad-analytics/domain';
+import { adAnalyticsFullConfig, SERVICE_KEY } from '../support/ad-analytics';
 import { closers, makeWorkload, Workload } from './workload';
 
 const IMPRESSIONS = Number(process.argv[2] ?? 300_000);
@@ -32,26 +33,11 @@ const PARTITIONS = 6;
 /** impressions per second of event time */
 const EVENT_RATE = Number(process.env.EVENT_RATE ?? 500);
 const BROKERS = (process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const SERVICE = 'bench-service-key';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 function env(ns: string, roles: string) {
-  return loadConfig({
-    ...process.env,
-    APP_PROFILE: 'full',
-    APP_MODULES: 'ad-analytics',
-    APP_ROLES: roles,
-    NAMESPACE: ns,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    KAFKA_PARTITIONS: String(PARTITIONS),
-    RATE_LIMIT_PER_SECOND: '0',
-    HTTP_BODY_LIMIT_BYTES: String(4 * 1024 * 1024),
-    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-    API_KEYS: `admin:bench-admin-key,service:${SERVICE}`,
-  });
+  return adAnalyticsFullConfig(ns, roles, PARTITIONS, { HTTP_BODY_LIMIT_BYTES: String(4 * 1024 * 1024) });
 }
 
 async function produceRaw(kafka: Kafka, topic: string, values: { key: string; value: string }[]): Promise<number> {
@@ -159,7 +145,7 @@ async function endToEnd(w: Workload, batches: string[], total: number, roles = '
         const body = batches[next++];
         // A client retries a 503 (the log did not ack in time); the stream drops the duplicates.
         for (;;) {
-          const res = await fetch(url, { method: 'POST', headers: { 'x-api-key': SERVICE, 'content-type': 'application/json' }, body });
+          const res = await fetch(url, { method: 'POST', headers: { 'x-api-key': SERVICE_KEY, 'content-type': 'application/json' }, body });
           await res.arrayBuffer();
           if (res.status === 202) break;
           errors++;
