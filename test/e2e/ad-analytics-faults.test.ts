@@ -10,6 +10,7 @@ import { Client } from 'pg';
 import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
 import { adScenario, AdEvent } from '../support/ad-scenario';
 import { AppProcess } from '../support/processes';
+import { TEST_SERVICES } from '../support/services';
 
 // Fault tests of the ad-analytics worker role, full profile, as separate OS processes
 // (`APP_ROLES=worker APP_MODULES=ad-analytics` running src/main.ts) fed straight through Kafka:
@@ -19,9 +20,7 @@ import { AppProcess } from '../support/processes';
 // archive (the archiver's own consumer group) every record of the log exactly once: 0 lost, 0 double.
 
 const ROOT = join(__dirname, '../..');
-const DB_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const SHARED_BROKER = process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092';
+const SHARED_BROKER = TEST_SERVICES.KAFKA_BROKERS;
 const PARTITIONS = 3;
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,9 +46,8 @@ function workerEnv(ns: string, archiveDir: string, brokers: string): Record<stri
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
     DATA_DIR: 'memory',
-    DATABASE_URL: DB_URL,
+    ...TEST_SERVICES,
     DATABASE_POOL_SIZE: '4',
-    REDIS_URL,
     KAFKA_BROKERS: brokers,
     KAFKA_PARTITIONS: String(PARTITIONS),
     KAFKA_SESSION_TIMEOUT_MS: '6000',
@@ -199,9 +197,9 @@ describe('ad-analytics worker faults (full profile, worker processes)', () => {
   const harnesses: Harness[] = [];
 
   beforeAll(async () => {
-    db = new Client({ connectionString: DB_URL });
+    db = new Client({ connectionString: TEST_SERVICES.DATABASE_URL });
     await db.connect();
-    redis = new Redis(REDIS_URL);
+    redis = new Redis(TEST_SERVICES.REDIS_URL);
   });
   afterAll(async () => {
     await Promise.all(harnesses.map((h) => h.close()));

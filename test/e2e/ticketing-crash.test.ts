@@ -3,10 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { http } from '../support/app';
 import { AppProcess } from '../support/processes';
+import { TEST_SERVICES } from '../support/services';
 import { eventKeyPrefix } from '../support/ticketing';
 
-const DB_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN = 'crash-admin-key';
 const CLIENT = 'crash-client-key';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,10 +31,8 @@ describe('ticketing crash convergence (full profile, app process SIGKILLed mid-p
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
     DATA_DIR: 'memory',
-    DATABASE_URL: DB_URL,
+    ...TEST_SERVICES,
     DATABASE_POOL_SIZE: '8',
-    REDIS_URL,
-    KAFKA_BROKERS: process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092',
     KAFKA_PARTITIONS: '3',
     API_KEYS: `admin:${ADMIN},client:${CLIENT}`,
     RATE_LIMIT_PER_SECOND: '0',
@@ -46,8 +43,8 @@ describe('ticketing crash convergence (full profile, app process SIGKILLed mid-p
     TICKETING_PAYMENT_WINDOW_SECONDS: '6',
   };
   const apps: AppProcess[] = [];
-  const db = new Client({ connectionString: DB_URL });
-  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  const db = new Client({ connectionString: TEST_SERVICES.DATABASE_URL });
+  const redis = new Redis(TEST_SERVICES.REDIS_URL, { lazyConnect: true });
 
   beforeAll(async () => {
     await db.connect();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { get } from 'node:http';
 import { until } from '../support/app';
 import { AppProcess } from '../support/processes';
+import { TEST_SERVICES } from '../support/services';
 
 const KEY = 'cluster-admin-key';
 
@@ -40,9 +41,7 @@ describe('WEB_CONCURRENCY (full profile, src/main.ts as a process)', () => {
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
       DATA_DIR: 'memory',
-      DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-      KAFKA_BROKERS: process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092',
+      ...TEST_SERVICES,
       API_KEYS: `admin:${KEY}`,
       RATE_LIMIT_PER_SECOND: '0',
       SHUTDOWN_TIMEOUT_MS: '5000',

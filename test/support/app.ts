@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../src/app';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { TEST_SERVICES } from './services';
 
 export const KEYS = { admin: 'test-admin-key', service: 'test-service-key', client: 'test-client-key' } as const;
 
@@ -26,9 +27,7 @@ export async function startTestApp(env: Record<string, string> = {}, extra: Type
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     DATA_DIR: 'memory',
-    DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-    KAFKA_BROKERS: process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092',
+    ...TEST_SERVICES,
     KAFKA_PARTITIONS: '3',
     API_KEYS: `admin:${KEYS.admin},service:${KEYS.service},client:${KEYS.client}`,
     NODE_ENV: 'test',
