@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { AgentReport, DISPATCH_JOB } from '../../src/modules/gpu-scheduler';
 import { Binder } from '../../src/modules/gpu-scheduler/ports/binder.port';
-import { snapshotOf } from '../../src/modules/gpu-scheduler/ports/gpu-rows';
+import { selectStored } from '../../src/modules/gpu-scheduler/adapters/sql';
+import { snapshotOf, StoredNode } from '../../src/modules/gpu-scheduler/ports/gpu-rows';
 import { ScriptedAgent } from '../support/gpu-scripted-agent';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
 import { http, KEYS, startTestApp, TestApp } from '../support/app';
@@ -290,8 +291,8 @@ describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full
     let wins = 0;
     let conflicts = 0;
     for (let round = 0; round < 20; round++) {
-      const [node] = await ds.query(`SELECT * FROM gpu_nodes WHERE namespace = $1 AND id = 'r-1'`, [race]);
-      if (node.free_gpus.length < 2) {
+      const [node] = await selectStored<StoredNode>(ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 AND id = 'r-1'`, [race]);
+      if (node.freeGpus.length < 2) {
         await ds.query(`UPDATE gpu_allocations SET released_at_ms = $2 WHERE namespace = $1 AND released_at_ms IS NULL`, [race, Date.now()]);
         await ds.query(`UPDATE gpu_nodes SET free_gpus = '{0,1,2,3,4,5,6,7}', gpu_used_milli = '{0,0,0,0,0,0,0,0}', version = version + 1 WHERE namespace = $1`, [race]);
         continue;
@@ -306,7 +307,7 @@ describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full
       }
       // Different GPUs on the same node, bound concurrently through both apps' pools: the partial
       // unique index has nothing to object to, so only the node version can stop the second one.
-      const [g1, g2] = node.free_gpus as number[];
+      const [g1, g2] = node.freeGpus;
       const outcomes = await Promise.all(
         ids.map((taskId, k) =>
           apps()[k].app.get(Binder).bindBatch(

@@ -3,9 +3,9 @@ import { DataSource } from 'typeorm';
 import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { GpuCode, GpuError } from '../gpu-scheduler.errors';
 import type { NodeRegistration } from '../agent-protocol';
-import type { NodeRow } from '../ports/gpu-rows';
+import type { StoredNode } from '../ports/gpu-rows';
 import { NodeStore } from '../ports/node-store.port';
-import { select } from './sql';
+import { select, selectStored } from './sql';
 import { releaseAllocations } from './sql-allocations';
 
 @Injectable()
@@ -17,9 +17,9 @@ export class SqlNodeStore extends NodeStore {
     super();
   }
 
-  async register(input: NodeRegistration, labels: Record<string, string>, nowMs: number): Promise<NodeRow> {
+  async register(input: NodeRegistration, labels: Record<string, string>, nowMs: number): Promise<StoredNode> {
     try {
-      const rows = await select<NodeRow>(
+      const rows = await selectStored<StoredNode>(
         this.ds,
         `WITH live AS (
            SELECT gpu_index, sum(milli)::int AS milli, sum(cpu_milli)::int AS cpu, sum(memory_mib)::int AS mem
@@ -52,8 +52,8 @@ export class SqlNodeStore extends NodeStore {
     }
   }
 
-  async heartbeat(id: string, gpuUtilization: number[] | undefined, nowMs: number): Promise<{ row: NodeRow; wasUnhealthy: boolean } | undefined> {
-    const rows = await select<NodeRow & { old_status: string }>(
+  async heartbeat(id: string, gpuUtilization: number[] | undefined, nowMs: number): Promise<{ node: StoredNode; wasUnhealthy: boolean } | undefined> {
+    const rows = await selectStored<StoredNode & { oldStatus: string }>(
       this.ds,
       `UPDATE gpu_nodes SET last_heartbeat_ms = $3, gpu_utilization = COALESCE($4::jsonb, gpu_utilization),
               status = CASE WHEN status = 'UNHEALTHY' THEN 'ACTIVE' ELSE status END,
@@ -61,20 +61,20 @@ export class SqlNodeStore extends NodeStore {
         WHERE namespace = $1 AND id = $2 RETURNING *, (SELECT status FROM gpu_nodes o WHERE o.namespace = $1 AND o.id = $2) AS old_status`,
       [this.config.NAMESPACE, id, nowMs, gpuUtilization ? JSON.stringify(gpuUtilization) : null],
     );
-    return rows[0] && { row: rows[0], wasUnhealthy: rows[0].old_status === 'UNHEALTHY' };
+    return rows[0] && { node: rows[0], wasUnhealthy: rows[0].oldStatus === 'UNHEALTHY' };
   }
 
-  async setStatus(id: string, status: 'ACTIVE' | 'DRAINING' | 'MAINTENANCE'): Promise<NodeRow | undefined> {
-    const rows = await select<NodeRow>(this.ds, `UPDATE gpu_nodes SET status = $3, version = version + 1 WHERE namespace = $1 AND id = $2 RETURNING *`, [this.config.NAMESPACE, id, status]);
+  async setStatus(id: string, status: 'ACTIVE' | 'DRAINING' | 'MAINTENANCE'): Promise<StoredNode | undefined> {
+    const rows = await selectStored<StoredNode>(this.ds, `UPDATE gpu_nodes SET status = $3, version = version + 1 WHERE namespace = $1 AND id = $2 RETURNING *`, [this.config.NAMESPACE, id, status]);
     return rows[0];
   }
 
-  async get(id: string): Promise<NodeRow | undefined> {
-    return (await select<NodeRow>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 AND id = $2`, [this.config.NAMESPACE, id]))[0];
+  async get(id: string): Promise<StoredNode | undefined> {
+    return (await selectStored<StoredNode>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 AND id = $2`, [this.config.NAMESPACE, id]))[0];
   }
 
-  list(): Promise<NodeRow[]> {
-    return select<NodeRow>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 ORDER BY id`, [this.config.NAMESPACE]);
+  list(): Promise<StoredNode[]> {
+    return selectStored<StoredNode>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 ORDER BY id`, [this.config.NAMESPACE]);
   }
 
   async orphans(nodeId: string, taskIds: string[]): Promise<{ id: string; attempt: number }[]> {

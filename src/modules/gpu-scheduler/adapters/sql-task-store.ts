@@ -4,10 +4,10 @@ import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import type { AgentReportEvent } from '../agent-protocol';
 import type { Tier, UsageRecord } from '../domain';
 import type { SubmitTaskInput, TaskStatus } from '../gpu-scheduler.types';
-import type { TaskRow } from '../ports/gpu-rows';
+import type { StoredTask } from '../ports/gpu-rows';
 import { NewTaskEvent, taskEventMessage } from '../ports/task-events.port';
 import { RuntimeSample, TaskStore, TaskTx } from '../ports/task-store.port';
-import { isRetryableSqlError, select, Sql } from './sql';
+import { isRetryableSqlError, select, selectStored, Sql } from './sql';
 import { releaseAllocations } from './sql-allocations';
 import { Outbox } from '../../../platform/outbox/outbox';
 
@@ -18,8 +18,8 @@ class SqlTaskTx implements TaskTx {
     private readonly outbox: Outbox,
   ) {}
 
-  async lock(taskId: string): Promise<TaskRow | undefined> {
-    const rows = await select<TaskRow>(this.tx, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2 FOR UPDATE`, [taskId, this.config.NAMESPACE]);
+  async lock(taskId: string): Promise<StoredTask | undefined> {
+    const rows = await selectStored<StoredTask>(this.tx, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2 FOR UPDATE`, [taskId, this.config.NAMESPACE]);
     return rows[0];
   }
 
@@ -73,7 +73,7 @@ class SqlTaskTx implements TaskTx {
     );
   }
 
-  async addUsage(u: { taskId: string; attempt: number; tier: Tier; gpus: number; startMs: string; endMs: number }): Promise<void> {
+  async addUsage(u: { taskId: string; attempt: number; tier: Tier; gpus: number; startMs: number; endMs: number }): Promise<void> {
     await this.tx.query(
       `INSERT INTO gpu_usage (namespace, task_id, attempt, tier, gpu_count, start_ms, end_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (task_id, attempt) DO NOTHING`,
@@ -132,22 +132,22 @@ export class SqlTaskStore extends TaskStore {
     });
   }
 
-  async get(taskId: string): Promise<TaskRow | undefined> {
-    return (await select<TaskRow>(this.ds, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2`, [taskId, this.config.NAMESPACE]))[0];
+  async get(taskId: string): Promise<StoredTask | undefined> {
+    return (await selectStored<StoredTask>(this.ds, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2`, [taskId, this.config.NAMESPACE]))[0];
   }
 
-  async queuePosition(t: TaskRow): Promise<number> {
+  async queuePosition(t: StoredTask): Promise<number> {
     const ahead = await select<{ n: string }>(
       this.ds,
       `SELECT count(*) AS n FROM gpu_tasks WHERE namespace = $1 AND status = 'QUEUED' AND tier = $2
           AND (queued_at_ms < $3 OR (queued_at_ms = $3 AND id < $4))`,
-      [this.config.NAMESPACE, t.tier, t.queued_at_ms, t.id],
+      [this.config.NAMESPACE, t.tier, t.queuedAtMs, t.id],
     );
     return Number(ahead[0].n) + 1;
   }
 
-  list(q: { userId?: string; status?: TaskStatus; after: string | null; limit: number }): Promise<TaskRow[]> {
-    return select<TaskRow>(
+  list(q: { userId?: string; status?: TaskStatus; after: string | null; limit: number }): Promise<StoredTask[]> {
+    return selectStored<StoredTask>(
       this.ds,
       `SELECT * FROM gpu_tasks WHERE namespace = $1 AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR status = $3)
           AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5`,
@@ -173,16 +173,16 @@ export class SqlTaskStore extends TaskStore {
     );
   }
 
-  queued(limit: number): Promise<TaskRow[]> {
-    return select<TaskRow>(
+  queued(limit: number): Promise<StoredTask[]> {
+    return selectStored<StoredTask>(
       this.ds,
       `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status = 'QUEUED' AND NOT cancel_requested ORDER BY queued_at_ms, id LIMIT $2`,
       [this.config.NAMESPACE, limit],
     );
   }
 
-  live(): Promise<TaskRow[]> {
-    return select<TaskRow>(this.ds, `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING')`, [this.config.NAMESPACE]);
+  live(): Promise<StoredTask[]> {
+    return selectStored<StoredTask>(this.ds, `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING')`, [this.config.NAMESPACE]);
   }
 
   async usageSince(fromMs: number): Promise<UsageRecord[]> {

@@ -19,7 +19,7 @@ export class ClusterViewService {
   async grid() {
     const [nodes, allocations] = await Promise.all([this.nodes.list(), this.stats.liveGpus()]);
     const byNode = new Map<string, (string | null)[]>();
-    for (const n of nodes) byNode.set(n.id, new Array<string | null>(n.gpu_count).fill(null));
+    for (const n of nodes) byNode.set(n.id, new Array<string | null>(n.gpuCount).fill(null));
     for (const a of allocations) {
       const row = byNode.get(a.nodeId);
       if (row && a.gpuIndex < row.length) row[a.gpuIndex] = a.taskId;
@@ -28,10 +28,10 @@ export class ClusterViewService {
       at: new Date().toISOString(),
       nodes: nodes.map((n) => ({
         id: n.id,
-        gpuType: n.gpu_type,
+        gpuType: n.gpuType,
         status: n.status,
-        gpuCount: n.gpu_count,
-        freeGpuIndices: n.free_gpus,
+        gpuCount: n.gpuCount,
+        freeGpuIndices: n.freeGpus,
         tasks: byNode.get(n.id)!,
       })),
     };

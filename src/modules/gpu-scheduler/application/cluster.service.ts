@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { GpuSchedulerConfig } from '../gpu-scheduler.config';
 import { Clock } from '../../../platform/clock/clock';
-import { NodeRow, toNodeView } from '../ports/gpu-rows';
+import { StoredNode, toNodeView } from '../ports/gpu-rows';
 import { ClusterStats } from '../ports/cluster-stats.port';
 import { NodeStore } from '../ports/node-store.port';
 
@@ -38,14 +38,14 @@ export class ClusterService {
       this.stats.predictionError(),
     ]);
 
-    const inPool = (n: NodeRow) => n.status !== 'UNHEALTHY';
-    const schedulableFree = (n: NodeRow) => (n.status === 'ACTIVE' ? n.free_gpus.length : 0);
-    const used = (n: NodeRow) => n.gpu_count - n.free_gpus.length;
-    const nodeCap = (n: NodeRow) => (inPool(n) ? cap(n.gpu_count, schedulableFree(n), used(n)) : cap(0, 0, 0));
+    const inPool = (n: StoredNode) => n.status !== 'UNHEALTHY';
+    const schedulableFree = (n: StoredNode) => (n.status === 'ACTIVE' ? n.freeGpus.length : 0);
+    const used = (n: StoredNode) => n.gpuCount - n.freeGpus.length;
+    const nodeCap = (n: StoredNode) => (inPool(n) ? cap(n.gpuCount, schedulableFree(n), used(n)) : cap(0, 0, 0));
     const byType: Record<string, Capacity & { nodes: number }> = {};
     const all = cap(0, 0, 0);
     for (const n of nodes) {
-      const t = (byType[n.gpu_type] ??= { ...cap(0, 0, 0), nodes: 0 });
+      const t = (byType[n.gpuType] ??= { ...cap(0, 0, 0), nodes: 0 });
       t.nodes++;
       const c = nodeCap(n);
       for (const x of [t, all]) {
@@ -74,7 +74,7 @@ export class ClusterService {
       gpus: all,
       nodes: nodes.map((n) => {
         const { registeredAt: _registeredAt, ...view } = toNodeView(n);
-        return { ...view, ...nodeCap(n), gpuUtilization: n.gpu_utilization };
+        return { ...view, ...nodeCap(n), gpuUtilization: n.gpuUtilization };
       }),
       gpuTypes: byType,
       queues: { ...tiers, byGpuType: queueByType },

@@ -57,7 +57,7 @@ export class NodeService {
     if (beat.wasUnhealthy) this.trigger.request();
     if (body.runningTaskIds?.length) await this.cancelOrphans(id, body.runningTaskIds);
     if (body.runningTaskIds && (await this.store.releaseStopped(id, body.runningTaskIds, now)) > 0) this.trigger.request();
-    return toNodeView(beat.row);
+    return toNodeView(beat.node);
   }
 
   private async cancelOrphans(nodeId: string, taskIds: string[]): Promise<void> {

@@ -7,7 +7,7 @@ import { JobQueue } from '../../../platform/queue/job-queue.port';
 import { DISPATCH_JOB, DispatchMessage, nodeQueueName } from '../agent-protocol';
 import { Allocation, bestFit, Decision, HeadSlipTracker, windowUsage, RunningTask, RuntimePredictor, scheduleCycle, Task, worstFit } from '../domain';
 import { Binder, BindOutcome, BindRequest, NodeSnapshot } from '../ports/binder.port';
-import { placementOf, snapshotOf, TaskRow, toDomainNode, toDomainTask } from '../ports/gpu-rows';
+import { placementOf, snapshotOf, StoredTask, toDomainNode, toDomainTask } from '../ports/gpu-rows';
 import { NodeStore } from '../ports/node-store.port';
 import { Outbox } from '../../../platform/outbox/outbox';
 import { TaskStore } from '../ports/task-store.port';
@@ -105,14 +105,14 @@ export class SchedulerService {
     // The queue comes in arrival order, so each tier's first row is its oldest.
     for (const tier of ['vip', 'normal'] as const) {
       const oldest = queueRows.find((r) => r.tier === tier);
-      this.oldestWait.set({ tier }, oldest ? Math.max(0, nowMs - Number(oldest.queued_at_ms)) / 1000 : 0);
+      this.oldestWait.set({ tier }, oldest ? Math.max(0, nowMs - oldest.queuedAtMs) / 1000 : 0);
     }
     const now = nowMs / 1000;
     const predict = (t: Task) => this.predictor.predict(t);
     const running: RunningTask[] = runningRows.map((r) => {
       const task = toDomainTask(r);
-      const startedAt = Number(r.started_at_ms ?? r.scheduled_at_ms ?? nowMs) / 1000;
-      return { task, startedAt, allocations: placementOf(r), predictedEndAt: startedAt + (r.predicted_runtime_sec ?? predict(task)) };
+      const startedAt = (r.startedAtMs ?? r.scheduledAtMs ?? nowMs) / 1000;
+      return { task, startedAt, allocations: placementOf(r), predictedEndAt: startedAt + (r.predictedRuntimeSec ?? predict(task)) };
     });
     const usage = windowUsage(history, running, now, this.config.GPU_QUOTA_WINDOW_SEC);
     const used = usage.vip + usage.normal;
@@ -148,7 +148,7 @@ export class SchedulerService {
       });
       const events = reqs.map((r) => {
         const row = byId.get(r.taskId)!;
-        return { type: 'SCHEDULED' as const, taskId: r.taskId, attempt: r.attempt, status: 'SCHEDULED' as const, userId: row.user_id, tier: row.tier, placement: r.allocations };
+        return { type: 'SCHEDULED' as const, taskId: r.taskId, attempt: r.attempt, status: 'SCHEDULED' as const, userId: row.userId, tier: row.tier, placement: r.allocations };
       });
       const outcome = await this.binder.bindBatch(ctx, reqs, snapshots, events);
       if (!outcome.ok) return outcome;
@@ -218,7 +218,7 @@ export class SchedulerService {
   }
 
   /** DISPATCH to every node of the gang; if any cannot be queued the binding is rolled back. */
-  private async dispatch(row: TaskRow, attempt: number, allocs: Allocation[], predicted: number, ackDeadline: number): Promise<boolean> {
+  private async dispatch(row: StoredTask, attempt: number, allocs: Allocation[], predicted: number, ackDeadline: number): Promise<boolean> {
     try {
       for (const a of allocs) {
         const msg: DispatchMessage = { taskId: row.id, attempt, ...a, command: row.command ?? undefined, model: row.model ?? undefined, predictedRuntimeSec: predicted, ackDeadline };

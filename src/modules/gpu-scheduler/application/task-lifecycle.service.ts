@@ -5,7 +5,7 @@ import { AgentReport, CANCEL_JOB, CancelMessage, nodeQueueName } from '../agent-
 import { GpuCode, GpuError } from '../gpu-scheduler.errors';
 import { ReportResult, TaskStatus, TaskView, TERMINAL } from '../gpu-scheduler.types';
 import { gpuShareOf } from '../domain';
-import { placementOf, TaskRow, toTaskView } from '../ports/gpu-rows';
+import { placementOf, StoredTask, toTaskView } from '../ports/gpu-rows';
 import { Outbox } from '../../../platform/outbox/outbox';
 import { TaskEvent } from '../ports/task-events.port';
 import { TaskStore, TaskTx } from '../ports/task-store.port';
@@ -62,26 +62,26 @@ export class TaskLifecycle {
     if (after.trigger) this.trigger.request();
   }
 
-  private async event(tx: TaskTx, t: TaskRow, type: TaskEvent['type'], status: TaskStatus, now: number, reason?: string) {
-    await tx.event({ type, taskId: t.id, attempt: t.attempt, status, userId: t.user_id, tier: t.tier, placement: placementOf(t), reason }, now);
+  private async event(tx: TaskTx, t: StoredTask, type: TaskEvent['type'], status: TaskStatus, now: number, reason?: string) {
+    await tx.event({ type, taskId: t.id, attempt: t.attempt, status, userId: t.userId, tier: t.tier, placement: placementOf(t), reason }, now);
   }
 
   /** Ends the task (attempt stays); records its GPU time for the quota window and, on success, its runtime. */
-  private async finish(tx: TaskTx, t: TaskRow, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', now: number, reason?: string, exitCode?: number) {
+  private async finish(tx: TaskTx, t: StoredTask, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', now: number, reason?: string, exitCode?: number) {
     await tx.finish(t.id, status, now, reason, exitCode);
     await this.recordUsage(tx, t, now);
-    if (status === 'SUCCEEDED' && t.started_at_ms !== null) {
-      const runtimeSec = Math.max(0, (now - Number(t.started_at_ms)) / 1000);
-      await tx.addRuntime({ model: t.model, gpuCount: t.gpu_count, runtimeSec, predictedSec: t.predicted_runtime_sec, nowMs: now });
+    if (status === 'SUCCEEDED' && t.startedAtMs !== null) {
+      const runtimeSec = Math.max(0, (now - t.startedAtMs) / 1000);
+      await tx.addRuntime({ model: t.model, gpuCount: t.gpuCount, runtimeSec, predictedSec: t.predictedRuntimeSec, nowMs: now });
     }
     await this.event(tx, t, status, status, now, reason);
   }
 
-  private async recordUsage(tx: TaskTx, t: TaskRow, now: number) {
-    const startMs = t.started_at_ms ?? t.scheduled_at_ms;
+  private async recordUsage(tx: TaskTx, t: StoredTask, now: number) {
+    const startMs = t.startedAtMs ?? t.scheduledAtMs;
     if (startMs === null) return;
     // GPUs held in GPU units: a 250-milli share is charged 0.25 GPU.
-    const gpus = gpuShareOf({ gpuCount: t.gpu_count, gpuMilli: t.gpu_milli ?? undefined });
+    const gpus = gpuShareOf({ gpuCount: t.gpuCount, gpuMilli: t.gpuMilli ?? undefined });
     await tx.addUsage({ taskId: t.id, attempt: t.attempt, tier: t.tier, gpus, startMs, endMs: now });
   }
 
@@ -91,14 +91,14 @@ export class TaskLifecycle {
    * (after the CANCEL job) or the node itself fails, so no GPU is handed out while a process may
    * still run on it.
    */
-  private async releaseUnconfirmed(tx: TaskTx, t: TaskRow, now: number, deadNode?: string): Promise<void> {
+  private async releaseUnconfirmed(tx: TaskTx, t: StoredTask, now: number, deadNode?: string): Promise<void> {
     for (const p of placementOf(t)) {
-      if (p.nodeId === deadNode || !t.accepted_nodes.includes(p.nodeId)) await tx.release(t.id, t.attempt, now, p.nodeId);
+      if (p.nodeId === deadNode || !t.acceptedNodes.includes(p.nodeId)) await tx.release(t.id, t.attempt, now, p.nodeId);
     }
   }
 
   /** CANCEL jobs to every node of the current attempt except those already done. */
-  private cancelOthers(t: TaskRow, after: After, except: Set<string>) {
+  private cancelOthers(t: StoredTask, after: After, except: Set<string>) {
     for (const p of placementOf(t)) {
       if (!except.has(p.nodeId)) after.cancels.push({ nodeId: p.nodeId, msg: { taskId: t.id, attempt: t.attempt } });
     }
@@ -134,7 +134,7 @@ export class TaskLifecycle {
         const start = r.event === 'STARTED' && t.status === 'SCHEDULED';
         await tx.accept(taskId, r.nodeId, start, now);
         if (start) {
-          t.started_at_ms = String(now);
+          t.startedAtMs = now;
           await this.event(tx, t, 'RUNNING', 'RUNNING', now);
           return result(undefined, 'RUNNING');
         }
@@ -156,7 +156,7 @@ export class TaskLifecycle {
       const status = r.event === 'CANCELLED' ? 'CANCELLED' : 'FAILED';
       await this.finish(tx, t, status, now, r.reason ?? (status === 'FAILED' ? `failed on ${r.nodeId}` : undefined), r.exitCode);
       // After a client cancel every node already has its CANCEL job.
-      if (!t.cancel_requested) this.cancelOthers(t, after, new Set(done.keys()));
+      if (!t.cancelRequested) this.cancelOthers(t, after, new Set(done.keys()));
       return result(undefined, status);
     });
   }
@@ -173,14 +173,14 @@ export class TaskLifecycle {
       }
       if (t.status === 'QUEUED') {
         await this.finish(tx, t, 'CANCELLED', now, 'cancelled by client');
-        return { accepted: false, view: toTaskView({ ...t, status: 'CANCELLED', finished_at_ms: String(now), reason: 'cancelled by client' }) };
+        return { accepted: false, view: toTaskView({ ...t, status: 'CANCELLED', finishedAtMs: now, reason: 'cancelled by client' }) };
       }
-      if (!t.cancel_requested) {
+      if (!t.cancelRequested) {
         await tx.requestCancel(taskId);
         const done = await tx.finalReports(t.id, t.attempt);
         this.cancelOthers(t, after, new Set(done.keys()));
       }
-      return { accepted: true, view: toTaskView({ ...t, cancel_requested: true }) };
+      return { accepted: true, view: toTaskView({ ...t, cancelRequested: true }) };
     });
   }
 
@@ -200,7 +200,7 @@ export class TaskLifecycle {
       await this.recordUsage(tx, t, now);
       this.cancelOthers(t, after, new Set());
       after.trigger = true;
-      if (t.cancel_requested) {
+      if (t.cancelRequested) {
         await this.finish(tx, t, 'CANCELLED', now, `cancelled before dispatch was acknowledged (${reason})`);
         return true;
       }
@@ -209,7 +209,7 @@ export class TaskLifecycle {
     });
   }
 
-  private async requeue(tx: TaskTx, t: TaskRow, now: number, reason: string) {
+  private async requeue(tx: TaskTx, t: StoredTask, now: number, reason: string) {
     await tx.requeue(t.id, reason);
     await this.event(tx, t, 'REQUEUED', 'QUEUED', now, reason);
   }
@@ -235,8 +235,8 @@ export class TaskLifecycle {
         await this.releaseUnconfirmed(tx, t, now, nodeId);
         this.cancelOthers(t, after, new Set([nodeId]));
         const reason = `node ${nodeId} became UNHEALTHY`;
-        if (t.cancel_requested) await this.finish(tx, t, 'CANCELLED', now, reason);
-        else if (t.on_node_failure === 'requeue') {
+        if (t.cancelRequested) await this.finish(tx, t, 'CANCELLED', now, reason);
+        else if (t.onNodeFailure === 'requeue') {
           await this.recordUsage(tx, t, now);
           await this.requeue(tx, t, now, reason);
         } else await this.finish(tx, t, 'FAILED', now, reason);

@@ -2,101 +2,101 @@ import type { Allocation, GangPlacement, GpuNode, NodeStatus, Task, Tier } from 
 import type { NodeFailurePolicy, NodeView, TaskStatus, TaskView } from '../gpu-scheduler.types';
 import type { NodeSnapshot } from './binder.port';
 
-/** A task as stored (gpu_tasks): what the stores hand to the services. */
-export interface TaskRow {
+/** A task as stored (gpu_tasks, one field per column, times in epoch ms): what the stores hand to the services. */
+export interface StoredTask {
   id: string;
   namespace: string;
-  user_id: string;
+  userId: string;
   tier: Tier;
-  gpu_type: string;
-  gpu_count: number;
-  gpu_memory_gb: number;
-  estimated_runtime_sec: number | null;
+  gpuType: string;
+  gpuCount: number;
+  gpuMemoryGb: number;
+  estimatedRuntimeSec: number | null;
   model: string | null;
   command: string | null;
-  on_node_failure: NodeFailurePolicy;
-  gpu_milli: number | null;
-  cpu_milli: number | null;
-  memory_mib: number | null;
-  gang_placement: GangPlacement | null;
+  onNodeFailure: NodeFailurePolicy;
+  gpuMilli: number | null;
+  cpuMilli: number | null;
+  memoryMib: number | null;
+  gangPlacement: GangPlacement | null;
   status: TaskStatus;
   attempt: number;
   version: string;
   placement: Allocation[] | null;
-  accepted_nodes: string[];
-  cancel_requested: boolean;
-  predicted_runtime_sec: number | null;
+  acceptedNodes: string[];
+  cancelRequested: boolean;
+  predictedRuntimeSec: number | null;
   backfilled: boolean;
-  queued_at_ms: string;
-  scheduled_at_ms: string | null;
-  ack_deadline_ms: string | null;
-  started_at_ms: string | null;
-  finished_at_ms: string | null;
-  exit_code: number | null;
+  queuedAtMs: number;
+  scheduledAtMs: number | null;
+  ackDeadlineMs: number | null;
+  startedAtMs: number | null;
+  finishedAtMs: number | null;
+  exitCode: number | null;
   reason: string | null;
 }
 
-/** A node as stored (gpu_nodes). */
-export interface NodeRow {
+/** A node as stored (gpu_nodes, one field per column, times in epoch ms). */
+export interface StoredNode {
   namespace: string;
   id: string;
-  gpu_type: string;
-  gpu_count: number;
-  gpu_memory_gb: number;
+  gpuType: string;
+  gpuCount: number;
+  gpuMemoryGb: number;
   labels: Record<string, string>;
   simulated: boolean;
   status: NodeStatus;
-  free_gpus: number[];
-  gpu_used_milli: number[];
-  cpu_milli: number | null;
-  memory_mib: number | null;
-  cpu_used_milli: number;
-  memory_used_mib: number;
+  freeGpus: number[];
+  gpuUsedMilli: number[];
+  cpuMilli: number | null;
+  memoryMib: number | null;
+  cpuUsedMilli: number;
+  memoryUsedMib: number;
   version: string;
-  gpu_utilization: number[] | null;
-  last_heartbeat_ms: string;
-  registered_at_ms: string;
+  gpuUtilization: number[] | null;
+  lastHeartbeatMs: number;
+  registeredAtMs: number;
 }
 
-const iso = (ms: string | number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The scheduling core's view of a queued task (times in seconds, as the core expects). */
-export function toDomainTask(r: TaskRow): Task {
+export function toDomainTask(r: StoredTask): Task {
   return {
     id: r.id,
-    userId: r.user_id,
+    userId: r.userId,
     tier: r.tier,
-    gpuType: r.gpu_type,
-    gpuCount: r.gpu_count,
-    gpuMemoryGb: r.gpu_memory_gb,
-    submittedAt: Number(r.queued_at_ms) / 1000,
-    estimatedRuntimeSec: r.estimated_runtime_sec ?? undefined,
+    gpuType: r.gpuType,
+    gpuCount: r.gpuCount,
+    gpuMemoryGb: r.gpuMemoryGb,
+    submittedAt: r.queuedAtMs / 1000,
+    estimatedRuntimeSec: r.estimatedRuntimeSec ?? undefined,
     model: r.model ?? undefined,
-    gpuMilli: r.gpu_milli ?? undefined,
-    cpuMilli: r.cpu_milli ?? undefined,
-    memoryMib: r.memory_mib ?? undefined,
-    gangPlacement: r.gang_placement ?? undefined,
+    gpuMilli: r.gpuMilli ?? undefined,
+    cpuMilli: r.cpuMilli ?? undefined,
+    memoryMib: r.memoryMib ?? undefined,
+    gangPlacement: r.gangPlacement ?? undefined,
   };
 }
 
-export function toDomainNode(r: NodeRow): GpuNode {
+export function toDomainNode(r: StoredNode): GpuNode {
   return {
     id: r.id,
-    gpuType: r.gpu_type,
-    gpuCount: r.gpu_count,
-    gpuMemoryGb: r.gpu_memory_gb,
-    freeGpuIndices: [...r.free_gpus],
+    gpuType: r.gpuType,
+    gpuCount: r.gpuCount,
+    gpuMemoryGb: r.gpuMemoryGb,
+    freeGpuIndices: [...r.freeGpus],
     status: r.status,
-    gpuUsedMilli: [...r.gpu_used_milli],
-    cpuMilli: r.cpu_milli ?? undefined,
-    memoryMib: r.memory_mib ?? undefined,
-    cpuUsedMilli: r.cpu_used_milli,
-    memoryUsedMib: r.memory_used_mib,
+    gpuUsedMilli: [...r.gpuUsedMilli],
+    cpuMilli: r.cpuMilli ?? undefined,
+    memoryMib: r.memoryMib ?? undefined,
+    cpuUsedMilli: r.cpuUsedMilli,
+    memoryUsedMib: r.memoryUsedMib,
   };
 }
 
 /** The stored placement; share fields only where set, so whole-GPU placements read as before. */
-export function placementOf(r: Pick<TaskRow, 'placement'>): Allocation[] {
+export function placementOf(r: Pick<StoredTask, 'placement'>): Allocation[] {
   return (r.placement ?? []).map((a) => ({
     nodeId: a.nodeId,
     gpuIndices: [...a.gpuIndices],
@@ -106,56 +106,56 @@ export function placementOf(r: Pick<TaskRow, 'placement'>): Allocation[] {
   }));
 }
 
-export function toTaskView(r: TaskRow, queuePosition: number | null = null): TaskView {
+export function toTaskView(r: StoredTask, queuePosition: number | null = null): TaskView {
   return {
     taskId: r.id,
-    userId: r.user_id,
+    userId: r.userId,
     tier: r.tier,
-    gpuType: r.gpu_type,
-    gpuCount: r.gpu_count,
-    gpuMemoryGb: r.gpu_memory_gb,
-    estimatedRuntimeSec: r.estimated_runtime_sec,
+    gpuType: r.gpuType,
+    gpuCount: r.gpuCount,
+    gpuMemoryGb: r.gpuMemoryGb,
+    estimatedRuntimeSec: r.estimatedRuntimeSec,
     model: r.model,
     command: r.command,
-    onNodeFailure: r.on_node_failure,
-    gpuMilli: r.gpu_milli,
-    cpuMilli: r.cpu_milli,
-    memoryMib: r.memory_mib,
-    gangPlacement: r.gang_placement,
+    onNodeFailure: r.onNodeFailure,
+    gpuMilli: r.gpuMilli,
+    cpuMilli: r.cpuMilli,
+    memoryMib: r.memoryMib,
+    gangPlacement: r.gangPlacement,
     status: r.status,
     attempt: r.attempt,
     placement: placementOf(r),
-    cancelRequested: r.cancel_requested,
+    cancelRequested: r.cancelRequested,
     backfilled: r.backfilled,
-    queuedAt: iso(r.queued_at_ms)!,
-    scheduledAt: iso(r.scheduled_at_ms),
-    startedAt: iso(r.started_at_ms),
-    finishedAt: iso(r.finished_at_ms),
-    predictedRuntimeSec: r.predicted_runtime_sec,
+    queuedAt: iso(r.queuedAtMs)!,
+    scheduledAt: iso(r.scheduledAtMs),
+    startedAt: iso(r.startedAtMs),
+    finishedAt: iso(r.finishedAtMs),
+    predictedRuntimeSec: r.predictedRuntimeSec,
     queuePosition: r.status === 'QUEUED' ? queuePosition : null,
-    exitCode: r.exit_code,
+    exitCode: r.exitCode,
     reason: r.reason,
   };
 }
 
-export function toNodeView(r: NodeRow): NodeView {
+export function toNodeView(r: StoredNode): NodeView {
   return {
     id: r.id,
-    gpuType: r.gpu_type,
-    gpuCount: r.gpu_count,
-    gpuMemoryGb: r.gpu_memory_gb,
+    gpuType: r.gpuType,
+    gpuCount: r.gpuCount,
+    gpuMemoryGb: r.gpuMemoryGb,
     labels: r.labels ?? {},
     simulated: r.simulated,
     status: r.status,
-    freeGpuIndices: [...r.free_gpus],
-    gpuUsedMilli: [...r.gpu_used_milli],
-    cpuMilli: r.cpu_milli,
-    memoryMib: r.memory_mib,
-    cpuUsedMilli: r.cpu_used_milli,
-    memoryUsedMib: r.memory_used_mib,
-    lastHeartbeatAt: iso(r.last_heartbeat_ms)!,
-    registeredAt: iso(r.registered_at_ms)!,
+    freeGpuIndices: [...r.freeGpus],
+    gpuUsedMilli: [...r.gpuUsedMilli],
+    cpuMilli: r.cpuMilli,
+    memoryMib: r.memoryMib,
+    cpuUsedMilli: r.cpuUsedMilli,
+    memoryUsedMib: r.memoryUsedMib,
+    lastHeartbeatAt: iso(r.lastHeartbeatMs)!,
+    registeredAt: iso(r.registeredAtMs)!,
   };
 }
 
-export const snapshotOf = (r: NodeRow): NodeSnapshot => ({ version: String(r.version), node: toDomainNode(r) });
+export const snapshotOf = (r: StoredNode): NodeSnapshot => ({ version: String(r.version), node: toDomainNode(r) });
