@@ -26,5 +26,5 @@ export const OptionalProperty = (options?: ApiPropertyOptions) => stacked(ApiPro
  * validated. Query strings only: on a JSON body the conversion would let "5" pass as 5.
  */
 export function QueryInt(min: number, max: number, defaultValue?: number): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional(defaultValue === undefined ? {} : { default: defaultValue }), IsOptional(), Type(() => Number), IsInt(), Min(min), Max(max));
+  return applyDecorators(OptionalProperty(defaultValue === undefined ? {} : { default: defaultValue }), Type(() => Number), IsInt(), Min(min), Max(max));
 }

@@ -1,18 +1,16 @@
-import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsNumber, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { MaxDecimalPlaces } from '../../../platform/validation/max-decimal-places';
 import { WaitingRoomDto } from './waiting-room.dto';
-import { IntRange, OptionalProperty, StringLength, StringMatching } from '../../../platform/validation/int-range';
+import { IntRange, OptionalProperty, stacked, StringLength, StringMatching } from '../../../platform/validation/int-range';
 
 const ID = /^[A-Za-z0-9_.:@-]+$/;
 
-/** A whole number in [1, max]. Decorators in the order a stack of them is applied (bottom up), so messages keep their order. */
-const Count = (max: number, example: number) => applyDecorators(Max(max), Min(1), IsInt(), ApiProperty({ example }));
+/** A whole number in [1, max]. */
+const Count = (max: number, example: number) => stacked(ApiProperty({ example }), IntRange(1, max));
 /** A price: at most 2 decimals (stored in cents), 0..1,000,000. */
-const Price = (example: number) =>
-  applyDecorators(Max(1_000_000), Min(0), MaxDecimalPlaces(2), IsNumber({ allowNaN: false, allowInfinity: false }), ApiProperty({ example }));
+const Price = (example: number) => stacked(ApiProperty({ example }), IsNumber({ allowNaN: false, allowInfinity: false }), MaxDecimalPlaces(2), Min(0), Max(1_000_000));
 
 export class SectionDto {
   @ApiProperty({ example: 'A' })
