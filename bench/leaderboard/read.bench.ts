@@ -8,7 +8,7 @@
  * BENCH_TARGETS=top:1,player:16 (names as printed) loads only those, e.g. for a `node --cpu-prof` of one.
  *   [BENCH_PROFILE=embedded] npx ts-node --transpile-only bench/leaderboard/read.bench.ts [seconds=5] [connections=50] [players=1000000] [shards=1,16] [rounds=3]
  */
-import { Controller, Get, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import Fastify from 'fastify';
@@ -16,8 +16,8 @@ import Redis from 'ioredis';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/app-config';
 import { BoardService, LeaderboardService, RankStore } from '../../src/modules/leaderboard';
-import { RequireRole } from '../../src/platform/auth/roles.decorator';
-import { autocannon, LoadResult } from '../support/autocannon';
+import { autocannonWithCpu, LoadResult } from '../support/autocannon';
+import { EmptyRouteController } from '../support/empty-route';
 import { scanKeys } from '../support/redis';
 
 const seconds = Number(process.argv[2] ?? 5);
@@ -37,25 +37,11 @@ function reachable(port: number): Promise<boolean> {
   });
 }
 
-@Controller('api/v1/bench-empty')
-class EmptyController {
-  @RequireRole('client')
-  @Get()
-  get() {
-    return { ok: true, n: 42 };
-  }
-}
-@Module({ controllers: [EmptyController] })
+@Module({ controllers: [EmptyRouteController] })
 class EmptyModule {}
 
-/** Load, plus this process's CPU (user + system) per request: the bare route, the app and the bench
- *  share it, so CPU µs per request compares across targets even when a loaded box skews req/s. */
-async function run(url: string, headers: Record<string, string> = {}): Promise<LoadResult & { cpuUsPerReq: number }> {
-  const cpu = process.cpuUsage();
-  const r = await autocannon(url, { connections, seconds, headers });
-  const used = process.cpuUsage(cpu);
-  return { ...r, cpuUsPerReq: +((used.user + used.system) / (r.rps * seconds)).toFixed(1) };
-}
+/** The bare route, the app and the bench share this process: see autocannonWithCpu. */
+const run = (url: string, headers: Record<string, string> = {}) => autocannonWithCpu(url, { connections, seconds, headers });
 
 async function main() {
   const full = process.env.BENCH_PROFILE !== 'embedded' && (await Promise.all([6379, 5432, 9092].map(reachable))).every(Boolean);
@@ -127,7 +113,7 @@ async function main() {
   // a burst of someone else's load then skews one round of every target, not one target.
   const targets: [string, string, Record<string, string>][] = [
     ['bare', `http://127.0.0.1:${barePort}/bench`, {}],
-    ['platform', `http://127.0.0.1:${port}/api/v1/bench-empty`, h],
+    ['platform', `http://127.0.0.1:${port}/api/v1/bench`, h],
   ];
   for (const board of boards) {
     const base = `http://127.0.0.1:${port}/api/v1/leaderboards/${board.id}`;

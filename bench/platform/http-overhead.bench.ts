@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/app-config';
 import { securityHeaders } from '../../src/platform/http/security-headers';
-import { autocannon } from '../support/autocannon';
+import { autocannonWithCpu } from '../support/autocannon';
 import { EmptyRouteController } from '../support/empty-route';
 
 @Module({ controllers: [EmptyRouteController] })
@@ -40,16 +40,8 @@ const connections = Number(process.argv[3] ?? 50);
 const only = process.argv[4] === 'all' ? undefined : process.argv[4];
 const rounds = Number(process.argv[5] ?? 1);
 
-/** Load plus this process's CPU time (user + system) per request served: all three servers live in
- *  this process, one loaded at a time, so on a box too loaded for req/s to compare, CPU µs per
- *  request still does (its ratio to bare is what req/s would show on a quiet box, where the server
- *  is CPU bound). */
-async function run(url: string, headers: Record<string, string> = {}) {
-  const cpu = process.cpuUsage();
-  const r = await autocannon(url, { connections, seconds, headers });
-  const used = process.cpuUsage(cpu);
-  return { ...r, cpuUsPerReq: +((used.user + used.system) / (r.rps * seconds)).toFixed(1) };
-}
+/** All the servers live in this process, one loaded at a time: see autocannonWithCpu. */
+const run = (url: string, headers: Record<string, string> = {}) => autocannonWithCpu(url, { connections, seconds, headers });
 
 async function main() {
   const bare = Fastify();

@@ -2,7 +2,7 @@ import { ReconciliationService } from '../support/ticketing';
 import { KeyValueStore } from '../../src/platform/kv/key-value-store.port';
 import { signWebhook } from '../support/ticketing';
 import { checkCounts } from '../support/ticketing';
-import { http, KEYS, startTestApp, TestApp, until } from '../support/app';
+import { http, KEYS, pollUntil, startTestApp, TestApp } from '../support/app';
 
 const SECRET = 'full-profile-webhook-secret';
 
@@ -118,8 +118,7 @@ describe('ticketing (full profile: PostgreSQL, Redis, BullMQ)', () => {
     expect(Date.parse(expired.expiresAt)).toBeGreaterThanOrEqual(Date.parse(late.body.expiresAt));
     // The void follows the EXPIRED commit (settleVoid runs after it, retried until it sticks), so
     // the ledger may still say pending for a moment after the order reads EXPIRED.
-    await until(async () => (await ledger(c2.body.orderId))?.status === 'voided').catch(() => undefined);
-    expect(await ledger(c2.body.orderId)).toMatchObject({ status: 'voided' });
+    expect(await pollUntil(() => ledger(c2.body.orderId), (l) => l?.status === 'voided', 15_000, 50)).toMatchObject({ status: 'voided' });
     expect((await http(t.url, 'GET', `/api/v1/holds/${late.body.holdId}`, { key: KEYS.client })).body.status).toBe('EXPIRED');
     // A success arriving afterwards does not revive it (the places may be sold again by now).
     const after = await webhook({ ...success(c2.body.orderId), id: `evt2-${c2.body.orderId}` });

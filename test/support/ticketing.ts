@@ -24,12 +24,13 @@ export function checkCounts(c: { capacity: number; available: number; held: numb
   return [c.available, c.held, c.sold].every((n) => Number.isInteger(n) && n >= 0) && c.available + c.held + c.sold === c.capacity;
 }
 
+/** Moves the Redis stock counter without the app knowing (drift), as INCRBY: the TTL stays. */
+const INCR_BY: LuaScript<number> = { name: 'test_incr_by', lua: `return redis.call('INCRBY', KEYS[1], ARGV[1])`, fromRedis: Number };
+
 /**
  * An event's hot state behind either HotInventory adapter, to play in a test what a crash or a
  * Redis flush leaves (the in-process adapter's state is private to production code).
  */
-/** Moves the Redis stock counter without the app knowing (drift), as INCRBY: the TTL stays. */
-const INCR_BY: LuaScript<number> = { name: 'test_incr_by', lua: `return redis.call('INCRBY', KEYS[1], ARGV[1])`, fromRedis: Number };
 
 export function hotState(app: INestApplicationContext, namespace: string) {
   const hot = app.get(HotInventory);
