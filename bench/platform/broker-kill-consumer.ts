@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { groupCoordinator } from '../../test/cluster/local-cluster';
 import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,12 +24,6 @@ const downSeconds = Number(process.argv[3] ?? 40);
 const t0 = Date.now();
 const say = (s: string) => process.stdout.write(`[+${((Date.now() - t0) / 1000).toFixed(1)}s] ${s}\n`);
 
-/** Java's String.hashCode, as Kafka uses to place a group on a __consumer_offsets partition. */
-function javaHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
-}
 
 async function main() {
   const id = randomBytes(3).toString('hex');
@@ -95,9 +90,7 @@ async function main() {
   await sleep(8000);
   let node: number;
   if (target === 'coordinator') {
-    const part = Math.abs(javaHash(groupId)) % 10;
-    const meta = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
-    node = meta.topics[0].partitions.find((p) => p.partitionId === part)!.leader;
+    node = await groupCoordinator(admin, groupId);
   } else {
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     node = meta.topics[0].partitions.find((p) => p.partitionId === 0)!.leader;

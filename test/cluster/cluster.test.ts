@@ -10,7 +10,7 @@ import { http as plainHttp, KEYS } from '../support/app';
 import { AppProcess } from '../support/processes';
 import { adScenario, WindowCounts } from '../support/ad-scenario';
 import { AllocationRow, allocationProblems, sortedEntries } from './flows';
-import { LocalCluster } from './local-cluster';
+import { groupCoordinator, LocalCluster } from './local-cluster';
 
 /**
  * The full profile on a real cluster, started by this suite (scripts/cluster.sh): a Redis Cluster
@@ -61,12 +61,6 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: number)
   }
 }
 
-/** Java's String.hashCode: Kafka places a group on __consumer_offsets partition |hash| % 10 (scripts/kafka.sh). */
-function javaHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
-}
 
 describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker processes', () => {
   const cluster = new LocalCluster();
@@ -318,8 +312,7 @@ describe('cluster profile: Redis Cluster + 3-broker Kafka, 2 api + 2 worker proc
           // kafkajs: commits went on to the dead coordinator, test/cluster/event-bus-failover.test.ts),
           // with the partitions it leads: they elect new leaders from the in-sync replicas, and
           // acks=all with min.insync.replicas 2 still holds on two brokers.
-          const offsets = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
-          const node = offsets.topics[0].partitions.find((p) => p.partitionId === Math.abs(javaHash(`${ns}.ads.stream`)) % 10)!.leader;
+          const node = await groupCoordinator(admin, `${ns}.ads.stream`);
           const meta = await admin.fetchTopicMetadata({ topics: [topic] });
           const led = meta.topics[0].partitions.filter((p) => p.leader === node).map((p) => p.partitionId);
           cluster.killKafka(node);

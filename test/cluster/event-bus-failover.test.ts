@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaEventBus } from '../../src/platform/messaging/kafka-event-bus';
-import { LocalCluster } from './local-cluster';
+import { pollUntil } from '../support/app';
+import { groupCoordinator, LocalCluster } from './local-cluster';
 
 /**
  * The Kafka event bus on a 3-broker cluster when the broker coordinating a consumer group is
@@ -15,14 +16,6 @@ import { LocalCluster } from './local-cluster';
  */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Java's String.hashCode: Kafka places a group on __consumer_offsets partition |hash| % partitions. */
-function javaHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
-}
-/** scripts/kafka.sh sets offsets.topic.num.partitions=10. */
-const OFFSETS_PARTITIONS = 10;
 
 describe('Kafka event bus on a 3-broker cluster: the group coordinator SIGKILLed mid-stream', () => {
   const cluster = new LocalCluster();
@@ -80,8 +73,7 @@ describe('Kafka event bus on a 3-broker cluster: the group coordinator SIGKILLed
         await publish(n);
         await sleep(50);
       }
-      const meta = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
-      const coordinator = meta.topics[0].partitions.find((p) => p.partitionId === Math.abs(javaHash(groupId)) % OFFSETS_PARTITIONS)!.leader;
+      const coordinator = await groupCoordinator(admin, groupId);
       cluster.killKafka(coordinator);
       // Commits go on: the members commit after every batch, so one is in flight at the kill or just after.
       for (let n = 30; n < 150; n++) {
@@ -92,20 +84,15 @@ describe('Kafka event bus on a 3-broker cluster: the group coordinator SIGKILLed
       await cluster.restartMissing();
       for (let n = 150; n < 180; n++) await publish(n);
 
-      const end = Date.now() + 120_000;
-      while (published.some((v) => !consumed.has(v)) && Date.now() < end) await sleep(500);
-      const missing = published.filter((v) => !consumed.has(v));
+      const missing = await pollUntil(async () => published.filter((v) => !consumed.has(v)), (m) => m.length === 0, 120_000, 500);
       expect({ missing: missing.length, first: missing.slice(0, 5) }).toEqual({ missing: 0, first: [] });
       expect(published).toHaveLength(180 * 20);
 
-      let state = { state: '', members: 0 };
-      const stableEnd = Date.now() + 60_000;
-      do {
+      const groupState = async () => {
         const { groups } = await admin.describeGroups([groupId]);
-        state = { state: groups[0].state, members: groups[0].members.length };
-        if (state.state === 'Stable' && state.members === 2) break;
-        await sleep(500);
-      } while (Date.now() < stableEnd);
+        return { state: groups[0].state, members: groups[0].members.length };
+      };
+      const state = await pollUntil(groupState, (s) => s.state === 'Stable' && s.members === 2, 60_000, 500);
       expect(state).toEqual({ state: 'Stable', members: 2 });
       process.stderr.write(`[event-bus failover] coordinator node ${coordinator} killed; ${published.length} consumed, ${redelivered} delivered again (at-least-once)\n`);
     } finally {

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Admin } from 'kafkajs';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -42,6 +43,21 @@ async function freeBlock([lo, hi]: [number, number], count: number, taken = new 
     return ports;
   }
   throw new Error(`no ${count} consecutive free ports in ${lo}-${hi}`);
+}
+
+/** Java's String.hashCode: Kafka places a group on __consumer_offsets partition |hash| % partitions. */
+function javaHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+/** scripts/kafka.sh (which scripts/cluster.sh runs per broker) sets offsets.topic.num.partitions=10. */
+const OFFSETS_PARTITIONS = 10;
+
+/** The broker coordinating `groupId`: the leader of its __consumer_offsets partition. */
+export async function groupCoordinator(admin: Admin, groupId: string): Promise<number> {
+  const meta = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
+  return meta.topics[0].partitions.find((p) => p.partitionId === Math.abs(javaHash(groupId)) % OFFSETS_PARTITIONS)!.leader;
 }
 
 export interface ClusterNode {
