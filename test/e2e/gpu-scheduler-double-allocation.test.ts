@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { AgentReport, DISPATCH_JOB } from '../../src/modules/gpu-scheduler';
 import { Binder } from '../../src/modules/gpu-scheduler/ports/binder.port';
-import { selectStored } from '../../src/modules/gpu-scheduler/adapters/sql';
+import { NODE_COLUMNS, select } from '../../src/modules/gpu-scheduler/adapters/sql';
 import { snapshotOf, StoredNode } from '../../src/modules/gpu-scheduler/ports/gpu-rows';
 import { ScriptedAgent } from '../support/gpu-scripted-agent';
 import { JobQueue } from '../../src/platform/queue/job-queue.port';
@@ -291,7 +291,7 @@ describe('gpu-scheduler: two active schedulers never double-allocate a GPU (full
     let wins = 0;
     let conflicts = 0;
     for (let round = 0; round < 20; round++) {
-      const [node] = await selectStored<StoredNode>(ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 AND id = 'r-1'`, [race]);
+      const [node] = await select<StoredNode>(ds, `SELECT ${NODE_COLUMNS} FROM gpu_nodes WHERE namespace = $1 AND id = 'r-1'`, [race]);
       if (node.freeGpus.length < 2) {
         await ds.query(`UPDATE gpu_allocations SET released_at_ms = $2 WHERE namespace = $1 AND released_at_ms IS NULL`, [race, Date.now()]);
         await ds.query(`UPDATE gpu_nodes SET free_gpus = '{0,1,2,3,4,5,6,7}', gpu_used_milli = '{0,0,0,0,0,0,0,0}', version = version + 1 WHERE namespace = $1`, [race]);

@@ -5,7 +5,7 @@ import { GpuCode, GpuError } from '../gpu-scheduler.errors';
 import type { NodeRegistration } from '../agent-protocol';
 import type { StoredNode } from '../ports/gpu-rows';
 import { NodeStore } from '../ports/node-store.port';
-import { select, selectStored } from './sql';
+import { NODE_COLUMNS, select } from './sql';
 import { releaseAllocations } from './sql-allocations';
 
 @Injectable()
@@ -19,7 +19,7 @@ export class SqlNodeStore extends NodeStore {
 
   async register(input: NodeRegistration, labels: Record<string, string>, nowMs: number): Promise<StoredNode> {
     try {
-      const rows = await selectStored<StoredNode>(
+      const rows = await select<StoredNode>(
         this.ds,
         `WITH live AS (
            SELECT gpu_index, sum(milli)::int AS milli, sum(cpu_milli)::int AS cpu, sum(memory_mib)::int AS mem
@@ -39,7 +39,7 @@ export class SqlNodeStore extends NodeStore {
            cpu_milli = EXCLUDED.cpu_milli, memory_mib = EXCLUDED.memory_mib,
            cpu_used_milli = (SELECT coalesce(sum(cpu), 0) FROM live), memory_used_mib = (SELECT coalesce(sum(mem), 0) FROM live),
            version = n.version + 1
-         RETURNING *`,
+         RETURNING ${NODE_COLUMNS}`,
         [this.config.NAMESPACE, input.id, input.gpuType, input.gpuCount, input.gpuMemoryGb, JSON.stringify(labels), input.simulated ?? false, nowMs, input.cpuMilli ?? null, input.memoryMib ?? null],
       );
       return rows[0];
@@ -53,28 +53,28 @@ export class SqlNodeStore extends NodeStore {
   }
 
   async heartbeat(id: string, gpuUtilization: number[] | undefined, nowMs: number): Promise<{ node: StoredNode; wasUnhealthy: boolean } | undefined> {
-    const rows = await selectStored<StoredNode & { oldStatus: string }>(
+    const rows = await select<StoredNode & { oldStatus: string }>(
       this.ds,
       `UPDATE gpu_nodes SET last_heartbeat_ms = $3, gpu_utilization = COALESCE($4::jsonb, gpu_utilization),
               status = CASE WHEN status = 'UNHEALTHY' THEN 'ACTIVE' ELSE status END,
               version = CASE WHEN status = 'UNHEALTHY' THEN version + 1 ELSE version END
-        WHERE namespace = $1 AND id = $2 RETURNING *, (SELECT status FROM gpu_nodes o WHERE o.namespace = $1 AND o.id = $2) AS old_status`,
+        WHERE namespace = $1 AND id = $2 RETURNING ${NODE_COLUMNS}, (SELECT status FROM gpu_nodes o WHERE o.namespace = $1 AND o.id = $2) AS "oldStatus"`,
       [this.config.NAMESPACE, id, nowMs, gpuUtilization ? JSON.stringify(gpuUtilization) : null],
     );
     return rows[0] && { node: rows[0], wasUnhealthy: rows[0].oldStatus === 'UNHEALTHY' };
   }
 
   async setStatus(id: string, status: 'ACTIVE' | 'DRAINING' | 'MAINTENANCE'): Promise<StoredNode | undefined> {
-    const rows = await selectStored<StoredNode>(this.ds, `UPDATE gpu_nodes SET status = $3, version = version + 1 WHERE namespace = $1 AND id = $2 RETURNING *`, [this.config.NAMESPACE, id, status]);
+    const rows = await select<StoredNode>(this.ds, `UPDATE gpu_nodes SET status = $3, version = version + 1 WHERE namespace = $1 AND id = $2 RETURNING ${NODE_COLUMNS}`, [this.config.NAMESPACE, id, status]);
     return rows[0];
   }
 
   async get(id: string): Promise<StoredNode | undefined> {
-    return (await selectStored<StoredNode>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 AND id = $2`, [this.config.NAMESPACE, id]))[0];
+    return (await select<StoredNode>(this.ds, `SELECT ${NODE_COLUMNS} FROM gpu_nodes WHERE namespace = $1 AND id = $2`, [this.config.NAMESPACE, id]))[0];
   }
 
   list(): Promise<StoredNode[]> {
-    return selectStored<StoredNode>(this.ds, `SELECT * FROM gpu_nodes WHERE namespace = $1 ORDER BY id`, [this.config.NAMESPACE]);
+    return select<StoredNode>(this.ds, `SELECT ${NODE_COLUMNS} FROM gpu_nodes WHERE namespace = $1 ORDER BY id`, [this.config.NAMESPACE]);
   }
 
   async orphans(nodeId: string, taskIds: string[]): Promise<{ id: string; attempt: number }[]> {

@@ -7,7 +7,7 @@ import type { SubmitTaskInput, TaskStatus } from '../gpu-scheduler.types';
 import type { StoredTask } from '../ports/gpu-rows';
 import { NewTaskEvent, taskEventMessage } from '../ports/task-events.port';
 import { RuntimeSample, TaskStore, TaskTx } from '../ports/task-store.port';
-import { isRetryableSqlError, select, selectStored, Sql } from './sql';
+import { isRetryableSqlError, select, Sql, TASK_COLUMNS } from './sql';
 import { releaseAllocations } from './sql-allocations';
 import { Outbox } from '../../../platform/outbox/outbox';
 
@@ -19,7 +19,7 @@ class SqlTaskTx implements TaskTx {
   ) {}
 
   async lock(taskId: string): Promise<StoredTask | undefined> {
-    const rows = await selectStored<StoredTask>(this.tx, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2 FOR UPDATE`, [taskId, this.config.NAMESPACE]);
+    const rows = await select<StoredTask>(this.tx, `SELECT ${TASK_COLUMNS} FROM gpu_tasks WHERE id = $1 AND namespace = $2 FOR UPDATE`, [taskId, this.config.NAMESPACE]);
     return rows[0];
   }
 
@@ -133,7 +133,7 @@ export class SqlTaskStore extends TaskStore {
   }
 
   async get(taskId: string): Promise<StoredTask | undefined> {
-    return (await selectStored<StoredTask>(this.ds, `SELECT * FROM gpu_tasks WHERE id = $1 AND namespace = $2`, [taskId, this.config.NAMESPACE]))[0];
+    return (await select<StoredTask>(this.ds, `SELECT ${TASK_COLUMNS} FROM gpu_tasks WHERE id = $1 AND namespace = $2`, [taskId, this.config.NAMESPACE]))[0];
   }
 
   async queuePosition(t: StoredTask): Promise<number> {
@@ -147,9 +147,9 @@ export class SqlTaskStore extends TaskStore {
   }
 
   list(q: { userId?: string; status?: TaskStatus; after: string | null; limit: number }): Promise<StoredTask[]> {
-    return selectStored<StoredTask>(
+    return select<StoredTask>(
       this.ds,
-      `SELECT * FROM gpu_tasks WHERE namespace = $1 AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR status = $3)
+      `SELECT ${TASK_COLUMNS} FROM gpu_tasks WHERE namespace = $1 AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR status = $3)
           AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5`,
       [this.config.NAMESPACE, q.userId ?? null, q.status ?? null, q.after, q.limit],
     );
@@ -174,15 +174,15 @@ export class SqlTaskStore extends TaskStore {
   }
 
   queued(limit: number): Promise<StoredTask[]> {
-    return selectStored<StoredTask>(
+    return select<StoredTask>(
       this.ds,
-      `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status = 'QUEUED' AND NOT cancel_requested ORDER BY queued_at_ms, id LIMIT $2`,
+      `SELECT ${TASK_COLUMNS} FROM gpu_tasks WHERE namespace = $1 AND status = 'QUEUED' AND NOT cancel_requested ORDER BY queued_at_ms, id LIMIT $2`,
       [this.config.NAMESPACE, limit],
     );
   }
 
   live(): Promise<StoredTask[]> {
-    return selectStored<StoredTask>(this.ds, `SELECT * FROM gpu_tasks WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING')`, [this.config.NAMESPACE]);
+    return select<StoredTask>(this.ds, `SELECT ${TASK_COLUMNS} FROM gpu_tasks WHERE namespace = $1 AND status IN ('SCHEDULED', 'RUNNING')`, [this.config.NAMESPACE]);
   }
 
   async usageSince(fromMs: number): Promise<UsageRecord[]> {
