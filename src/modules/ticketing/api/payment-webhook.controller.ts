@@ -23,8 +23,7 @@ export class PaymentWebhookController {
     requestExample: { id: 'evt_1', type: 'payment.succeeded', orderId: '01a22c8d-ff03-70b9-847b-58d49a0e2dd1', reference: 'ch_1' },
     description: 'The provider reports a payment outcome. No API key: the HMAC signature over the body authenticates it, within 5 minutes, once per event id.',
     responses: [{ status: 200, description: 'recorded', type: WebhookReceived, example: { received: true, orderId: '01a22c8d-ff03-70b9-847b-58d49a0e2dd1', applied: true } }],
-
-    errors: [400, 401, 404, 415, 429],
+    errors: [400, 415, 429],
     errorNotes: { 401: 'bad, stale or replayed signature (`bad_signature`)', 404: 'unknown order' },
   })
   @SignedBody()

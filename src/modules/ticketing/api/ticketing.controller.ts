@@ -74,7 +74,6 @@ export class TicketingController {
       status: 201, description: 'the hold', type: HoldView, example: HOLD_EXAMPLE,
       links: linksTo({ holdId: '$response.body#/holdId' }, { GetHold: 'TicketingController_getHold', Checkout: 'TicketingController_checkout', Release: 'TicketingController_release' }),
     }],
-    errors: [403, 409, 422, 425, 429],
     errorNotes: {
       403: 'per-user limit, or the waiting-room token is missing or not this user\'s',
       409: 'sold out, seats taken, or the same key still in progress',
@@ -120,7 +119,6 @@ export class TicketingController {
       status: 202, description: 'the order was created', type: CheckoutAccepted, example: { orderId: ORDER_EXAMPLE.orderId, holdId: HOLD_ID, status: 'PENDING' },
       links: { GetOrder: { operationId: 'TicketingController_order', parameters: { orderId: '$response.body#/orderId' } } },
     }],
-    errors: [409, 422],
     errorNotes: {
       403: 'the hold belongs to another user',
       409: 'the hold expired or is not ACTIVE, or the same key is still in progress',
