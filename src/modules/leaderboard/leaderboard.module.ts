@@ -9,7 +9,7 @@ import { SqlBoardRepository } from './adapters/sql-board-repository';
 import { LeaderboardController } from './api/leaderboard.controller';
 import { BoardService } from './application/board.service';
 import { LeaderboardMetrics } from './application/leaderboard.metrics';
-import { LeaderboardService } from './application/leaderboard.service';
+import { LeaderboardService, SCORES_TOPIC } from './application/leaderboard.service';
 import { SeasonService } from './application/season.service';
 import { LeaderboardResetScheduler } from './jobs/leaderboard-reset.cron';
 import { LeaderboardScoreConsumer } from './jobs/leaderboard.consumer';
@@ -36,4 +36,4 @@ import { RankStore } from './ports/rank-store.port';
   ],
   exports: [LeaderboardService],
 })
-export class LeaderboardModule extends CreatesTopics('leaderboard.scores') {}
+export class LeaderboardModule extends CreatesTopics(SCORES_TOPIC) {}
