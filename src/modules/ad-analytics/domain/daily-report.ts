@@ -10,7 +10,7 @@
 //
 // The join is local to an impressionId and events are keyed by it, so each Kafka partition is
 // processed on its own: memory is bounded by one partition's slice of the day, not the whole day.
-import { AdEvent, PartitionProcessor, StreamConfig } from './stream-processor';
+import { AdEvent, cmp, PartitionProcessor, StreamConfig } from './stream-processor';
 import { DAY_MS, HOUR_MS } from './archive-layout';
 
 export interface ArchivedRecord {
@@ -127,10 +127,6 @@ export class DailyReportBuilder {
     for (let i = 0; i < events.length; i += REPLAY_BATCH) take(p.process(events.slice(i, i + REPLAY_BATCH), 0).closedWindows);
     take(p.onIdle(END_OF_TIME_IDLE_MS).closedWindows);
   }
-}
-
-export function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

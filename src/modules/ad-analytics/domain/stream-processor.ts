@@ -419,6 +419,10 @@ function joinable(clickTs: number, impTs: number, ttl: number): boolean {
 }
 function mod(a: number, n: number): number { return ((a % n) + n) % n; }
 function fin(x: number): number | null { return Number.isFinite(x) ? x : null; }
+/** Code-unit order of two strings (not locale order): ids sort the same everywhere. */
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 function byAd(a: Counts, b: Counts): number {
-  return a.adId < b.adId ? -1 : a.adId > b.adId ? 1 : a.campaignId < b.campaignId ? -1 : a.campaignId > b.campaignId ? 1 : 0;
+  return cmp(a.adId, b.adId) || cmp(a.campaignId, b.campaignId);
 }
