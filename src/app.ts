@@ -75,7 +75,7 @@ export async function createApp(config: AppConfig, extra: Type[] = []): Promise<
     );
     // Connections close in InfrastructureCloser, after every module's shutdown hooks.
     const fastify = app.getHttpAdapter().getInstance();
-    installResponseHeaders(app);
+    installResponseHeaders(fastify);
     installAccessLog(fastify, app.get(MetricsRegistry));
     installCloseAfterShutdown(fastify);
     installIpRateLimit(fastify, app.get(RateLimiter), config.ipRateLimitPerSecond);

@@ -11,6 +11,9 @@ export interface AuthenticatedRequest extends FastifyRequest {
   apiKey?: string;
 }
 
+/** Registered on Fastify directly, not by a Nest controller: no decorator can mark them public. */
+const OPEN_PAGES = /^\/(?:$|console(?:\/|$)|docs(?:[/-]|$))/;
+
 /**
  * X-API-Key on every route but @Public ones and the pages the platform serves outside Nest (the
  * console, its `/` redirect, the Swagger UI): 401 without a known key, 403 when its role is too low
@@ -20,9 +23,6 @@ export interface AuthenticatedRequest extends FastifyRequest {
  * request pays no reflection and no Nest guard pipeline (issue 14). It runs where Nest's guards
  * ran: after body parsing and the text check, before validation and the handler.
  */
-/** Registered on Fastify directly, not by a Nest controller: no decorator can mark them public. */
-const OPEN_PAGES = /^\/(?:$|console(?:\/|$)|docs(?:[/-]|$))/;
-
 export function installApiKeyAuth(fastify: FastifyInstance, config: HttpGuardConfig, limiter: RateLimiter): void {
   const keys = [...config.apiKeys].map(([k, r]) => [Buffer.from(k), r, k] as const);
   // Constant-time per candidate so response timing does not leak key prefixes.

@@ -1,4 +1,4 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
 import helmet, { HelmetOptions } from 'helmet';
 
 /**
@@ -46,9 +46,9 @@ export function securityHeaders(options: Readonly<HelmetOptions> = OPTIONS): [st
 }
 
 /** The headers every response carries, in one callback-style hook (a hook per concern costs per request). */
-export function installResponseHeaders(app: NestFastifyApplication): void {
+export function installResponseHeaders(fastify: FastifyInstance): void {
   const headers = securityHeaders();
-  app.getHttpAdapter().getInstance().addHook('onRequest', (req, reply, done) => {
+  fastify.addHook('onRequest', (req, reply, done) => {
     const raw = reply.raw;
     // On the raw response, as helmet does: hijacked replies (SSE streams) keep them too.
     for (const [name, value] of headers) raw.setHeader(name, value);

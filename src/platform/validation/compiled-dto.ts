@@ -30,7 +30,7 @@ export function compileDto<T extends object>(type: Type<T>): ((plain: Record<str
     byProperty.set(m.propertyName, p);
     if (m.each || m.always || (m.groups?.length ?? 0) > 0) return undefined;
     if (m.type === 'conditionalValidation' && m.name === 'isOptional') p.optional = true;
-    else if (m.type === 'customValidation' && m.name !== undefined && RULES[m.name]) p.checks.push(RULES[m.name](m.constraints ?? []));
+    else if (m.type === 'customValidation' && m.name !== undefined && Object.hasOwn(RULES, m.name)) p.checks.push(RULES[m.name](m.constraints ?? []));
     else return undefined;
   }
   const properties = [...byProperty];

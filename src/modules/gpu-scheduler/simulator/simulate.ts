@@ -1,7 +1,8 @@
 /**
  * GPU scheduler simulator CLI (options: USAGE below, `npm run simulate -- --help`): replays a trace in
  * virtual time through the domain scheduleCycle, or follows the FGD paper's method (inflation.ts).
- */import { existsSync, writeFileSync } from 'fs';
+ */
+import { existsSync, writeFileSync } from 'fs';
 import { bestFit, fragmentationAware, NodeScorer, PolicyName, Task, workloadShapes, worstFit } from '../domain';
 import { simulate, SimResult } from './engine';
 import { inflationRun, InflationResult } from './inflation';
