@@ -75,7 +75,7 @@ import { DataSource } from 'typeorm';
       // TICKETING_HOLD_STRATEGY picks how holds are decided; one strategy per process.
       provide: InventoryStrategy,
       useFactory: (config: TicketingConfig, ds: DataSource, keys: IdempotencyStore, hot: HotInventory, events: EventRepository, holds: HoldRepository, clock: Clock) =>
-        config.TICKETING_HOLD_STRATEGY === 'postgres' ? new PostgresInventoryStrategy(ds, holds, keys, (id) => hot.forget(id)) : new HotInventoryStrategy(hot, events, holds, clock),
+        config.TICKETING_HOLD_STRATEGY === 'postgres' ? new PostgresInventoryStrategy(ds, holds, keys, hot) : new HotInventoryStrategy(hot, events, holds, clock),
       inject: [TicketingConfig, DataSource, IdempotencyStore, HotInventory, EventRepository, HoldRepository, Clock],
     },
     {

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { IdempotencyStore, STALE_IN_FLIGHT_MS } from '../../../platform/idempotency/idempotency-store';
 import { HoldRepository } from '../ports/hold-repository.port';
+import { HotInventory } from '../ports/hot-inventory.port';
 import { HoldDecision, HoldRequest, HotSnapshot, InventoryEvent, InventoryStrategy } from '../ports/inventory-strategy.port';
 import { HoldView } from '../ticketing.types';
 import { writeHold } from './sql-hold-repository';
@@ -27,7 +28,7 @@ export class PostgresInventoryStrategy extends InventoryStrategy {
     private readonly ds: DataSource,
     private readonly holds: HoldRepository,
     private readonly idempotency: IdempotencyStore,
-    private readonly forgetHotState: (eventId: string) => Promise<void>,
+    private readonly hot: HotInventory,
   ) {
     super();
   }
@@ -107,7 +108,7 @@ export class PostgresInventoryStrategy extends InventoryStrategy {
 
   async prepare(eventId: string): Promise<void> {
     if (this.invalidated.has(eventId)) return;
-    await this.forgetHotState(eventId);
+    await this.hot.forget(eventId);
     if (this.invalidated.size >= 10_000) this.invalidated.clear();
     this.invalidated.add(eventId);
   }
